@@ -1,0 +1,368 @@
+//! Reading a TOML file into `Settings`, collecting every problem with its field path.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::{
+    AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, ScoringSettings, Settings,
+    SourceCommon, SourceSettings, TaskSettings,
+};
+use crate::sources::SourceKind;
+
+/// One problem, with the dotted path of the field it concerns (`sources[2].schedule`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{origin} has {} problem(s):\n{}", problems.len(), list(problems))]
+    Invalid {
+        origin: String,
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+fn list(problems: &[ConfigProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ConfigError {
+    /// The problems found, empty when the file could not be read at all.
+    pub fn problems(&self) -> &[ConfigProblem] {
+        match self {
+            ConfigError::Read { .. } => &[],
+            ConfigError::Invalid { problems, .. } => problems,
+        }
+    }
+}
+
+const SECTIONS: [&str; 8] = [
+    "database", "http", "scoring", "tasks", "brands", "sources", "alerts", "exports",
+];
+const SOURCE_COMMON_KEYS: [&str; 4] = ["id", "brand", "schedule", "enabled"];
+
+/// Loads settings from `path`, then applies `EARSHOT_DATABASE_URL` and `EARSHOT_HTTP_BIND`.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut settings = from_toml(&text, &path.display().to_string())?;
+    let mut problems = Vec::new();
+    #[allow(clippy::disallowed_methods, reason = "config is the one reader of the environment")]
+    if let Ok(url) = std::env::var("EARSHOT_DATABASE_URL") {
+        settings.database.url = url;
+    }
+    #[allow(clippy::disallowed_methods, reason = "config is the one reader of the environment")]
+    if let Ok(bind) = std::env::var("EARSHOT_HTTP_BIND") {
+        match bind.parse() {
+            Ok(addr) => settings.http.bind = addr,
+            Err(error) => problems.push(problem("EARSHOT_HTTP_BIND", format!("{error}: {bind:?}"))),
+        }
+    }
+    problems.extend(validate(&settings));
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigError::Invalid {
+            origin: path.display().to_string(),
+            problems,
+        })
+    }
+}
+
+/// Parses and validates settings from TOML text; `origin` names it in errors.
+pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
+    let invalid = |problems| ConfigError::Invalid {
+        origin: origin.to_owned(),
+        problems,
+    };
+    let mut root: toml::Table = toml::from_str(text).map_err(|error| {
+        invalid(vec![ConfigProblem {
+            path: String::new(),
+            message: error.to_string().trim().to_owned(),
+        }])
+    })?;
+    let mut problems = Vec::new();
+    for key in root.keys() {
+        if !SECTIONS.contains(&key.as_str()) {
+            problems.push(problem(
+                key,
+                format!("unknown key, expected one of {}", SECTIONS.join(", ")),
+            ));
+        }
+    }
+    let database = section::<DatabaseSettings>(&mut root, "database", &mut problems);
+    let http = section::<HttpSettings>(&mut root, "http", &mut problems);
+    let scoring = section::<ScoringSettings>(&mut root, "scoring", &mut problems);
+    let tasks = section::<TaskSettings>(&mut root, "tasks", &mut problems);
+    let alerts = section::<AlertSettings>(&mut root, "alerts", &mut problems);
+    let exports = section::<ExportSettings>(&mut root, "exports", &mut problems);
+    let brands = items(&mut root, "brands", &mut problems, |value, path, problems| {
+        deserialize::<BrandSettings>(value, path, problems)
+    });
+    let sources = items(&mut root, "sources", &mut problems, source);
+
+    let settings = match (database, http, scoring, tasks, alerts, exports) {
+        (Some(database), Some(http), Some(scoring), Some(tasks), Some(alerts), Some(exports)) => Some(Settings {
+            database,
+            http,
+            scoring,
+            tasks,
+            brands,
+            sources,
+            alerts,
+            exports,
+        }),
+        _ => None,
+    };
+    if let Some(settings) = &settings {
+        problems.extend(validate(settings));
+    }
+    match settings {
+        Some(settings) if problems.is_empty() => Ok(settings),
+        _ => Err(invalid(problems)),
+    }
+}
+
+fn problem(path: &str, message: impl Into<String>) -> ConfigProblem {
+    ConfigProblem {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Deserialises `value`, recording a problem with the full path on failure.
+fn deserialize<T: DeserializeOwned>(value: toml::Value, path: &str, problems: &mut Vec<ConfigProblem>) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            let inner = error.path().to_string();
+            let full = match inner.as_str() {
+                "." | "" => path.to_owned(),
+                _ => format!("{path}.{inner}"),
+            };
+            let message = error.into_inner().to_string();
+            // toml appends "in `key`" on a new line; the path already says where.
+            let message = message.split("\nin `").next().unwrap_or(&message).trim().to_owned();
+            problems.push(problem(&full, message));
+            None
+        }
+    }
+}
+
+/// A table section that may be absent (then its defaults apply).
+fn section<T: DeserializeOwned>(root: &mut toml::Table, key: &str, problems: &mut Vec<ConfigProblem>) -> Option<T> {
+    let value = root
+        .remove(key)
+        .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
+    deserialize(value, key, problems)
+}
+
+/// An array of tables, each item parsed on its own so every bad item is reported.
+fn items<T>(
+    root: &mut toml::Table,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+    parse: impl Fn(toml::Value, &str, &mut Vec<ConfigProblem>) -> Option<T>,
+) -> Vec<T> {
+    let Some(value) = root.remove(key) else {
+        return Vec::new();
+    };
+    let toml::Value::Array(values) = value else {
+        problems.push(problem(key, format!("expected an array of tables ([[{key}]])")));
+        return Vec::new();
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .filter_map(|(idx, value)| parse(value, &format!("{key}[{idx}]"), problems))
+        .collect()
+}
+
+/// A source: the common keys, then the platform's settings tagged by `type`.
+fn source(value: toml::Value, path: &str, problems: &mut Vec<ConfigProblem>) -> Option<SourceSettings> {
+    let toml::Value::Table(mut table) = value else {
+        problems.push(problem(path, "expected a table"));
+        return None;
+    };
+    let mut common = toml::Table::new();
+    for key in SOURCE_COMMON_KEYS {
+        if let Some(value) = table.remove(key) {
+            common.insert(key.to_owned(), value);
+        }
+    }
+    let common = deserialize::<SourceCommon>(toml::Value::Table(common), path, problems);
+    let kind = deserialize::<SourceKind>(toml::Value::Table(table), path, problems);
+    let (common, kind) = (common?, kind?);
+    Some(SourceSettings {
+        id: common.id,
+        brand: common.brand,
+        schedule: common.schedule,
+        enabled: common.enabled,
+        kind,
+    })
+}
+
+/// Parses a cron expression exactly as the scheduler will (six fields, seconds first).
+pub(crate) fn parse_cron(expression: &str) -> Result<croner::Cron, String> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expression)
+        .map_err(|error| format!("invalid cron expression {expression:?} (6 fields, seconds first): {error}"))
+}
+
+/// Checks what serde cannot: references, uniqueness, ranges, formats.
+fn validate(settings: &Settings) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    let url = &settings.database.url;
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        problems.push(problem(
+            "database.url",
+            format!(
+                "unsupported database URL {:?}: use sqlite:// or postgres://",
+                redact_url(url)
+            ),
+        ));
+    }
+    if settings.database.max_connections == 0 {
+        problems.push(problem("database.max_connections", "must be at least 1"));
+    }
+    let scoring = &settings.scoring;
+    if scoring.batch_size == 0 || scoring.batch_size > 1024 {
+        problems.push(problem("scoring.batch_size", "must be between 1 and 1024"));
+    }
+    if scoring.queue_batches == 0 {
+        problems.push(problem("scoring.queue_batches", "must be at least 1"));
+    }
+    let cutoffs = &settings.tasks.priority;
+    if !(cutoffs.medium <= cutoffs.high && cutoffs.high <= cutoffs.critical) {
+        problems.push(problem(
+            "tasks.priority",
+            "cut-offs must satisfy medium <= high <= critical",
+        ));
+    }
+    for (name, value) in [
+        ("critical", cutoffs.critical),
+        ("high", cutoffs.high),
+        ("medium", cutoffs.medium),
+    ] {
+        if !(0.0..=100.0).contains(&value) {
+            problems.push(problem(&format!("tasks.priority.{name}"), "must be within 0-100"));
+        }
+    }
+
+    let mut brand_ids = HashSet::new();
+    for (idx, brand) in settings.brands.iter().enumerate() {
+        let path = format!("brands[{idx}]");
+        if !brand_ids.insert(&brand.id) {
+            problems.push(problem(
+                &format!("{path}.id"),
+                format!("duplicate brand id {:?}", brand.id.as_str()),
+            ));
+        }
+        if brand.keywords.iter().all(|k| k.trim().is_empty()) && brand.handles.is_empty() {
+            problems.push(problem(
+                &format!("{path}.keywords"),
+                "a brand needs at least one keyword or handle",
+            ));
+        }
+        if !(0.0..=100.0).contains(&brand.threshold) {
+            problems.push(problem(&format!("{path}.threshold"), "must be within 0-100"));
+        }
+    }
+    let mut source_ids = HashSet::new();
+    for (idx, source) in settings.sources.iter().enumerate() {
+        let path = format!("sources[{idx}]");
+        if !source_ids.insert(&source.id) {
+            problems.push(problem(
+                &format!("{path}.id"),
+                format!("duplicate source id {:?}", source.id.as_str()),
+            ));
+        }
+        if !brand_ids.contains(&source.brand) {
+            problems.push(problem(
+                &format!("{path}.brand"),
+                format!("no brand with id {:?}", source.brand.as_str()),
+            ));
+        }
+        if let Err(message) = parse_cron(&source.schedule) {
+            problems.push(problem(&format!("{path}.schedule"), message));
+        }
+        for (field, message) in source.kind.validate() {
+            problems.push(problem(&format!("{path}.{field}"), message));
+        }
+    }
+    let mut channel_names = HashSet::new();
+    for (idx, channel) in settings.alerts.channels.iter().enumerate() {
+        let path = format!("alerts.channels[{idx}]");
+        if !channel_names.insert(channel.name.as_str()) {
+            problems.push(problem(
+                &format!("{path}.name"),
+                format!("duplicate channel name {:?}", channel.name),
+            ));
+        }
+        for brand in &channel.brands {
+            if !brand_ids.contains(brand) {
+                problems.push(problem(
+                    &format!("{path}.brands"),
+                    format!("no brand with id {:?}", brand.as_str()),
+                ));
+            }
+        }
+    }
+    let exports = &settings.exports;
+    if let Err(message) = parse_cron(&exports.schedule) {
+        problems.push(problem("exports.schedule", message));
+    }
+    if exports.timezone.parse::<chrono_tz::Tz>().is_err() {
+        problems.push(problem(
+            "exports.timezone",
+            format!(
+                "unknown time zone {:?} (use an IANA name such as Europe/London)",
+                exports.timezone
+            ),
+        ));
+    }
+    problems
+}
+
+/// A database URL with any password replaced, safe to print.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

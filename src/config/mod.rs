@@ -1,0 +1,351 @@
+//! Settings: one TOML file, secrets from the environment, every problem reported at once.
+//!
+//! Invariant: this module is the only reader of environment variables. Components receive
+//! their own section by value; nothing here builds a component.
+//!
+//! Loading goes item by item (each brand, each source, each section) so that one mistake does
+//! not hide the next: `check-config` lists every problem with its field path.
+
+mod load;
+mod secret;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use load::{ConfigError, ConfigProblem, from_toml, load, redact_url};
+pub use secret::Secret;
+
+use crate::alerts::ChannelSettings;
+use crate::domain::{BrandId, Priority, SourceId};
+use crate::sources::SourceKind;
+
+/// The whole effective configuration.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub scoring: ScoringSettings,
+    pub tasks: TaskSettings,
+    pub brands: Vec<BrandSettings>,
+    pub sources: Vec<SourceSettings>,
+    pub alerts: AlertSettings,
+    pub exports: ExportSettings,
+}
+
+/// Where the data lives. `sqlite://` (the single-instance default) or `postgres://`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    #[serde(default = "default_database_url")]
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// How long SQLite waits on a lock held by another process before giving up.
+    #[serde(default = "default_busy_timeout_ms")]
+    pub busy_timeout_ms: u64,
+}
+
+fn default_database_url() -> String {
+    "sqlite://data/earshot.db".into()
+}
+fn default_max_connections() -> u32 {
+    8
+}
+fn default_busy_timeout_ms() -> u64 {
+    5_000
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: default_database_url(),
+            max_connections: default_max_connections(),
+            busy_timeout_ms: default_busy_timeout_ms(),
+        }
+    }
+}
+
+/// The web queue and API.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    #[serde(default = "default_bind")]
+    pub bind: SocketAddr,
+}
+
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings { bind: default_bind() }
+    }
+}
+
+/// Which scorer runs and how inference is batched.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringSettings {
+    #[serde(default)]
+    pub scorer: ScorerKind,
+    /// Folder with `manifest.toml` and the model files.
+    #[serde(default = "default_model_dir")]
+    pub model: PathBuf,
+    /// Optional model for languages the main model does not cover. Without one, such posts
+    /// are stored unscored with the reason, never scored by the wrong model.
+    #[serde(default)]
+    pub multilingual_model: Option<PathBuf>,
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Batches waiting for the inference thread before callers wait (back-pressure).
+    #[serde(default = "default_queue_batches")]
+    pub queue_batches: usize,
+    /// Threads the model may use; 0 means all cores.
+    #[serde(default)]
+    pub threads: usize,
+}
+
+/// The transformer is the default; the lexicon is a transparent baseline for comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScorerKind {
+    #[default]
+    Model,
+    Lexicon,
+}
+
+fn default_model_dir() -> PathBuf {
+    PathBuf::from("models/sentiment-minilm-l6-tweeteval")
+}
+fn default_batch_size() -> usize {
+    32
+}
+fn default_queue_batches() -> usize {
+    8
+}
+
+impl Default for ScoringSettings {
+    fn default() -> Self {
+        ScoringSettings {
+            scorer: ScorerKind::default(),
+            model: default_model_dir(),
+            multilingual_model: None,
+            batch_size: default_batch_size(),
+            queue_batches: default_queue_batches(),
+            threads: 0,
+        }
+    }
+}
+
+/// How flagged posts become tasks: priority cut-offs, SLAs, conversation grouping.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSettings {
+    /// Posts by the same author to the same brand within this window join the open task.
+    #[serde(default = "default_conversation_window_secs")]
+    pub conversation_window_secs: u64,
+    #[serde(default)]
+    pub priority: PriorityCutoffs,
+    #[serde(default)]
+    pub sla_secs: SlaSecs,
+}
+
+fn default_conversation_window_secs() -> u64 {
+    48 * 3600
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        TaskSettings {
+            conversation_window_secs: default_conversation_window_secs(),
+            priority: PriorityCutoffs::default(),
+            sla_secs: SlaSecs::default(),
+        }
+    }
+}
+
+/// Minimum criticality for each priority; below `medium` a task is `low`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PriorityCutoffs {
+    pub critical: f32,
+    pub high: f32,
+    pub medium: f32,
+}
+
+impl Default for PriorityCutoffs {
+    fn default() -> Self {
+        PriorityCutoffs {
+            critical: 85.0,
+            high: 70.0,
+            medium: 55.0,
+        }
+    }
+}
+
+/// Time to first response per priority, in seconds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaSecs {
+    pub critical: u64,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+}
+
+impl Default for SlaSecs {
+    fn default() -> Self {
+        SlaSecs {
+            critical: 3600,
+            high: 4 * 3600,
+            medium: 24 * 3600,
+            low: 72 * 3600,
+        }
+    }
+}
+
+impl SlaSecs {
+    pub fn for_priority(&self, priority: Priority) -> u64 {
+        match priority {
+            Priority::Critical => self.critical,
+            Priority::High => self.high,
+            Priority::Medium => self.medium,
+            Priority::Low => self.low,
+        }
+    }
+}
+
+/// A brand we listen for.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandSettings {
+    pub id: BrandId,
+    pub name: String,
+    /// Words and phrases that make a post a mention (case-insensitive, whole words).
+    pub keywords: Vec<String>,
+    /// The brand's own accounts: mentioning them counts, posts written by them are skipped.
+    #[serde(default)]
+    pub handles: Vec<String>,
+    /// Phrases that make a match a false positive ("acme anvils" for Acme Air).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Criticality (0-100) at or above which a post becomes a response task.
+    #[serde(default = "default_threshold")]
+    pub threshold: f32,
+}
+
+fn default_threshold() -> f32 {
+    55.0
+}
+
+/// A source of mentions for one brand: the common part plus the platform's own settings.
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    pub id: SourceId,
+    pub brand: BrandId,
+    /// Cron expression with seconds (`sec min hour day month weekday`), in UTC.
+    pub schedule: String,
+    pub enabled: bool,
+    pub kind: SourceKind,
+}
+
+/// The keys every source has, whatever its type.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceCommon {
+    pub(crate) id: SourceId,
+    pub(crate) brand: BrandId,
+    pub(crate) schedule: String,
+    #[serde(default = "default_true")]
+    pub(crate) enabled: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl serde::Serialize for SourceSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Flat<'a> {
+            #[serde(flatten)]
+            common: SourceCommon,
+            #[serde(flatten)]
+            kind: &'a SourceKind,
+        }
+        let common = SourceCommon {
+            id: self.id.clone(),
+            brand: self.brand.clone(),
+            schedule: self.schedule.clone(),
+            enabled: self.enabled,
+        };
+        Flat {
+            common,
+            kind: &self.kind,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Chat channels that receive alerts.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    #[serde(default)]
+    pub channels: Vec<ChannelSettings>,
+}
+
+/// The weekly sentiment export.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSettings {
+    /// Cron expression with seconds, evaluated in `timezone`.
+    #[serde(default = "default_export_schedule")]
+    pub schedule: String,
+    /// IANA time zone that defines the business week, e.g. `Europe/London`.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default = "default_export_dir")]
+    pub dir: PathBuf,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_export_schedule() -> String {
+    "0 0 6 * * Mon".into()
+}
+fn default_timezone() -> String {
+    "UTC".into()
+}
+fn default_export_dir() -> PathBuf {
+    PathBuf::from("exports")
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        ExportSettings {
+            schedule: default_export_schedule(),
+            timezone: default_timezone(),
+            dir: default_export_dir(),
+            enabled: true,
+        }
+    }
+}
+
+impl Settings {
+    /// The brand with this id.
+    pub fn brand(&self, id: &BrandId) -> Option<&BrandSettings> {
+        self.brands.iter().find(|b| &b.id == id)
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {
+        self.sources.iter().find(|s| &s.id == id)
+    }
+
+    /// The effective config as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+}

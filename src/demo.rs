@@ -1,0 +1,161 @@
+//! `earshot demo`: the whole service on a temporary SQLite file with bundled sample mentions
+//! of three fictional brands, scored by the shipped model. No config needed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::config::{Settings, from_toml};
+
+/// Sample mentions written for the project: complaints, praise, questions, spam, other
+/// languages, a hostile post, a duplicate and two broken lines (they go to quarantine).
+pub const MENTIONS_JSONL: &str = include_str!("../demo/mentions.jsonl");
+
+/// The shipped model, found next to the working directory or, failing that, in the source
+/// tree this binary was built from.
+pub fn shipped_model_dir() -> PathBuf {
+    let relative = PathBuf::from("models/sentiment-minilm-l6-tweeteval");
+    if relative.join("manifest.toml").is_file() {
+        return relative;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// Writes the sample mentions into `dir`, each shifted so the newest is a few minutes old
+/// (so SLA clocks in the queue look like a live morning), and returns the settings.
+pub fn prepare(dir: &Path, bind: std::net::SocketAddr) -> anyhow::Result<Settings> {
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let mentions = dir.join("mentions.jsonl");
+    std::fs::write(&mentions, shift_to_now(MENTIONS_JSONL, chrono::Utc::now()))
+        .with_context(|| format!("failed to write {}", mentions.display()))?;
+    let toml = settings_toml(dir, &mentions, &shipped_model_dir(), bind);
+    Ok(from_toml(&toml, "the demo configuration")?)
+}
+
+/// Moves every parseable line's `created_at` so the latest one is five minutes before `now`,
+/// keeping the spacing. Lines that are not JSON objects are left exactly as they are.
+fn shift_to_now(jsonl: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let parse = |line: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line).ok();
+    let time_of = |object: &serde_json::Map<String, serde_json::Value>| {
+        object
+            .get("created_at")
+            .and_then(|v| v.as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let latest = jsonl.lines().filter_map(parse).filter_map(|o| time_of(&o)).max();
+    let Some(latest) = latest else {
+        return jsonl.to_owned();
+    };
+    let offset = now - chrono::Duration::minutes(5) - latest.with_timezone(&chrono::Utc);
+    let mut out = String::with_capacity(jsonl.len());
+    for line in jsonl.lines() {
+        match parse(line) {
+            Some(mut object) if time_of(&object).is_some() => {
+                let shifted = time_of(&object).map(|t| (t.with_timezone(&chrono::Utc) + offset).to_rfc3339());
+                object.insert("created_at".into(), serde_json::Value::from(shifted));
+                out.push_str(&serde_json::Value::Object(object).to_string());
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn settings_toml(dir: &Path, mentions: &Path, model: &Path, bind: std::net::SocketAddr) -> String {
+    let db = dir.join("earshot.db");
+    let quote = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+    format!(
+        r#"
+[database]
+url = {db_url}
+
+[http]
+bind = "{bind}"
+
+[scoring]
+model = {model}
+
+[exports]
+dir = {exports}
+
+[[brands]]
+id = "northwind"
+name = "Northwind Air"
+keywords = ["northwind air", "northwindair", "northwind airlines"]
+handles = ["@NorthwindAir"]
+exclude = ["northwind traders"]
+threshold = 55
+
+[[brands]]
+id = "larkspur"
+name = "Larkspur Bank"
+keywords = ["larkspur bank", "larkspurbank"]
+handles = ["@LarkspurBank"]
+exclude = ["larkspur flowers"]
+threshold = 55
+
+[[brands]]
+id = "kettlebrook"
+name = "Kettlebrook Coffee"
+keywords = ["kettlebrook", "kettlebrook coffee"]
+handles = ["@Kettlebrook"]
+threshold = 60
+
+[[sources]]
+id = "northwind-import"
+brand = "northwind"
+schedule = "0 */5 * * * *"
+type = "jsonl"
+path = {mentions}
+
+[[sources]]
+id = "larkspur-import"
+brand = "larkspur"
+schedule = "0 */5 * * * *"
+type = "jsonl"
+path = {mentions}
+
+[[sources]]
+id = "kettlebrook-import"
+brand = "kettlebrook"
+schedule = "0 */5 * * * *"
+type = "jsonl"
+path = {mentions}
+"#,
+        db_url = toml::Value::String(format!("sqlite://{}", db.display())),
+        model = quote(model),
+        exports = quote(&dir.join("exports")),
+        mentions = quote(mentions),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifting_keeps_spacing_and_leaves_broken_lines_alone() {
+        let jsonl = "{\"id\":1,\"created_at\":\"2026-01-01T10:00:00Z\"}\n{broken\n{\"id\":2,\"created_at\":\"2026-01-01T11:00:00Z\"}\n";
+        let now = chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+
+        let shifted = shift_to_now(jsonl, now);
+
+        let lines: Vec<&str> = shifted.lines().collect();
+        assert!(lines[0].contains("2026-06-01T10:55:00"), "{}", lines[0]);
+        assert_eq!(lines[1], "{broken");
+        assert!(lines[2].contains("2026-06-01T11:55:00"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn the_bundled_demo_configuration_is_valid() {
+        let dir = tempfile::tempdir().unwrap();
+
+        let settings = prepare(dir.path(), "127.0.0.1:0".parse().unwrap()).unwrap();
+
+        assert_eq!(settings.brands.len(), 3);
+        assert_eq!(settings.sources.len(), 3);
+    }
+}

@@ -1,0 +1,79 @@
+//! Identifiers written by people in config: brand and source ids.
+
+use std::fmt;
+
+/// Why an identifier was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} id {value:?} must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit")]
+pub struct IdError {
+    kind: &'static str,
+    value: String,
+}
+
+fn is_slug(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+macro_rules! slug_id {
+    ($name:ident, $kind:literal) => {
+        #[doc = concat!("The ", $kind, " id from config: a lowercase slug such as `acme-x`.")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses a slug, rejecting anything that is not one.
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                if is_slug(value) {
+                    Ok(Self(value.to_owned()))
+                } else {
+                    Err(IdError {
+                        kind: $kind,
+                        value: value.to_owned(),
+                    })
+                }
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                Self::parse(&value).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+slug_id!(BrandId, "brand");
+slug_id!(SourceId, "source");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_accepted_and_everything_else_rejected() {
+        for ok in ["acme", "acme-x", "a_1", "9lives"] {
+            assert!(BrandId::parse(ok).is_ok(), "{ok} should be accepted");
+        }
+        for bad in ["", "Acme", "-acme", "acme x", "acmé", &"a".repeat(65)] {
+            assert!(SourceId::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

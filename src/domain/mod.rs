@@ -1,0 +1,17 @@
+//! The vocabulary of earshot: posts, brands, scores, tasks.
+//!
+//! Invariant: this module does no IO and has no async code. Constructors validate, so a value
+//! of these types is always well formed (an id is a slug, a criticality is within 0-100, post
+//! text carries no NUL or control characters).
+
+mod ids;
+mod post;
+mod score;
+mod task;
+mod time;
+
+pub use ids::{BrandId, IdError, SourceId};
+pub use post::{Batch, Cursor, Engagement, Platform, Post, PostDraft, PostError, Quarantined};
+pub use score::{Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores};
+pub use task::{Priority, TaskStatus, UnknownName};
+pub use time::{Millis, now_millis};

@@ -1,0 +1,35 @@
+//! earshot: a social-media complaint monitor.
+//!
+//! Pollers pull brand mentions from social platforms, a local sentiment model scores them,
+//! posts above a brand's threshold become response tasks in a web queue, and alerts go to
+//! chat channels.
+//!
+//! # Layout
+//!
+//! Along the pipeline, in reading order:
+//! - [`domain`]: the vocabulary (posts, scores, tasks); no IO.
+//! - [`config`]: settings from TOML and the environment, validated all at once.
+//! - [`sources`]: one module per platform behind the `Source` trait.
+//! - [`scoring`]: the local model, language routing, criticality.
+//! - [`tasks`]: when a flagged post opens or joins a task, its priority and SLA.
+//! - [`alerts`]: chat channels and alert payloads (delivered through the outbox).
+//! - [`store`]: persistence on SQLite or PostgreSQL.
+//! - [`pipeline`]: the one place that sequences the stages.
+//! - [`scheduler`]: when things run.
+//! - [`web`]: the queue UI and JSON API.
+//! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands, the demo, logging.
+
+pub mod alerts;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod pipeline;
+pub mod scheduler;
+pub mod scoring;
+pub mod sources;
+pub mod store;
+pub mod tasks;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,312 @@
+//! One pass of the pipeline, in one place and one order:
+//! poll → keep mentions → commit posts with the cursor → score → assess → task → outbox.
+//!
+//! Invariant: this is the only module that sequences the stages. Sources never write; the
+//! cursor is committed in the same transaction as the posts it covers; scoring works from
+//! what is committed (mentions without an assessment), so a crash anywhere is repaired by
+//! running again, and every write is idempotent, so nothing is doubled.
+//! No timers or spawning here: the scheduler decides when, and tests call these directly.
+
+pub mod matching;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::domain::{BrandId, SentimentOutcome, now_millis};
+use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
+use crate::scoring::{ScoreInput, ScoringError, ScoringService};
+use crate::sources::{Source, SourceError};
+use crate::store::{AssessmentOutcome, NewAssessment, PollCommit, PollFailure, Store, StoreError};
+use crate::tasks;
+use matching::{BrandMatcher, Verdict};
+
+/// Most batches one poll takes before yielding to the next scheduled run.
+const MAX_BATCHES_PER_POLL: usize = 50;
+/// Mentions assessed per round trip to the store.
+const ASSESS_CHUNK: usize = 256;
+
+/// Why a pipeline step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("source {source_id} is not configured")]
+    UnknownSource { source_id: String },
+    #[error("polling {source_id} failed")]
+    Source {
+        source_id: String,
+        #[source]
+        error: SourceError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Scoring(#[from] ScoringError),
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PollReport {
+    pub source: String,
+    pub n_batches: usize,
+    pub n_fetched: usize,
+    pub n_new: usize,
+    pub n_duplicates: usize,
+    pub n_quarantined: usize,
+    pub n_own_posts: usize,
+    pub n_excluded: usize,
+    pub n_unrelated: usize,
+}
+
+/// What one scoring pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScoreReport {
+    pub n_scored: usize,
+    pub n_unscored: usize,
+    pub n_assessed: usize,
+    pub n_tasks_opened: usize,
+    pub n_tasks_joined: usize,
+}
+
+/// The pipeline's collaborators.
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    scoring: ScoringService,
+    settings: Arc<Settings>,
+    matchers: HashMap<BrandId, BrandMatcher>,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<dyn Store>, scoring: ScoringService, settings: Arc<Settings>) -> Pipeline {
+        let matchers = settings
+            .brands
+            .iter()
+            .map(|b| (b.id.clone(), BrandMatcher::new(b)))
+            .collect();
+        Pipeline {
+            store,
+            scoring,
+            settings,
+            matchers,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Arc<Settings> {
+        &self.settings
+    }
+
+    pub fn scoring(&self) -> &ScoringService {
+        &self.scoring
+    }
+
+    /// Polls a source until it has nothing more to give right now, committing each batch
+    /// with its cursor. A failure is recorded in the source's health and returned.
+    #[tracing::instrument(skip_all, fields(source = %source.id()))]
+    pub async fn poll_source(&self, source: &dyn Source) -> Result<PollReport, PipelineError> {
+        let source_id = source.id().clone();
+        let settings = self
+            .settings
+            .source(&source_id)
+            .ok_or_else(|| PipelineError::UnknownSource {
+                source_id: source_id.to_string(),
+            })?;
+        let brand = &settings.brand;
+        let matcher = self.matchers.get(brand).ok_or_else(|| PipelineError::UnknownSource {
+            source_id: source_id.to_string(),
+        })?;
+        let mut report = PollReport {
+            source: source_id.to_string(),
+            ..PollReport::default()
+        };
+        loop {
+            let cursor = self.store.cursor(&source_id).await?;
+            let batch = match source.poll(cursor.as_ref()).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    self.record_failure(&source_id, &error).await?;
+                    return Err(PipelineError::Source {
+                        source_id: source_id.to_string(),
+                        error,
+                    });
+                }
+            };
+            fail::fail_point!("pipeline::after_poll", |_| std::process::abort());
+            report.n_batches += 1;
+            report.n_fetched += batch.posts.len();
+            let mut mentions = Vec::with_capacity(batch.posts.len());
+            for post in batch.posts {
+                match matcher.verdict(&post) {
+                    Verdict::Mention => mentions.push(post),
+                    Verdict::OwnPost => report.n_own_posts += 1,
+                    Verdict::Excluded => report.n_excluded += 1,
+                    Verdict::Unrelated => report.n_unrelated += 1,
+                }
+            }
+            let commit = PollCommit {
+                source: &source_id,
+                brand,
+                posts: &mentions,
+                quarantined: &batch.quarantined,
+                cursor: batch.cursor.as_ref(),
+                at: now_millis(),
+            };
+            let outcome = self.store.commit_poll(commit).await?;
+            fail::fail_point!("pipeline::after_commit", |_| std::process::abort());
+            report.n_new += outcome.n_new;
+            report.n_duplicates += outcome.n_duplicates;
+            report.n_quarantined += outcome.n_quarantined;
+            if !batch.has_more || report.n_batches >= MAX_BATCHES_PER_POLL {
+                break;
+            }
+        }
+        tracing::info!(
+            n_fetched = report.n_fetched,
+            n_new = report.n_new,
+            n_duplicates = report.n_duplicates,
+            n_quarantined = report.n_quarantined,
+            n_skipped = report.n_own_posts + report.n_excluded + report.n_unrelated,
+            "Polled source."
+        );
+        Ok(report)
+    }
+
+    async fn record_failure(&self, source_id: &crate::domain::SourceId, error: &SourceError) -> Result<(), StoreError> {
+        let message = error_chain(error);
+        let quarantine = match error {
+            SourceError::Malformed { reason, raw } => {
+                Some(crate::domain::Quarantined::new("response", reason.clone(), raw))
+            }
+            _ => None,
+        };
+        tracing::warn!(source = %source_id, kind = error.kind(), error = %message, "Poll failed.");
+        self.store
+            .record_poll_failure(PollFailure {
+                source: source_id,
+                kind: error.kind(),
+                message: &message,
+                quarantine,
+                at: now_millis(),
+            })
+            .await
+    }
+
+    /// Scores and assesses every committed mention that has no assessment yet.
+    #[tracing::instrument(skip_all)]
+    pub async fn score_pending(&self) -> Result<ScoreReport, PipelineError> {
+        let mut report = ScoreReport::default();
+        loop {
+            let pending = self.store.pending_mentions(ASSESS_CHUNK).await?;
+            if pending.is_empty() {
+                break;
+            }
+            // Score each post once, however many brands mention it.
+            let mut seen = HashSet::new();
+            let to_score: Vec<(i64, ScoreInput)> = pending
+                .iter()
+                .filter(|m| m.sentiment.is_none() && seen.insert(m.post_id))
+                .map(|m| {
+                    (
+                        m.post_id,
+                        ScoreInput {
+                            text: m.post.text.clone(),
+                            lang_hint: m.post.lang.clone(),
+                        },
+                    )
+                })
+                .collect();
+            let (post_ids, inputs): (Vec<i64>, Vec<ScoreInput>) = to_score.into_iter().unzip();
+            let outcomes = self.scoring.score(inputs).await?;
+            for outcome in &outcomes {
+                match outcome {
+                    SentimentOutcome::Scored { .. } => report.n_scored += 1,
+                    SentimentOutcome::Unscored { .. } => report.n_unscored += 1,
+                }
+            }
+            let new_sentiments: HashMap<i64, SentimentOutcome> = post_ids.into_iter().zip(outcomes).collect();
+            let pairs: Vec<(i64, SentimentOutcome)> = new_sentiments.iter().map(|(id, s)| (*id, s.clone())).collect();
+            self.store.save_sentiments(&pairs, now_millis()).await?;
+            fail::fail_point!("pipeline::after_sentiments", |_| std::process::abort());
+
+            let n_assessed_before = report.n_assessed;
+            for mention in pending {
+                let Some(sentiment) = mention
+                    .sentiment
+                    .or_else(|| new_sentiments.get(&mention.post_id).cloned())
+                else {
+                    continue;
+                };
+                let now = now_millis();
+                let brand = self.settings.brand(&mention.brand);
+                let history = self
+                    .store
+                    .author_history(
+                        &mention.brand,
+                        mention.post.platform,
+                        &mention.post.author_handle,
+                        now - HISTORY_WINDOW_MS,
+                    )
+                    .await?;
+                let handles = self
+                    .matchers
+                    .get(&mention.brand)
+                    .map(|m| m.handles().to_vec())
+                    .unwrap_or_default();
+                let criticality = criticality::assess(&CriticalityInput {
+                    post: &mention.post,
+                    sentiment: &sentiment,
+                    brand_handles: &handles,
+                    history,
+                });
+                // A brand removed from config keeps its history but opens no new tasks.
+                let task =
+                    brand.and_then(|brand| tasks::plan(brand, &mention.post, &criticality, &self.settings.tasks, now));
+                let outcome = self
+                    .store
+                    .save_assessment(NewAssessment {
+                        mention_id: mention.mention_id,
+                        brand: mention.brand,
+                        criticality,
+                        at: now,
+                        task,
+                    })
+                    .await?;
+                report.n_assessed += 1;
+                match outcome {
+                    AssessmentOutcome::Opened { .. } => report.n_tasks_opened += 1,
+                    AssessmentOutcome::Joined { .. } => report.n_tasks_joined += 1,
+                    AssessmentOutcome::Recorded | AssessmentOutcome::AlreadyAssessed => {}
+                }
+            }
+            if report.n_assessed == n_assessed_before {
+                // Cannot happen unless the store lost sentiments it just saved; stop rather
+                // than spin.
+                return Err(StoreError::Corrupt("pending mentions could not be assessed".into()).into());
+            }
+        }
+        if report.n_assessed > 0 {
+            tracing::info!(
+                n_scored = report.n_scored,
+                n_unscored = report.n_unscored,
+                n_tasks_opened = report.n_tasks_opened,
+                n_tasks_joined = report.n_tasks_joined,
+                "Scored mentions."
+            );
+        }
+        Ok(report)
+    }
+}
+
+/// An error and its causes on one line: `a: b: c`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

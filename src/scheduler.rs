@@ -1,0 +1,174 @@
+//! When things run: tokio-cron-scheduler fires triggers; plain async job bodies do the work.
+//!
+//! Invariant: no business logic here. Each source has one worker task that runs
+//! `Pipeline::poll_source` when its cron trigger fires (triggers coalesce, so one source never
+//! polls twice at once); one scoring worker runs `Pipeline::score_pending` after new posts and
+//! on a slow timer. A rate-limited source is not polled again before its reset time.
+//! On shutdown the cron stops firing, and every worker finishes the job it is in before
+//! exiting: work in flight is completed, and anything not started is picked up next start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
+
+use crate::pipeline::{Pipeline, PipelineError, error_chain};
+use crate::sources::{Source, SourceError};
+
+/// How often the scoring worker looks for pending mentions without being told.
+const SCORING_SWEEP: Duration = Duration::from_secs(30);
+/// Backoff after a failed poll that gave no reset time, doubled per failure up to the cap.
+const BACKOFF_BASE: Duration = Duration::from_secs(30);
+const BACKOFF_CAP: Duration = Duration::from_secs(30 * 60);
+
+/// Why the scheduler could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    #[error("cron scheduler")]
+    Cron(#[from] tokio_cron_scheduler::JobSchedulerError),
+}
+
+/// A job with a cron schedule, run by the scheduler beside the sources (the weekly export).
+pub struct CronTask {
+    pub name: String,
+    pub schedule: String,
+    pub timezone: chrono_tz::Tz,
+    pub run: Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>,
+}
+
+/// The running scheduler: call `shutdown` to stop it and wait for in-flight work.
+pub struct Scheduler {
+    cron: JobScheduler,
+    workers: JoinSet<()>,
+    cancel: CancellationToken,
+}
+
+impl Scheduler {
+    /// Starts one worker per source, the scoring worker and the cron triggers.
+    pub async fn start(
+        pipeline: Arc<Pipeline>,
+        sources: Vec<(Arc<dyn Source>, String)>,
+        cron_tasks: Vec<CronTask>,
+    ) -> Result<Scheduler, SchedulerError> {
+        let cancel = CancellationToken::new();
+        let cron = JobScheduler::new().await?;
+        let mut workers = JoinSet::new();
+        let scoring_needed = Arc::new(Notify::new());
+
+        for (source, schedule) in sources {
+            // Capacity 1: a trigger that fires while a poll is running waits; more coalesce.
+            let (trigger, triggered) = mpsc::channel::<()>(1);
+            let job = Job::new_async(schedule.as_str(), move |_id, _lock| {
+                let trigger = trigger.clone();
+                Box::pin(async move {
+                    let _ = trigger.try_send(());
+                })
+            })?;
+            cron.add(job).await?;
+            workers.spawn(source_worker(
+                pipeline.clone(),
+                source,
+                triggered,
+                scoring_needed.clone(),
+                cancel.clone(),
+            ));
+        }
+        workers.spawn(scoring_worker(pipeline.clone(), scoring_needed.clone(), cancel.clone()));
+        for task in cron_tasks {
+            let run = task.run.clone();
+            let name = task.name.clone();
+            let job = Job::new_async_tz(task.schedule.as_str(), task.timezone, move |_id, _lock| {
+                let run = run.clone();
+                let name = name.clone();
+                Box::pin(async move {
+                    tracing::info!(job = %name, "Running scheduled job.");
+                    run().await;
+                })
+            })?;
+            cron.add(job).await?;
+        }
+        cron.start().await?;
+        // Score anything a previous run committed but did not finish.
+        scoring_needed.notify_one();
+        Ok(Scheduler { cron, workers, cancel })
+    }
+
+    /// Stops the triggers and waits for the workers to finish what they are doing.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Err(error) = self.cron.shutdown().await {
+            tracing::warn!(error = %error, "Cron scheduler did not stop cleanly.");
+        }
+        while let Some(result) = self.workers.join_next().await {
+            if let Err(error) = result {
+                tracing::error!(error = %error, "A scheduler worker panicked.");
+            }
+        }
+    }
+}
+
+async fn source_worker(
+    pipeline: Arc<Pipeline>,
+    source: Arc<dyn Source>,
+    mut triggered: mpsc::Receiver<()>,
+    scoring_needed: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    let mut not_before = tokio::time::Instant::now();
+    let mut n_failures: u32 = 0;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            trigger = triggered.recv() => if trigger.is_none() { break },
+        }
+        if tokio::time::Instant::now() < not_before {
+            tracing::debug!(source = %source.id(), "Skipping poll during backoff.");
+            continue;
+        }
+        // Not raced against `cancel`: a poll that started finishes and commits.
+        match pipeline.poll_source(source.as_ref()).await {
+            Ok(report) => {
+                n_failures = 0;
+                if report.n_new > 0 {
+                    scoring_needed.notify_one();
+                }
+            }
+            Err(error) => {
+                n_failures = n_failures.saturating_add(1);
+                let wait = match &error {
+                    PipelineError::Source {
+                        error:
+                            SourceError::RateLimited {
+                                retry_after: Some(wait),
+                            },
+                        ..
+                    } => *wait,
+                    _ => BACKOFF_BASE
+                        .saturating_mul(2u32.saturating_pow(n_failures - 1))
+                        .min(BACKOFF_CAP),
+                };
+                not_before = tokio::time::Instant::now() + wait;
+                // Source failures were logged where they were recorded; log the others here.
+                if !matches!(error, PipelineError::Source { .. }) {
+                    tracing::error!(source = %source.id(), error = %error_chain(&error), "Poll could not be committed.");
+                }
+            }
+        }
+    }
+}
+
+async fn scoring_worker(pipeline: Arc<Pipeline>, scoring_needed: Arc<Notify>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = scoring_needed.notified() => {}
+            _ = tokio::time::sleep(SCORING_SWEEP) => {}
+        }
+        if let Err(error) = pipeline.score_pending().await {
+            tracing::error!(error = %error_chain(&error), "Scoring pass failed.");
+        }
+    }
+}

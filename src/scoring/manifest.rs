@@ -1,0 +1,113 @@
+//! `manifest.toml`: what a model folder holds, checked before the model is loaded.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::ScoringError;
+use crate::domain::SentimentLabel;
+
+/// The machine-readable facts of a model folder (see `models/README.md`).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct ModelManifest {
+    pub name: String,
+    pub version: String,
+    pub task: String,
+    /// rust-bert family: `bert`, `distilbert`, `roberta` or `xlm-roberta`.
+    pub architecture: String,
+    /// Label names in the order of the model's outputs.
+    pub labels: Vec<String>,
+    /// ISO 639-1 codes the model was trained for; `["*"]` for multilingual.
+    pub languages: Vec<String>,
+    pub max_length: usize,
+    #[serde(default)]
+    pub lowercase: bool,
+    pub weights: String,
+    pub config: String,
+    /// `vocab.txt` (BERT), `vocab.json` (RoBERTa) or `sentencepiece.bpe.model` (XLM-R).
+    pub vocab: String,
+    /// `merges.txt`, for RoBERTa.
+    #[serde(default)]
+    pub merges: Option<String>,
+    /// sha256 of each file, by name.
+    pub files: BTreeMap<String, String>,
+    /// Everything else (provenance, training, evaluation) is kept for display.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+impl ModelManifest {
+    /// Reads `dir/manifest.toml` and checks that every listed file exists with its sha256.
+    pub fn load_and_verify(dir: &Path) -> Result<ModelManifest, ScoringError> {
+        let error = |message: String| ScoringError::Model {
+            dir: dir.to_owned(),
+            message,
+        };
+        let path = dir.join("manifest.toml");
+        let text = std::fs::read_to_string(&path).map_err(|e| error(format!("cannot read manifest.toml: {e}")))?;
+        let manifest: ModelManifest =
+            toml::from_str(&text).map_err(|e| error(format!("invalid manifest.toml: {e}")))?;
+        manifest.check_labels().map_err(error)?;
+        for required in [&manifest.weights, &manifest.config, &manifest.vocab] {
+            if !manifest.files.contains_key(required.as_str()) {
+                return Err(error(format!("{required} has no sha256 in [files]")));
+            }
+        }
+        for (name, expected) in &manifest.files {
+            let actual = sha256_file(&dir.join(name)).map_err(|e| error(format!("cannot read {name}: {e}")))?;
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(error(format!(
+                    "{name} has sha256 {actual}, the manifest says {expected}"
+                )));
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// The outputs must be exactly negative, neutral, positive, in some order.
+    fn check_labels(&self) -> Result<(), String> {
+        let mut seen = [false; 3];
+        for label in &self.labels {
+            let parsed = SentimentLabel::parse(label).ok_or_else(|| format!("unknown label {label:?}"))?;
+            seen[parsed.index()] = true;
+        }
+        if self.labels.len() != 3 || !seen.iter().all(|s| *s) {
+            return Err(format!(
+                "labels must be negative, neutral and positive, found {:?}",
+                self.labels
+            ));
+        }
+        Ok(())
+    }
+
+    /// `name@version`, as stored with every score.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+
+    /// Whether the model covers `lang` (ISO 639-1).
+    pub fn covers(&self, lang: &str) -> bool {
+        self.languages.iter().any(|l| l == "*" || l.eq_ignore_ascii_case(lang))
+    }
+
+    pub fn path_of(&self, dir: &Path, file: &str) -> PathBuf {
+        dir.join(file)
+    }
+}
+
+/// The sha256 of a file, as lowercase hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n_read = file.read(&mut buffer)?;
+        if n_read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n_read]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}

@@ -1,0 +1,107 @@
+//! Persistence: posts, mentions, scores, tasks, the alert outbox, quarantine, export runs.
+//!
+//! Invariant: there is no SQL outside this module, and this module holds no business rules
+//! (thresholds, priorities, alert policy arrive as data from `tasks` and `pipeline`).
+//! Uniqueness lives in the schema: a post is stored once per platform and external id, a
+//! mention once per post and brand, an alert once per dedup key.
+//!
+//! One implementation, `SqlStore`, runs the same SQL on SQLite and PostgreSQL through sqlx's
+//! `Any` driver; the URL scheme picks the backend.
+
+mod sql;
+mod types;
+
+use async_trait::async_trait;
+
+pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
+pub use types::*;
+
+use crate::domain::{BrandId, Cursor, Millis, Platform, SourceId};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Backend(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Everything earshot keeps. Methods are named by intent and speak domain types.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which database this is, for logs and backend-specific behaviour.
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Makes the brands and sources tables mirror the config; ones no longer configured stay
+    /// (their posts refer to them) but are marked inactive.
+    async fn sync_config(&self, brands: &[BrandRecord], sources: &[SourceRecord]) -> Result<(), StoreError>;
+
+    // --- Ingest ------------------------------------------------------------------------------
+
+    /// Where the source stopped.
+    async fn cursor(&self, source: &SourceId) -> Result<Option<Cursor>, StoreError>;
+
+    /// Stores a poll's posts, quarantined items and new cursor in one transaction, and
+    /// records the poll in the source's health. Posts already stored are not stored again.
+    async fn commit_poll(&self, commit: PollCommit<'_>) -> Result<CommitOutcome, StoreError>;
+
+    /// Records a failed poll in the source's health (the cursor is untouched); `raw` goes to
+    /// quarantine when the failure was a malformed response.
+    async fn record_poll_failure(&self, failure: PollFailure<'_>) -> Result<(), StoreError>;
+
+    // --- Scoring -----------------------------------------------------------------------------
+
+    /// Mentions not yet assessed, oldest first, with their post and any stored sentiment.
+    async fn pending_mentions(&self, limit: usize) -> Result<Vec<PendingMention>, StoreError>;
+
+    /// Stores sentiments for posts; a post that already has one keeps it.
+    async fn save_sentiments(
+        &self,
+        sentiments: &[(i64, crate::domain::SentimentOutcome)],
+        at: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// How many of the author's mentions of the brand since `since` were negative, and how
+    /// many were flagged.
+    async fn author_history(
+        &self,
+        brand: &BrandId,
+        platform: Platform,
+        author: &str,
+        since: Millis,
+    ) -> Result<AuthorHistory, StoreError>;
+
+    /// Stores an assessment and, in the same transaction, opens or joins a task and enqueues
+    /// the alert the plan asks for. A mention assessed before is left as it is.
+    async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError>;
+
+    // --- Queue and reports -------------------------------------------------------------------
+
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError>;
+    async fn task_detail(&self, task_id: i64) -> Result<TaskDetail, StoreError>;
+    async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError>;
+    async fn quarantined(&self, source: Option<&SourceId>, limit: usize) -> Result<Vec<QuarantineRow>, StoreError>;
+    async fn counts(&self) -> Result<Counts, StoreError>;
+
+    // --- Alert outbox -------------------------------------------------------------------------
+
+    /// Alerts due for delivery at `now`, oldest first.
+    async fn due_alerts(&self, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError>;
+}
+
+/// The database behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}

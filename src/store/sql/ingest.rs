@@ -1,0 +1,165 @@
+//! Ingest: cursors, committing a poll's posts, poll health.
+
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use super::super::{CommitOutcome, PollCommit, PollFailure, StoreError};
+use crate::domain::{Cursor, Post, Quarantined, SourceId};
+
+pub(super) async fn cursor(pool: &AnyPool, source: &SourceId) -> Result<Option<Cursor>, StoreError> {
+    let row = sqlx::query("SELECT cursor FROM source_state WHERE source_id = $1")
+        .bind(source.as_str())
+        .fetch_optional(pool)
+        .await?;
+    let cursor = match row {
+        Some(row) => row.try_get::<Option<String>, _>("cursor")?.map(Cursor),
+        None => None,
+    };
+    Ok(cursor)
+}
+
+pub(super) async fn commit_poll(
+    tx: &mut Transaction<'static, Any>,
+    commit: &PollCommit<'_>,
+) -> Result<CommitOutcome, StoreError> {
+    let mut outcome = CommitOutcome::default();
+    for post in commit.posts {
+        let post_id = upsert_post(tx, post, commit.at).await?;
+        let mention = sqlx::query(
+            "INSERT INTO mentions (post_id, brand_id, source_id, found_at_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (post_id, brand_id) DO NOTHING RETURNING id",
+        )
+        .bind(post_id)
+        .bind(commit.brand.as_str())
+        .bind(commit.source.as_str())
+        .bind(commit.at)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match mention {
+            Some(_) => outcome.n_new += 1,
+            None => outcome.n_duplicates += 1,
+        }
+    }
+    for item in commit.quarantined {
+        insert_quarantine(tx, commit.source, item, commit.at).await?;
+    }
+    outcome.n_quarantined = commit.quarantined.len();
+
+    let n_new = i64::try_from(outcome.n_new).unwrap_or(i64::MAX);
+    sqlx::query(
+        "INSERT INTO source_state (source_id, cursor, cursor_updated_at_ms, last_poll_at_ms, last_success_at_ms,
+                                   consecutive_failures, last_poll_new, total_new)
+         VALUES ($1, $2, $3, $3, $3, 0, $4, $4)
+         ON CONFLICT (source_id) DO UPDATE SET
+             cursor = COALESCE(excluded.cursor, source_state.cursor),
+             cursor_updated_at_ms = CASE WHEN excluded.cursor IS NULL THEN source_state.cursor_updated_at_ms
+                                         ELSE excluded.cursor_updated_at_ms END,
+             last_poll_at_ms = excluded.last_poll_at_ms,
+             last_success_at_ms = excluded.last_success_at_ms,
+             consecutive_failures = 0,
+             last_poll_new = excluded.last_poll_new,
+             total_new = source_state.total_new + excluded.total_new",
+    )
+    .bind(commit.source.as_str())
+    .bind(commit.cursor.map(|c| c.0.clone()))
+    .bind(commit.at)
+    .bind(n_new)
+    .execute(&mut **tx)
+    .await?;
+    Ok(outcome)
+}
+
+/// Inserts the post unless it is stored already; returns its id either way.
+async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -> Result<i64, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO posts (platform, external_id, author_handle, author_name, author_followers, text, url, lang,
+                            created_at_ms, first_seen_at_ms, likes, reposts, replies, quotes, conversation_id, in_reply_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (platform, external_id) DO NOTHING RETURNING id",
+    )
+    .bind(post.platform.as_str())
+    .bind(&post.external_id)
+    .bind(&post.author_handle)
+    .bind(post.author_name.clone())
+    .bind(post.author_followers.map(saturating_i64))
+    .bind(&post.text)
+    .bind(post.url.clone())
+    .bind(post.lang.clone())
+    .bind(post.created_at)
+    .bind(at)
+    .bind(saturating_i64(post.engagement.likes))
+    .bind(saturating_i64(post.engagement.reposts))
+    .bind(saturating_i64(post.engagement.replies))
+    .bind(saturating_i64(post.engagement.quotes))
+    .bind(post.conversation_id.clone())
+    .bind(post.in_reply_to.clone())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = inserted {
+        return Ok(row.try_get::<i64, _>("id")?);
+    }
+    // Seen before: keep the first text, refresh reach and engagement, which grow over time.
+    let row = sqlx::query(
+        "UPDATE posts SET likes = $3, reposts = $4, replies = $5, quotes = $6,
+             author_followers = COALESCE($7, author_followers)
+         WHERE platform = $1 AND external_id = $2 RETURNING id",
+    )
+    .bind(post.platform.as_str())
+    .bind(&post.external_id)
+    .bind(saturating_i64(post.engagement.likes))
+    .bind(saturating_i64(post.engagement.reposts))
+    .bind(saturating_i64(post.engagement.replies))
+    .bind(saturating_i64(post.engagement.quotes))
+    .bind(post.author_followers.map(saturating_i64))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get::<i64, _>("id")?)
+}
+
+async fn insert_quarantine(
+    tx: &mut Transaction<'static, Any>,
+    source: &SourceId,
+    item: &Quarantined,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO quarantine (source_id, received_at_ms, location, reason, raw) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(source.as_str())
+    .bind(at)
+    .bind(&item.location)
+    .bind(&item.reason)
+    .bind(&item.raw)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn record_poll_failure(
+    tx: &mut Transaction<'static, Any>,
+    failure: &PollFailure<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO source_state (source_id, last_poll_at_ms, last_error, last_error_kind, last_error_at_ms, consecutive_failures)
+         VALUES ($1, $2, $3, $4, $2, 1)
+         ON CONFLICT (source_id) DO UPDATE SET
+             last_poll_at_ms = excluded.last_poll_at_ms,
+             last_error = excluded.last_error,
+             last_error_kind = excluded.last_error_kind,
+             last_error_at_ms = excluded.last_error_at_ms,
+             consecutive_failures = source_state.consecutive_failures + 1",
+    )
+    .bind(failure.source.as_str())
+    .bind(failure.at)
+    .bind(failure.message)
+    .bind(failure.kind)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(item) = &failure.quarantine {
+        insert_quarantine(tx, failure.source, item, failure.at).await?;
+    }
+    Ok(())
+}
+
+pub(super) fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

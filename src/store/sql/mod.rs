@@ -1,0 +1,262 @@
+//! `SqlStore`: the `Store` on SQLite or PostgreSQL through sqlx's `Any` driver.
+//!
+//! The SQL is written once in the dialect both accept: `$N` placeholders,
+//! `INSERT … ON CONFLICT … DO NOTHING RETURNING`, `CASE` instead of two-argument MIN/MAX, and
+//! casts on aggregates (PostgreSQL's SUM of BIGINT is NUMERIC, which `Any` cannot decode).
+//! Write transactions on SQLite start with `BEGIN IMMEDIATE`, so two writers queue on the
+//! busy timeout instead of failing when a read lock cannot be upgraded.
+
+mod ingest;
+mod queue;
+mod rows;
+mod scoring;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use super::{
+    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, CommitOutcome, Counts, NewAssessment, OutboxAlert,
+    PendingMention, PollCommit, PollFailure, QuarantineRow, SourceHealth, SourceRecord, Store, StoreError, TaskDetail,
+    TaskFilter, TaskRow,
+};
+use crate::config::DatabaseSettings;
+use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
+
+/// SQLite migrations, embedded in the binary.
+pub static MIGRATOR_SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+/// PostgreSQL migrations, embedded in the binary.
+pub static MIGRATOR_POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The store on a SQL database.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) the database the settings name.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<SqlStore, StoreError> {
+        install_default_drivers();
+        let backend = if settings.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let mut url = settings.url.clone();
+        if backend == Backend::Sqlite {
+            url = sqlite_url_with_create(&url)?;
+        }
+        let busy_timeout_ms = settings.busy_timeout_ms;
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute(format!("PRAGMA busy_timeout = {busy_timeout_ms}").as_str())
+                            .await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        if backend == Backend::Sqlite {
+            // WAL lets the web queue read while the pipeline writes; it is a property of the
+            // file, so setting it once per open is enough.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(SqlStore { pool, backend })
+    }
+
+    /// The pool, for tests that need to look underneath.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+}
+
+/// Adds `mode=rwc` (create if missing) and creates the parent folder of a SQLite file.
+fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let parent = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|_| path != ":memory:") {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            StoreError::Backend(sqlx::Error::Configuration(
+                format!("cannot create folder {} for the database: {error}", parent.display()).into(),
+            ))
+        })?;
+    }
+    if query.split('&').any(|pair| pair.starts_with("mode=")) {
+        return Ok(url.to_owned());
+    }
+    let separator = if url.contains('?') { "&" } else { "?" };
+    Ok(format!("{url}{separator}mode=rwc"))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &MIGRATOR_SQLITE,
+            Backend::Postgres => &MIGRATOR_POSTGRES,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn sync_config(&self, brands: &[BrandRecord], sources: &[SourceRecord]) -> Result<(), StoreError> {
+        let now = now_millis();
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE brands SET active = 0").execute(&mut *tx).await?;
+        sqlx::query("UPDATE sources SET active = 0").execute(&mut *tx).await?;
+        for brand in brands {
+            sqlx::query(
+                "INSERT INTO brands (id, name, threshold, settings_json, active, updated_at_ms)
+                 VALUES ($1, $2, $3, $4, 1, $5)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, threshold = excluded.threshold,
+                     settings_json = excluded.settings_json, active = 1, updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(brand.id.as_str())
+            .bind(&brand.name)
+            .bind(f64::from(brand.threshold))
+            .bind(&brand.settings_json)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for source in sources {
+            sqlx::query(
+                "INSERT INTO sources (id, brand_id, kind, schedule, active, updated_at_ms)
+                 VALUES ($1, $2, $3, $4, 1, $5)
+                 ON CONFLICT (id) DO UPDATE SET brand_id = excluded.brand_id, kind = excluded.kind,
+                     schedule = excluded.schedule, active = 1, updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(source.id.as_str())
+            .bind(source.brand.as_str())
+            .bind(&source.kind)
+            .bind(&source.schedule)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cursor(&self, source: &SourceId) -> Result<Option<Cursor>, StoreError> {
+        ingest::cursor(&self.pool, source).await
+    }
+
+    async fn commit_poll(&self, commit: PollCommit<'_>) -> Result<CommitOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        let outcome = ingest::commit_poll(&mut tx, &commit).await?;
+        fail::fail_point!("store::before_commit_poll", |_| Err(StoreError::Conflict(
+            "fail point".into()
+        )));
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn record_poll_failure(&self, failure: PollFailure<'_>) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        ingest::record_poll_failure(&mut tx, &failure).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending_mentions(&self, limit: usize) -> Result<Vec<PendingMention>, StoreError> {
+        scoring::pending_mentions(&self.pool, limit).await
+    }
+
+    async fn save_sentiments(&self, sentiments: &[(i64, SentimentOutcome)], at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        scoring::save_sentiments(&mut tx, sentiments, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn author_history(
+        &self,
+        brand: &BrandId,
+        platform: Platform,
+        author: &str,
+        since: Millis,
+    ) -> Result<AuthorHistory, StoreError> {
+        scoring::author_history(&self.pool, brand, platform, author, since).await
+    }
+
+    async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        let outcome = scoring::save_assessment(&mut tx, assessment).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
+        queue::list_tasks(&self.pool, filter).await
+    }
+
+    async fn task_detail(&self, task_id: i64) -> Result<TaskDetail, StoreError> {
+        queue::task_detail(&self.pool, task_id).await
+    }
+
+    async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        queue::source_health(&self.pool).await
+    }
+
+    async fn quarantined(&self, source: Option<&SourceId>, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
+        queue::quarantined(&self.pool, source, limit).await
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        queue::counts(&self.pool).await
+    }
+
+    async fn due_alerts(&self, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError> {
+        queue::due_alerts(&self.pool, now, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_unless_they_set_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nested/earshot.db");
+        let url = format!("sqlite://{}", file.display());
+
+        assert_eq!(sqlite_url_with_create(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(file.parent().unwrap().is_dir(), "the parent folder is created");
+        assert_eq!(
+            sqlite_url_with_create("sqlite::memory:?cache=shared").unwrap(),
+            "sqlite::memory:?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_with_create("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
+    }
+}

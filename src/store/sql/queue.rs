@@ -1,0 +1,243 @@
+//! Reading for the queue, health and the outbox.
+
+use sqlx::AnyPool;
+
+use super::super::{
+    Counts, OutboxAlert, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter, TaskPost, TaskRow,
+};
+use super::rows::{f32_of, get, scores_of, source_health_of, task_row_of};
+use crate::domain::{Factor, Millis, SourceId};
+
+const TASK_COLUMNS: &str = "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
+    t.assignee, t.opened_at_ms, t.due_at_ms, t.first_response_at_ms, t.resolved_at_ms, t.dismissed_reason,
+    t.last_activity_at_ms,
+    (SELECT COUNT(*) FROM assessments a WHERE a.task_id = t.id) AS n_posts,
+    (SELECT p.text FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
+      WHERE a.task_id = t.id ORDER BY p.created_at_ms DESC, p.id DESC LIMIT 1) AS latest_text,
+    (SELECT p.url FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
+      WHERE a.task_id = t.id ORDER BY p.created_at_ms DESC, p.id DESC LIMIT 1) AS latest_url";
+
+pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
+    let mut conditions = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let next = |value: String, texts: &mut Vec<String>| {
+        texts.push(value);
+        format!("${}", texts.len())
+    };
+    if let Some(brand) = &filter.brand {
+        conditions.push(format!("t.brand_id = {}", next(brand.to_string(), &mut texts)));
+    }
+    if !filter.statuses.is_empty() {
+        let placeholders: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| next(s.as_str().to_owned(), &mut texts))
+            .collect();
+        conditions.push(format!("t.status IN ({})", placeholders.join(", ")));
+    }
+    if let Some(platform) = &filter.platform {
+        conditions.push(format!("t.platform = {}", next(platform.clone(), &mut texts)));
+    }
+    if let Some(assignee) = &filter.assignee {
+        conditions.push(format!("t.assignee = {}", next(assignee.clone(), &mut texts)));
+    }
+    let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t");
+    if let Some(priority) = filter.priority {
+        // Ranks are integers chosen by us, never user text, so they can be inlined.
+        conditions.push(format!("t.priority = {}", priority.rank()));
+    }
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    // Active work first, most urgent first, then the nearest deadline.
+    sql.push_str(
+        " ORDER BY CASE WHEN t.status IN ('open', 'assigned', 'responded') THEN 0 ELSE 1 END,
+                   t.priority, t.due_at_ms, t.id",
+    );
+    let limit = if filter.limit == 0 { 200 } else { filter.limit.min(1000) };
+    sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
+    let mut query = sqlx::query(&sql);
+    for text in texts {
+        query = query.bind(text);
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.iter().map(task_row_of).collect()
+}
+
+pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDetail, StoreError> {
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1");
+    let row = sqlx::query(&sql)
+        .bind(task_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("task {task_id}")))?;
+    let task = task_row_of(&row)?;
+    let post_rows = sqlx::query(
+        "SELECT p.id AS post_id, m.id AS mention_id, p.platform, p.external_id, p.author_handle, p.author_name,
+                p.author_followers, p.text, p.url, p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes,
+                s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
+                s.model AS s_model, s.reason AS s_reason, a.criticality, a.factors_json
+         FROM assessments a
+         JOIN mentions m ON m.id = a.mention_id
+         JOIN posts p ON p.id = m.post_id
+         LEFT JOIN sentiments s ON s.post_id = p.id
+         WHERE a.task_id = $1
+         ORDER BY p.created_at_ms, p.id",
+    )
+    .bind(task_id)
+    .fetch_all(pool)
+    .await?;
+    let mut posts = Vec::with_capacity(post_rows.len());
+    for row in &post_rows {
+        let factors_json: String = get(row, "factors_json")?;
+        let factors: Vec<Factor> = serde_json::from_str(&factors_json)
+            .map_err(|error| StoreError::Corrupt(format!("factors of mention: {error}")))?;
+        posts.push(TaskPost {
+            post_id: get(row, "post_id")?,
+            mention_id: get(row, "mention_id")?,
+            platform: get(row, "platform")?,
+            external_id: get(row, "external_id")?,
+            author_handle: get(row, "author_handle")?,
+            author_name: get(row, "author_name")?,
+            author_followers: get(row, "author_followers")?,
+            text: get(row, "text")?,
+            url: get(row, "url")?,
+            lang: get(row, "lang")?,
+            created_at_ms: get(row, "created_at_ms")?,
+            likes: get(row, "likes")?,
+            reposts: get(row, "reposts")?,
+            replies: get(row, "replies")?,
+            quotes: get(row, "quotes")?,
+            sentiment: scores_of(row)?,
+            sentiment_status: get(row, "s_status")?,
+            sentiment_reason: get(row, "s_reason")?,
+            model: get(row, "s_model")?,
+            criticality: f32_of(row, "criticality")?,
+            factors,
+        });
+    }
+    let event_rows =
+        sqlx::query("SELECT at_ms, actor, kind, detail_json FROM task_events WHERE task_id = $1 ORDER BY at_ms, id")
+            .bind(task_id)
+            .fetch_all(pool)
+            .await?;
+    let mut events = Vec::with_capacity(event_rows.len());
+    for row in &event_rows {
+        let detail_json: String = get(row, "detail_json")?;
+        events.push(TaskEvent {
+            at_ms: get(row, "at_ms")?,
+            actor: get(row, "actor")?,
+            kind: get(row, "kind")?,
+            detail: serde_json::from_str(&detail_json).unwrap_or(serde_json::Value::String(detail_json)),
+        });
+    }
+    Ok(TaskDetail { task, posts, events })
+}
+
+pub(super) async fn source_health(pool: &AnyPool) -> Result<Vec<SourceHealth>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.brand_id, s.kind, s.schedule, s.active, st.last_poll_at_ms, st.last_success_at_ms,
+                st.last_error, st.last_error_kind, st.last_error_at_ms, st.consecutive_failures, st.last_poll_new,
+                st.total_new
+         FROM sources s LEFT JOIN source_state st ON st.source_id = s.id
+         ORDER BY s.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(source_health_of).collect()
+}
+
+pub(super) async fn quarantined(
+    pool: &AnyPool,
+    source: Option<&SourceId>,
+    limit: usize,
+) -> Result<Vec<QuarantineRow>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows =
+        match source {
+            Some(source) => {
+                sqlx::query(
+                    "SELECT id, source_id, received_at_ms, location, reason, raw FROM quarantine
+                 WHERE source_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(source.as_str())
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            }
+            None => sqlx::query(
+                "SELECT id, source_id, received_at_ms, location, reason, raw FROM quarantine ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?,
+        };
+    rows.iter()
+        .map(|row| {
+            Ok(QuarantineRow {
+                id: get(row, "id")?,
+                source: get(row, "source_id")?,
+                received_at_ms: get(row, "received_at_ms")?,
+                location: get(row, "location")?,
+                reason: get(row, "reason")?,
+                raw: get(row, "raw")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn counts(pool: &AnyPool) -> Result<Counts, StoreError> {
+    let row = sqlx::query(
+        "SELECT
+            (SELECT COUNT(*) FROM posts) AS posts,
+            (SELECT COUNT(*) FROM mentions) AS mentions,
+            (SELECT COUNT(*) FROM sentiments WHERE status = 'scored') AS scored,
+            (SELECT COUNT(*) FROM sentiments WHERE status <> 'scored') AS unscored,
+            (SELECT COUNT(*) FROM mentions m LEFT JOIN assessments a ON a.mention_id = m.id
+              WHERE a.mention_id IS NULL) AS pending,
+            (SELECT COUNT(*) FROM tasks WHERE status IN ('open', 'assigned', 'responded')) AS tasks_active,
+            (SELECT COUNT(*) FROM tasks) AS tasks_total,
+            (SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending') AS alerts_pending,
+            (SELECT COUNT(*) FROM quarantine) AS quarantined",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Counts {
+        posts: get(&row, "posts")?,
+        mentions: get(&row, "mentions")?,
+        scored: get(&row, "scored")?,
+        unscored: get(&row, "unscored")?,
+        pending: get(&row, "pending")?,
+        tasks_active: get(&row, "tasks_active")?,
+        tasks_total: get(&row, "tasks_total")?,
+        alerts_pending: get(&row, "alerts_pending")?,
+        quarantined: get(&row, "quarantined")?,
+    })
+}
+
+pub(super) async fn due_alerts(pool: &AnyPool, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, dedup_key, brand_id, task_id, payload_json, attempts, created_at_ms FROM alert_outbox
+         WHERE status = 'pending' AND next_attempt_at_ms <= $1 ORDER BY id LIMIT $2",
+    )
+    .bind(now)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let payload_json: String = get(row, "payload_json")?;
+            Ok(OutboxAlert {
+                id: get(row, "id")?,
+                dedup_key: get(row, "dedup_key")?,
+                brand: get(row, "brand_id")?,
+                task_id: get(row, "task_id")?,
+                payload: serde_json::from_str(&payload_json)
+                    .map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))?,
+                attempts: get(row, "attempts")?,
+                created_at_ms: get(row, "created_at_ms")?,
+            })
+        })
+        .collect()
+}

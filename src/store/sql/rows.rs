@@ -1,0 +1,127 @@
+//! Turning `Any` rows into store records.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::super::{SourceHealth, StoreError, TaskRow};
+use crate::domain::{Engagement, Platform, Post, Priority, SentimentOutcome, SentimentScores, TaskStatus};
+
+pub(super) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    Ok(row.try_get::<T, _>(column)?)
+}
+
+pub(super) fn f32_of(row: &AnyRow, column: &str) -> Result<f32, StoreError> {
+    Ok(get::<f64>(row, column)? as f32)
+}
+
+pub(super) fn u64_of(row: &AnyRow, column: &str) -> Result<u64, StoreError> {
+    Ok(u64::try_from(get::<i64>(row, column)?).unwrap_or(0))
+}
+
+pub(super) fn post_of(row: &AnyRow) -> Result<Post, StoreError> {
+    let platform: String = get(row, "platform")?;
+    let platform = platform
+        .parse::<Platform>()
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    Ok(Post {
+        platform,
+        external_id: get(row, "external_id")?,
+        text: get(row, "text")?,
+        author_handle: get(row, "author_handle")?,
+        author_name: get(row, "author_name")?,
+        author_followers: get::<Option<i64>>(row, "author_followers")?.map(|v| u64::try_from(v).unwrap_or(0)),
+        created_at: get(row, "created_at_ms")?,
+        url: get(row, "url")?,
+        lang: get(row, "lang")?,
+        engagement: Engagement {
+            likes: u64_of(row, "likes")?,
+            reposts: u64_of(row, "reposts")?,
+            replies: u64_of(row, "replies")?,
+            quotes: u64_of(row, "quotes")?,
+        },
+        conversation_id: get(row, "conversation_id")?,
+        in_reply_to: get(row, "in_reply_to")?,
+    })
+}
+
+/// The sentiment columns (`s_status`, `s_negative`, …) of a joined row, if any.
+pub(super) fn sentiment_of(row: &AnyRow) -> Result<Option<SentimentOutcome>, StoreError> {
+    let Some(status) = get::<Option<String>>(row, "s_status")? else {
+        return Ok(None);
+    };
+    let language = get::<Option<String>>(row, "s_language")?;
+    if status != "scored" {
+        let reason = get::<Option<String>>(row, "s_reason")?.unwrap_or_default();
+        return Ok(Some(SentimentOutcome::Unscored { reason, language }));
+    }
+    let scores = scores_of(row)?.ok_or_else(|| StoreError::Corrupt("scored sentiment without probabilities".into()))?;
+    let model = get::<Option<String>>(row, "s_model")?.unwrap_or_default();
+    Ok(Some(SentimentOutcome::Scored {
+        scores,
+        model,
+        language,
+    }))
+}
+
+pub(super) fn scores_of(row: &AnyRow) -> Result<Option<SentimentScores>, StoreError> {
+    let negative = get::<Option<f64>>(row, "s_negative")?;
+    let neutral = get::<Option<f64>>(row, "s_neutral")?;
+    let positive = get::<Option<f64>>(row, "s_positive")?;
+    Ok(match (negative, neutral, positive) {
+        (Some(negative), Some(neutral), Some(positive)) => Some(SentimentScores {
+            negative: negative as f32,
+            neutral: neutral as f32,
+            positive: positive as f32,
+        }),
+        _ => None,
+    })
+}
+
+pub(super) fn task_row_of(row: &AnyRow) -> Result<TaskRow, StoreError> {
+    let status: String = get(row, "status")?;
+    let status = status
+        .parse::<TaskStatus>()
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    let rank: i64 = get(row, "priority")?;
+    let priority = Priority::from_rank(rank).ok_or_else(|| StoreError::Corrupt(format!("priority rank {rank}")))?;
+    Ok(TaskRow {
+        id: get(row, "id")?,
+        brand: get(row, "brand_id")?,
+        platform: get(row, "platform")?,
+        author_handle: get(row, "author_handle")?,
+        status,
+        priority,
+        criticality: f32_of(row, "criticality")?,
+        assignee: get(row, "assignee")?,
+        opened_at_ms: get(row, "opened_at_ms")?,
+        due_at_ms: get(row, "due_at_ms")?,
+        first_response_at_ms: get(row, "first_response_at_ms")?,
+        resolved_at_ms: get(row, "resolved_at_ms")?,
+        dismissed_reason: get(row, "dismissed_reason")?,
+        last_activity_at_ms: get(row, "last_activity_at_ms")?,
+        n_posts: get(row, "n_posts")?,
+        latest_text: get::<Option<String>>(row, "latest_text")?.unwrap_or_default(),
+        latest_url: get(row, "latest_url")?,
+    })
+}
+
+pub(super) fn source_health_of(row: &AnyRow) -> Result<SourceHealth, StoreError> {
+    Ok(SourceHealth {
+        source: get(row, "id")?,
+        brand: get(row, "brand_id")?,
+        kind: get(row, "kind")?,
+        schedule: get(row, "schedule")?,
+        active: get::<i64>(row, "active")? != 0,
+        last_poll_at_ms: get(row, "last_poll_at_ms")?,
+        last_success_at_ms: get(row, "last_success_at_ms")?,
+        last_error: get(row, "last_error")?,
+        last_error_kind: get(row, "last_error_kind")?,
+        last_error_at_ms: get(row, "last_error_at_ms")?,
+        consecutive_failures: get::<Option<i64>>(row, "consecutive_failures")?.unwrap_or(0),
+        last_poll_new: get(row, "last_poll_new")?,
+        total_new: get::<Option<i64>>(row, "total_new")?.unwrap_or(0),
+    })
+}

@@ -1,0 +1,288 @@
+//! Scoring: pending mentions, sentiments, author history, and the assess → task → outbox step.
+
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use super::super::{AssessmentOutcome, AuthorHistory, NewAssessment, PendingMention, StoreError, TaskPlan};
+use super::rows::{get, post_of, sentiment_of};
+use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
+
+pub(super) async fn pending_mentions(pool: &AnyPool, limit: usize) -> Result<Vec<PendingMention>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.id AS mention_id, m.post_id, m.brand_id,
+                p.platform, p.external_id, p.author_handle, p.author_name, p.author_followers, p.text, p.url,
+                p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
+                s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
+                s.model AS s_model, s.language AS s_language, s.reason AS s_reason
+         FROM mentions m
+         JOIN posts p ON p.id = m.post_id
+         LEFT JOIN assessments a ON a.mention_id = m.id
+         LEFT JOIN sentiments s ON s.post_id = m.post_id
+         WHERE a.mention_id IS NULL
+         ORDER BY m.id
+         LIMIT $1",
+    )
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let brand: String = get(row, "brand_id")?;
+            Ok(PendingMention {
+                mention_id: get(row, "mention_id")?,
+                post_id: get(row, "post_id")?,
+                brand: BrandId::parse(&brand).map_err(|error| StoreError::Corrupt(error.to_string()))?,
+                post: post_of(row)?,
+                sentiment: sentiment_of(row)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn save_sentiments(
+    tx: &mut Transaction<'static, Any>,
+    sentiments: &[(i64, SentimentOutcome)],
+    at: Millis,
+) -> Result<(), StoreError> {
+    for (post_id, outcome) in sentiments {
+        let query = sqlx::query(
+            "INSERT INTO sentiments (post_id, status, label, negative, neutral, positive, model, language, reason, scored_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (post_id) DO NOTHING",
+        )
+        .bind(*post_id);
+        let query = match outcome {
+            SentimentOutcome::Scored {
+                scores,
+                model,
+                language,
+            } => query
+                .bind("scored")
+                .bind(Some(scores.label().as_str()))
+                .bind(Some(f64::from(scores.negative)))
+                .bind(Some(f64::from(scores.neutral)))
+                .bind(Some(f64::from(scores.positive)))
+                .bind(Some(model.clone()))
+                .bind(language.clone())
+                .bind(None::<String>),
+            SentimentOutcome::Unscored { reason, language } => query
+                .bind("unscored")
+                .bind(None::<String>)
+                .bind(None::<f64>)
+                .bind(None::<f64>)
+                .bind(None::<f64>)
+                .bind(None::<String>)
+                .bind(language.clone())
+                .bind(Some(reason.clone())),
+        };
+        query.bind(at).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn author_history(
+    pool: &AnyPool,
+    brand: &BrandId,
+    platform: Platform,
+    author: &str,
+    since: Millis,
+) -> Result<AuthorHistory, StoreError> {
+    // Only assessed mentions count, so the mention being assessed never counts itself.
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n_mentions,
+                CAST(COALESCE(SUM(CASE WHEN s.label = 'negative' THEN 1 ELSE 0 END), 0) AS BIGINT) AS n_negative,
+                CAST(COALESCE(SUM(a.flagged), 0) AS BIGINT) AS n_flagged
+         FROM mentions m
+         JOIN posts p ON p.id = m.post_id
+         JOIN assessments a ON a.mention_id = m.id
+         LEFT JOIN sentiments s ON s.post_id = p.id
+         WHERE m.brand_id = $1 AND p.platform = $2 AND p.author_handle = $3 AND p.created_at_ms >= $4",
+    )
+    .bind(brand.as_str())
+    .bind(platform.as_str())
+    .bind(author)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    let count = |column| get::<i64>(&row, column).map(|v| u64::try_from(v).unwrap_or(0));
+    Ok(AuthorHistory {
+        n_mentions: count("n_mentions")?,
+        n_negative: count("n_negative")?,
+        n_flagged: count("n_flagged")?,
+    })
+}
+
+pub(super) async fn save_assessment(
+    tx: &mut Transaction<'static, Any>,
+    assessment: NewAssessment,
+) -> Result<AssessmentOutcome, StoreError> {
+    let criticality = assessment.criticality.score();
+    let factors_json = serde_json::to_string(assessment.criticality.factors())
+        .map_err(|error| StoreError::Corrupt(format!("factors do not serialise: {error}")))?;
+    let inserted = sqlx::query(
+        "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
+         VALUES ($1, $2, $3, $4, NULL, $5)
+         ON CONFLICT (mention_id) DO NOTHING RETURNING mention_id",
+    )
+    .bind(assessment.mention_id)
+    .bind(f64::from(criticality))
+    .bind(factors_json)
+    .bind(i64::from(assessment.task.is_some()))
+    .bind(assessment.at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if inserted.is_none() {
+        return Ok(AssessmentOutcome::AlreadyAssessed);
+    }
+    let Some(plan) = assessment.task else {
+        return Ok(AssessmentOutcome::Recorded);
+    };
+    let brand = assessment.brand.as_str();
+    let (task_id, outcome) = match active_task(tx, brand, &plan).await? {
+        Some(task_id) => {
+            join_task(tx, task_id, assessment.mention_id, criticality, &plan, assessment.at).await?;
+            (task_id, AssessmentOutcome::Joined { task_id })
+        }
+        None => {
+            let task_id = open_task(tx, brand, assessment.mention_id, criticality, plan, assessment.at).await?;
+            (task_id, AssessmentOutcome::Opened { task_id })
+        }
+    };
+    sqlx::query("UPDATE assessments SET task_id = $1 WHERE mention_id = $2")
+        .bind(task_id)
+        .bind(assessment.mention_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(outcome)
+}
+
+/// The conversation's active task: same brand, platform and author, with the same
+/// conversation key or activity inside the window.
+async fn active_task(
+    tx: &mut Transaction<'static, Any>,
+    brand: &str,
+    plan: &TaskPlan,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id FROM tasks
+         WHERE brand_id = $1 AND platform = $2 AND author_handle = $3
+           AND status IN ('open', 'assigned', 'responded')
+           AND (last_activity_at_ms >= $4 OR (conversation_key IS NOT NULL AND conversation_key = $5))
+         ORDER BY last_activity_at_ms DESC
+         LIMIT 1",
+    )
+    .bind(brand)
+    .bind(&plan.platform)
+    .bind(&plan.author_handle)
+    .bind(plan.window_start)
+    .bind(plan.conversation_key.clone())
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(row.try_get::<i64, _>("id")?)),
+        None => Ok(None),
+    }
+}
+
+async fn join_task(
+    tx: &mut Transaction<'static, Any>,
+    task_id: i64,
+    mention_id: i64,
+    criticality: f32,
+    plan: &TaskPlan,
+    at: Millis,
+) -> Result<(), StoreError> {
+    // A more urgent post raises the task's priority and can only bring its due time forward.
+    let row = sqlx::query(
+        "UPDATE tasks SET
+             last_activity_at_ms = $2,
+             updated_at_ms = $2,
+             criticality = CASE WHEN criticality < $3 THEN $3 ELSE criticality END,
+             due_at_ms = CASE WHEN priority > $4 AND due_at_ms > $5 THEN $5 ELSE due_at_ms END,
+             priority = CASE WHEN priority > $4 THEN $4 ELSE priority END
+         WHERE id = $1
+         RETURNING priority",
+    )
+    .bind(task_id)
+    .bind(at)
+    .bind(f64::from(criticality))
+    .bind(plan.priority.rank())
+    .bind(plan.due_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let priority: i64 = row.try_get("priority")?;
+    let detail = serde_json::json!({ "mention_id": mention_id, "criticality": criticality, "priority": priority });
+    insert_event(tx, task_id, at, "earshot", "post_added", &detail).await
+}
+
+async fn open_task(
+    tx: &mut Transaction<'static, Any>,
+    brand: &str,
+    mention_id: i64,
+    criticality: f32,
+    plan: TaskPlan,
+    at: Millis,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO tasks (brand_id, platform, author_handle, conversation_key, status, priority, criticality,
+                            opened_at_ms, due_at_ms, last_activity_at_ms, updated_at_ms)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $7, $7)
+         RETURNING id",
+    )
+    .bind(brand)
+    .bind(&plan.platform)
+    .bind(&plan.author_handle)
+    .bind(plan.conversation_key.clone())
+    .bind(plan.priority.rank())
+    .bind(f64::from(criticality))
+    .bind(at)
+    .bind(plan.due_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let task_id: i64 = row.try_get("id")?;
+    let detail = serde_json::json!({
+        "mention_id": mention_id,
+        "criticality": criticality,
+        "priority": plan.priority.as_str(),
+        "due_at_ms": plan.due_at,
+    });
+    insert_event(tx, task_id, at, "earshot", "opened", &detail).await?;
+    if let Some(alert) = plan.alert {
+        let payload = alert.into_payload(task_id, plan.priority, criticality);
+        let payload_json = serde_json::to_string(&payload)
+            .map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))?;
+        sqlx::query(
+            "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
+                                       attempts, next_attempt_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)
+             ON CONFLICT (dedup_key) DO NOTHING",
+        )
+        .bind(payload.dedup_key())
+        .bind(payload.kind())
+        .bind(brand)
+        .bind(task_id)
+        .bind(payload_json)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(task_id)
+}
+
+pub(super) async fn insert_event(
+    tx: &mut Transaction<'static, Any>,
+    task_id: i64,
+    at: Millis,
+    actor: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES ($1, $2, $3, $4, $5)")
+        .bind(task_id)
+        .bind(at)
+        .bind(actor)
+        .bind(kind)
+        .bind(detail.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

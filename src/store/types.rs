@@ -1,0 +1,276 @@
+//! The records the store takes and returns.
+
+use crate::alerts::AlertPayload;
+use crate::domain::{
+    BrandId, Criticality, Cursor, Factor, Millis, Post, Priority, Quarantined, SentimentOutcome, SentimentScores,
+    SourceId, TaskStatus,
+};
+
+/// A brand as the store mirrors it from config.
+#[derive(Debug, Clone)]
+pub struct BrandRecord {
+    pub id: BrandId,
+    pub name: String,
+    pub threshold: f32,
+    pub settings_json: String,
+}
+
+/// A source as the store mirrors it from config.
+#[derive(Debug, Clone)]
+pub struct SourceRecord {
+    pub id: SourceId,
+    pub brand: BrandId,
+    pub kind: String,
+    pub schedule: String,
+}
+
+/// One poll's worth of ingest, committed atomically.
+#[derive(Debug)]
+pub struct PollCommit<'a> {
+    pub source: &'a SourceId,
+    pub brand: &'a BrandId,
+    pub posts: &'a [Post],
+    pub quarantined: &'a [Quarantined],
+    /// The cursor after these posts; `None` keeps the stored one.
+    pub cursor: Option<&'a Cursor>,
+    pub at: Millis,
+}
+
+/// What a commit changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitOutcome {
+    /// Mentions stored for the first time.
+    pub n_new: usize,
+    /// Posts this brand had already seen.
+    pub n_duplicates: usize,
+    pub n_quarantined: usize,
+}
+
+/// A failed poll.
+#[derive(Debug)]
+pub struct PollFailure<'a> {
+    pub source: &'a SourceId,
+    pub kind: &'a str,
+    pub message: &'a str,
+    pub quarantine: Option<Quarantined>,
+    pub at: Millis,
+}
+
+/// A mention waiting for its assessment.
+#[derive(Debug, Clone)]
+pub struct PendingMention {
+    pub mention_id: i64,
+    pub post_id: i64,
+    pub brand: BrandId,
+    pub post: Post,
+    /// Set when the post was scored before (for another brand, or before a crash).
+    pub sentiment: Option<SentimentOutcome>,
+}
+
+/// The author's recent record with a brand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthorHistory {
+    pub n_mentions: u64,
+    pub n_negative: u64,
+    pub n_flagged: u64,
+}
+
+/// An assessment to store, with the task decision already made by `tasks`.
+#[derive(Debug, Clone)]
+pub struct NewAssessment {
+    pub mention_id: i64,
+    pub brand: BrandId,
+    pub criticality: Criticality,
+    pub at: Millis,
+    /// Present when the mention is at or above the brand's threshold.
+    pub task: Option<TaskPlan>,
+}
+
+/// What to do with a flagged mention: join the conversation's active task or open one.
+#[derive(Debug, Clone)]
+pub struct TaskPlan {
+    pub platform: String,
+    pub author_handle: String,
+    pub conversation_key: Option<String>,
+    /// Active tasks with activity at or after this time count as the same conversation.
+    pub window_start: Millis,
+    pub priority: Priority,
+    pub due_at: Millis,
+    /// The alert to enqueue if a task is opened; it gets the new task's id.
+    pub alert: Option<TaskAlert>,
+}
+
+/// An alert for a new task, before the task has an id.
+#[derive(Debug, Clone)]
+pub struct TaskAlert {
+    pub brand: String,
+    pub platform: String,
+    pub author: String,
+    pub text: String,
+    pub url: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+impl TaskAlert {
+    pub fn into_payload(self, task_id: i64, priority: Priority, criticality: f32) -> AlertPayload {
+        AlertPayload::TaskOpened {
+            task_id,
+            brand: self.brand,
+            priority,
+            criticality,
+            platform: self.platform,
+            author: self.author,
+            text: self.text,
+            url: self.url,
+            reasons: self.reasons,
+        }
+    }
+}
+
+/// What `save_assessment` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssessmentOutcome {
+    /// Below threshold: stored, no task.
+    Recorded,
+    Opened {
+        task_id: i64,
+    },
+    Joined {
+        task_id: i64,
+    },
+    /// The mention had been assessed already (a rerun after a crash); nothing changed.
+    AlreadyAssessed,
+}
+
+/// Filters for the task queue; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub brand: Option<BrandId>,
+    pub statuses: Vec<TaskStatus>,
+    pub platform: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Option<Priority>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// A task as the queue lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskRow {
+    pub id: i64,
+    pub brand: String,
+    pub platform: String,
+    pub author_handle: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub criticality: f32,
+    pub assignee: Option<String>,
+    pub opened_at_ms: Millis,
+    pub due_at_ms: Millis,
+    pub first_response_at_ms: Option<Millis>,
+    pub resolved_at_ms: Option<Millis>,
+    pub dismissed_reason: Option<String>,
+    pub last_activity_at_ms: Millis,
+    pub n_posts: i64,
+    /// The most recent post's text and link.
+    pub latest_text: String,
+    pub latest_url: Option<String>,
+}
+
+/// A post of a task, with its scores.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskPost {
+    pub post_id: i64,
+    pub mention_id: i64,
+    pub platform: String,
+    pub external_id: String,
+    pub author_handle: String,
+    pub author_name: Option<String>,
+    pub author_followers: Option<i64>,
+    pub text: String,
+    pub url: Option<String>,
+    pub lang: Option<String>,
+    pub created_at_ms: Millis,
+    pub likes: i64,
+    pub reposts: i64,
+    pub replies: i64,
+    pub quotes: i64,
+    pub sentiment: Option<SentimentScores>,
+    pub sentiment_status: Option<String>,
+    pub sentiment_reason: Option<String>,
+    pub model: Option<String>,
+    pub criticality: f32,
+    pub factors: Vec<Factor>,
+}
+
+/// Something that happened to a task.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskEvent {
+    pub at_ms: Millis,
+    pub actor: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// A task with its posts and history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskDetail {
+    pub task: TaskRow,
+    pub posts: Vec<TaskPost>,
+    pub events: Vec<TaskEvent>,
+}
+
+/// How a source's polls have gone.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceHealth {
+    pub source: String,
+    pub brand: String,
+    pub kind: String,
+    pub schedule: String,
+    pub active: bool,
+    pub last_poll_at_ms: Option<Millis>,
+    pub last_success_at_ms: Option<Millis>,
+    pub last_error: Option<String>,
+    pub last_error_kind: Option<String>,
+    pub last_error_at_ms: Option<Millis>,
+    pub consecutive_failures: i64,
+    pub last_poll_new: Option<i64>,
+    pub total_new: i64,
+}
+
+/// A quarantined input.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub source: String,
+    pub received_at_ms: Millis,
+    pub location: String,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// Totals for the dashboard and the demo's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub posts: i64,
+    pub mentions: i64,
+    pub scored: i64,
+    pub unscored: i64,
+    pub pending: i64,
+    pub tasks_active: i64,
+    pub tasks_total: i64,
+    pub alerts_pending: i64,
+    pub quarantined: i64,
+}
+
+/// An alert waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxAlert {
+    pub id: i64,
+    pub dedup_key: String,
+    pub brand: Option<String>,
+    pub task_id: Option<i64>,
+    pub payload: AlertPayload,
+    pub attempts: i64,
+    pub created_at_ms: Millis,
+}

@@ -1,0 +1,120 @@
+//! Task rules: when a flagged mention opens a task, its priority, its SLA, and which
+//! conversation it belongs to. The store applies the decision atomically.
+//!
+//! Invariant: no IO here; these are pure functions of settings, post and score.
+
+use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
+use crate::domain::{Criticality, Millis, Post, Priority};
+use crate::store::{TaskAlert, TaskPlan};
+
+/// The priority a criticality earns.
+pub fn priority_for(criticality: f32, cutoffs: &PriorityCutoffs) -> Priority {
+    if criticality >= cutoffs.critical {
+        Priority::Critical
+    } else if criticality >= cutoffs.high {
+        Priority::High
+    } else if criticality >= cutoffs.medium {
+        Priority::Medium
+    } else {
+        Priority::Low
+    }
+}
+
+/// The task decision for a mention: `None` below the brand's threshold.
+pub fn plan(
+    brand: &BrandSettings,
+    post: &Post,
+    criticality: &Criticality,
+    settings: &TaskSettings,
+    now: Millis,
+) -> Option<TaskPlan> {
+    if criticality.score() < brand.threshold {
+        return None;
+    }
+    let priority = priority_for(criticality.score(), &settings.priority);
+    let sla_ms = i64::try_from(settings.sla_secs.for_priority(priority)).unwrap_or(i64::MAX / 2000) * 1000;
+    let window_ms = i64::try_from(settings.conversation_window_secs).unwrap_or(i64::MAX / 2000) * 1000;
+    let reasons = criticality
+        .factors()
+        .iter()
+        .filter(|f| f.points >= 1.0)
+        .map(|f| format!("{} (+{:.0}): {}", f.name, f.points, f.detail))
+        .collect();
+    Some(TaskPlan {
+        platform: post.platform.as_str().to_owned(),
+        author_handle: post.author_handle.clone(),
+        conversation_key: post.conversation_id.clone().or_else(|| post.in_reply_to.clone()),
+        window_start: now.saturating_sub(window_ms),
+        priority,
+        due_at: now.saturating_add(sla_ms),
+        alert: Some(TaskAlert {
+            brand: brand.name.clone(),
+            platform: post.platform.as_str().to_owned(),
+            author: post.author_handle.clone(),
+            text: post.text.clone(),
+            url: post.url.clone(),
+            reasons,
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BrandId, Factor, Platform, PostDraft};
+
+    fn brand(threshold: f32) -> BrandSettings {
+        BrandSettings {
+            id: BrandId::parse("acme").unwrap(),
+            name: "Acme".into(),
+            keywords: vec!["acme".into()],
+            handles: vec![],
+            exclude: vec![],
+            threshold,
+        }
+    }
+
+    fn criticality(points: f32) -> Criticality {
+        Criticality::from_factors(vec![Factor {
+            name: "negative_sentiment".into(),
+            points,
+            detail: "p".into(),
+        }])
+    }
+
+    fn post() -> Post {
+        let draft = PostDraft {
+            external_id: "1".into(),
+            text: "acme lost my bag".into(),
+            author_handle: "@jo".into(),
+            conversation_id: Some("thread-1".into()),
+            ..PostDraft::default()
+        };
+        Post::new(Platform::X, draft).unwrap()
+    }
+
+    #[test]
+    fn below_threshold_opens_nothing_and_at_threshold_opens_a_task() {
+        let settings = TaskSettings::default();
+        assert!(plan(&brand(60.0), &post(), &criticality(59.9), &settings, 0).is_none());
+        let plan = plan(&brand(60.0), &post(), &criticality(60.0), &settings, 1_000).unwrap();
+        assert_eq!(plan.priority, Priority::Medium);
+        assert_eq!(plan.due_at, 1_000 + 24 * 3600 * 1000);
+        assert_eq!(plan.conversation_key.as_deref(), Some("thread-1"));
+    }
+
+    #[test]
+    fn priority_follows_the_cutoffs() {
+        let cutoffs = PriorityCutoffs::default();
+        let cases = [
+            (95.0, Priority::Critical),
+            (85.0, Priority::Critical),
+            (70.0, Priority::High),
+            (60.0, Priority::Medium),
+            (10.0, Priority::Low),
+        ];
+        for (score, expected) in cases {
+            assert_eq!(priority_for(score, &cutoffs), expected, "criticality {score}");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Configuration: every problem at once, with field paths; unknown keys; secrets redacted.
+
+use earshot::config::{ConfigError, from_toml};
+
+fn problems(toml: &str) -> Vec<String> {
+    match from_toml(toml, "test") {
+        Ok(_) => Vec::new(),
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(|p| p.to_string()).collect(),
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_path() {
+    let toml = r#"
+colour = "blue"
+
+[database]
+url = "mysql://localhost/x"
+
+[tasks.priority]
+critical = 50
+high = 70
+medium = 60
+
+[[brands]]
+id = "acme"
+name = "Acme"
+keywords = ["acme"]
+threshold = 140
+
+[[brands]]
+id = "Bad Id"
+name = "Bad"
+keywords = ["bad"]
+
+[[sources]]
+id = "one"
+brand = "nobody"
+schedule = "every five minutes"
+type = "jsonl"
+path = "x.jsonl"
+
+[[sources]]
+id = "two"
+brand = "acme"
+schedule = "0 */5 * * * *"
+type = "jsonl"
+path = "y.jsonl"
+poll_every = 5
+
+[[sources]]
+id = "three"
+brand = "acme"
+schedule = "0 */5 * * * *"
+type = "telepathy"
+
+[exports]
+timezone = "Mars/Olympus_Mons"
+"#;
+
+    let found = problems(toml);
+
+    let expected = [
+        "colour: unknown key",
+        "database.url: unsupported database URL",
+        "tasks.priority: cut-offs must satisfy",
+        "brands[0].threshold: must be within 0-100",
+        "brands[1].id: brand id \"Bad Id\" must be",
+        "sources[0].brand: no brand with id \"nobody\"",
+        "sources[0].schedule: invalid cron expression",
+        "sources[1]: unknown field `poll_every`",
+        "sources[2].type: unknown variant `telepathy`",
+        "exports.timezone: unknown time zone",
+    ];
+    for needle in expected {
+        assert!(
+            found.iter().any(|p| p.contains(needle)),
+            "missing {needle:?} in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_syntax_error_names_the_line() {
+    let found = problems("[database\nurl = 1");
+
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains("line 1"), "{found:?}");
+}
+
+#[test]
+fn unknown_keys_inside_sections_are_errors() {
+    let found = problems("[http]\nbind = \"127.0.0.1:1\"\nport = 8080\n");
+
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("http") && p.contains("unknown field `port`")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_empty_file_is_a_valid_config_with_defaults() {
+    let settings = from_toml("", "empty").unwrap();
+
+    assert_eq!(settings.database.url, "sqlite://data/earshot.db");
+    assert!(settings.brands.is_empty());
+}
+
+#[test]
+fn printing_the_config_redacts_secrets() {
+    let toml = r#"
+[[alerts.channels]]
+name = "ops"
+type = "slack"
+url = "https://hooks.slack.com/services/T000/B000/supersecretpart"
+"#;
+    let settings = from_toml(toml, "test").unwrap();
+
+    let printed = settings.to_redacted_toml().unwrap();
+
+    assert!(!printed.contains("supersecretpart"), "{printed}");
+    assert!(printed.contains("<redacted>"), "{printed}");
+    assert!(!format!("{settings:?}").contains("supersecretpart"));
+}

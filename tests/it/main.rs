@@ -1,0 +1,12 @@
+//! earshot's integration tests: one binary, one module per area.
+
+// Helpers here are test code too: a failed unwrap is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config;
+mod pipeline;
+mod process;
+mod store;
+mod support;
+mod tidy;
+mod web;

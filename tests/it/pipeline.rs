@@ -1,0 +1,245 @@
+//! The pipeline end to end on a real SQLite file: poll, commit, score, assess, open tasks.
+
+use earshot::domain::SourceId;
+use earshot::sources::jsonl::JsonlSource;
+
+use crate::support::{TestEnv, line, raw_sqlite, scalar};
+
+fn source(env: &TestEnv, id: &str) -> JsonlSource {
+    let settings = env.settings();
+    let source = settings.source(&SourceId::parse(id).unwrap()).unwrap();
+    match &source.kind {
+        earshot::sources::SourceKind::Jsonl(jsonl) => JsonlSource::new(source.id.clone(), jsonl.clone()),
+    }
+}
+
+#[tokio::test]
+async fn complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing() {
+    let env = TestEnv::new();
+    env.append(
+        "acme-feed",
+        &[
+            line(
+                "1",
+                "@jo",
+                "@AcmeAir lost my bag and the refund never came, worst airline, never again",
+            ),
+            line("2", "@kim", "Acme Air crew were great, thanks for the smooth flight"),
+            line("3", "@lee", "Flying Acme Air to Oslo tomorrow"),
+        ],
+    );
+    let pipeline = env.pipeline().await;
+    let feed = source(&env, "acme-feed");
+
+    let poll = pipeline.poll_source(&feed).await.unwrap();
+    let scoring = pipeline.score_pending().await.unwrap();
+
+    assert_eq!((poll.n_fetched, poll.n_new, poll.n_quarantined), (3, 3, 0));
+    assert_eq!(
+        (scoring.n_scored, scoring.n_assessed, scoring.n_tasks_opened),
+        (3, 3, 1)
+    );
+    let db = raw_sqlite(&env.db_path()).await;
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 1);
+    let flagged_author: String = sqlx::query_scalar("SELECT author_handle FROM tasks")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(flagged_author, "@jo");
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM alert_outbox WHERE kind = 'task_opened'").await,
+        1
+    );
+
+    let again = pipeline.poll_source(&feed).await.unwrap();
+    let rescored = pipeline.score_pending().await.unwrap();
+
+    assert_eq!(
+        (again.n_fetched, again.n_new),
+        (0, 0),
+        "the cursor moved past what was committed"
+    );
+    assert_eq!(rescored.n_assessed, 0);
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 3);
+}
+
+#[tokio::test]
+async fn a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingested() {
+    let env = TestEnv::new();
+    env.append(
+        "acme-feed",
+        &[
+            line("1", "@jo", "Acme Air app is broken again"),
+            "{\"platform\":\"x\",\"id\":\"2\",\"author\":".to_owned(),
+            line("3", "@kim", "Acme Air lounge is lovely"),
+            r#"{"platform":"x","id":"4","author":"@ann","text":"acme air","created_at":"not a date"}"#.to_owned(),
+        ],
+    );
+    let pipeline = env.pipeline().await;
+
+    let report = pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
+
+    assert_eq!((report.n_new, report.n_quarantined), (2, 2));
+    let db = raw_sqlite(&env.db_path()).await;
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT location, reason, raw FROM quarantine ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(rows[0].0, "line 2");
+    assert!(rows[0].1.starts_with("invalid JSON"), "{}", rows[0].1);
+    assert_eq!(rows[0].2, "{\"platform\":\"x\",\"id\":\"2\",\"author\":");
+    assert_eq!(rows[1].0, "line 4");
+    assert!(rows[1].1.contains("not RFC 3339"), "{}", rows[1].1);
+}
+
+#[tokio::test]
+async fn a_partial_last_line_waits_until_it_is_complete() {
+    let env = TestEnv::new();
+    env.append("acme-other", &[line("1", "@jo", "Acme Air is late again")]);
+    let partial = line("2", "@kim", "Acme Air lost my luggage");
+    let (head, tail) = partial.split_at(20);
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(env.feed("acme-other"))
+            .unwrap();
+        write!(file, "{head}").unwrap();
+    }
+    let pipeline = env.pipeline().await;
+    let other = source(&env, "acme-other");
+
+    let first = pipeline.poll_source(&other).await.unwrap();
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(env.feed("acme-other"))
+            .unwrap();
+        writeln!(file, "{tail}").unwrap();
+    }
+    let second = pipeline.poll_source(&other).await.unwrap();
+
+    assert_eq!(
+        (first.n_new, first.n_quarantined),
+        (1, 0),
+        "the half-written line is not read"
+    );
+    assert_eq!((second.n_new, second.n_quarantined), (1, 0), "it is read once complete");
+}
+
+#[tokio::test]
+async fn a_poll_pages_through_batches_committing_each_with_its_cursor() {
+    let env = TestEnv::new();
+    let lines: Vec<String> = (0..8)
+        .map(|i| line(&i.to_string(), "@jo", "acme air delayed again"))
+        .collect();
+    env.append("acme-feed", &lines);
+    let pipeline = env.pipeline().await;
+
+    let report = pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
+
+    assert_eq!(report.n_batches, 3, "batch_lines = 3 gives 3 + 3 + 2");
+    assert_eq!(report.n_new, 8);
+    let db = raw_sqlite(&env.db_path()).await;
+    let cursor: String = sqlx::query_scalar("SELECT cursor FROM source_state WHERE source_id = 'acme-feed'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(cursor.contains("\"line\":8"), "{cursor}");
+}
+
+#[tokio::test]
+async fn the_same_post_from_two_sources_is_stored_once_and_own_and_excluded_posts_are_skipped() {
+    let env = TestEnv::new();
+    let shared = line("42", "@jo", "acme air cancelled my flight, I want a refund");
+    env.append(
+        "acme-feed",
+        &[
+            shared.clone(),
+            line("43", "@AcmeAir", "Sorry to hear that, Acme Air here"),
+        ],
+    );
+    env.append(
+        "acme-other",
+        &[shared, line("44", "@ann", "acme anvils and acme air, both broken")],
+    );
+    let pipeline = env.pipeline().await;
+
+    let feed = pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
+    let other = pipeline.poll_source(&source(&env, "acme-other")).await.unwrap();
+
+    assert_eq!((feed.n_new, feed.n_own_posts), (1, 1));
+    assert_eq!((other.n_new, other.n_duplicates, other.n_excluded), (0, 1, 1));
+    let db = raw_sqlite(&env.db_path()).await;
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 1);
+}
+
+#[tokio::test]
+async fn follow_ups_from_the_same_author_join_the_open_task() {
+    let env = TestEnv::new();
+    env.append(
+        "acme-feed",
+        &[
+            line("1", "@jo", "@AcmeAir lost my bag, worst service, I want a refund"),
+            line("2", "@jo", "@AcmeAir still no bag and no reply. Unacceptable, terrible"),
+            line(
+                "3",
+                "@kim",
+                "@AcmeAir my flight was cancelled and I was overcharged, awful",
+            ),
+        ],
+    );
+    let pipeline = env.pipeline().await;
+
+    pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
+    let report = pipeline.score_pending().await.unwrap();
+
+    assert_eq!((report.n_tasks_opened, report.n_tasks_joined), (2, 1));
+    let db = raw_sqlite(&env.db_path()).await;
+    let jo_posts = scalar(
+        &db,
+        "SELECT COUNT(*) FROM assessments a JOIN tasks t ON t.id = a.task_id WHERE t.author_handle = '@jo'",
+    )
+    .await;
+    assert_eq!(jo_posts, 2);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM task_events WHERE kind = 'post_added'").await,
+        1
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await,
+        2,
+        "one alert per opened task"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_commit_leaves_the_cursor_where_it_was_and_the_retry_ingests_everything_once() {
+    let env = TestEnv::new();
+    env.append(
+        "acme-feed",
+        &[line("1", "@jo", "acme air broken"), line("2", "@kim", "acme air late")],
+    );
+    let pipeline = env.pipeline().await;
+    let feed = source(&env, "acme-feed");
+    // Another process holds the write lock for longer than our busy timeout.
+    let mut blocker =
+        sqlx::SqliteConnection::connect_with(&sqlx::sqlite::SqliteConnectOptions::new().filename(env.db_path()))
+            .await
+            .unwrap();
+    use sqlx::Connection;
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut blocker).await.unwrap();
+
+    let failed = tokio::time::timeout(std::time::Duration::from_secs(30), pipeline.poll_source(&feed))
+        .await
+        .unwrap();
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    let retried = pipeline.poll_source(&feed).await.unwrap();
+
+    assert!(failed.is_err(), "the commit cannot take the lock");
+    assert_eq!(retried.n_new, 2);
+    let db = raw_sqlite(&env.db_path()).await;
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 2);
+}

@@ -1,0 +1,202 @@
+//! The `earshot` binary as a process: exit codes, crashes at exact points, graceful stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::support::{TestEnv, line, raw_sqlite, scalar};
+
+fn earshot() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_earshot"));
+    command
+        .env_remove("EARSHOT_DATABASE_URL")
+        .env_remove("EARSHOT_HTTP_BIND")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn check_config_lists_every_problem_and_exits_2() {
+    let env = TestEnv::new();
+    let path = env.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[[brands]]\nid = \"X\"\nname = \"x\"\nkeywords = []\n[http]\nport = 1\n",
+    )
+    .unwrap();
+
+    let output = earshot()
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("2 problem(s)"), "{stdout}");
+    assert!(!stdout.contains("\nin `"), "messages carry the path once: {stdout}");
+    assert!(
+        stdout.contains("http.port: unknown field `port`") && stdout.contains("brands[0].id"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_good_config_checks_ok_and_prints_without_secrets() {
+    let env = TestEnv::new();
+    let config = env.write_config();
+
+    let check = earshot()
+        .arg("--config")
+        .arg(&config)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    let print = earshot()
+        .arg("--config")
+        .arg(&config)
+        .arg("print-config")
+        .output()
+        .unwrap();
+
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ok (1 brands, 2 sources"));
+    let printed = String::from_utf8_lossy(&print.stdout);
+    assert!(
+        printed.contains("id = \"acme-feed\"") && printed.contains("type = \"jsonl\""),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn serve_stops_cleanly_on_sigterm() {
+    let env = TestEnv::new();
+    env.append("acme-feed", &[line("1", "@jo", "acme air broken")]);
+    let config = env.write_config();
+    let mut child = earshot()
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("EARSHOT_HTTP_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let url = first_line.trim().rsplit(' ').next().unwrap().to_owned();
+
+    let health = reqwest::get(format!("{url}healthz")).await.unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(health.status(), 200);
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[cfg(feature = "failpoints")]
+mod crashes {
+    use super::*;
+
+    fn poll_once(config: &std::path::Path, failpoint: Option<&str>) -> std::process::Output {
+        let mut command = earshot();
+        command
+            .arg("--config")
+            .arg(config)
+            .args(["poll", "--source", "acme-feed", "--once"]);
+        if let Some(failpoint) = failpoint {
+            command.env("FAILPOINTS", format!("{failpoint}=return"));
+        }
+        command.output().unwrap()
+    }
+
+    fn complaints() -> Vec<String> {
+        (0..5)
+            .map(|i| {
+                line(
+                    &format!("c{i}"),
+                    &format!("@user{i}"),
+                    "@AcmeAir lost my bag, worst airline, refund now",
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_crash_between_poll_and_commit_loses_nothing_and_doubles_nothing() {
+        let env = TestEnv::new();
+        env.append("acme-feed", &complaints());
+        let config = env.write_config();
+
+        let crashed = poll_once(&config, Some("pipeline::after_poll"));
+        let db = raw_sqlite(&env.db_path()).await;
+        let posts_after_crash = scalar(&db, "SELECT COUNT(*) FROM posts").await;
+        let cursors_after_crash = scalar(&db, "SELECT COUNT(*) FROM source_state WHERE cursor IS NOT NULL").await;
+        let rerun = poll_once(&config, None);
+        let third = poll_once(&config, None);
+
+        assert!(!crashed.status.success(), "the process died at the fail point");
+        assert_eq!(
+            (posts_after_crash, cursors_after_crash),
+            (0, 0),
+            "nothing was committed"
+        );
+        assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+        assert!(String::from_utf8_lossy(&third.stdout).contains("\"n_new\":0"));
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 5);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 5);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await, 5);
+    }
+
+    #[tokio::test]
+    async fn a_crash_after_commit_but_before_scoring_is_finished_by_the_next_run() {
+        let env = TestEnv::new();
+        env.append("acme-feed", &complaints());
+        let config = env.write_config();
+
+        let crashed = poll_once(&config, Some("pipeline::after_commit"));
+        let db = raw_sqlite(&env.db_path()).await;
+        let committed = scalar(&db, "SELECT COUNT(*) FROM mentions").await;
+        let assessed = scalar(&db, "SELECT COUNT(*) FROM assessments").await;
+        let rerun = poll_once(&config, None);
+
+        assert!(!crashed.status.success());
+        assert_eq!(
+            (committed, assessed),
+            (3, 0),
+            "the first batch (3 lines) was committed, nothing scored"
+        );
+        assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM mentions").await, 5);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM assessments").await, 5);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 5);
+    }
+
+    #[tokio::test]
+    async fn a_crash_between_sentiments_and_assessments_reuses_the_saved_scores() {
+        let env = TestEnv::new();
+        env.append("acme-feed", &complaints());
+        let config = env.write_config();
+
+        let crashed = poll_once(&config, Some("pipeline::after_sentiments"));
+        let db = raw_sqlite(&env.db_path()).await;
+        let sentiments = scalar(&db, "SELECT COUNT(*) FROM sentiments").await;
+        let rerun = poll_once(&config, None);
+
+        assert!(!crashed.status.success());
+        assert_eq!(sentiments, 5);
+        assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM sentiments").await, 5);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 5);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await, 5);
+    }
+}

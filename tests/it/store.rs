@@ -1,0 +1,183 @@
+//! The store on a SQLite file: idempotent ingest, atomic assessment, migrations.
+
+use std::sync::Arc;
+
+use earshot::domain::{BrandId, Criticality, Factor, Platform, Post, PostDraft, Priority, SourceId, now_millis};
+use earshot::store::{AssessmentOutcome, NewAssessment, PollCommit, Store, TaskAlert, TaskPlan};
+
+use crate::support::{TestEnv, raw_sqlite, scalar};
+
+fn post(id: &str, author: &str) -> Post {
+    let draft = PostDraft {
+        external_id: id.into(),
+        text: format!("acme air post {id}"),
+        author_handle: author.into(),
+        created_at: now_millis(),
+        ..PostDraft::default()
+    };
+    Post::new(Platform::Reddit, draft).unwrap()
+}
+
+async fn store(env: &TestEnv) -> Arc<dyn Store> {
+    earshot::app::open_store(&env.settings()).await.unwrap()
+}
+
+fn plan(author: &str, priority: Priority) -> TaskPlan {
+    TaskPlan {
+        platform: "reddit".into(),
+        author_handle: author.into(),
+        conversation_key: None,
+        window_start: now_millis() - 3_600_000,
+        priority,
+        due_at: now_millis() + 3_600_000,
+        alert: Some(TaskAlert {
+            brand: "Acme Air".into(),
+            platform: "reddit".into(),
+            author: author.into(),
+            text: "text".into(),
+            url: None,
+            reasons: vec![],
+        }),
+    }
+}
+
+fn criticality(points: f32) -> Criticality {
+    Criticality::from_factors(vec![Factor {
+        name: "negative_sentiment".into(),
+        points,
+        detail: String::new(),
+    }])
+}
+
+#[tokio::test]
+async fn committing_the_same_posts_twice_stores_them_once() {
+    let env = TestEnv::new();
+    let store = store(&env).await;
+    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
+    let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/b")];
+    let commit = || PollCommit {
+        source: &source,
+        brand: &brand,
+        posts: &posts,
+        quarantined: &[],
+        cursor: None,
+        at: now_millis(),
+    };
+
+    let first = store.commit_poll(commit()).await.unwrap();
+    let second = store.commit_poll(commit()).await.unwrap();
+
+    assert_eq!((first.n_new, first.n_duplicates), (2, 0));
+    assert_eq!((second.n_new, second.n_duplicates), (0, 2));
+    let db = raw_sqlite(&env.db_path()).await;
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM mentions").await, 2);
+}
+
+#[tokio::test]
+async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert() {
+    let env = TestEnv::new();
+    let store = store(&env).await;
+    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
+    let posts = vec![post("t3_a", "u/a")];
+    store
+        .commit_poll(PollCommit {
+            source: &source,
+            brand: &brand,
+            posts: &posts,
+            quarantined: &[],
+            cursor: None,
+            at: now_millis(),
+        })
+        .await
+        .unwrap();
+    let mention_id = store.pending_mentions(10).await.unwrap()[0].mention_id;
+    let assessment = || NewAssessment {
+        mention_id,
+        brand: brand.clone(),
+        criticality: criticality(80.0),
+        at: now_millis(),
+        task: Some(plan("u/a", Priority::High)),
+    };
+
+    let first = store.save_assessment(assessment()).await.unwrap();
+    let second = store.save_assessment(assessment()).await.unwrap();
+
+    assert!(matches!(first, AssessmentOutcome::Opened { .. }), "{first:?}");
+    assert_eq!(second, AssessmentOutcome::AlreadyAssessed);
+    assert!(store.pending_mentions(10).await.unwrap().is_empty());
+    let db = raw_sqlite(&env.db_path()).await;
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 1);
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await, 1);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM task_events WHERE kind = 'opened'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward() {
+    let env = TestEnv::new();
+    let store = store(&env).await;
+    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
+    let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/a")];
+    store
+        .commit_poll(PollCommit {
+            source: &source,
+            brand: &brand,
+            posts: &posts,
+            quarantined: &[],
+            cursor: None,
+            at: now_millis(),
+        })
+        .await
+        .unwrap();
+    let pending = store.pending_mentions(10).await.unwrap();
+    let mut low = plan("u/a", Priority::Medium);
+    low.due_at = now_millis() + 86_400_000;
+    let mut urgent = plan("u/a", Priority::Critical);
+    urgent.due_at = now_millis() + 3_600_000;
+
+    store
+        .save_assessment(NewAssessment {
+            mention_id: pending[0].mention_id,
+            brand: brand.clone(),
+            criticality: criticality(60.0),
+            at: now_millis(),
+            task: Some(low),
+        })
+        .await
+        .unwrap();
+    let joined = store
+        .save_assessment(NewAssessment {
+            mention_id: pending[1].mention_id,
+            brand: brand.clone(),
+            criticality: criticality(90.0),
+            at: now_millis(),
+            task: Some(urgent.clone()),
+        })
+        .await
+        .unwrap();
+
+    assert!(matches!(joined, AssessmentOutcome::Joined { .. }), "{joined:?}");
+    let task = &store.list_tasks(&Default::default()).await.unwrap()[0];
+    assert_eq!(task.priority, Priority::Critical);
+    assert_eq!(task.due_at_ms, urgent.due_at);
+    assert_eq!(task.criticality, 90.0);
+    assert_eq!(task.n_posts, 2);
+}
+
+#[test]
+fn sqlite_and_postgres_migrations_list_the_same_versions() {
+    let versions = |migrator: &sqlx::migrate::Migrator| -> Vec<(i64, String)> {
+        migrator
+            .iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
+    };
+
+    assert_eq!(
+        versions(&earshot::store::MIGRATOR_SQLITE),
+        versions(&earshot::store::MIGRATOR_POSTGRES)
+    );
+    assert!(earshot::store::MIGRATOR_SQLITE.iter().next().is_some());
+}
