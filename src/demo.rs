@@ -25,11 +25,29 @@ pub fn shipped_model_dir() -> PathBuf {
 /// (so SLA clocks in the queue look like a live morning), and returns the settings.
 pub fn prepare(dir: &Path, bind: std::net::SocketAddr) -> anyhow::Result<Settings> {
     std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let mentions = dir.join("mentions.jsonl");
-    std::fs::write(&mentions, shift_to_now(MENTIONS_JSONL, chrono::Utc::now()))
-        .with_context(|| format!("failed to write {}", mentions.display()))?;
-    let toml = settings_toml(dir, &mentions, &shipped_model_dir(), bind);
+    let shifted = shift_to_now(MENTIONS_JSONL, chrono::Utc::now());
+    for (brand, lines) in split_by_brand(&shifted) {
+        let path = dir.join(format!("{brand}.jsonl"));
+        std::fs::write(&path, lines).with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    let toml = settings_toml(dir, &shipped_model_dir(), bind);
     Ok(from_toml(&toml, "the demo configuration")?)
+}
+
+const DEMO_BRANDS: [&str; 3] = ["northwind", "larkspur", "kettlebrook"];
+
+/// One export file per brand, as a team exporting from another tool would have: a line goes
+/// to the first brand whose name it contains (lines naming none go to the first brand, where
+/// the pipeline skips or quarantines them), so each line is read by exactly one source.
+fn split_by_brand(jsonl: &str) -> Vec<(&'static str, String)> {
+    let mut files: Vec<(&'static str, String)> = DEMO_BRANDS.iter().map(|b| (*b, String::new())).collect();
+    for line in jsonl.lines() {
+        let lower = line.to_lowercase();
+        let idx = DEMO_BRANDS.iter().position(|b| lower.contains(b)).unwrap_or(0);
+        files[idx].1.push_str(line);
+        files[idx].1.push('\n');
+    }
+    files
 }
 
 /// Moves every parseable line's `created_at` so the latest one is five minutes before `now`,
@@ -62,7 +80,7 @@ fn shift_to_now(jsonl: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     out
 }
 
-fn settings_toml(dir: &Path, mentions: &Path, model: &Path, bind: std::net::SocketAddr) -> String {
+fn settings_toml(dir: &Path, model: &Path, bind: std::net::SocketAddr) -> String {
     let db = dir.join("earshot.db");
     let quote = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
     format!(
@@ -107,26 +125,28 @@ id = "northwind-import"
 brand = "northwind"
 schedule = "0 */5 * * * *"
 type = "jsonl"
-path = {mentions}
+path = {northwind}
 
 [[sources]]
 id = "larkspur-import"
 brand = "larkspur"
 schedule = "0 */5 * * * *"
 type = "jsonl"
-path = {mentions}
+path = {larkspur}
 
 [[sources]]
 id = "kettlebrook-import"
 brand = "kettlebrook"
 schedule = "0 */5 * * * *"
 type = "jsonl"
-path = {mentions}
+path = {kettlebrook}
 "#,
         db_url = toml::Value::String(format!("sqlite://{}", db.display())),
         model = quote(model),
         exports = quote(&dir.join("exports")),
-        mentions = quote(mentions),
+        northwind = quote(&dir.join("northwind.jsonl")),
+        larkspur = quote(&dir.join("larkspur.jsonl")),
+        kettlebrook = quote(&dir.join("kettlebrook.jsonl")),
     )
 }
 
@@ -147,6 +167,15 @@ mod tests {
         assert!(lines[0].contains("2026-06-01T10:55:00"), "{}", lines[0]);
         assert_eq!(lines[1], "{broken");
         assert!(lines[2].contains("2026-06-01T11:55:00"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn every_demo_line_goes_to_exactly_one_brand_file() {
+        let files = split_by_brand(MENTIONS_JSONL);
+
+        let n_lines: usize = files.iter().map(|(_, lines)| lines.lines().count()).sum();
+        assert_eq!(n_lines, MENTIONS_JSONL.lines().count());
+        assert!(files.iter().all(|(_, lines)| !lines.is_empty()));
     }
 
     #[test]
