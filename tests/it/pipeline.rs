@@ -3,7 +3,7 @@
 use earshot::domain::SourceId;
 use earshot::sources::jsonl::JsonlSource;
 
-use crate::support::{TestEnv, line, raw_sqlite, scalar};
+use crate::support::{TestEnv, line, on_both_backends, scalar_any};
 
 fn source(env: &TestEnv, id: &str) -> JsonlSource {
     let settings = env.settings();
@@ -13,9 +13,7 @@ fn source(env: &TestEnv, id: &str) -> JsonlSource {
     }
 }
 
-#[tokio::test]
-async fn complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing() {
-    let env = TestEnv::new();
+async fn complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing(env: TestEnv) {
     env.append(
         "acme-feed",
         &[
@@ -39,15 +37,15 @@ async fn complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing() {
         (scoring.n_scored, scoring.n_assessed, scoring.n_tasks_opened),
         (3, 3, 1)
     );
-    let db = raw_sqlite(&env.db_path()).await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 1);
+    let db = env.raw().await;
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM tasks").await, 1);
     let flagged_author: String = sqlx::query_scalar("SELECT author_handle FROM tasks")
         .fetch_one(&db)
         .await
         .unwrap();
     assert_eq!(flagged_author, "@jo");
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM alert_outbox WHERE kind = 'task_opened'").await,
+        scalar_any(&db, "SELECT COUNT(*) FROM alert_outbox WHERE kind = 'task_opened'").await,
         1
     );
 
@@ -60,12 +58,10 @@ async fn complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing() {
         "the cursor moved past what was committed"
     );
     assert_eq!(rescored.n_assessed, 0);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 3);
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM posts").await, 3);
 }
 
-#[tokio::test]
-async fn a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingested() {
-    let env = TestEnv::new();
+async fn a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingested(env: TestEnv) {
     env.append(
         "acme-feed",
         &[
@@ -80,7 +76,7 @@ async fn a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingeste
     let report = pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
 
     assert_eq!((report.n_new, report.n_quarantined), (2, 2));
-    let db = raw_sqlite(&env.db_path()).await;
+    let db = env.raw().await;
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT location, reason, raw FROM quarantine ORDER BY id")
             .fetch_all(&db)
@@ -93,9 +89,7 @@ async fn a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingeste
     assert!(rows[1].1.contains("not RFC 3339"), "{}", rows[1].1);
 }
 
-#[tokio::test]
-async fn a_partial_last_line_waits_until_it_is_complete() {
-    let env = TestEnv::new();
+async fn a_partial_last_line_waits_until_it_is_complete(env: TestEnv) {
     env.append("acme-other", &[line("1", "@jo", "Acme Air is late again")]);
     let partial = line("2", "@kim", "Acme Air lost my luggage");
     let (head, tail) = partial.split_at(20);
@@ -129,9 +123,7 @@ async fn a_partial_last_line_waits_until_it_is_complete() {
     assert_eq!((second.n_new, second.n_quarantined), (1, 0), "it is read once complete");
 }
 
-#[tokio::test]
-async fn a_poll_pages_through_batches_committing_each_with_its_cursor() {
-    let env = TestEnv::new();
+async fn a_poll_pages_through_batches_committing_each_with_its_cursor(env: TestEnv) {
     let lines: Vec<String> = (0..8)
         .map(|i| line(&i.to_string(), "@jo", "acme air delayed again"))
         .collect();
@@ -142,7 +134,7 @@ async fn a_poll_pages_through_batches_committing_each_with_its_cursor() {
 
     assert_eq!(report.n_batches, 3, "batch_lines = 3 gives 3 + 3 + 2");
     assert_eq!(report.n_new, 8);
-    let db = raw_sqlite(&env.db_path()).await;
+    let db = env.raw().await;
     let cursor: String = sqlx::query_scalar("SELECT cursor FROM source_state WHERE source_id = 'acme-feed'")
         .fetch_one(&db)
         .await
@@ -150,9 +142,7 @@ async fn a_poll_pages_through_batches_committing_each_with_its_cursor() {
     assert!(cursor.contains("\"line\":8"), "{cursor}");
 }
 
-#[tokio::test]
-async fn the_same_post_from_two_sources_is_stored_once_and_own_and_excluded_posts_are_skipped() {
-    let env = TestEnv::new();
+async fn the_same_post_from_two_sources_is_stored_once_and_own_and_excluded_posts_are_skipped(env: TestEnv) {
     let shared = line("42", "@jo", "acme air cancelled my flight, I want a refund");
     env.append(
         "acme-feed",
@@ -172,13 +162,11 @@ async fn the_same_post_from_two_sources_is_stored_once_and_own_and_excluded_post
 
     assert_eq!((feed.n_new, feed.n_own_posts), (1, 1));
     assert_eq!((other.n_new, other.n_duplicates, other.n_excluded), (0, 1, 1));
-    let db = raw_sqlite(&env.db_path()).await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 1);
+    let db = env.raw().await;
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM posts").await, 1);
 }
 
-#[tokio::test]
-async fn follow_ups_from_the_same_author_join_the_open_task() {
-    let env = TestEnv::new();
+async fn follow_ups_from_the_same_author_join_the_open_task(env: TestEnv) {
     env.append(
         "acme-feed",
         &[
@@ -197,19 +185,19 @@ async fn follow_ups_from_the_same_author_join_the_open_task() {
     let report = pipeline.score_pending().await.unwrap();
 
     assert_eq!((report.n_tasks_opened, report.n_tasks_joined), (2, 1));
-    let db = raw_sqlite(&env.db_path()).await;
-    let jo_posts = scalar(
+    let db = env.raw().await;
+    let jo_posts = scalar_any(
         &db,
         "SELECT COUNT(*) FROM assessments a JOIN tasks t ON t.id = a.task_id WHERE t.author_handle = '@jo'",
     )
     .await;
     assert_eq!(jo_posts, 2);
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM task_events WHERE kind = 'post_added'").await,
+        scalar_any(&db, "SELECT COUNT(*) FROM task_events WHERE kind = 'post_added'").await,
         1
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await,
+        scalar_any(&db, "SELECT COUNT(*) FROM alert_outbox").await,
         2,
         "one alert per opened task"
     );
@@ -240,6 +228,15 @@ async fn a_failed_commit_leaves_the_cursor_where_it_was_and_the_retry_ingests_ev
 
     assert!(failed.is_err(), "the commit cannot take the lock");
     assert_eq!(retried.n_new, 2);
-    let db = raw_sqlite(&env.db_path()).await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 2);
+    let db = env.raw().await;
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM posts").await, 2);
 }
+
+on_both_backends!(
+    complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing,
+    a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingested,
+    a_partial_last_line_waits_until_it_is_complete,
+    a_poll_pages_through_batches_committing_each_with_its_cursor,
+    the_same_post_from_two_sources_is_stored_once_and_own_and_excluded_posts_are_skipped,
+    follow_ups_from_the_same_author_join_the_open_task,
+);

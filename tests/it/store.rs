@@ -5,7 +5,7 @@ use std::sync::Arc;
 use earshot::domain::{BrandId, Criticality, Factor, Platform, Post, PostDraft, Priority, SourceId, now_millis};
 use earshot::store::{AssessmentOutcome, NewAssessment, PollCommit, Store, TaskAlert, TaskPlan};
 
-use crate::support::{TestEnv, raw_sqlite, scalar};
+use crate::support::{TestEnv, on_both_backends, scalar_any};
 
 fn post(id: &str, author: &str) -> Post {
     let draft = PostDraft {
@@ -49,9 +49,7 @@ fn criticality(points: f32) -> Criticality {
     }])
 }
 
-#[tokio::test]
-async fn committing_the_same_posts_twice_stores_them_once() {
-    let env = TestEnv::new();
+async fn committing_the_same_posts_twice_stores_them_once(env: TestEnv) {
     let store = store(&env).await;
     let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
     let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/b")];
@@ -69,13 +67,11 @@ async fn committing_the_same_posts_twice_stores_them_once() {
 
     assert_eq!((first.n_new, first.n_duplicates), (2, 0));
     assert_eq!((second.n_new, second.n_duplicates), (0, 2));
-    let db = raw_sqlite(&env.db_path()).await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM mentions").await, 2);
+    let db = env.raw().await;
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM mentions").await, 2);
 }
 
-#[tokio::test]
-async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert() {
-    let env = TestEnv::new();
+async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestEnv) {
     let store = store(&env).await;
     let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
     let posts = vec![post("t3_a", "u/a")];
@@ -105,18 +101,16 @@ async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert() {
     assert!(matches!(first, AssessmentOutcome::Opened { .. }), "{first:?}");
     assert_eq!(second, AssessmentOutcome::AlreadyAssessed);
     assert!(store.pending_mentions(10).await.unwrap().is_empty());
-    let db = raw_sqlite(&env.db_path()).await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 1);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await, 1);
+    let db = env.raw().await;
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM tasks").await, 1);
+    assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM alert_outbox").await, 1);
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM task_events WHERE kind = 'opened'").await,
+        scalar_any(&db, "SELECT COUNT(*) FROM task_events WHERE kind = 'opened'").await,
         1
     );
 }
 
-#[tokio::test]
-async fn a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward() {
-    let env = TestEnv::new();
+async fn a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward(env: TestEnv) {
     let store = store(&env).await;
     let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
     let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/a")];
@@ -181,3 +175,9 @@ fn sqlite_and_postgres_migrations_list_the_same_versions() {
     );
     assert!(earshot::store::MIGRATOR_SQLITE.iter().next().is_some());
 }
+
+on_both_backends!(
+    committing_the_same_posts_twice_stores_them_once,
+    an_assessment_is_saved_once_with_its_task_and_a_single_alert,
+    a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward,
+);

@@ -8,19 +8,58 @@ use earshot::pipeline::Pipeline;
 use earshot::scoring::ScoringService;
 use earshot::scoring::lexicon::LexiconScorer;
 
-/// One brand (`acme`) with two JSONL sources, in a fresh temporary folder.
+/// The PostgreSQL server every test machine runs (trust auth); each test gets a database of
+/// its own on it, dropped when the test ends.
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// One brand (`acme`) with two JSONL sources, in a fresh temporary folder, on a fresh
+/// SQLite file or a fresh PostgreSQL database.
 pub(crate) struct TestEnv {
     pub(crate) dir: tempfile::TempDir,
+    postgres_db: Option<String>,
 }
 
 impl TestEnv {
+    /// On a SQLite file in the temporary folder.
     pub(crate) fn new() -> TestEnv {
         let env = TestEnv {
             dir: tempfile::tempdir().expect("temp dir"),
+            postgres_db: None,
         };
         std::fs::write(env.feed("acme-feed"), "").unwrap();
         std::fs::write(env.feed("acme-other"), "").unwrap();
         env
+    }
+
+    /// On a new, empty PostgreSQL database.
+    pub(crate) async fn postgres() -> TestEnv {
+        use sqlx::Connection;
+        let name = format!("earshot_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(POSTGRES_ADMIN_URL)
+            .await
+            .expect("the local PostgreSQL server on 127.0.0.1:5432 (scripts/setup-test-services.sh starts it)");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let mut env = TestEnv::new();
+        env.postgres_db = Some(name);
+        env
+    }
+
+    pub(crate) fn database_url(&self) -> String {
+        match &self.postgres_db {
+            Some(name) => format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            None => format!("sqlite://{}", self.db_path().display()),
+        }
+    }
+
+    /// A connection that reads the database directly, not through earshot's store.
+    pub(crate) async fn raw(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.database_url())
+            .await
+            .expect("open the test database")
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -40,7 +79,7 @@ impl TestEnv {
         format!(
             r#"
 [database]
-url = "sqlite://{db}"
+url = "{db}"
 busy_timeout_ms = 300
 
 [scoring]
@@ -69,7 +108,7 @@ schedule = "0 */5 * * * *"
 type = "jsonl"
 path = "{other}"
 "#,
-            db = self.db_path().display(),
+            db = self.database_url(),
             feed = self.feed("acme-feed").display(),
             other = self.feed("acme-other").display(),
         )
@@ -131,4 +170,59 @@ pub(crate) async fn scalar(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Like `scalar`, on either backend.
+pub(crate) async fn scalar_any(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs each named `async fn(TestEnv)` twice: on a SQLite file and on a PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $check() {
+                super::$check($crate::support::TestEnv::new()).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $check() {
+                super::$check($crate::support::TestEnv::postgres().await).await
+            })*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_db.take() else {
+            return;
+        };
+        // Drop is synchronous; drop the database from a thread with its own small runtime.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(POSTGRES_ADMIN_URL).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
+                Ok::<(), sqlx::Error>(())
+            })
+        })
+        .join();
+        // A database left behind is harmless (names are unique) but worth seeing in the log.
+        if let Ok(Err(error)) = dropped {
+            tracing::warn!(error = %error, "Could not drop the test database.");
+        }
+    }
 }
