@@ -6,6 +6,8 @@
 //! on a slow timer. A rate-limited source is not polled again before its reset time.
 //! On shutdown the cron stops firing, and every worker finishes the job it is in before
 //! exiting: work in flight is completed, and anything not started is picked up next start.
+//! Several instances may share one database: a lease makes each trigger's poll run on one of
+//! them, and scoring claims (see `Store::claim_pending_mentions`) spread the rest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,9 @@ use crate::sources::{Source, SourceError};
 
 /// How often the scoring worker looks for pending mentions without being told.
 const SCORING_SWEEP: Duration = Duration::from_secs(30);
+/// How long one instance holds a source's poll lease; another instance takes over a lease
+/// left by a killed one after this.
+const POLL_LEASE_MS: i64 = 5 * 60 * 1000;
 /// Backoff after a failed poll that gave no reset time, doubled per failure up to the cap.
 const BACKOFF_BASE: Duration = Duration::from_secs(30);
 const BACKOFF_CAP: Duration = Duration::from_secs(30 * 60);
@@ -128,8 +133,34 @@ async fn source_worker(
             tracing::debug!(source = %source.id(), "Skipping poll during backoff.");
             continue;
         }
+        // With several instances on one database, one of them polls each trigger.
+        let lease = format!("poll:{}", source.id());
+        let store = pipeline.store();
+        match store
+            .try_acquire_lease(
+                &lease,
+                pipeline.instance_id(),
+                crate::domain::now_millis(),
+                POLL_LEASE_MS,
+            )
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(source = %source.id(), "Another instance holds the poll lease.");
+                continue;
+            }
+            Err(error) => {
+                tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not take the poll lease.");
+                continue;
+            }
+        }
         // Not raced against `cancel`: a poll that started finishes and commits.
-        match pipeline.poll_source(source.as_ref()).await {
+        let polled = pipeline.poll_source(source.as_ref()).await;
+        if let Err(error) = store.release_lease(&lease, pipeline.instance_id()).await {
+            tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not release the poll lease.");
+        }
+        match polled {
             Ok(report) => {
                 n_failures = 0;
                 if report.n_new > 0 {

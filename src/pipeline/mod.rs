@@ -17,14 +17,16 @@ use crate::domain::{BrandId, SentimentOutcome, now_millis};
 use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::sources::{Source, SourceError};
-use crate::store::{AssessmentOutcome, NewAssessment, PollCommit, PollFailure, Store, StoreError};
+use crate::store::{AssessmentOutcome, Claim, NewAssessment, PollCommit, PollFailure, Store, StoreError};
 use crate::tasks;
 use matching::{BrandMatcher, Verdict};
 
 /// Most batches one poll takes before yielding to the next scheduled run.
 const MAX_BATCHES_PER_POLL: usize = 50;
-/// Mentions assessed per round trip to the store.
+/// Mentions claimed and assessed per round trip to the store.
 const ASSESS_CHUNK: usize = 256;
+/// How long a claim on mentions lasts; an instance killed mid-batch loses its claim after this.
+const CLAIM_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// Why a pipeline step failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,8 @@ pub struct Pipeline {
     scoring: ScoringService,
     settings: Arc<Settings>,
     matchers: HashMap<BrandId, BrandMatcher>,
+    /// This process's name in claims and leases, unique per start.
+    instance_id: String,
 }
 
 impl Pipeline {
@@ -82,12 +86,18 @@ impl Pipeline {
             .iter()
             .map(|b| (b.id.clone(), BrandMatcher::new(b)))
             .collect();
+        let instance_id = format!("earshot-{}", uuid::Uuid::new_v4().simple());
         Pipeline {
             store,
             scoring,
             settings,
             matchers,
+            instance_id,
         }
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -198,7 +208,12 @@ impl Pipeline {
     pub async fn score_pending(&self) -> Result<ScoreReport, PipelineError> {
         let mut report = ScoreReport::default();
         loop {
-            let pending = self.store.pending_mentions(ASSESS_CHUNK).await?;
+            let claim = Claim {
+                holder: &self.instance_id,
+                now: now_millis(),
+                ttl_ms: CLAIM_TTL_MS,
+            };
+            let pending = self.store.claim_pending_mentions(&claim, ASSESS_CHUNK).await?;
             if pending.is_empty() {
                 break;
             }
@@ -230,7 +245,7 @@ impl Pipeline {
             self.store.save_sentiments(&pairs, now_millis()).await?;
             fail::fail_point!("pipeline::after_sentiments", |_| std::process::abort());
 
-            let n_assessed_before = report.n_assessed;
+            let mut n_handled = 0usize;
             for mention in pending {
                 let Some(sentiment) = mention
                     .sentiment
@@ -273,14 +288,17 @@ impl Pipeline {
                         task,
                     })
                     .await?;
-                report.n_assessed += 1;
+                n_handled += 1;
                 match outcome {
                     AssessmentOutcome::Opened { .. } => report.n_tasks_opened += 1,
                     AssessmentOutcome::Joined { .. } => report.n_tasks_joined += 1,
-                    AssessmentOutcome::Recorded | AssessmentOutcome::AlreadyAssessed => {}
+                    AssessmentOutcome::Recorded => {}
+                    // Another process assessed it first; nothing was done here.
+                    AssessmentOutcome::AlreadyAssessed => continue,
                 }
+                report.n_assessed += 1;
             }
-            if report.n_assessed == n_assessed_before {
+            if n_handled == 0 {
                 // Cannot happen unless the store lost sentiments it just saved; stop rather
                 // than spin.
                 return Err(StoreError::Corrupt("pending mentions could not be assessed".into()).into());

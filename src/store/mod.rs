@@ -61,8 +61,13 @@ pub trait Store: Send + Sync {
 
     // --- Scoring -----------------------------------------------------------------------------
 
-    /// Mentions not yet assessed, oldest first, with their post and any stored sentiment.
-    async fn pending_mentions(&self, limit: usize) -> Result<Vec<PendingMention>, StoreError>;
+    /// Claims up to `limit` mentions not yet assessed (oldest first) for `claim.holder` until
+    /// `claim.now + claim.ttl_ms`, and returns them with their post and any stored sentiment.
+    /// Mentions claimed by another holder whose claim has not expired are skipped (on
+    /// PostgreSQL without waiting: `FOR UPDATE SKIP LOCKED`), so several instances share the
+    /// work and a killed instance's claims are taken over when they expire. On SQLite (one
+    /// instance per file) claims are recorded but not enforced.
+    async fn claim_pending_mentions(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<PendingMention>, StoreError>;
 
     /// Stores sentiments for posts; a post that already has one keeps it.
     async fn save_sentiments(
@@ -84,6 +89,15 @@ pub trait Store: Send + Sync {
     /// Stores an assessment and, in the same transaction, opens or joins a task and enqueues
     /// the alert the plan asks for. A mention assessed before is left as it is.
     async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError>;
+
+    // --- Coordination between instances -----------------------------------------------------
+
+    /// Takes or renews the named lease for `holder` until `now + ttl_ms`; false when another
+    /// holder has it and it has not expired. Always true on SQLite (one instance per file).
+    async fn try_acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError>;
+
+    /// Gives the lease back if `holder` still has it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 
     // --- Queue and reports -------------------------------------------------------------------
 

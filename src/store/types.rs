@@ -56,6 +56,14 @@ pub struct PollFailure<'a> {
     pub at: Millis,
 }
 
+/// Who claims work, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub holder: &'a str,
+    pub now: Millis,
+    pub ttl_ms: i64,
+}
+
 /// A mention waiting for its assessment.
 #[derive(Debug, Clone)]
 pub struct PendingMention {

@@ -232,7 +232,36 @@ async fn a_failed_commit_leaves_the_cursor_where_it_was_and_the_retry_ingests_ev
     assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM posts").await, 2);
 }
 
+async fn two_instances_scoring_at_once_assess_each_mention_once_and_open_one_task_per_conversation(env: TestEnv) {
+    let lines: Vec<String> = (0..40)
+        .map(|i| {
+            line(
+                &format!("p{i}"),
+                &format!("@angry{}", i % 8),
+                "@AcmeAir lost my bag, worst airline, refund now",
+            )
+        })
+        .collect();
+    env.append("acme-feed", &lines);
+    let first = env.pipeline().await;
+    let second = env.pipeline().await;
+    first.poll_source(&source(&env, "acme-feed")).await.unwrap();
+
+    let (a, b) = tokio::join!(first.score_pending(), second.score_pending());
+
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.n_assessed + b.n_assessed, 40, "{a:?} {b:?}");
+    assert_eq!(env.scalar_of("SELECT COUNT(*) FROM assessments").await, 40);
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM tasks").await,
+        8,
+        "one task per author"
+    );
+    assert_eq!(env.scalar_of("SELECT COUNT(*) FROM alert_outbox").await, 8);
+}
+
 on_both_backends!(
+    two_instances_scoring_at_once_assess_each_mention_once_and_open_one_task_per_conversation,
     complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing,
     a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingested,
     a_partial_last_line_waits_until_it_is_complete,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use earshot::domain::{BrandId, Criticality, Factor, Platform, Post, PostDraft, Priority, SourceId, now_millis};
-use earshot::store::{AssessmentOutcome, NewAssessment, PollCommit, Store, TaskAlert, TaskPlan};
+use earshot::store::{AssessmentOutcome, Claim, NewAssessment, PollCommit, Store, TaskAlert, TaskPlan};
 
 use crate::support::{TestEnv, on_both_backends, scalar_any};
 
@@ -38,6 +38,14 @@ fn plan(author: &str, priority: Priority) -> TaskPlan {
             url: None,
             reasons: vec![],
         }),
+    }
+}
+
+fn claim() -> Claim<'static> {
+    Claim {
+        holder: "test",
+        now: now_millis(),
+        ttl_ms: 60_000,
     }
 }
 
@@ -86,7 +94,7 @@ async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestE
         })
         .await
         .unwrap();
-    let mention_id = store.pending_mentions(10).await.unwrap()[0].mention_id;
+    let mention_id = store.claim_pending_mentions(&claim(), 10).await.unwrap()[0].mention_id;
     let assessment = || NewAssessment {
         mention_id,
         brand: brand.clone(),
@@ -100,7 +108,7 @@ async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestE
 
     assert!(matches!(first, AssessmentOutcome::Opened { .. }), "{first:?}");
     assert_eq!(second, AssessmentOutcome::AlreadyAssessed);
-    assert!(store.pending_mentions(10).await.unwrap().is_empty());
+    assert!(store.claim_pending_mentions(&claim(), 10).await.unwrap().is_empty());
     let db = env.raw().await;
     assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM tasks").await, 1);
     assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM alert_outbox").await, 1);
@@ -125,7 +133,7 @@ async fn a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_tim
         })
         .await
         .unwrap();
-    let pending = store.pending_mentions(10).await.unwrap();
+    let pending = store.claim_pending_mentions(&claim(), 10).await.unwrap();
     let mut low = plan("u/a", Priority::Medium);
     low.due_at = now_millis() + 86_400_000;
     let mut urgent = plan("u/a", Priority::Critical);
@@ -174,6 +182,109 @@ fn sqlite_and_postgres_migrations_list_the_same_versions() {
         versions(&earshot::store::MIGRATOR_POSTGRES)
     );
     assert!(earshot::store::MIGRATOR_SQLITE.iter().next().is_some());
+}
+
+async fn a_lease_has_one_holder_until_it_expires_or_is_released(env: TestEnv) {
+    let store = store(&env).await;
+    let now = now_millis();
+
+    let first = store.try_acquire_lease("poll:x", "a", now, 1_000).await.unwrap();
+    let second = store.try_acquire_lease("poll:x", "b", now + 10, 1_000).await.unwrap();
+    let renewed = store.try_acquire_lease("poll:x", "a", now + 20, 1_000).await.unwrap();
+    let after_expiry = store
+        .try_acquire_lease("poll:x", "b", now + 2_000, 1_000)
+        .await
+        .unwrap();
+    store.release_lease("poll:x", "b").await.unwrap();
+    let after_release = store
+        .try_acquire_lease("poll:x", "a", now + 2_010, 1_000)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (first, second, renewed, after_expiry, after_release),
+        (true, false, true, true, true)
+    );
+}
+
+async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
+    let store = store(&env).await;
+    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
+    let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/b"), post("t3_c", "u/c")];
+    store
+        .commit_poll(PollCommit {
+            source: &source,
+            brand: &brand,
+            posts: &posts,
+            quarantined: &[],
+            cursor: None,
+            at: now_millis(),
+        })
+        .await
+        .unwrap();
+    let now = now_millis();
+
+    let by_a = store
+        .claim_pending_mentions(
+            &Claim {
+                holder: "a",
+                now,
+                ttl_ms: 1_000,
+            },
+            2,
+        )
+        .await
+        .unwrap();
+    let by_b = store
+        .claim_pending_mentions(
+            &Claim {
+                holder: "b",
+                now,
+                ttl_ms: 1_000,
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    let b_again = store
+        .claim_pending_mentions(
+            &Claim {
+                holder: "b",
+                now: now + 10,
+                ttl_ms: 1_000,
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    let after_a_died = store
+        .claim_pending_mentions(
+            &Claim {
+                holder: "c",
+                now: now + 5_000,
+                ttl_ms: 1_000,
+            },
+            10,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!((by_a.len(), by_b.len()), (2, 1), "b gets only what a did not claim");
+    assert_eq!(b_again.len(), 1, "b's own live claim is still b's");
+    assert_eq!(after_a_died.len(), 3, "expired claims are taken over");
+}
+
+/// Leases and claims coordinate instances sharing a PostgreSQL database.
+mod several_instances {
+    #[tokio::test]
+    async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
+        super::a_lease_has_one_holder_until_it_expires_or_is_released(crate::support::TestEnv::postgres().await).await
+    }
+
+    #[tokio::test]
+    async fn claims_split_the_work_and_expire_for_a_killed_holder() {
+        super::claims_split_the_work_and_expire_for_a_killed_holder(crate::support::TestEnv::postgres().await).await
+    }
 }
 
 on_both_backends!(

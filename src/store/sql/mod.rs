@@ -19,7 +19,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use super::{
-    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, CommitOutcome, Counts, NewAssessment, OutboxAlert,
+    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, Claim, CommitOutcome, Counts, NewAssessment, OutboxAlert,
     PendingMention, PollCommit, PollFailure, QuarantineRow, SourceHealth, SourceRecord, Store, StoreError, TaskDetail,
     TaskFilter, TaskRow,
 };
@@ -185,8 +185,45 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn pending_mentions(&self, limit: usize) -> Result<Vec<PendingMention>, StoreError> {
-        scoring::pending_mentions(&self.pool, limit).await
+    async fn claim_pending_mentions(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<PendingMention>, StoreError> {
+        let mut tx = self.write().await?;
+        let claimed = scoring::claim_pending_mentions(&mut tx, self.backend, claim, limit).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn try_acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError> {
+        if self.backend == Backend::Sqlite {
+            // One instance per SQLite file: nobody to share with, and a restarted process must
+            // not wait for the lease of the one it replaces.
+            return Ok(true);
+        }
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+             WHERE leases.expires_at_ms < $4 OR leases.holder = excluded.holder
+             RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now.saturating_add(ttl_ms))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn save_sentiments(&self, sentiments: &[(i64, SentimentOutcome)], at: Millis) -> Result<(), StoreError> {
@@ -208,7 +245,7 @@ impl Store for SqlStore {
 
     async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError> {
         let mut tx = self.write().await?;
-        let outcome = scoring::save_assessment(&mut tx, assessment).await?;
+        let outcome = scoring::save_assessment(&mut tx, self.backend, assessment).await?;
         tx.commit().await?;
         Ok(outcome)
     }

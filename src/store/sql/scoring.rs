@@ -2,11 +2,47 @@
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use super::super::{AssessmentOutcome, AuthorHistory, NewAssessment, PendingMention, StoreError, TaskPlan};
+use super::super::Backend;
+
+use super::super::{AssessmentOutcome, AuthorHistory, Claim, NewAssessment, PendingMention, StoreError, TaskPlan};
 use super::rows::{get, post_of, sentiment_of};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
-pub(super) async fn pending_mentions(pool: &AnyPool, limit: usize) -> Result<Vec<PendingMention>, StoreError> {
+pub(super) async fn claim_pending_mentions(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    claim: &Claim<'_>,
+    limit: usize,
+) -> Result<Vec<PendingMention>, StoreError> {
+    // PostgreSQL: several instances share the database, so skip rows another transaction is
+    // claiming and respect live claims of other instances. SQLite is the single-instance
+    // default: any unassessed mention is ours, so a restart resumes a crashed run at once
+    // instead of waiting for its claims to expire.
+    let (lock, respect_claims) = match backend {
+        Backend::Postgres => (
+            " FOR UPDATE OF m SKIP LOCKED",
+            "AND (m.claimed_until_ms IS NULL OR m.claimed_until_ms < $3 OR m.claimed_by = $1)",
+        ),
+        Backend::Sqlite => ("", "AND $3 = $3"),
+    };
+    let until = claim.now.saturating_add(claim.ttl_ms);
+    let claimed = sqlx::query(&format!(
+        "UPDATE mentions SET claimed_by = $1, claimed_until_ms = $2
+         WHERE id IN (
+             SELECT m.id FROM mentions m LEFT JOIN assessments a ON a.mention_id = m.id
+             WHERE a.mention_id IS NULL {respect_claims}
+             ORDER BY m.id LIMIT $4{lock})
+         RETURNING id"
+    ))
+    .bind(claim.holder)
+    .bind(until)
+    .bind(claim.now)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut **tx)
+    .await?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query(
         "SELECT m.id AS mention_id, m.post_id, m.brand_id,
                 p.platform, p.external_id, p.author_handle, p.author_name, p.author_followers, p.text, p.url,
@@ -17,12 +53,12 @@ pub(super) async fn pending_mentions(pool: &AnyPool, limit: usize) -> Result<Vec
          JOIN posts p ON p.id = m.post_id
          LEFT JOIN assessments a ON a.mention_id = m.id
          LEFT JOIN sentiments s ON s.post_id = m.post_id
-         WHERE a.mention_id IS NULL
-         ORDER BY m.id
-         LIMIT $1",
+         WHERE a.mention_id IS NULL AND m.claimed_by = $1 AND m.claimed_until_ms = $2
+         ORDER BY m.id",
     )
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .fetch_all(pool)
+    .bind(claim.holder)
+    .bind(until)
+    .fetch_all(&mut **tx)
     .await?;
     rows.iter()
         .map(|row| {
@@ -113,6 +149,7 @@ pub(super) async fn author_history(
 
 pub(super) async fn save_assessment(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     assessment: NewAssessment,
 ) -> Result<AssessmentOutcome, StoreError> {
     let criticality = assessment.criticality.score();
@@ -137,6 +174,15 @@ pub(super) async fn save_assessment(
         return Ok(AssessmentOutcome::Recorded);
     };
     let brand = assessment.brand.as_str();
+    if backend == Backend::Postgres {
+        // Two instances assessing posts of one conversation at once must not both open a
+        // task: serialise on the conversation until commit. (SQLite writers are serial.)
+        let key = format!("{brand}\u{1f}{}\u{1f}{}", plan.platform, plan.author_handle);
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+    }
     let (task_id, outcome) = match active_task(tx, brand, &plan).await? {
         Some(task_id) => {
             join_task(tx, task_id, assessment.mention_id, criticality, &plan, assessment.at).await?;

@@ -54,6 +54,11 @@ impl TestEnv {
         }
     }
 
+    /// The first column of the first row of `sql`, read directly from the database.
+    pub(crate) async fn scalar_of(&self, sql: &str) -> i64 {
+        scalar_any(&self.raw().await, sql).await
+    }
+
     /// A connection that reads the database directly, not through earshot's store.
     pub(crate) async fn raw(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
