@@ -3,7 +3,10 @@
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-changed=migrations");
-    #[allow(clippy::disallowed_methods, reason = "build scripts learn their inputs from the environment")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "build scripts learn their inputs from the environment"
+    )]
     let libtorch = std::env::var("LIBTORCH");
     if let Ok(libtorch) = libtorch {
         // Resolve the `.libtorch` link so the rpath survives a moved checkout only as long as
