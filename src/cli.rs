@@ -67,6 +67,92 @@ pub enum Command {
     },
     /// Score and assess every stored mention that is not assessed yet.
     Score,
+    /// Score a labelled dataset; print sentiment metrics (and complaint detection if labelled).
+    Eval(EvalArgs),
+    /// Benchmark scoring alone and the whole pipeline on generated posts.
+    Bench {
+        /// How many synthetic posts.
+        #[arg(long, default_value_t = 2000)]
+        posts: usize,
+        /// Posts per model batch; default: the config's, else 32.
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Also write the generated posts here as JSONL (for `scripts/python_peer_bench.py`).
+        #[arg(long)]
+        write_posts: Option<PathBuf>,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Get or make sentiment models: pull from a Hugging Face hub, or fine-tune.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a sequence-classification model (safetensors only) into `models/<org>--<name>/`.
+    Pull {
+        /// Hub id, e.g. `cardiffnlp/twitter-roberta-base-sentiment-latest`.
+        id: String,
+        #[arg(long, default_value = "main")]
+        revision: String,
+        #[arg(long, env = "HF_ENDPOINT", default_value = "https://huggingface.co")]
+        endpoint: String,
+        /// Token for gated or private models, sent as a bearer header.
+        #[arg(long, env = "HF_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(long, default_value = "models")]
+        dest: PathBuf,
+        /// Languages the model covers (ISO 639-1); default en, or * for XLM-RoBERTa.
+        #[arg(long, value_delimiter = ',')]
+        languages: Option<Vec<String>>,
+        #[arg(long, default_value_t = 128)]
+        max_length: usize,
+        /// Our label for each model output, in output order, when config.json's are generic.
+        #[arg(long, value_delimiter = ',')]
+        labels: Option<Vec<String>>,
+    },
+    /// Fine-tune the shipped recipe, optionally on extra reviewed posts (JSONL text/label).
+    Train {
+        /// Extra training examples, JSONL `{"text","label"}`; may be repeated.
+        #[arg(long)]
+        extra_train: Vec<PathBuf>,
+        #[arg(long)]
+        epochs: Option<u32>,
+        #[arg(long, default_value = "models/sentiment-minilm-l6-custom")]
+        out: PathBuf,
+        /// Threads for training.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+/// `earshot eval`: CSV/JSONL with `text`, `label` (and optional `complaint`), or a
+/// TweetEval-style pair of files.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// CSV (header with `text`, `label`, optional `complaint`) or JSONL.
+    #[arg(long, required_unless_present = "text", conflicts_with = "text")]
+    pub data: Option<PathBuf>,
+    /// One post per line (with `--labels`: line n labels line n).
+    #[arg(long, requires = "labels")]
+    pub text: Option<PathBuf>,
+    /// One label per line: 0/1/2 or negative/neutral/positive.
+    #[arg(long, requires = "text")]
+    pub labels: Option<PathBuf>,
+    /// Criticality (0-100) at which a post counts as flagged; default: the first brand's
+    /// threshold in the config, else 55.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// `model` or the `lexicon` baseline; default: the config's, else model.
+    #[arg(long, value_parser = ["model", "lexicon"])]
+    pub scorer: Option<String>,
+    /// Model folder; default: the config's, else the shipped model.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
 }
 
 /// Runs a parsed command.
@@ -108,7 +194,95 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             say!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Eval(args) => eval(&cli.config, args).await,
+        Command::Bench {
+            posts,
+            batch_size,
+            write_posts,
+            seed,
+        } => bench(&cli.config, posts, batch_size, write_posts, seed).await,
+        Command::Model { command } => model_command(command).await,
     }
+}
+
+/// The config's scoring settings and first brand threshold when the config file exists;
+/// otherwise the defaults with the shipped model.
+fn scoring_settings(
+    config_path: &std::path::Path,
+    scorer: Option<&str>,
+    model: Option<PathBuf>,
+) -> anyhow::Result<(config::ScoringSettings, Option<f32>)> {
+    let (mut scoring, threshold) = if config_path.is_file() {
+        let settings = load(config_path)?;
+        let threshold = settings.brands.first().map(|b| b.threshold);
+        (settings.scoring, threshold)
+    } else {
+        let scoring = config::ScoringSettings {
+            model: crate::demo::shipped_model_dir(),
+            ..config::ScoringSettings::default()
+        };
+        (scoring, None)
+    };
+    match scorer {
+        Some("lexicon") => scoring.scorer = config::ScorerKind::Lexicon,
+        Some(_) => scoring.scorer = config::ScorerKind::Model,
+        None => {}
+    }
+    if let Some(model) = model {
+        scoring.model = model;
+        scoring.multilingual_model = None;
+    }
+    Ok((scoring, threshold))
+}
+
+async fn eval(config_path: &std::path::Path, args: EvalArgs) -> anyhow::Result<ExitCode> {
+    use crate::scoring::eval;
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))
+    };
+    let dataset = match (&args.data, &args.text, &args.labels) {
+        (Some(data), _, _) => {
+            eval::parse_dataset(&read(data)?).with_context(|| format!("cannot evaluate on {}", data.display()))?
+        }
+        (None, Some(text), Some(labels)) => eval::parse_pair(&read(text)?, &read(labels)?)
+            .with_context(|| format!("cannot pair {} with {}", text.display(), labels.display()))?,
+        _ => anyhow::bail!("pass --data FILE, or --text FILE --labels FILE"),
+    };
+    for bad in &dataset.bad_rows {
+        say!("skipped line {}: {}", bad.line, bad.reason);
+    }
+    anyhow::ensure!(!dataset.examples.is_empty(), "no usable rows to evaluate");
+    let (scoring, config_threshold) = scoring_settings(config_path, args.scorer.as_deref(), args.model)?;
+    let threshold = args.threshold.or(config_threshold).unwrap_or(55.0);
+    let scorer = crate::scoring::build_scorer(&scoring)?;
+    let service = crate::scoring::ScoringService::start(scorer, scoring.queue_batches, scoring.batch_size);
+    say!(
+        "Evaluating {} on {} posts ({} rows skipped)",
+        service.name(),
+        dataset.examples.len(),
+        dataset.bad_rows.len()
+    );
+    let result = eval::evaluate(&service, &dataset.examples, threshold).await?;
+    if result.n_unscored > 0 {
+        say!(
+            "{} posts left unscored (no model for their language); not in the metrics",
+            result.n_unscored
+        );
+    }
+    say!("{}", result.sentiment.report().trim_end());
+    if let Some(b) = result.complaint {
+        say!(
+            "complaint detection (criticality >= {threshold}): precision {:.2}  recall {:.2}  F1 {:.2}  (tp {}, fp {}, fn {}, tn {})",
+            100.0 * b.precision(),
+            100.0 * b.recall(),
+            100.0 * b.f1(),
+            b.true_positive,
+            b.false_positive,
+            b.false_negative,
+            b.true_negative
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
@@ -231,4 +405,224 @@ async fn demo(bind: SocketAddr, data_dir: Option<PathBuf>) -> anyhow::Result<Exi
     say!("Open the queue: http://{}/  (Ctrl-C to stop)", listener.local_addr()?);
     run_until_signal(app, listener).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn bench(
+    config_path: &std::path::Path,
+    n_posts: usize,
+    batch_size: Option<usize>,
+    write_posts: Option<PathBuf>,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    use crate::scoring::bench;
+    anyhow::ensure!(n_posts > 0, "--posts must be at least 1");
+    let (mut scoring, _) = scoring_settings(config_path, None, None)?;
+    if let Some(b) = batch_size {
+        scoring.batch_size = b.max(1);
+    }
+    let posts = bench::generate_posts(n_posts, seed);
+    let jsonl = bench::to_jsonl(&posts);
+    if let Some(path) = &write_posts {
+        std::fs::write(path, &jsonl).with_context(|| format!("failed to write {}", path.display()))?;
+        say!("Wrote {} posts to {}", n_posts, path.display());
+    }
+    say!(
+        "earshot bench: {n_posts} posts, batch size {}, threads {}, profile {}",
+        scoring.batch_size,
+        if scoring.threads == 0 {
+            "all".to_owned()
+        } else {
+            scoring.threads.to_string()
+        },
+        if cfg!(debug_assertions) { "debug" } else { "release" }
+    );
+
+    // (a) Scoring alone, through the service (dedicated thread, bounded queue).
+    let scorer = crate::scoring::build_scorer(&scoring)?;
+    let service = crate::scoring::ScoringService::start(scorer, scoring.queue_batches, scoring.batch_size);
+    let warmup: Vec<_> = posts
+        .iter()
+        .take(scoring.batch_size)
+        .map(|p| crate::scoring::ScoreInput {
+            text: p.text.clone(),
+            lang_hint: Some("en".into()),
+        })
+        .collect();
+    service.score(warmup).await?;
+    let inputs: Vec<_> = posts
+        .iter()
+        .map(|p| crate::scoring::ScoreInput {
+            text: p.text.clone(),
+            lang_hint: Some("en".into()),
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    // One job per batch, sent together, so the queue stays full as it would under load.
+    let jobs = inputs
+        .chunks(scoring.batch_size)
+        .map(|chunk| service.score(chunk.to_vec()));
+    let scored: usize = futures::future::try_join_all(jobs).await?.iter().map(Vec::len).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    say!(
+        "scoring alone:  {:.1} posts/s ({} posts in {:.2} s), peak RSS {}",
+        scored as f64 / seconds,
+        scored,
+        seconds,
+        rss_text(bench::peak_rss_mib())
+    );
+    drop(service);
+
+    // (b) The whole pipeline on a temporary SQLite file: import, match, commit, score,
+    // assess, tasks, outbox.
+    let peak_reset = bench::reset_peak_rss();
+    let dir = tempfile::Builder::new().prefix("earshot-bench-").tempdir()?;
+    let import = dir.path().join("posts.jsonl");
+    std::fs::write(&import, &jsonl).with_context(|| format!("failed to write {}", import.display()))?;
+    let quote = |p: &std::path::Path| toml::Value::String(p.display().to_string()).to_string();
+    let toml = format!(
+        "[database]\nurl = {db}\n\n[scoring]\nmodel = {model}\nscorer = \"{kind}\"\nbatch_size = {batch}\nqueue_batches = {queue}\nthreads = {threads}\n\n[exports]\ndir = {exports}\n\n\
+         [[brands]]\nid = \"{id}\"\nname = \"{name}\"\nkeywords = [\"northwind air\", \"northwindair\"]\nhandles = [\"{handle}\"]\n\n\
+         [[sources]]\nid = \"bench-import\"\nbrand = \"{id}\"\nschedule = \"0 0 * * * *\"\ntype = \"jsonl\"\npath = {import}\n",
+        db = toml::Value::String(format!("sqlite://{}", dir.path().join("bench.db").display())),
+        model = quote(&scoring.model),
+        kind = match scoring.scorer {
+            config::ScorerKind::Model => "model",
+            config::ScorerKind::Lexicon => "lexicon",
+        },
+        batch = scoring.batch_size,
+        queue = scoring.queue_batches,
+        threads = scoring.threads,
+        exports = quote(&dir.path().join("exports")),
+        id = bench::BRAND_ID,
+        name = bench::BRAND_NAME,
+        handle = bench::BRAND_HANDLE,
+        import = quote(&import),
+    );
+    let settings = config::from_toml(&toml, "the benchmark configuration")?;
+    let app = App::build(settings).await?;
+    let (_, source) = app.sources.first().context("the benchmark source was not built")?;
+    let started = std::time::Instant::now();
+    let poll = app.pipeline.poll_source(source.as_ref()).await?;
+    let report = app.pipeline.score_pending().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    say!(
+        "whole pipeline: {:.1} posts/s ({} posts read, {} mentions, {} scored, {} tasks opened, in {:.2} s), peak RSS {}{}",
+        poll.n_fetched as f64 / seconds,
+        poll.n_fetched,
+        poll.n_new,
+        report.n_scored,
+        report.n_tasks_opened,
+        seconds,
+        rss_text(bench::peak_rss_mib()),
+        if peak_reset {
+            ""
+        } else {
+            " (process peak, could not reset)"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rss_text(mib: Option<f64>) -> String {
+    mib.map_or_else(|| "unknown".to_owned(), |m| format!("{m:.0} MiB"))
+}
+
+async fn model_command(command: ModelCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ModelCommand::Pull {
+            id,
+            revision,
+            endpoint,
+            token,
+            dest,
+            languages,
+            max_length,
+            labels,
+        } => {
+            let request = crate::scoring::hub::PullRequest {
+                id,
+                revision,
+                endpoint: endpoint.trim_end_matches('/').to_owned(),
+                token: token.filter(|t| !t.is_empty()),
+                dest,
+                languages,
+                max_length,
+                labels,
+            };
+            // Weights can take minutes: no overall timeout, only on connecting.
+            #[allow(clippy::disallowed_methods, reason = "model pull needs no overall timeout")]
+            let client = reqwest::Client::builder()
+                .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION"), " (model pull)"))
+                .connect_timeout(std::time::Duration::from_secs(30))
+                .build()
+                .context("failed to build the HTTP client")?;
+            say!(
+                "Pulling {} ({}) from {} …",
+                request.id,
+                request.revision,
+                request.endpoint
+            );
+            let dir = crate::scoring::hub::pull(&client, &request).await?;
+            let scorer = crate::scoring::model::TransformerScorer::load(&dir)
+                .with_context(|| format!("pulled {} but it does not load", dir.display()))?;
+            say!(
+                "Pulled into {} and checked it loads ({}).",
+                dir.display(),
+                crate::scoring::Scorer::name(&scorer)
+            );
+            say!(
+                "Use it with [scoring] model = \"{}\" (then `earshot eval` to measure it).",
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Train {
+            extra_train,
+            epochs,
+            out,
+            threads,
+        } => {
+            use crate::scoring::train;
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            let shipped = crate::demo::shipped_model_dir();
+            let manifest: crate::scoring::manifest::ModelManifest = toml::from_str(
+                &std::fs::read_to_string(shipped.join("manifest.toml"))
+                    .with_context(|| format!("failed to read {}/manifest.toml", shipped.display()))?,
+            )
+            .context("invalid shipped manifest")?;
+            let recipe = train::Recipe::from_manifest(&manifest);
+            let options = train::TrainOptions {
+                extra_train,
+                epochs,
+                out,
+            };
+            let setup = root.join("scripts/setup-python.sh");
+            say!("$ {}", setup.display());
+            let output = std::process::Command::new(&setup)
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .with_context(|| format!("failed to run {}", setup.display()))?;
+            anyhow::ensure!(output.status.success(), "{} failed", setup.display());
+            let python = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .last()
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_owned();
+            anyhow::ensure!(!python.is_empty(), "{} printed no python path", setup.display());
+            let args = train::train_args(root, &recipe, &options, threads);
+            say!("$ {}", train::shell_line(&python, &args));
+            let status = std::process::Command::new(&python)
+                .args(&args)
+                .status()
+                .with_context(|| format!("failed to run {python}"))?;
+            anyhow::ensure!(status.success(), "training failed ({status})");
+            say!(
+                "Trained into {}; evaluate it with `earshot eval --model {}`.",
+                options.out.display(),
+                options.out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
