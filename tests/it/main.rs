@@ -6,6 +6,7 @@
 mod config;
 mod pipeline;
 mod process;
+mod sources;
 mod store;
 mod support;
 mod tidy;
