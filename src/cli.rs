@@ -271,7 +271,9 @@ async fn sources_test(config_path: &std::path::Path, source: &str, show: usize) 
         .with_context(|| format!("source {source:?} names an unknown brand"))?;
     let cursor = stored_cursor(&settings, &source_id).await;
     let cursor_from = if cursor.is_some() { "stored cursor" } else { "start" };
-    let built = source_settings.kind.build(source_id.clone(), &crate::app::http_client()?);
+    let built = source_settings
+        .kind
+        .build(source_id.clone(), &crate::app::http_client()?);
     let batch = built
         .poll(cursor.as_ref())
         .await
@@ -296,7 +298,10 @@ async fn sources_test(config_path: &std::path::Path, source: &str, show: usize) 
         })
     );
     for (post, verdict) in verdicts.iter().filter(|(_, v)| *v == Verdict::Mention).take(show) {
-        say!("{}", serde_json::json!({ "verdict": format!("{verdict:?}").to_lowercase(), "post": post }));
+        say!(
+            "{}",
+            serde_json::json!({ "verdict": format!("{verdict:?}").to_lowercase(), "post": post })
+        );
     }
     for item in &batch.quarantined {
         say!(

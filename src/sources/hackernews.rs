@@ -95,9 +95,7 @@ impl Source for HackerNewsSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: HnCursor = cursor
-            .and_then(|c| serde_json::from_str(&c.0).ok())
-            .unwrap_or_default();
+        let state: HnCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
         let since = if state.newest > 0 {
             state.newest - self.settings.overlap_secs
         } else {
@@ -226,7 +224,11 @@ fn to_post(hit: Hit) -> Result<Post, String> {
             ..Engagement::default()
         },
         conversation_id: hit.story_id.map(|id| id.to_string()),
-        in_reply_to: if is_comment { hit.parent_id.map(|id| id.to_string()) } else { None },
+        in_reply_to: if is_comment {
+            hit.parent_id.map(|id| id.to_string())
+        } else {
+            None
+        },
     };
     Post::new(Platform::HackerNews, draft).map_err(|error| error.to_string())
 }

@@ -145,28 +145,34 @@ const MAX_DETAIL_CHARS: usize = 300;
 /// `error_description`, `error`, `title`, `errors[0].message`, `error.message`), else the
 /// body's text, cut short.
 pub fn error_detail(body: &[u8]) -> String {
-    let from_json = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|value| {
-        let candidates = [
-            value.pointer("/detail"),
-            value.pointer("/message"),
-            value.pointer("/error/message"),
-            value.pointer("/error_description"),
-            value.pointer("/error"),
-            value.pointer("/errors/0/message"),
-            value.pointer("/title"),
-        ];
-        candidates
-            .into_iter()
-            .flatten()
-            .find_map(|v| v.as_str().map(str::to_owned))
-    });
+    let from_json = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| {
+            let candidates = [
+                value.pointer("/detail"),
+                value.pointer("/message"),
+                value.pointer("/error/message"),
+                value.pointer("/error_description"),
+                value.pointer("/error"),
+                value.pointer("/errors/0/message"),
+                value.pointer("/title"),
+            ];
+            candidates
+                .into_iter()
+                .flatten()
+                .find_map(|v| v.as_str().map(str::to_owned))
+        });
     let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
     let cleaned: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(MAX_DETAIL_CHARS)
         .collect();
-    if cleaned.is_empty() { "no detail given".to_owned() } else { cleaned }
+    if cleaned.is_empty() {
+        "no detail given".to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// How long to wait before the next request, from `Retry-After` (seconds or HTTP date) or the
@@ -249,7 +255,9 @@ mod tests {
             retry_after(&h, ResetHeader::SecondsFromNow("x-ratelimit-reset"), now()),
             Some(Duration::from_secs(348))
         );
-        let at = chrono::DateTime::from_timestamp((NOW + 60) as i64, 0).unwrap().to_rfc3339();
+        let at = chrono::DateTime::from_timestamp((NOW + 60) as i64, 0)
+            .unwrap()
+            .to_rfc3339();
         let h = headers(&[("x-ratelimit-reset", &at)]);
         assert_eq!(
             retry_after(&h, ResetHeader::Timestamp("x-ratelimit-reset"), now()),
@@ -274,11 +282,11 @@ mod tests {
 
     #[test]
     fn error_detail_prefers_the_message_and_is_bounded() {
-        assert_eq!(error_detail(br#"{"title":"Unauthorized","detail":"Bad token"}"#), "Bad token");
         assert_eq!(
-            error_detail(br#"{"error":{"code":403,"message":"quota"}}"#),
-            "quota"
+            error_detail(br#"{"title":"Unauthorized","detail":"Bad token"}"#),
+            "Bad token"
         );
+        assert_eq!(error_detail(br#"{"error":{"code":403,"message":"quota"}}"#), "quota");
         assert_eq!(error_detail(b"plain\ntext"), "plain text");
         assert_eq!(error_detail(b""), "no detail given");
         assert_eq!(error_detail(&[b'a'; 1000]).len(), MAX_DETAIL_CHARS);
@@ -290,7 +298,10 @@ mod tests {
         for attempt in 1..=4 {
             let delay = backoff(base, attempt);
             let floor = base * (1 << (attempt - 1));
-            assert!(delay >= floor && delay <= floor.mul_f64(1.5), "{delay:?} for attempt {attempt}");
+            assert!(
+                delay >= floor && delay <= floor.mul_f64(1.5),
+                "{delay:?} for attempt {attempt}"
+            );
         }
     }
 

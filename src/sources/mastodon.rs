@@ -90,9 +90,7 @@ impl Source for MastodonSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let mut state: MastodonCursor = cursor
-            .and_then(|c| serde_json::from_str(&c.0).ok())
-            .unwrap_or_default();
+        let mut state: MastodonCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
         let mut batch = Batch::default();
         for tag in &self.settings.hashtags {
             let key = tag.to_lowercase();
@@ -117,7 +115,7 @@ impl Source for MastodonSource {
             let n_read = page.n_statuses;
             let newest = response
                 .header("link")
-                .and_then(|link| link_min_id(link))
+                .and_then(link_min_id)
                 .or(page.newest_id);
             if let Some(newest) = newest {
                 state.insert(key, newest);

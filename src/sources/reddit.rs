@@ -213,18 +213,22 @@ impl Source for RedditSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: RedditCursor = cursor
-            .and_then(|c| serde_json::from_str(&c.0).ok())
-            .unwrap_or_default();
+        let state: RedditCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
         let response = self.search(state.after.as_deref()).await?;
         let page = parse_listing(&response.body, state.newest.as_ref())?;
-        let pending = if state.after.is_none() { page.first.clone() } else { state.pending.clone() };
+        let pending = if state.after.is_none() {
+            page.first.clone()
+        } else {
+            state.pending.clone()
+        };
         let next = match (&page.after, page.reached_seen) {
-            (Some(after), false) if !page.batch.posts.is_empty() || !page.batch.quarantined.is_empty() => RedditCursor {
-                newest: state.newest.clone(),
-                after: Some(after.clone()),
-                pending,
-            },
+            (Some(after), false) if !page.batch.posts.is_empty() || !page.batch.quarantined.is_empty() => {
+                RedditCursor {
+                    newest: state.newest.clone(),
+                    after: Some(after.clone()),
+                    pending,
+                }
+            }
             _ => RedditCursor {
                 newest: pending.or(state.newest),
                 after: None,

@@ -115,7 +115,8 @@ pub struct XCursor {
     pub pending_newest: Option<String>,
 }
 
-const POST_FIELDS: &str = "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id";
+const POST_FIELDS: &str =
+    "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id";
 
 #[async_trait]
 impl Source for XSource {
@@ -125,14 +126,15 @@ impl Source for XSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: XCursor = cursor
-            .and_then(|c| serde_json::from_str(&c.0).ok())
-            .unwrap_or_default();
+        let state: XCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
         let url = http::join(&self.settings.base_url, "/2/tweets/search/recent");
         let mut query: Vec<(&str, String)> = vec![
             ("query", self.settings.query.clone()),
             ("max_results", self.settings.max_results.to_string()),
-            ("expansions", "author_id,referenced_tweets.id,referenced_tweets.id.author_id".into()),
+            (
+                "expansions",
+                "author_id,referenced_tweets.id,referenced_tweets.id.author_id".into(),
+            ),
             ("user.fields", "username,name,public_metrics".into()),
             (self.settings.fields_param.as_str(), POST_FIELDS.into()),
         ];
@@ -157,12 +159,12 @@ impl Source for XSource {
         let next = next_cursor(&state, &page.meta);
         let mut batch = page.batch;
         batch.has_more = next.next_token.is_some();
-        batch.cursor = Some(Cursor(
-            serde_json::to_string(&next).map_err(|error| SourceError::Malformed {
+        batch.cursor = Some(Cursor(serde_json::to_string(&next).map_err(|error| {
+            SourceError::Malformed {
                 reason: format!("cannot encode cursor: {error}"),
                 raw: Vec::new(),
-            })?,
-        ));
+            }
+        })?));
         Ok(batch)
     }
 }
@@ -283,16 +285,21 @@ pub fn parse_search(body: &[u8]) -> Result<Page, SourceError> {
         let tweet: Tweet = match serde_json::from_value(raw.clone()) {
             Ok(tweet) => tweet,
             Err(error) => {
-                batch
-                    .quarantined
-                    .push(Quarantined::new(location, format!("unexpected post: {error}"), raw.to_string().as_bytes()));
+                batch.quarantined.push(Quarantined::new(
+                    location,
+                    format!("unexpected post: {error}"),
+                    raw.to_string().as_bytes(),
+                ));
                 continue;
             }
         };
         // A retweet carries a truncated "RT @…" text: use the original post instead.
         let retweeted = tweet.referenced_tweets.iter().find(|r| r.kind == "retweeted");
         let tweet = match retweeted {
-            Some(reference) => match included.get(&reference.id).map(|v| serde_json::from_value::<Tweet>((*v).clone())) {
+            Some(reference) => match included
+                .get(&reference.id)
+                .map(|v| serde_json::from_value::<Tweet>((*v).clone()))
+            {
                 Some(Ok(original)) => original,
                 // The original was not included (deleted or protected): nothing to unwrap.
                 _ => continue,
@@ -301,7 +308,9 @@ pub fn parse_search(body: &[u8]) -> Result<Page, SourceError> {
         };
         match to_post(tweet, &users) {
             Ok(post) => batch.posts.push(post),
-            Err(reason) => batch.quarantined.push(Quarantined::new(location, reason, raw.to_string().as_bytes())),
+            Err(reason) => batch
+                .quarantined
+                .push(Quarantined::new(location, reason, raw.to_string().as_bytes())),
         }
     }
     Ok(Page {
@@ -368,13 +377,20 @@ mod tests {
         assert_eq!(after_first.since_id.as_deref(), Some("100"));
         assert_eq!(after_first.next_token.as_deref(), Some("t1"));
         let after_second = next_cursor(&after_first, &meta(Some("250"), Some("t2")));
-        assert_eq!(after_second.pending_newest.as_deref(), Some("300"), "first page's newest kept");
+        assert_eq!(
+            after_second.pending_newest.as_deref(),
+            Some("300"),
+            "first page's newest kept"
+        );
         let done = next_cursor(&after_second, &meta(Some("200"), None));
-        assert_eq!(done, XCursor {
-            since_id: Some("300".into()),
-            next_token: None,
-            pending_newest: None
-        });
+        assert_eq!(
+            done,
+            XCursor {
+                since_id: Some("300".into()),
+                next_token: None,
+                pending_newest: None
+            }
+        );
     }
 
     #[test]

@@ -65,11 +65,21 @@ base_url = "{uri}"
         .unwrap();
 
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     assert_eq!(lines[0]["from"], "start");
-    assert_eq!((lines[0]["fetched"].as_u64(), lines[0]["mentions"].as_u64()), (Some(2), Some(1)));
-    assert_eq!((lines[0]["unrelated"].as_u64(), lines[0]["quarantined"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (lines[0]["fetched"].as_u64(), lines[0]["mentions"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        (lines[0]["unrelated"].as_u64(), lines[0]["quarantined"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(lines[1]["post"]["external_id"], "2");
     assert_eq!(lines[2]["quarantined"], "hit 4");
     assert!(stdout.contains("Nothing was written."));

@@ -42,7 +42,11 @@ async fn pages_are_followed_and_the_next_poll_filters_from_the_newest_minus_over
         .and(query_param("tags", "(story,comment)"))
         .and(query_param("numericFilters", "created_at_i>0"))
         .and(query_param("page", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![story("300", 1_795_000_300, "Acme Air outage")], 0, 2)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![story("300", 1_795_000_300, "Acme Air outage")],
+            0,
+            2,
+        )))
         .expect(1)
         .mount(&server)
         .await;
@@ -51,7 +55,11 @@ async fn pages_are_followed_and_the_next_poll_filters_from_the_newest_minus_over
         .and(query_param("numericFilters", "created_at_i>0"))
         .and(query_param("page", "1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            vec![comment("200", 1_795_000_200, "<p>Acme Air<br>lost &quot;everything&quot;</p>")],
+            vec![comment(
+                "200",
+                1_795_000_200,
+                "<p>Acme Air<br>lost &quot;everything&quot;</p>",
+            )],
             1,
             2,
         )))
@@ -63,7 +71,11 @@ async fn pages_are_followed_and_the_next_poll_filters_from_the_newest_minus_over
         .and(path("/api/v1/search_by_date"))
         .and(query_param("numericFilters", "created_at_i>1795000240"))
         .and(query_param("page", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![story("300", 1_795_000_300, "Acme Air outage")], 0, 1)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![story("300", 1_795_000_300, "Acme Air outage")],
+            0,
+            1,
+        )))
         .expect(1)
         .mount(&server)
         .await;
@@ -97,7 +109,10 @@ async fn stories_and_comments_map_to_text_links_and_threads() {
     let batch = env(&server).source().poll(None).await.unwrap();
 
     assert_eq!(batch.posts[0].text, "Acme Air outage\n\nTheir app & site are down");
-    assert_eq!(batch.posts[0].url.as_deref(), Some("https://news.ycombinator.com/item?id=300"));
+    assert_eq!(
+        batch.posts[0].url.as_deref(),
+        Some("https://news.ycombinator.com/item?id=300")
+    );
     assert_eq!(batch.posts[0].engagement.likes, 10);
     assert_eq!(batch.posts[1].text, "Acme Air\nlost \"everything\"");
     assert_eq!(batch.posts[1].conversation_id.as_deref(), Some("100"));
@@ -117,5 +132,8 @@ async fn server_errors_surface_after_retries() {
 
     let error = env(&server).source().poll(None).await.unwrap_err();
 
-    assert!(matches!(error, earshot::sources::SourceError::Server { status: 500 }), "{error:?}");
+    assert!(
+        matches!(error, earshot::sources::SourceError::Server { status: 500 }),
+        "{error:?}"
+    );
 }

@@ -45,7 +45,10 @@ async fn min_id_comes_from_the_link_header_and_full_pages_ask_for_more() {
         .respond_with(
             ResponseTemplate::new(200)
                 .insert_header("link", link.as_str())
-                .set_body_json(json!([status("111", "<p>#AcmeAir lost my bag</p>"), status("110", "<p>#AcmeAir late</p>")])),
+                .set_body_json(json!([
+                    status("111", "<p>#AcmeAir lost my bag</p>"),
+                    status("110", "<p>#AcmeAir late</p>")
+                ])),
         )
         .expect(1)
         .mount(&server)
@@ -60,10 +63,17 @@ async fn min_id_comes_from_the_link_header_and_full_pages_ask_for_more() {
 
     let report = pipeline.poll_source(env.source().as_ref()).await.unwrap();
 
-    assert_eq!((report.n_batches, report.n_new), (2, 2), "a full page makes the pipeline ask again");
+    assert_eq!(
+        (report.n_batches, report.n_new),
+        (2, 2),
+        "a full page makes the pipeline ask again"
+    );
     assert_eq!(
         stored_ids(&pipeline).await,
-        ["https://m.example/users/jo/statuses/110", "https://m.example/users/jo/statuses/111"]
+        [
+            "https://m.example/users/jo/statuses/110",
+            "https://m.example/users/jo/statuses/111"
+        ]
     );
 }
 
@@ -71,7 +81,10 @@ async fn min_id_comes_from_the_link_header_and_full_pages_ask_for_more() {
 async fn boosts_are_unwrapped_and_html_becomes_text() {
     let server = MockServer::start().await;
     let mut boost = status("120", "");
-    boost["reblog"] = status("50", r#"<p>Thanks <span class="h-card"><a href="https://m.example/@AcmeAir">@<span>AcmeAir</span></a></span> &amp; crew</p><p>again</p>"#);
+    boost["reblog"] = status(
+        "50",
+        r#"<p>Thanks <span class="h-card"><a href="https://m.example/@AcmeAir">@<span>AcmeAir</span></a></span> &amp; crew</p><p>again</p>"#,
+    );
     let mut spoiler = status("119", "<p>details</p>");
     spoiler["spoiler_text"] = json!("AcmeAir complaint");
     Mock::given(method("GET"))
@@ -83,15 +96,25 @@ async fn boosts_are_unwrapped_and_html_becomes_text() {
 
     let batch = env(&server, "").source().poll(None).await.unwrap();
 
-    assert_eq!(batch.posts[0].external_id, "https://m.example/users/jo/statuses/50", "the boosted status");
+    assert_eq!(
+        batch.posts[0].external_id, "https://m.example/users/jo/statuses/50",
+        "the boosted status"
+    );
     assert_eq!(batch.posts[0].text, "Thanks @AcmeAir & crew\nagain");
     assert_eq!(batch.posts[0].author_handle, "@jo@m.example");
     assert_eq!(batch.posts[0].author_followers, Some(77));
-    assert_eq!((batch.posts[0].engagement.likes, batch.posts[0].engagement.reposts), (3, 2));
+    assert_eq!(
+        (batch.posts[0].engagement.likes, batch.posts[0].engagement.reposts),
+        (3, 2)
+    );
     assert_eq!(batch.posts[1].text, "AcmeAir complaint\n\ndetails");
     assert_eq!(batch.quarantined.len(), 1);
     assert_eq!(batch.quarantined[0].location, "status 118");
-    assert_eq!(batch.cursor.unwrap().0, r#"{"acmeair":"120"}"#, "newest timeline id, not the boosted one");
+    assert_eq!(
+        batch.cursor.unwrap().0,
+        r#"{"acmeair":"120"}"#,
+        "newest timeline id, not the boosted one"
+    );
 }
 
 #[tokio::test]
@@ -116,7 +139,9 @@ async fn rate_limit_reset_timestamp_and_forbidden_are_mapped() {
 
     let closed = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "This method requires an authenticated user"})))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": "This method requires an authenticated user"})),
+        )
         .mount(&closed)
         .await;
     let error = env(&closed, "").source().poll(None).await.unwrap_err();

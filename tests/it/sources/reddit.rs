@@ -66,7 +66,10 @@ async fn token_is_fetched_once_and_polls_stop_at_the_last_committed_post() {
         .and(header("authorization", "Bearer tok-1"))
         .and(header("user-agent", UA))
         .respond_with(ResponseTemplate::new(200).set_body_json(listing(
-            vec![link("b", 1_795_000_200.0, "Acme Air lost my bag"), link("a", 1_795_000_100.0, "Acme Air delay again")],
+            vec![
+                link("b", 1_795_000_200.0, "Acme Air lost my bag"),
+                link("a", 1_795_000_100.0, "Acme Air delay again"),
+            ],
             None,
         )))
         .up_to_n_times(1)
@@ -94,7 +97,11 @@ async fn token_is_fetched_once_and_polls_stop_at_the_last_committed_post() {
     let second = pipeline.poll_source(source.as_ref()).await.unwrap();
 
     assert_eq!(first.n_new, 2);
-    assert_eq!((second.n_fetched, second.n_new, second.n_batches), (1, 1, 1), "stopped at t3_b");
+    assert_eq!(
+        (second.n_fetched, second.n_new, second.n_batches),
+        (1, 1, 1),
+        "stopped at t3_b"
+    );
     assert_eq!(stored_ids(&pipeline).await, ["t3_a", "t3_b", "t3_c"]);
 }
 
@@ -114,9 +121,15 @@ async fn a_post_maps_title_selftext_permalink_and_score() {
 
     let post = &batch.posts[0];
     assert_eq!(post.external_id, "t3_x1");
-    assert_eq!(post.text, "Acme Air\n\nWorst &amp; slowest", "raw_json text is kept as sent");
+    assert_eq!(
+        post.text, "Acme Air\n\nWorst &amp; slowest",
+        "raw_json text is kept as sent"
+    );
     assert_eq!(post.author_handle, "u/jo");
-    assert_eq!(post.url.as_deref(), Some("https://www.reddit.com/r/travel/comments/x1/x/"));
+    assert_eq!(
+        post.url.as_deref(),
+        Some("https://www.reddit.com/r/travel/comments/x1/x/")
+    );
     assert_eq!(post.created_at, 1_795_000_000_500);
     assert_eq!((post.engagement.likes, post.engagement.replies), (12, 3));
 }
@@ -154,7 +167,10 @@ async fn rejected_credentials_at_the_token_endpoint_are_unauthorized() {
 
     let error = env(&server).source().poll(None).await.unwrap_err();
 
-    assert!(matches!(&error, SourceError::Unauthorized { detail, .. } if detail == "invalid_grant"), "{error:?}");
+    assert!(
+        matches!(&error, SourceError::Unauthorized { detail, .. } if detail == "invalid_grant"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -58,7 +58,10 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
         .and(path(PATH))
         .and(query_param("query", "\"acme air\" OR @AcmeAir"))
         .and(query_param("max_results", "100"))
-        .and(query_param("expansions", "author_id,referenced_tweets.id,referenced_tweets.id.author_id"))
+        .and(query_param(
+            "expansions",
+            "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
+        ))
         .and(query_param("user.fields", "username,name,public_metrics"))
         .and(query_param_is_missing("since_id"))
         .and(query_param_is_missing("next_token"))
@@ -78,13 +81,31 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
     assert_eq!(first.author_followers, Some(1200));
     assert_eq!(first.url.as_deref(), Some("https://x.com/jo/status/1900"));
     assert_eq!(first.created_at, 1_795_168_800_000);
-    assert_eq!((first.engagement.reposts, first.engagement.replies, first.engagement.likes, first.engagement.quotes), (1, 2, 3, 4));
+    assert_eq!(
+        (
+            first.engagement.reposts,
+            first.engagement.replies,
+            first.engagement.likes,
+            first.engagement.quotes
+        ),
+        (1, 2, 3, 4)
+    );
     assert_eq!(first.lang.as_deref(), Some("en"));
     assert_eq!(batch.posts[1].engagement.reposts, 5, "repost_count read");
-    assert_eq!(batch.posts[1].in_reply_to.as_deref(), Some("1800"), "referenced_posts read");
-    assert_eq!(batch.posts[2].author_handle, "@kim", "the retweet became the original post");
+    assert_eq!(
+        batch.posts[1].in_reply_to.as_deref(),
+        Some("1800"),
+        "referenced_posts read"
+    );
+    assert_eq!(
+        batch.posts[2].author_handle, "@kim",
+        "the retweet became the original post"
+    );
     assert!(!batch.has_more);
-    assert_eq!(batch.cursor.unwrap().0, r#"{"since_id":"1900","next_token":null,"pending_newest":null}"#);
+    assert_eq!(
+        batch.cursor.unwrap().0,
+        r#"{"since_id":"1900","next_token":null,"pending_newest":null}"#
+    );
 }
 
 #[tokio::test]
@@ -162,10 +183,23 @@ async fn a_failed_second_page_leaves_the_cursor_at_the_committed_first_page() {
 
     let error = pipeline.poll_source(source.as_ref()).await.unwrap_err();
 
-    assert!(matches!(error, earshot::pipeline::PipelineError::Source { error: SourceError::Malformed { .. }, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            earshot::pipeline::PipelineError::Source {
+                error: SourceError::Malformed { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let id = earshot::domain::SourceId::parse("src").unwrap();
     let cursor = pipeline.store().cursor(&id).await.unwrap().unwrap();
-    assert!(cursor.0.contains(r#""next_token":"page2""#), "resumes at the page not committed: {}", cursor.0);
+    assert!(
+        cursor.0.contains(r#""next_token":"page2""#),
+        "resumes at the page not committed: {}",
+        cursor.0
+    );
     let quarantined = pipeline.store().quarantined(Some(&id), 10).await.unwrap();
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].raw, "{\"data\": [tru", "raw body kept for inspection");
@@ -190,12 +224,24 @@ async fn unauthorized_is_a_health_problem_with_the_platforms_message() {
 
     let error = pipeline.poll_source(env.source().as_ref()).await.unwrap_err();
 
-    assert!(matches!(error, earshot::pipeline::PipelineError::Source { error: SourceError::Unauthorized { status: 401, .. }, .. }));
+    assert!(matches!(
+        error,
+        earshot::pipeline::PipelineError::Source {
+            error: SourceError::Unauthorized { status: 401, .. },
+            ..
+        }
+    ));
     let health = pipeline.store().source_health().await.unwrap();
     assert_eq!(health[0].last_error_kind.as_deref(), Some("unauthorized"));
     let message = health[0].last_error.clone().unwrap();
-    assert!(message.contains("HTTP 401") && message.contains("Unauthorized"), "{message}");
-    assert!(!message.contains("test-bearer"), "the token never reaches health records");
+    assert!(
+        message.contains("HTTP 401") && message.contains("Unauthorized"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("test-bearer"),
+        "the token never reaches health records"
+    );
 }
 
 #[tokio::test]
@@ -217,10 +263,16 @@ async fn rate_limit_reads_the_reset_header() {
 
     let error = env(&server).source().poll(None).await.unwrap_err();
 
-    let SourceError::RateLimited { retry_after: Some(wait) } = error else {
+    let SourceError::RateLimited {
+        retry_after: Some(wait),
+    } = error
+    else {
         panic!("expected RateLimited with a delay, got {error:?}");
     };
-    assert!(wait > Duration::from_secs(590) && wait <= Duration::from_secs(600), "{wait:?}");
+    assert!(
+        wait > Duration::from_secs(590) && wait <= Duration::from_secs(600),
+        "{wait:?}"
+    );
 }
 
 #[tokio::test]
@@ -248,7 +300,11 @@ async fn server_errors_are_retried_with_backoff_then_reported() {
     let batch = source.poll(None).await.unwrap();
 
     assert_eq!(batch.posts.len(), 1);
-    assert!(started.elapsed() >= Duration::from_millis(1500), "waited 0.5 s then 1 s: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "waited 0.5 s then 1 s: {:?}",
+        started.elapsed()
+    );
 
     let failing = MockServer::start().await;
     Mock::given(method("GET"))
