@@ -113,10 +113,7 @@ impl Source for MastodonSource {
             .await?;
             let page = parse_statuses(&response.body)?;
             let n_read = page.n_statuses;
-            let newest = response
-                .header("link")
-                .and_then(link_min_id)
-                .or(page.newest_id);
+            let newest = response.header("link").and_then(link_min_id).or(page.newest_id);
             if let Some(newest) = newest {
                 state.insert(key, newest);
             }

@@ -5,6 +5,7 @@
 //! poll again and waits out rate limits. The only waiting inside a poll is `http::send`'s
 //! bounded retry of 5xx answers and timeouts.
 
+pub mod bluesky;
 pub mod hackernews;
 pub mod html;
 pub mod http;
@@ -92,6 +93,8 @@ pub enum SourceKind {
     Reddit(reddit::RedditSettings),
     /// Mastodon hashtag timelines.
     Mastodon(mastodon::MastodonSettings),
+    /// Bluesky post search with an app-password session.
+    Bluesky(bluesky::BlueskySettings),
     /// Hacker News through Algolia's search_by_date.
     #[serde(rename = "hackernews")]
     HackerNews(hackernews::HackerNewsSettings),
@@ -106,6 +109,7 @@ impl SourceKind {
             SourceKind::Reddit(settings) => settings.validate(),
             SourceKind::Mastodon(settings) => settings.validate(),
             SourceKind::HackerNews(settings) => settings.validate(),
+            SourceKind::Bluesky(settings) => settings.validate(),
         }
     }
 
@@ -117,6 +121,7 @@ impl SourceKind {
             SourceKind::Reddit(_) => "reddit",
             SourceKind::Mastodon(_) => "mastodon",
             SourceKind::HackerNews(_) => "hackernews",
+            SourceKind::Bluesky(_) => "bluesky",
         }
     }
 
@@ -129,6 +134,7 @@ impl SourceKind {
             SourceKind::Mastodon(settings) => {
                 Box::new(mastodon::MastodonSource::new(id, settings.clone(), http.clone()))
             }
+            SourceKind::Bluesky(settings) => Box::new(bluesky::BlueskySource::new(id, settings.clone(), http.clone())),
             SourceKind::HackerNews(settings) => {
                 Box::new(hackernews::HackerNewsSource::new(id, settings.clone(), http.clone()))
             }

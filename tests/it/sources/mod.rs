@@ -1,6 +1,7 @@
 //! Platform connectors against loopback HTTP servers (wiremock) that answer in each
 //! platform's documented shape and check the request the connector sends.
 
+mod bluesky;
 mod cli;
 mod hackernews;
 mod mastodon;
