@@ -4,6 +4,7 @@
 mod bluesky;
 mod cli;
 mod hackernews;
+mod health;
 mod mastodon;
 mod reddit;
 mod x;
