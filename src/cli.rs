@@ -89,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Work with the configured sources.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +160,19 @@ pub struct EvalArgs {
     pub model: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Poll one source once against its configured API and print what would be ingested,
+    /// writing nothing (the stored cursor is used if the database exists).
+    Test {
+        #[arg(long)]
+        source: String,
+        /// Posts to print in full.
+        #[arg(long, default_value_t = 5)]
+        show: usize,
+    },
+}
+
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -188,6 +206,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { bind, data_dir } => demo(bind, data_dir).await,
         Command::Poll { source, once } => poll(&cli.config, &source, once).await,
+        Command::Sources {
+            command: SourcesCommand::Test { source, show },
+        } => sources_test(&cli.config, &source, show).await,
         Command::Score => {
             let app = App::build(load(&cli.config)?).await?;
             let report = app.pipeline.score_pending().await?;
@@ -623,6 +644,83 @@ async fn model_command(command: ModelCommand) -> anyhow::Result<ExitCode> {
                 options.out.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `sources test`: one poll, printed, nothing written. The stored cursor is read only when the
+/// database already exists (an SQLite file that is missing is not created).
+async fn sources_test(config_path: &std::path::Path, source: &str, show: usize) -> anyhow::Result<ExitCode> {
+    use crate::pipeline::matching::{BrandMatcher, Verdict};
+
+    let settings = load(config_path)?;
+    let source_id = SourceId::parse(source)?;
+    let source_settings = settings
+        .source(&source_id)
+        .with_context(|| format!("no source {source:?} in the configuration"))?;
+    let brand = settings
+        .brands
+        .iter()
+        .find(|b| b.id == source_settings.brand)
+        .with_context(|| format!("source {source:?} names an unknown brand"))?;
+    let cursor = stored_cursor(&settings, &source_id).await;
+    let cursor_from = if cursor.is_some() { "stored cursor" } else { "start" };
+    let built = source_settings
+        .kind
+        .build(source_id.clone(), &crate::app::http_client()?);
+    let batch = built
+        .poll(cursor.as_ref())
+        .await
+        .map_err(|error| anyhow::anyhow!(crate::pipeline::error_chain(&error)))
+        .with_context(|| format!("polling {source} failed"))?;
+    let matcher = BrandMatcher::new(brand);
+    let verdicts: Vec<(&crate::domain::Post, Verdict)> = batch.posts.iter().map(|p| (p, matcher.verdict(p))).collect();
+    let count = |wanted: Verdict| verdicts.iter().filter(|(_, v)| *v == wanted).count();
+    say!(
+        "{}",
+        serde_json::json!({
+            "source": source,
+            "from": cursor_from,
+            "fetched": batch.posts.len(),
+            "mentions": count(Verdict::Mention),
+            "own_posts": count(Verdict::OwnPost),
+            "excluded": count(Verdict::Excluded),
+            "unrelated": count(Verdict::Unrelated),
+            "quarantined": batch.quarantined.len(),
+            "has_more": batch.has_more,
+            "next_cursor": batch.cursor.as_ref().map(|c| c.0.clone()),
+        })
+    );
+    for (post, verdict) in verdicts.iter().filter(|(_, v)| *v == Verdict::Mention).take(show) {
+        say!(
+            "{}",
+            serde_json::json!({ "verdict": format!("{verdict:?}").to_lowercase(), "post": post })
+        );
+    }
+    for item in &batch.quarantined {
+        say!(
+            "{}",
+            serde_json::json!({ "quarantined": item.location, "reason": item.reason })
+        );
+    }
+    say!("Nothing was written.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The source's stored cursor, if the database exists and has one.
+async fn stored_cursor(settings: &Settings, source: &SourceId) -> Option<crate::domain::Cursor> {
+    if let Some(path) = settings.database.url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).exists() {
+            return None;
+        }
+    }
+    let store = crate::store::SqlStore::connect(&settings.database).await.ok()?;
+    match crate::store::Store::cursor(&store, source).await {
+        Ok(cursor) => cursor,
+        Err(error) => {
+            tracing::warn!(error = %error, "Cannot read the stored cursor; polling from the start.");
+            None
         }
     }
 }

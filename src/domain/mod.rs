@@ -7,6 +7,7 @@
 mod ids;
 mod post;
 mod score;
+pub mod silence;
 mod task;
 mod time;
 

@@ -1,10 +1,18 @@
 //! Where mentions come from: one module per platform behind the `Source` trait.
 //!
-//! Invariant: sources never write to the store and never sleep or retry on their own. A poll
-//! returns a `Batch` (posts, quarantined items, the cursor after them); the pipeline commits it
-//! and the scheduler decides when to try again.
+//! Invariant: sources never write to the store. A poll returns a `Batch` (posts, quarantined
+//! items, the cursor after them); the pipeline commits it and the scheduler decides when to
+//! poll again and waits out rate limits. The only waiting inside a poll is `http::send`'s
+//! bounded retry of 5xx answers and timeouts.
 
+pub mod bluesky;
+pub mod hackernews;
+pub mod html;
+pub mod http;
 pub mod jsonl;
+pub mod mastodon;
+pub mod reddit;
+pub mod x;
 
 use std::time::Duration;
 
@@ -28,10 +36,14 @@ pub trait Source: Send + Sync {
 pub enum SourceError {
     #[error("rate limited")]
     RateLimited { retry_after: Option<Duration> },
-    #[error("credentials rejected (HTTP {status})")]
+    #[error("credentials rejected (HTTP {status}): {detail}")]
     Unauthorized { status: u16, detail: String },
     #[error("request failed")]
     Transport(#[source] reqwest::Error),
+    /// The platform refused the request as made (HTTP 4xx other than 401/403/429): the
+    /// query or settings need changing.
+    #[error("request rejected (HTTP {status}): {detail}")]
+    Rejected { status: u16, detail: String },
     #[error("server error (HTTP {status})")]
     Server { status: u16 },
     /// The whole response could not be understood; the raw body goes to quarantine.
@@ -51,7 +63,7 @@ impl SourceError {
         match self {
             SourceError::RateLimited { .. } | SourceError::Transport(_) | SourceError::Server { .. } => true,
             SourceError::Io { .. } => true,
-            SourceError::Unauthorized { .. } | SourceError::Malformed { .. } => false,
+            SourceError::Unauthorized { .. } | SourceError::Rejected { .. } | SourceError::Malformed { .. } => false,
         }
     }
 
@@ -61,6 +73,7 @@ impl SourceError {
             SourceError::RateLimited { .. } => "rate_limited",
             SourceError::Unauthorized { .. } => "unauthorized",
             SourceError::Transport(_) => "transport",
+            SourceError::Rejected { .. } => "rejected",
             SourceError::Server { .. } => "server",
             SourceError::Malformed { .. } => "malformed",
             SourceError::Io { .. } => "io",
@@ -74,6 +87,17 @@ impl SourceError {
 pub enum SourceKind {
     /// Mentions exported from elsewhere, one JSON object per line.
     Jsonl(jsonl::JsonlSettings),
+    /// X API v2 recent search.
+    X(x::XSettings),
+    /// Reddit search with app-only OAuth.
+    Reddit(reddit::RedditSettings),
+    /// Mastodon hashtag timelines.
+    Mastodon(mastodon::MastodonSettings),
+    /// Bluesky post search with an app-password session.
+    Bluesky(bluesky::BlueskySettings),
+    /// Hacker News through Algolia's search_by_date.
+    #[serde(rename = "hackernews")]
+    HackerNews(hackernews::HackerNewsSettings),
 }
 
 impl SourceKind {
@@ -81,6 +105,11 @@ impl SourceKind {
     pub fn validate(&self) -> Vec<(String, String)> {
         match self {
             SourceKind::Jsonl(settings) => settings.validate(),
+            SourceKind::X(settings) => settings.validate(),
+            SourceKind::Reddit(settings) => settings.validate(),
+            SourceKind::Mastodon(settings) => settings.validate(),
+            SourceKind::HackerNews(settings) => settings.validate(),
+            SourceKind::Bluesky(settings) => settings.validate(),
         }
     }
 
@@ -88,13 +117,27 @@ impl SourceKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             SourceKind::Jsonl(_) => "jsonl",
+            SourceKind::X(_) => "x",
+            SourceKind::Reddit(_) => "reddit",
+            SourceKind::Mastodon(_) => "mastodon",
+            SourceKind::HackerNews(_) => "hackernews",
+            SourceKind::Bluesky(_) => "bluesky",
         }
     }
 
     /// Builds the source. `http` is the shared client (timeouts, user agent).
-    pub fn build(&self, id: SourceId, _http: &reqwest::Client) -> Box<dyn Source> {
+    pub fn build(&self, id: SourceId, http: &reqwest::Client) -> Box<dyn Source> {
         match self {
             SourceKind::Jsonl(settings) => Box::new(jsonl::JsonlSource::new(id, settings.clone())),
+            SourceKind::X(settings) => Box::new(x::XSource::new(id, settings.clone(), http.clone())),
+            SourceKind::Reddit(settings) => Box::new(reddit::RedditSource::new(id, settings.clone(), http.clone())),
+            SourceKind::Mastodon(settings) => {
+                Box::new(mastodon::MastodonSource::new(id, settings.clone(), http.clone()))
+            }
+            SourceKind::Bluesky(settings) => Box::new(bluesky::BlueskySource::new(id, settings.clone(), http.clone())),
+            SourceKind::HackerNews(settings) => {
+                Box::new(hackernews::HackerNewsSource::new(id, settings.clone(), http.clone()))
+            }
         }
     }
 }

@@ -244,6 +244,12 @@ pub struct SourceHealth {
     pub consecutive_failures: i64,
     pub last_poll_new: Option<i64>,
     pub total_new: i64,
+    /// When the source last committed new mentions.
+    pub last_new_at_ms: Option<Millis>,
+    /// Moving average of the time between polls that brought new mentions.
+    pub usual_gap_ms: Option<Millis>,
+    /// Set when the source has been quiet far longer than usual (`domain::silence`).
+    pub silent: Option<String>,
 }
 
 /// A quarantined input.

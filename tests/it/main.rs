@@ -8,6 +8,7 @@ mod hub;
 mod model;
 mod pipeline;
 mod process;
+mod sources;
 mod store;
 mod support;
 mod tidy;

@@ -10,6 +10,7 @@ fn source(env: &TestEnv, id: &str) -> JsonlSource {
     let source = settings.source(&SourceId::parse(id).unwrap()).unwrap();
     match &source.kind {
         earshot::sources::SourceKind::Jsonl(jsonl) => JsonlSource::new(source.id.clone(), jsonl.clone()),
+        other => panic!("{id} is a {} source, not jsonl", other.type_name()),
     }
 }
 

@@ -26,7 +26,9 @@ async fn filled_app(env: &TestEnv) -> axum::Router {
     let pipeline = env.pipeline().await;
     let settings = env.settings();
     let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind;
+    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
+        panic!("acme-feed is a jsonl source");
+    };
     pipeline
         .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
         .await

@@ -65,6 +65,26 @@ pub(super) async fn commit_poll(
     .bind(n_new)
     .execute(&mut **tx)
     .await?;
+    if n_new > 0 {
+        // Silence detection: the usual gap between polls that brought something new, as a
+        // moving average (3/4 old, 1/4 new); gaps within one poll's pages do not count.
+        sqlx::query(
+            "UPDATE source_state SET
+                 usual_gap_ms = CASE
+                     WHEN last_new_at_ms IS NULL OR $2 - last_new_at_ms < $3 THEN usual_gap_ms
+                     WHEN usual_gap_ms IS NULL THEN $2 - last_new_at_ms
+                     ELSE (usual_gap_ms * 3 + ($2 - last_new_at_ms)) / 4 END,
+                 last_new_at_ms = CASE
+                     WHEN last_new_at_ms IS NULL OR $2 - last_new_at_ms >= $3 THEN $2
+                     ELSE last_new_at_ms END
+             WHERE source_id = $1",
+        )
+        .bind(commit.source.as_str())
+        .bind(commit.at)
+        .bind(crate::domain::silence::MIN_GAP_MS)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(outcome)
 }
 

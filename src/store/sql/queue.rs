@@ -139,13 +139,25 @@ pub(super) async fn source_health(pool: &AnyPool) -> Result<Vec<SourceHealth>, S
     let rows = sqlx::query(
         "SELECT s.id, s.brand_id, s.kind, s.schedule, s.active, st.last_poll_at_ms, st.last_success_at_ms,
                 st.last_error, st.last_error_kind, st.last_error_at_ms, st.consecutive_failures, st.last_poll_new,
-                st.total_new
+                st.total_new, st.last_new_at_ms, st.usual_gap_ms
          FROM sources s LEFT JOIN source_state st ON st.source_id = s.id
          ORDER BY s.id",
     )
     .fetch_all(pool)
     .await?;
-    rows.iter().map(source_health_of).collect()
+    let now = crate::domain::now_millis();
+    rows.iter()
+        .map(|row| {
+            let mut health = source_health_of(row)?;
+            health.silent = crate::domain::silence::silence(
+                health.last_new_at_ms,
+                health.usual_gap_ms,
+                health.last_success_at_ms,
+                now,
+            );
+            Ok(health)
+        })
+        .collect()
 }
 
 pub(super) async fn quarantined(

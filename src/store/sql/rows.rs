@@ -123,5 +123,8 @@ pub(super) fn source_health_of(row: &AnyRow) -> Result<SourceHealth, StoreError>
         consecutive_failures: get::<Option<i64>>(row, "consecutive_failures")?.unwrap_or(0),
         last_poll_new: get(row, "last_poll_new")?,
         total_new: get::<Option<i64>>(row, "total_new")?.unwrap_or(0),
+        last_new_at_ms: get(row, "last_new_at_ms")?,
+        usual_gap_ms: get(row, "usual_gap_ms")?,
+        silent: None,
     })
 }

@@ -1,0 +1,276 @@
+//! Mastodon hashtag timelines: `GET /api/v1/timelines/tag/:hashtag` on one instance, with an
+//! optional bearer token (needed where the instance restricts hashtag feeds).
+//!
+//! Cursor: per hashtag, the newest status id committed. Each poll asks every hashtag for
+//! `min_id={that id}` (gap-free forward paging, per the API guidelines); the next `min_id`
+//! comes from the `Link` header's `rel="prev"` URL, else the largest id on the page (ids are
+//! opaque strings compared by length, then lexically). A full page means more is waiting, so
+//! the pipeline polls again right after committing. Boosts (`reblog`) are unwrapped to the
+//! original status; `content` is HTML and is turned into text, with `spoiler_text` in front.
+//!
+//! Rate limits: 300 requests / 5 min by default; 429 carries `X-RateLimit-Reset` (a timestamp).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use super::http::{self, ResetHeader, RetryPolicy};
+use super::{Source, SourceError, html};
+use crate::config::Secret;
+use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+
+/// Settings of a `type = "mastodon"` source.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonSettings {
+    /// The instance, e.g. `https://mastodon.social`.
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// Hashtags to follow, without `#`.
+    pub hashtags: Vec<String>,
+    /// App token with `read:statuses`, for instances that require one.
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+    /// Statuses per request, 1-40.
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_base_url() -> String {
+    "https://mastodon.social".into()
+}
+fn default_limit() -> u32 {
+    40
+}
+
+impl MastodonSettings {
+    pub(crate) fn validate(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        if self.hashtags.is_empty() {
+            problems.push(("hashtags".to_owned(), "name at least one hashtag".to_owned()));
+        }
+        for (idx, tag) in self.hashtags.iter().enumerate() {
+            if tag.is_empty() || tag.starts_with('#') || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                problems.push((
+                    format!("hashtags[{idx}]"),
+                    "must be letters, digits or _ without the #".to_owned(),
+                ));
+            }
+        }
+        if !(1..=40).contains(&self.limit) {
+            problems.push(("limit".to_owned(), "must be between 1 and 40".to_owned()));
+        }
+        problems.extend(super::x::validate_base_url(&self.base_url));
+        problems
+    }
+}
+
+/// Polls hashtag timelines on one Mastodon instance.
+pub struct MastodonSource {
+    id: SourceId,
+    settings: MastodonSettings,
+    http: reqwest::Client,
+}
+
+impl MastodonSource {
+    pub fn new(id: SourceId, settings: MastodonSettings, http: reqwest::Client) -> MastodonSource {
+        MastodonSource { id, settings, http }
+    }
+}
+
+/// Per hashtag (lowercase), the `min_id` for its next request.
+type MastodonCursor = BTreeMap<String, String>;
+
+#[async_trait]
+impl Source for MastodonSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id))]
+    async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
+        let mut state: MastodonCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let mut batch = Batch::default();
+        for tag in &self.settings.hashtags {
+            let key = tag.to_lowercase();
+            let url = http::join(&self.settings.base_url, &format!("/api/v1/timelines/tag/{tag}"));
+            let mut query = vec![("limit", self.settings.limit.to_string())];
+            if let Some(min_id) = state.get(&key) {
+                query.push(("min_id", min_id.clone()));
+            }
+            let response = http::send(
+                || {
+                    let request = self.http.get(&url).query(&query);
+                    match &self.settings.access_token {
+                        Some(token) => request.bearer_auth(token.expose()),
+                        None => request,
+                    }
+                },
+                ResetHeader::Timestamp("x-ratelimit-reset"),
+                RetryPolicy::default(),
+            )
+            .await?;
+            let page = parse_statuses(&response.body)?;
+            let n_read = page.n_statuses;
+            let newest = response.header("link").and_then(link_min_id).or(page.newest_id);
+            if let Some(newest) = newest {
+                state.insert(key, newest);
+            }
+            if n_read >= self.settings.limit as usize {
+                batch.has_more = true;
+            }
+            batch.posts.extend(page.batch.posts);
+            batch.quarantined.extend(page.batch.quarantined);
+        }
+        batch.cursor = Some(Cursor(serde_json::to_string(&state).map_err(|error| {
+            SourceError::Malformed {
+                reason: format!("cannot encode cursor: {error}"),
+                raw: Vec::new(),
+            }
+        })?));
+        Ok(batch)
+    }
+}
+
+/// The `min_id` of the `rel="prev"` link in a `Link` header (RFC 8288).
+pub fn link_min_id(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_prev = params
+            .split(';')
+            .any(|p| matches!(p.trim().replace(' ', "").as_str(), "rel=\"prev\"" | "rel=prev"));
+        if !is_prev {
+            return None;
+        }
+        let target = target.trim().trim_start_matches('<').trim_end_matches('>');
+        let url = url::Url::parse(target).ok()?;
+        url.query_pairs()
+            .find(|(name, _)| name == "min_id")
+            .map(|(_, value)| value.into_owned())
+    })
+}
+
+/// Mastodon ids are opaque: the longer is newer, then the lexically greater.
+fn newer(a: &str, b: &str) -> bool {
+    (a.len(), a) > (b.len(), b)
+}
+
+#[derive(Debug, Deserialize)]
+struct Status {
+    id: String,
+    url: Option<String>,
+    uri: Option<String>,
+    created_at: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    spoiler_text: String,
+    language: Option<String>,
+    #[serde(default)]
+    replies_count: u64,
+    #[serde(default)]
+    reblogs_count: u64,
+    #[serde(default)]
+    favourites_count: u64,
+    #[serde(default)]
+    quotes_count: u64,
+    in_reply_to_id: Option<String>,
+    account: Account,
+    reblog: Option<Box<Status>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Account {
+    acct: String,
+    display_name: Option<String>,
+    followers_count: Option<u64>,
+}
+
+/// A parsed timeline page.
+pub struct MastodonPage {
+    pub batch: Batch,
+    /// Statuses in the response, boosts and bad items included.
+    pub n_statuses: usize,
+    /// The largest status id in the response (of the timeline entries, not the boosted ones).
+    pub newest_id: Option<String>,
+}
+
+/// Maps a timeline body (an array of Status) to posts; boosts become the boosted status.
+pub fn parse_statuses(body: &[u8]) -> Result<MastodonPage, SourceError> {
+    let items: Vec<serde_json::Value> = http::decode_json(body)?;
+    let mut batch = Batch::default();
+    let mut newest_id: Option<String> = None;
+    for raw in &items {
+        let id = raw.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+        if id != "?" && newest_id.as_deref().is_none_or(|n| newer(id, n)) {
+            newest_id = Some(id.to_owned());
+        }
+        let location = format!("status {id}");
+        let parsed = serde_json::from_value::<Status>(raw.clone())
+            .map_err(|error| format!("unexpected status: {error}"))
+            .and_then(|mut status| {
+                // A boost wraps the boosted status: keep that one.
+                let boosted = status.reblog.take();
+                to_post(boosted.map(|b| *b).unwrap_or(status))
+            });
+        match parsed {
+            Ok(post) => batch.posts.push(post),
+            Err(reason) => batch
+                .quarantined
+                .push(Quarantined::new(location, reason, raw.to_string().as_bytes())),
+        }
+    }
+    Ok(MastodonPage {
+        batch,
+        n_statuses: items.len(),
+        newest_id,
+    })
+}
+
+fn to_post(status: Status) -> Result<Post, String> {
+    let content = html::to_text(&status.content);
+    let text = if status.spoiler_text.trim().is_empty() {
+        content
+    } else {
+        format!("{}\n\n{content}", status.spoiler_text.trim())
+    };
+    let draft = PostDraft {
+        external_id: status.uri.clone().unwrap_or_else(|| status.id.clone()),
+        text,
+        author_handle: format!("@{}", status.account.acct),
+        author_name: status.account.display_name,
+        author_followers: status.account.followers_count,
+        created_at: http::rfc3339_millis(&status.created_at)?,
+        url: status.url.or(status.uri),
+        lang: status.language,
+        engagement: Engagement {
+            likes: status.favourites_count,
+            reposts: status.reblogs_count,
+            replies: status.replies_count,
+            quotes: status.quotes_count,
+        },
+        conversation_id: None,
+        in_reply_to: status.in_reply_to_id,
+    };
+    Post::new(Platform::Mastodon, draft).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_prev_gives_min_id() {
+        let link = r#"<https://m.example/api/v1/timelines/tag/acme?max_id=109>; rel="next", <https://m.example/api/v1/timelines/tag/acme?min_id=115>; rel="prev""#;
+        assert_eq!(link_min_id(link).as_deref(), Some("115"));
+        assert_eq!(link_min_id("<https://m.example/x?max_id=1>; rel=\"next\""), None);
+    }
+
+    #[test]
+    fn ids_compare_by_length_then_lexically() {
+        assert!(newer("110", "99"));
+        assert!(newer("110", "109"));
+        assert!(!newer("99", "100"));
+    }
+}

@@ -1,0 +1,366 @@
+//! Reddit search with app-only OAuth.
+//!
+//! Token: `POST {auth_url}/api/v1/access_token` with HTTP Basic (client id and secret) and
+//! `grant_type=client_credentials`; kept until a minute before `expires_in` runs out, and
+//! fetched again after a 401. Search: `GET {base_url}/search` (or `/r/{subreddit}/search`
+//! with `restrict_sr=1`), `sort=new`, `type=link`, `raw_json=1`, with `Authorization: bearer`
+//! and the configured User-Agent (Reddit requires a unique, descriptive one such as
+//! `linux:earshot:0.1 (by /u/acme_care)`).
+//!
+//! Cursor: the fullname (`t3_…`) and `created_utc` of the newest post committed. A poll reads
+//! the newest page and stops at that fullname or at anything not newer than it; if the page
+//! ends first, the following pages are fetched (`after`) in the same way, the pipeline
+//! committing each before the next. The newest fullname becomes the cursor only once the last
+//! page is committed.
+//!
+//! Rate limits: 100 queries/minute per client id; `X-Ratelimit-Reset` is seconds until reset.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::http::{self, ResetHeader, RetryPolicy};
+use super::{Source, SourceError};
+use crate::config::Secret;
+use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+
+/// Settings of a `type = "reddit"` source.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedditSettings {
+    pub query: String,
+    /// Search one subreddit only (without `r/`).
+    #[serde(default)]
+    pub subreddit: Option<String>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// `<platform>:<app id>:<version> (by /u/<username>)`, as Reddit asks.
+    pub user_agent: String,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    #[serde(default = "default_auth_url")]
+    pub auth_url: String,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_base_url() -> String {
+    "https://oauth.reddit.com".into()
+}
+fn default_auth_url() -> String {
+    "https://www.reddit.com".into()
+}
+fn default_limit() -> u32 {
+    100
+}
+
+impl RedditSettings {
+    pub(crate) fn validate(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        if self.query.trim().is_empty() || self.query.chars().count() > 512 {
+            problems.push(("query".to_owned(), "must be 1-512 characters".to_owned()));
+        }
+        if self.client_id.trim().is_empty() {
+            problems.push(("client_id".to_owned(), "must not be empty".to_owned()));
+        }
+        if !self.user_agent.contains(':') || !self.user_agent.contains("/u/") {
+            problems.push((
+                "user_agent".to_owned(),
+                "must look like \"linux:earshot:0.1 (by /u/yourname)\"".to_owned(),
+            ));
+        }
+        if !(1..=100).contains(&self.limit) {
+            problems.push(("limit".to_owned(), "must be between 1 and 100".to_owned()));
+        }
+        problems.extend(super::x::validate_base_url(&self.base_url));
+        if let Some((_, message)) = super::x::validate_base_url(&self.auth_url) {
+            problems.push(("auth_url".to_owned(), message));
+        }
+        problems
+    }
+}
+
+/// Polls Reddit search.
+pub struct RedditSource {
+    id: SourceId,
+    settings: RedditSettings,
+    http: reqwest::Client,
+    token: Mutex<Option<(String, Instant)>>,
+}
+
+impl RedditSource {
+    pub fn new(id: SourceId, settings: RedditSettings, http: reqwest::Client) -> RedditSource {
+        RedditSource {
+            id,
+            settings,
+            http,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// A valid access token, from the cache or freshly requested.
+    async fn access_token(&self) -> Result<String, SourceError> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, expires)) = cached.as_ref()
+            && Instant::now() < *expires
+        {
+            return Ok(token.clone());
+        }
+        let url = http::join(&self.settings.auth_url, "/api/v1/access_token");
+        let response = http::send(
+            || {
+                self.http
+                    .post(&url)
+                    .basic_auth(&self.settings.client_id, Some(self.settings.client_secret.expose()))
+                    .header(reqwest::header::USER_AGENT, &self.settings.user_agent)
+                    .form(&[("grant_type", "client_credentials")])
+            },
+            ResetHeader::SecondsFromNow("x-ratelimit-reset"),
+            RetryPolicy::default(),
+        )
+        .await?;
+        let grant: TokenResponse = response.json()?;
+        let Some(token) = grant.access_token else {
+            // Reddit answers a bad grant with 200 and `{"error": "invalid_grant"}`.
+            return Err(SourceError::Unauthorized {
+                status: response.status,
+                detail: http::error_detail(&response.body),
+            });
+        };
+        let lifetime = Duration::from_secs(grant.expires_in.unwrap_or(3600).saturating_sub(60));
+        *cached = Some((token.clone(), Instant::now() + lifetime));
+        Ok(token)
+    }
+
+    async fn search(&self, after: Option<&str>) -> Result<http::Response, SourceError> {
+        let path = match &self.settings.subreddit {
+            Some(sub) => format!("/r/{sub}/search"),
+            None => "/search".to_owned(),
+        };
+        let url = http::join(&self.settings.base_url, &path);
+        let mut query = vec![
+            ("q", self.settings.query.clone()),
+            ("sort", "new".to_owned()),
+            ("type", "link".to_owned()),
+            ("raw_json", "1".to_owned()),
+            ("limit", self.settings.limit.to_string()),
+        ];
+        if self.settings.subreddit.is_some() {
+            query.push(("restrict_sr", "1".to_owned()));
+        }
+        if let Some(after) = after {
+            query.push(("after", after.to_owned()));
+        }
+        let mut renewed = false;
+        loop {
+            let token = self.access_token().await?;
+            let outcome = http::send(
+                || {
+                    self.http
+                        .get(&url)
+                        .query(&query)
+                        .bearer_auth(&token)
+                        .header(reqwest::header::USER_AGENT, &self.settings.user_agent)
+                },
+                ResetHeader::SecondsFromNow("x-ratelimit-reset"),
+                RetryPolicy::default(),
+            )
+            .await;
+            match outcome {
+                // The token may have been revoked or expired early: fetch a new one, once.
+                Err(SourceError::Unauthorized { status: 401, .. }) if !renewed => {
+                    renewed = true;
+                    *self.token.lock().await = None;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+}
+
+/// Where a poll stands.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RedditCursor {
+    /// Newest post committed by a finished poll.
+    pub newest: Option<Seen>,
+    /// `after` of the next page of the current poll.
+    pub after: Option<String>,
+    /// Newest post of the current poll's first page.
+    pub pending: Option<Seen>,
+}
+
+/// A post's fullname and creation time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Seen {
+    pub name: String,
+    pub created_utc: f64,
+}
+
+#[async_trait]
+impl Source for RedditSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id))]
+    async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
+        let state: RedditCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let response = self.search(state.after.as_deref()).await?;
+        let page = parse_listing(&response.body, state.newest.as_ref())?;
+        let pending = if state.after.is_none() {
+            page.first.clone()
+        } else {
+            state.pending.clone()
+        };
+        let next = match (&page.after, page.reached_seen) {
+            (Some(after), false) if !page.batch.posts.is_empty() || !page.batch.quarantined.is_empty() => {
+                RedditCursor {
+                    newest: state.newest.clone(),
+                    after: Some(after.clone()),
+                    pending,
+                }
+            }
+            _ => RedditCursor {
+                newest: pending.or(state.newest),
+                after: None,
+                pending: None,
+            },
+        };
+        let mut batch = page.batch;
+        batch.has_more = next.after.is_some();
+        batch.cursor = Some(Cursor(serde_json::to_string(&next).map_err(|error| {
+            SourceError::Malformed {
+                reason: format!("cannot encode cursor: {error}"),
+                raw: Vec::new(),
+            }
+        })?));
+        Ok(batch)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Listing {
+    data: ListingData,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListingData {
+    after: Option<String>,
+    children: Vec<Thing>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Thing {
+    data: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct Link {
+    name: String,
+    title: String,
+    #[serde(default)]
+    selftext: String,
+    author: String,
+    created_utc: f64,
+    permalink: String,
+    #[serde(default)]
+    score: i64,
+    #[serde(default)]
+    num_comments: u64,
+}
+
+/// A parsed search page.
+pub struct RedditPage {
+    pub batch: Batch,
+    /// The listing's `after`, to fetch the next (older) page.
+    pub after: Option<String>,
+    /// The newest post on the page.
+    pub first: Option<Seen>,
+    /// Whether the page reached the newest post already committed.
+    pub reached_seen: bool,
+}
+
+/// Maps a search listing to posts, stopping at `seen` (the newest post already committed).
+pub fn parse_listing(body: &[u8], seen: Option<&Seen>) -> Result<RedditPage, SourceError> {
+    let listing: Listing = http::decode_json(body)?;
+    let mut batch = Batch::default();
+    let mut first = None;
+    let mut reached_seen = false;
+    for thing in &listing.data.children {
+        let raw = &thing.data;
+        let location = format!("post {}", raw.get("name").and_then(|v| v.as_str()).unwrap_or("?"));
+        let link = match serde_json::from_value::<Link>(raw.clone()) {
+            Ok(link) => link,
+            Err(error) => {
+                batch.quarantined.push(Quarantined::new(
+                    location,
+                    format!("unexpected post: {error}"),
+                    raw.to_string().as_bytes(),
+                ));
+                continue;
+            }
+        };
+        if let Some(seen) = seen
+            && (link.name == seen.name || link.created_utc < seen.created_utc)
+        {
+            reached_seen = true;
+            break;
+        }
+        if first.is_none() {
+            first = Some(Seen {
+                name: link.name.clone(),
+                created_utc: link.created_utc,
+            });
+        }
+        match to_post(link) {
+            Ok(post) => batch.posts.push(post),
+            Err(reason) => batch
+                .quarantined
+                .push(Quarantined::new(location, reason, raw.to_string().as_bytes())),
+        }
+    }
+    Ok(RedditPage {
+        batch,
+        after: listing.data.after,
+        first,
+        reached_seen,
+    })
+}
+
+fn to_post(link: Link) -> Result<Post, String> {
+    let text = if link.selftext.trim().is_empty() {
+        link.title
+    } else {
+        format!("{}\n\n{}", link.title, link.selftext)
+    };
+    if !link.created_utc.is_finite() {
+        return Err("created_utc is not a number".into());
+    }
+    let draft = PostDraft {
+        url: Some(format!("https://www.reddit.com{}", link.permalink)),
+        conversation_id: Some(link.name.clone()),
+        external_id: link.name,
+        text,
+        author_handle: format!("u/{}", link.author),
+        author_name: None,
+        author_followers: None,
+        created_at: (link.created_utc * 1000.0) as i64,
+        lang: None,
+        engagement: Engagement {
+            likes: link.score.max(0) as u64,
+            replies: link.num_comments,
+            ..Engagement::default()
+        },
+        in_reply_to: None,
+    };
+    Post::new(Platform::Reddit, draft).map_err(|error| error.to_string())
+}

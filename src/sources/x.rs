@@ -1,0 +1,404 @@
+//! X API v2 recent search (`GET /2/tweets/search/recent`), app-only bearer token.
+//!
+//! Polling follows X's documented pattern: the first request of a poll sends `since_id` = the
+//! newest id already committed; while the answer carries `meta.next_token`, the same
+//! `since_id` is kept and the pages are followed with `next_token`; once the last page is
+//! committed, the next poll's `since_id` is the `meta.newest_id` of the **first** page. The
+//! cursor (JSON) holds exactly that state, so a crash between pages resumes at the page that
+//! was not committed and never skips one.
+//!
+//! Fields: `expansions=author_id,referenced_tweets.id,referenced_tweets.id.author_id` with
+//! `user.fields=username,name,public_metrics`, and the post field list under the configured
+//! parameter name (`tweet.fields` in the prose docs, `post.fields` in the OpenAPI since
+//! 2026-08); responses are read in either spelling (`referenced_tweets`/`referenced_posts`,
+//! `retweet_count`/`repost_count`). Retweets are unwrapped to the original post (from
+//! `includes.tweets`), or skipped when the original is not included. Permalink:
+//! `https://x.com/{username}/status/{id}`.
+//!
+//! Rate limits: 450 requests / 15 min per app; 429 carries `x-rate-limit-reset` (epoch seconds).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use super::http::{self, ResetHeader, RetryPolicy};
+use super::{Source, SourceError};
+use crate::config::Secret;
+use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+
+/// Settings of a `type = "x"` source.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XSettings {
+    /// Search query in X's operator syntax, e.g. `"acme air" OR @AcmeAir -is:retweet`.
+    pub query: String,
+    pub bearer_token: Secret,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// Posts per page, 10-100.
+    #[serde(default = "default_max_results")]
+    pub max_results: u32,
+    /// Name of the post field-list parameter: `tweet.fields` or `post.fields`.
+    #[serde(default = "default_fields_param")]
+    pub fields_param: String,
+}
+
+fn default_base_url() -> String {
+    "https://api.x.com".into()
+}
+fn default_max_results() -> u32 {
+    100
+}
+fn default_fields_param() -> String {
+    "tweet.fields".into()
+}
+
+impl XSettings {
+    pub(crate) fn validate(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        if self.query.trim().is_empty() {
+            problems.push(("query".to_owned(), "must not be empty".to_owned()));
+        }
+        if self.query.chars().count() > 4096 {
+            problems.push(("query".to_owned(), "is longer than 4096 characters".to_owned()));
+        }
+        if !(10..=100).contains(&self.max_results) {
+            problems.push(("max_results".to_owned(), "must be between 10 and 100".to_owned()));
+        }
+        if self.fields_param != "tweet.fields" && self.fields_param != "post.fields" {
+            problems.push((
+                "fields_param".to_owned(),
+                "must be \"tweet.fields\" or \"post.fields\"".to_owned(),
+            ));
+        }
+        problems.extend(validate_base_url(&self.base_url));
+        problems
+    }
+}
+
+/// `base_url` must be an http(s) URL.
+pub(crate) fn validate_base_url(base_url: &str) -> Option<(String, String)> {
+    match url::Url::parse(base_url) {
+        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => None,
+        _ => Some(("base_url".to_owned(), "must be an http(s) URL".to_owned())),
+    }
+}
+
+/// Polls X recent search.
+pub struct XSource {
+    id: SourceId,
+    settings: XSettings,
+    http: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+impl XSource {
+    pub fn new(id: SourceId, settings: XSettings, http: reqwest::Client) -> XSource {
+        XSource {
+            id,
+            settings,
+            http,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Where a poll stands: see the module doc.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct XCursor {
+    /// `since_id` for every request of the current poll.
+    pub since_id: Option<String>,
+    /// The next page of the current poll, if one is still to be fetched.
+    pub next_token: Option<String>,
+    /// The first page's `newest_id`, to become `since_id` once the last page is committed.
+    pub pending_newest: Option<String>,
+}
+
+const POST_FIELDS: &str =
+    "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id";
+
+#[async_trait]
+impl Source for XSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id))]
+    async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
+        let state: XCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let url = http::join(&self.settings.base_url, "/2/tweets/search/recent");
+        let mut query: Vec<(&str, String)> = vec![
+            ("query", self.settings.query.clone()),
+            ("max_results", self.settings.max_results.to_string()),
+            (
+                "expansions",
+                "author_id,referenced_tweets.id,referenced_tweets.id.author_id".into(),
+            ),
+            ("user.fields", "username,name,public_metrics".into()),
+            (self.settings.fields_param.as_str(), POST_FIELDS.into()),
+        ];
+        if let Some(since_id) = &state.since_id {
+            query.push(("since_id", since_id.clone()));
+        }
+        if let Some(token) = &state.next_token {
+            query.push(("next_token", token.clone()));
+        }
+        let response = http::send(
+            || {
+                self.http
+                    .get(&url)
+                    .query(&query)
+                    .bearer_auth(self.settings.bearer_token.expose())
+            },
+            ResetHeader::EpochSeconds("x-rate-limit-reset"),
+            self.retry,
+        )
+        .await?;
+        let page = parse_search(&response.body)?;
+        let next = next_cursor(&state, &page.meta);
+        let mut batch = page.batch;
+        batch.has_more = next.next_token.is_some();
+        batch.cursor = Some(Cursor(serde_json::to_string(&next).map_err(|error| {
+            SourceError::Malformed {
+                reason: format!("cannot encode cursor: {error}"),
+                raw: Vec::new(),
+            }
+        })?));
+        Ok(batch)
+    }
+}
+
+/// The cursor after committing a page with `meta`, following X's polling pattern.
+pub fn next_cursor(state: &XCursor, meta: &Meta) -> XCursor {
+    let first_page = state.next_token.is_none();
+    let newest = if first_page {
+        meta.newest_id.clone().or_else(|| state.since_id.clone())
+    } else {
+        state.pending_newest.clone()
+    };
+    match &meta.next_token {
+        Some(token) => XCursor {
+            since_id: state.since_id.clone(),
+            next_token: Some(token.clone()),
+            pending_newest: newest,
+        },
+        None => XCursor {
+            since_id: newest.or_else(|| state.since_id.clone()),
+            next_token: None,
+            pending_newest: None,
+        },
+    }
+}
+
+/// One page of recent search.
+#[derive(Debug, Deserialize)]
+struct SearchResponse {
+    #[serde(default)]
+    data: Vec<serde_json::Value>,
+    #[serde(default)]
+    includes: Includes,
+    #[serde(default)]
+    meta: Meta,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Includes {
+    #[serde(default)]
+    users: Vec<User>,
+    #[serde(default, alias = "posts")]
+    tweets: Vec<serde_json::Value>,
+}
+
+/// `meta` of a search page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Meta {
+    pub newest_id: Option<String>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    id: String,
+    username: String,
+    name: Option<String>,
+    public_metrics: Option<UserMetrics>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserMetrics {
+    followers_count: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tweet {
+    id: String,
+    text: String,
+    author_id: Option<String>,
+    created_at: Option<String>,
+    lang: Option<String>,
+    conversation_id: Option<String>,
+    public_metrics: Option<TweetMetrics>,
+    #[serde(default, alias = "referenced_posts")]
+    referenced_tweets: Vec<Reference>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TweetMetrics {
+    #[serde(default, alias = "repost_count")]
+    retweet_count: u64,
+    #[serde(default)]
+    reply_count: u64,
+    #[serde(default)]
+    like_count: u64,
+    #[serde(default)]
+    quote_count: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Reference {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+}
+
+/// A parsed page: the batch (cursor not yet set) and its `meta`.
+pub struct Page {
+    pub batch: Batch,
+    pub meta: Meta,
+}
+
+/// Maps a recent-search response body to posts. A body that is not the documented envelope is
+/// `Malformed`; a single post that cannot be read is quarantined with its id.
+pub fn parse_search(body: &[u8]) -> Result<Page, SourceError> {
+    let response: SearchResponse = http::decode_json(body)?;
+    let users: HashMap<&str, &User> = response.includes.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let included: HashMap<String, &serde_json::Value> = response
+        .includes
+        .tweets
+        .iter()
+        .filter_map(|t| Some((t.get("id")?.as_str()?.to_owned(), t)))
+        .collect();
+    let mut batch = Batch::default();
+    for raw in &response.data {
+        let location = format!("post {}", raw.get("id").and_then(|v| v.as_str()).unwrap_or("?"));
+        let tweet: Tweet = match serde_json::from_value(raw.clone()) {
+            Ok(tweet) => tweet,
+            Err(error) => {
+                batch.quarantined.push(Quarantined::new(
+                    location,
+                    format!("unexpected post: {error}"),
+                    raw.to_string().as_bytes(),
+                ));
+                continue;
+            }
+        };
+        // A retweet carries a truncated "RT @…" text: use the original post instead.
+        let retweeted = tweet.referenced_tweets.iter().find(|r| r.kind == "retweeted");
+        let tweet = match retweeted {
+            Some(reference) => match included
+                .get(&reference.id)
+                .map(|v| serde_json::from_value::<Tweet>((*v).clone()))
+            {
+                Some(Ok(original)) => original,
+                // The original was not included (deleted or protected): nothing to unwrap.
+                _ => continue,
+            },
+            None => tweet,
+        };
+        match to_post(tweet, &users) {
+            Ok(post) => batch.posts.push(post),
+            Err(reason) => batch
+                .quarantined
+                .push(Quarantined::new(location, reason, raw.to_string().as_bytes())),
+        }
+    }
+    Ok(Page {
+        batch,
+        meta: response.meta,
+    })
+}
+
+fn to_post(tweet: Tweet, users: &HashMap<&str, &User>) -> Result<Post, String> {
+    let author = tweet
+        .author_id
+        .as_deref()
+        .and_then(|id| users.get(id))
+        .ok_or_else(|| format!("author of post {} is not in includes.users", tweet.id))?;
+    let created_at = match &tweet.created_at {
+        Some(value) => http::rfc3339_millis(value)?,
+        None => return Err("created_at is missing (tweet.fields/post.fields not honoured?)".into()),
+    };
+    let metrics = tweet.public_metrics.unwrap_or_default();
+    let in_reply_to = tweet
+        .referenced_tweets
+        .iter()
+        .find(|r| r.kind == "replied_to")
+        .map(|r| r.id.clone());
+    let draft = PostDraft {
+        url: Some(format!("https://x.com/{}/status/{}", author.username, tweet.id)),
+        external_id: tweet.id,
+        text: tweet.text,
+        author_handle: format!("@{}", author.username),
+        author_name: author.name.clone(),
+        author_followers: author.public_metrics.as_ref().and_then(|m| m.followers_count),
+        created_at,
+        lang: tweet.lang.filter(|l| l != "und" && l != "zxx"),
+        engagement: Engagement {
+            likes: metrics.like_count,
+            reposts: metrics.retweet_count,
+            replies: metrics.reply_count,
+            quotes: metrics.quote_count,
+        },
+        conversation_id: tweet.conversation_id,
+        in_reply_to,
+    };
+    Post::new(Platform::X, draft).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(newest: Option<&str>, next: Option<&str>) -> Meta {
+        Meta {
+            newest_id: newest.map(str::to_owned),
+            next_token: next.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn since_id_stays_while_paging_and_becomes_the_first_pages_newest() {
+        let start = XCursor {
+            since_id: Some("100".into()),
+            ..XCursor::default()
+        };
+        let after_first = next_cursor(&start, &meta(Some("300"), Some("t1")));
+        assert_eq!(after_first.since_id.as_deref(), Some("100"));
+        assert_eq!(after_first.next_token.as_deref(), Some("t1"));
+        let after_second = next_cursor(&after_first, &meta(Some("250"), Some("t2")));
+        assert_eq!(
+            after_second.pending_newest.as_deref(),
+            Some("300"),
+            "first page's newest kept"
+        );
+        let done = next_cursor(&after_second, &meta(Some("200"), None));
+        assert_eq!(
+            done,
+            XCursor {
+                since_id: Some("300".into()),
+                next_token: None,
+                pending_newest: None
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_poll_keeps_since_id() {
+        let start = XCursor {
+            since_id: Some("100".into()),
+            ..XCursor::default()
+        };
+        assert_eq!(next_cursor(&start, &meta(None, None)), start);
+    }
+}

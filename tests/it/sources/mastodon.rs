@@ -1,0 +1,152 @@
+//! Mastodon hashtag timelines: min_id paging from the Link header, boosts unwrapped, HTML to
+//! text, optional bearer token and the timestamp rate-limit reset.
+
+use earshot::sources::SourceError;
+use serde_json::json;
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::{SourceEnv, stored_ids};
+
+fn env(server: &MockServer, extra: &str) -> SourceEnv {
+    SourceEnv::new(&format!(
+        r#"type = "mastodon"
+base_url = "{}"
+hashtags = ["AcmeAir"]
+limit = 2
+{extra}"#,
+        server.uri()
+    ))
+}
+
+fn status(id: &str, html: &str) -> serde_json::Value {
+    json!({
+        "id": id, "uri": format!("https://m.example/users/jo/statuses/{id}"), "url": format!("https://m.example/@jo/{id}"),
+        "created_at": "2026-11-20T10:00:00.000Z", "content": html, "spoiler_text": "", "language": "en",
+        "replies_count": 1, "reblogs_count": 2, "favourites_count": 3, "in_reply_to_id": null, "reblog": null,
+        "account": {"id": "9", "username": "jo", "acct": "jo@m.example", "display_name": "Jo", "followers_count": 77}
+    })
+}
+
+#[tokio::test]
+async fn min_id_comes_from_the_link_header_and_full_pages_ask_for_more() {
+    let server = MockServer::start().await;
+    let env = env(&server, r#"access_token = "mast-token""#);
+    let pipeline = env.pipeline().await;
+    let link = format!(
+        r#"<{uri}/api/v1/timelines/tag/AcmeAir?max_id=110>; rel="next", <{uri}/api/v1/timelines/tag/AcmeAir?min_id=111>; rel="prev""#,
+        uri = server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param("limit", "2"))
+        .and(query_param_is_missing("min_id"))
+        .and(header("authorization", "Bearer mast-token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("link", link.as_str())
+                .set_body_json(json!([
+                    status("111", "<p>#AcmeAir lost my bag</p>"),
+                    status("110", "<p>#AcmeAir late</p>")
+                ])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param("min_id", "111"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let report = pipeline.poll_source(env.source().as_ref()).await.unwrap();
+
+    assert_eq!(
+        (report.n_batches, report.n_new),
+        (2, 2),
+        "a full page makes the pipeline ask again"
+    );
+    assert_eq!(
+        stored_ids(&pipeline).await,
+        [
+            "https://m.example/users/jo/statuses/110",
+            "https://m.example/users/jo/statuses/111"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn boosts_are_unwrapped_and_html_becomes_text() {
+    let server = MockServer::start().await;
+    let mut boost = status("120", "");
+    boost["reblog"] = status(
+        "50",
+        r#"<p>Thanks <span class="h-card"><a href="https://m.example/@AcmeAir">@<span>AcmeAir</span></a></span> &amp; crew</p><p>again</p>"#,
+    );
+    let mut spoiler = status("119", "<p>details</p>");
+    spoiler["spoiler_text"] = json!("AcmeAir complaint");
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param_is_missing("min_id"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([boost, spoiler, {"id": "118"}])))
+        .mount(&server)
+        .await;
+
+    let batch = env(&server, "").source().poll(None).await.unwrap();
+
+    assert_eq!(
+        batch.posts[0].external_id, "https://m.example/users/jo/statuses/50",
+        "the boosted status"
+    );
+    assert_eq!(batch.posts[0].text, "Thanks @AcmeAir & crew\nagain");
+    assert_eq!(batch.posts[0].author_handle, "@jo@m.example");
+    assert_eq!(batch.posts[0].author_followers, Some(77));
+    assert_eq!(
+        (batch.posts[0].engagement.likes, batch.posts[0].engagement.reposts),
+        (3, 2)
+    );
+    assert_eq!(batch.posts[1].text, "AcmeAir complaint\n\ndetails");
+    assert_eq!(batch.quarantined.len(), 1);
+    assert_eq!(batch.quarantined[0].location, "status 118");
+    assert_eq!(
+        batch.cursor.unwrap().0,
+        r#"{"acmeair":"120"}"#,
+        "newest timeline id, not the boosted one"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_reset_timestamp_and_forbidden_are_mapped() {
+    let server = MockServer::start().await;
+    let reset = (chrono::Utc::now() + chrono::Duration::seconds(120)).to_rfc3339();
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("x-ratelimit-limit", "300")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.as_str())
+                .set_body_json(json!({"error": "Too many requests"})),
+        )
+        .mount(&server)
+        .await;
+    let error = env(&server, "").source().poll(None).await.unwrap_err();
+    assert!(
+        matches!(error, SourceError::RateLimited { retry_after: Some(wait) } if wait.as_secs() > 100 && wait.as_secs() <= 120),
+        "{error:?}"
+    );
+
+    let closed = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": "This method requires an authenticated user"})),
+        )
+        .mount(&closed)
+        .await;
+    let error = env(&closed, "").source().poll(None).await.unwrap_err();
+    assert!(
+        matches!(&error, SourceError::Unauthorized { detail, .. } if detail == "This method requires an authenticated user"),
+        "{error:?}"
+    );
+}

@@ -1,0 +1,215 @@
+//! Reddit: app-only OAuth token (HTTP Basic, cached, renewed after a 401), search with the
+//! configured User-Agent, stopping at the newest post already committed.
+
+use earshot::sources::SourceError;
+use serde_json::json;
+use wiremock::matchers::{body_string, header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::{SourceEnv, stored_ids};
+
+const UA: &str = "linux:earshot-test:0.1 (by /u/acme_care)";
+
+fn env(server: &MockServer) -> SourceEnv {
+    SourceEnv::new(&format!(
+        r#"type = "reddit"
+query = "acme air"
+client_id = "cid"
+client_secret = "csecret"
+user_agent = "{UA}"
+base_url = "{uri}"
+auth_url = "{uri}""#,
+        uri = server.uri()
+    ))
+}
+
+fn link(id: &str, created: f64, title: &str) -> serde_json::Value {
+    json!({"kind": "t3", "data": {
+        "id": id, "name": format!("t3_{id}"), "title": title, "selftext": "", "author": "jo",
+        "created_utc": created, "permalink": format!("/r/travel/comments/{id}/x/"),
+        "score": 12, "num_comments": 3, "subreddit": "travel", "is_self": true
+    }})
+}
+
+fn listing(children: Vec<serde_json::Value>, after: Option<&str>) -> serde_json::Value {
+    json!({"kind": "Listing", "data": {"after": after, "before": null, "dist": children.len(), "children": children}})
+}
+
+async fn mount_token(server: &MockServer, token: &str, times: u64) {
+    // Basic base64("cid:csecret").
+    Mock::given(method("POST"))
+        .and(path("/api/v1/access_token"))
+        .and(header("authorization", "Basic Y2lkOmNzZWNyZXQ="))
+        .and(header("user-agent", UA))
+        .and(body_string("grant_type=client_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"
+        })))
+        .up_to_n_times(times)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn token_is_fetched_once_and_polls_stop_at_the_last_committed_post() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    mount_token(&server, "tok-1", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(query_param("q", "acme air"))
+        .and(query_param("sort", "new"))
+        .and(query_param("limit", "100"))
+        .and(query_param_is_missing("after"))
+        .and(header("authorization", "Bearer tok-1"))
+        .and(header("user-agent", UA))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(
+            vec![
+                link("b", 1_795_000_200.0, "Acme Air lost my bag"),
+                link("a", 1_795_000_100.0, "Acme Air delay again"),
+            ],
+            None,
+        )))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The second poll sees one new post above the committed ones.
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(
+            vec![
+                link("c", 1_795_000_300.0, "Acme Air refund?"),
+                link("b", 1_795_000_200.0, "Acme Air lost my bag"),
+                link("a", 1_795_000_100.0, "Acme Air delay again"),
+            ],
+            Some("t3_a"),
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let source = env.source();
+
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    assert_eq!(first.n_new, 2);
+    assert_eq!(
+        (second.n_fetched, second.n_new, second.n_batches),
+        (1, 1, 1),
+        "stopped at t3_b"
+    );
+    assert_eq!(stored_ids(&pipeline).await, ["t3_a", "t3_b", "t3_c"]);
+}
+
+#[tokio::test]
+async fn a_post_maps_title_selftext_permalink_and_score() {
+    let server = MockServer::start().await;
+    mount_token(&server, "tok", 1).await;
+    let mut item = link("x1", 1_795_000_000.5, "Acme Air");
+    item["data"]["selftext"] = json!("Worst &amp; slowest");
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(vec![item], None)))
+        .mount(&server)
+        .await;
+
+    let batch = env(&server).source().poll(None).await.unwrap();
+
+    let post = &batch.posts[0];
+    assert_eq!(post.external_id, "t3_x1");
+    assert_eq!(
+        post.text, "Acme Air\n\nWorst &amp; slowest",
+        "raw_json text is kept as sent"
+    );
+    assert_eq!(post.author_handle, "u/jo");
+    assert_eq!(
+        post.url.as_deref(),
+        Some("https://www.reddit.com/r/travel/comments/x1/x/")
+    );
+    assert_eq!(post.created_at, 1_795_000_000_500);
+    assert_eq!((post.engagement.likes, post.engagement.replies), (12, 3));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_once_then_a_second_401_is_unauthorized() {
+    let server = MockServer::start().await;
+    mount_token(&server, "tok", 2).await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized", "error": 401})))
+        .expect(2)
+        .mount(&server)
+        .await;
+
+    let error = env(&server).source().poll(None).await.unwrap_err();
+
+    match error {
+        SourceError::Unauthorized { status, detail } => {
+            assert_eq!(status, 401);
+            assert_eq!(detail, "Unauthorized");
+        }
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn rejected_credentials_at_the_token_endpoint_are_unauthorized() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/access_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"error": "invalid_grant"})))
+        .mount(&server)
+        .await;
+
+    let error = env(&server).source().poll(None).await.unwrap_err();
+
+    assert!(
+        matches!(&error, SourceError::Unauthorized { detail, .. } if detail == "invalid_grant"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_uses_seconds_until_reset() {
+    let server = MockServer::start().await;
+    mount_token(&server, "tok", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("x-ratelimit-used", "100")
+                .insert_header("x-ratelimit-remaining", "0.0")
+                .insert_header("x-ratelimit-reset", "348"),
+        )
+        .mount(&server)
+        .await;
+
+    let error = env(&server).source().poll(None).await.unwrap_err();
+
+    assert!(
+        matches!(error, SourceError::RateLimited { retry_after: Some(wait) } if wait.as_secs() == 348),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_listing_keeps_the_raw_body() {
+    let server = MockServer::start().await;
+    mount_token(&server, "tok", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>Our CDN is down</html>"))
+        .mount(&server)
+        .await;
+
+    let error = env(&server).source().poll(None).await.unwrap_err();
+
+    assert!(
+        matches!(&error, SourceError::Malformed { raw, .. } if raw == b"<html>Our CDN is down</html>"),
+        "{error:?}"
+    );
+}

@@ -1,0 +1,317 @@
+//! X recent search: request shape, mapping, paging with since_id/next_token through the real
+//! pipeline and store, and each failure the API documents.
+
+use std::time::Duration;
+
+use earshot::sources::SourceError;
+use serde_json::json;
+use wiremock::matchers::{header, header_exists, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::{SourceEnv, stored_ids};
+
+const PATH: &str = "/2/tweets/search/recent";
+
+fn env(server: &MockServer) -> SourceEnv {
+    SourceEnv::new(&format!(
+        r#"type = "x"
+query = '"acme air" OR @AcmeAir'
+bearer_token = "test-bearer"
+base_url = "{}""#,
+        server.uri()
+    ))
+}
+
+fn tweet(id: &str, author: &str, text: &str) -> serde_json::Value {
+    json!({
+        "id": id, "text": text, "author_id": author, "created_at": "2026-11-20T10:00:00.000Z",
+        "lang": "en", "conversation_id": id, "edit_history_tweet_ids": [id],
+        "public_metrics": {"retweet_count": 1, "reply_count": 2, "like_count": 3, "quote_count": 4}
+    })
+}
+
+fn users() -> serde_json::Value {
+    json!([
+        {"id": "u1", "name": "Jo", "username": "jo", "public_metrics": {"followers_count": 1200, "following_count": 5, "tweet_count": 9, "listed_count": 0}},
+        {"id": "u2", "name": "Kim", "username": "kim", "public_metrics": {"followers_count": 7}}
+    ])
+}
+
+#[tokio::test]
+async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
+    let server = MockServer::start().await;
+    let body = json!({
+        "data": [
+            tweet("1900", "u1", "Acme Air lost my bag &amp; nobody answers"),
+            // post.fields spelling (OpenAPI since 2026-08): repost_count, referenced_posts.
+            {"id": "1899", "text": "@AcmeAir still waiting", "author_id": "u2", "created_at": "2026-11-20T09:00:00Z",
+             "public_metrics": {"repost_count": 5, "reply_count": 0, "like_count": 0, "quote_count": 0},
+             "referenced_posts": [{"type": "replied_to", "id": "1800"}]},
+            // A retweet: unwrapped to the original post from includes.
+            {"id": "1898", "text": "RT @kim: Acme Air is the wor…", "author_id": "u1", "created_at": "2026-11-20T08:00:00Z",
+             "referenced_tweets": [{"type": "retweeted", "id": "1700"}]}
+        ],
+        "includes": {"users": users(), "tweets": [tweet("1700", "u2", "Acme Air is the worst airline I have flown")]},
+        "meta": {"newest_id": "1900", "oldest_id": "1898", "result_count": 3}
+    });
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("query", "\"acme air\" OR @AcmeAir"))
+        .and(query_param("max_results", "100"))
+        .and(query_param(
+            "expansions",
+            "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
+        ))
+        .and(query_param("user.fields", "username,name,public_metrics"))
+        .and(query_param_is_missing("since_id"))
+        .and(query_param_is_missing("next_token"))
+        .and(header("authorization", "Bearer test-bearer"))
+        .and(header_exists("user-agent"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let batch = env(&server).source().poll(None).await.unwrap();
+
+    let ids: Vec<&str> = batch.posts.iter().map(|p| p.external_id.as_str()).collect();
+    assert_eq!(ids, ["1900", "1899", "1700"]);
+    let first = &batch.posts[0];
+    assert_eq!(first.author_handle, "@jo");
+    assert_eq!(first.author_followers, Some(1200));
+    assert_eq!(first.url.as_deref(), Some("https://x.com/jo/status/1900"));
+    assert_eq!(first.created_at, 1_795_168_800_000);
+    assert_eq!(
+        (
+            first.engagement.reposts,
+            first.engagement.replies,
+            first.engagement.likes,
+            first.engagement.quotes
+        ),
+        (1, 2, 3, 4)
+    );
+    assert_eq!(first.lang.as_deref(), Some("en"));
+    assert_eq!(batch.posts[1].engagement.reposts, 5, "repost_count read");
+    assert_eq!(
+        batch.posts[1].in_reply_to.as_deref(),
+        Some("1800"),
+        "referenced_posts read"
+    );
+    assert_eq!(
+        batch.posts[2].author_handle, "@kim",
+        "the retweet became the original post"
+    );
+    assert!(!batch.has_more);
+    assert_eq!(
+        batch.cursor.unwrap().0,
+        r#"{"since_id":"1900","next_token":null,"pending_newest":null}"#
+    );
+}
+
+#[tokio::test]
+async fn pages_keep_since_id_and_the_next_poll_starts_from_the_first_pages_newest() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    // Poll 1, page 1 (no since_id yet) and page 2 (same since_id, next_token).
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("since_id"))
+        .and(query_param_is_missing("next_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("30", "u1", "Acme Air refund please")],
+            "includes": {"users": users()},
+            "meta": {"newest_id": "30", "oldest_id": "30", "result_count": 1, "next_token": "b26v89c19zqg8o3fpds"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("since_id"))
+        .and(query_param("next_token", "b26v89c19zqg8o3fpds"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("20", "u2", "Acme Air lost my luggage")],
+            "includes": {"users": users()},
+            "meta": {"newest_id": "20", "oldest_id": "20", "result_count": 1}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Poll 2: since_id is the first page's newest (30), not the last page's (20).
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("since_id", "30"))
+        .and(query_param_is_missing("next_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"result_count": 0}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let source = env.source();
+
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    assert_eq!((first.n_batches, first.n_new), (2, 2));
+    assert_eq!((second.n_fetched, second.n_new), (0, 0));
+    assert_eq!(stored_ids(&pipeline).await, ["20", "30"]);
+}
+
+#[tokio::test]
+async fn a_failed_second_page_leaves_the_cursor_at_the_committed_first_page() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("next_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("30", "u1", "Acme Air refund please")],
+            "includes": {"users": users()},
+            "meta": {"newest_id": "30", "result_count": 1, "next_token": "page2"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("next_token", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"data\": [tru"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let source = env.source();
+
+    let error = pipeline.poll_source(source.as_ref()).await.unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            earshot::pipeline::PipelineError::Source {
+                error: SourceError::Malformed { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let id = earshot::domain::SourceId::parse("src").unwrap();
+    let cursor = pipeline.store().cursor(&id).await.unwrap().unwrap();
+    assert!(
+        cursor.0.contains(r#""next_token":"page2""#),
+        "resumes at the page not committed: {}",
+        cursor.0
+    );
+    let quarantined = pipeline.store().quarantined(Some(&id), 10).await.unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].raw, "{\"data\": [tru", "raw body kept for inspection");
+    let health = pipeline.store().source_health().await.unwrap();
+    assert_eq!(health[0].last_error_kind.as_deref(), Some("malformed"));
+    assert_eq!(stored_ids(&pipeline).await, ["30"]);
+}
+
+#[tokio::test]
+async fn unauthorized_is_a_health_problem_with_the_platforms_message() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let error = pipeline.poll_source(env.source().as_ref()).await.unwrap_err();
+
+    assert!(matches!(
+        error,
+        earshot::pipeline::PipelineError::Source {
+            error: SourceError::Unauthorized { status: 401, .. },
+            ..
+        }
+    ));
+    let health = pipeline.store().source_health().await.unwrap();
+    assert_eq!(health[0].last_error_kind.as_deref(), Some("unauthorized"));
+    let message = health[0].last_error.clone().unwrap();
+    assert!(
+        message.contains("HTTP 401") && message.contains("Unauthorized"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("test-bearer"),
+        "the token never reaches health records"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_reads_the_reset_header() {
+    let server = MockServer::start().await;
+    let reset = chrono::Utc::now().timestamp() + 600;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("x-rate-limit-limit", "450")
+                .insert_header("x-rate-limit-remaining", "0")
+                .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+                .set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let error = env(&server).source().poll(None).await.unwrap_err();
+
+    let SourceError::RateLimited {
+        retry_after: Some(wait),
+    } = error
+    else {
+        panic!("expected RateLimited with a delay, got {error:?}");
+    };
+    assert!(
+        wait > Duration::from_secs(590) && wait <= Duration::from_secs(600),
+        "{wait:?}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_then_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("5", "u1", "Acme Air ok now")], "includes": {"users": users()},
+            "meta": {"newest_id": "5", "result_count": 1}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let source = env(&server).source();
+    let started = std::time::Instant::now();
+
+    let batch = source.poll(None).await.unwrap();
+
+    assert_eq!(batch.posts.len(), 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "waited 0.5 s then 1 s: {:?}",
+        started.elapsed()
+    );
+
+    let failing = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(3)
+        .mount(&failing)
+        .await;
+    let error = env(&failing).source().poll(None).await.unwrap_err();
+    assert!(matches!(error, SourceError::Server { status: 502 }), "{error:?}");
+}
