@@ -3,6 +3,11 @@
 //! Invariant: alerts leave only through the outbox table (`store`), so a crash or a chat outage
 //! neither loses nor repeats one. Nothing in this module reads or writes the store directly.
 
+pub mod limiter;
+pub mod render;
+pub mod routing;
+pub mod sink;
+
 use crate::config::Secret;
 use crate::domain::{BrandId, Priority};
 
@@ -27,7 +32,7 @@ pub struct ChannelSettings {
     pub signing_secret: Option<Secret>,
 }
 
-fn default_min_priority() -> Priority {
+pub(crate) fn default_min_priority() -> Priority {
     Priority::High
 }
 
@@ -72,6 +77,84 @@ impl AlertPayload {
     pub fn kind(&self) -> &'static str {
         match self {
             AlertPayload::TaskOpened { .. } => "task_opened",
+        }
+    }
+
+    /// The task the alert is about, if any.
+    pub fn task_id(&self) -> Option<i64> {
+        match self {
+            AlertPayload::TaskOpened { task_id, .. } => Some(*task_id),
+        }
+    }
+
+    /// The brand the alert is about, if any.
+    pub fn brand(&self) -> Option<&str> {
+        match self {
+            AlertPayload::TaskOpened { brand, .. } => Some(brand),
+        }
+    }
+
+    /// The task priority, for routing; alerts without one route as critical.
+    pub fn priority(&self) -> Priority {
+        match self {
+            AlertPayload::TaskOpened { priority, .. } => *priority,
+        }
+    }
+
+    /// The social platform of the post behind the alert, if any.
+    pub fn platform(&self) -> Option<&str> {
+        match self {
+            AlertPayload::TaskOpened { platform, .. } => Some(platform),
+        }
+    }
+
+    /// Text that keyword rules look at.
+    pub fn text(&self) -> &str {
+        match self {
+            AlertPayload::TaskOpened { text, .. } => text,
+        }
+    }
+
+    /// What every platform shows, before platform markup.
+    pub fn summary(&self) -> render::Summary {
+        match self {
+            AlertPayload::TaskOpened {
+                task_id,
+                brand,
+                priority,
+                criticality,
+                platform,
+                author,
+                text,
+                url,
+                reasons,
+            } => render::Summary {
+                title: format!("New {} task #{task_id} for {brand}", priority.as_str()),
+                facts: vec![
+                    ("Author", author.clone()),
+                    ("Platform", platform.clone()),
+                    ("Criticality", format!("{criticality:.0}")),
+                    ("Why", reasons.join(", ")),
+                ],
+                quote: Some(text.clone()),
+                link: url.clone().filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                color: if *priority == Priority::Critical { 0xD7_2C_2C } else { 0xE8_A2_00 },
+            },
+        }
+    }
+
+    /// A sample alert for `earshot alerts test`.
+    pub fn sample() -> AlertPayload {
+        AlertPayload::TaskOpened {
+            task_id: 0,
+            brand: "earshot".to_owned(),
+            priority: Priority::Critical,
+            criticality: 99.0,
+            platform: "test".to_owned(),
+            author: "@earshot".to_owned(),
+            text: "This is a test alert from earshot. If you can read this, the channel works.".to_owned(),
+            url: None,
+            reasons: vec!["test".to_owned()],
         }
     }
 }
