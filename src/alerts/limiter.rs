@@ -89,7 +89,10 @@ mod tests {
         }
         assert_eq!(limiter.try_acquire("ops", ChannelKind::Slack, 1_000), Err(2_000));
         assert!(limiter.try_acquire("ops", ChannelKind::Slack, 2_000).is_ok());
-        assert!(limiter.try_acquire("other", ChannelKind::Slack, 1_000).is_ok(), "buckets are per channel");
+        assert!(
+            limiter.try_acquire("other", ChannelKind::Slack, 1_000).is_ok(),
+            "buckets are per channel"
+        );
     }
 
     #[test]

@@ -87,13 +87,6 @@ impl AlertPayload {
         }
     }
 
-    /// The brand the alert is about, if any.
-    pub fn brand(&self) -> Option<&str> {
-        match self {
-            AlertPayload::TaskOpened { brand, .. } => Some(brand),
-        }
-    }
-
     /// The task priority, for routing; alerts without one route as critical.
     pub fn priority(&self) -> Priority {
         match self {
@@ -137,8 +130,14 @@ impl AlertPayload {
                     ("Why", reasons.join(", ")),
                 ],
                 quote: Some(text.clone()),
-                link: url.clone().filter(|url| url.starts_with("https://") || url.starts_with("http://")),
-                color: if *priority == Priority::Critical { 0xD7_2C_2C } else { 0xE8_A2_00 },
+                link: url
+                    .clone()
+                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                color: if *priority == Priority::Critical {
+                    0xD7_2C_2C
+                } else {
+                    0xE8_A2_00
+                },
             },
         }
     }

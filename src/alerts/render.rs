@@ -182,10 +182,13 @@ fn google_chat(summary: &Summary, thread_key: Option<String>) -> Value {
         .map(|(label, value)| json!({"decoratedText": {"topLabel": label, "text": escape_html(value)}}))
         .collect();
     if let Some(quote) = &summary.quote {
-        widgets.push(json!({"textParagraph": {"text": truncate_bytes(&escape_html(quote), GOOGLE_CHAT_TEXT_MAX_BYTES)}}));
+        widgets
+            .push(json!({"textParagraph": {"text": truncate_bytes(&escape_html(quote), GOOGLE_CHAT_TEXT_MAX_BYTES)}}));
     }
     if let Some(link) = &summary.link {
-        widgets.push(json!({"buttonList": {"buttons": [{"text": "Open the post", "onClick": {"openLink": {"url": link}}}]}}));
+        widgets.push(
+            json!({"buttonList": {"buttons": [{"text": "Open the post", "onClick": {"openLink": {"url": link}}}]}}),
+        );
     }
     let mut body = json!({
         "text": escape_google_chat_text(&summary.title),
@@ -325,10 +328,13 @@ mod tests {
 
     #[test]
     fn escaping_neutralises_mentions_and_links() {
-        assert_eq!(escape_slack("<!everyone> & <https://x|y>"), "&lt;!everyone&gt; &amp; &lt;https://x|y&gt;");
+        assert_eq!(
+            escape_slack("<!everyone> & <https://x|y>"),
+            "&lt;!everyone&gt; &amp; &lt;https://x|y&gt;"
+        );
         let discord = escape_discord("@everyone <@123> [click](https://evil)");
         assert!(!discord.contains("@everyone"));
-        assert!(discord.contains("\\<@123\\>"));
+        assert!(discord.contains("\\<@\u{200B}123\\>"), "{discord}");
         assert!(discord.contains("\\[click\\]\\(https://evil\\)"));
         assert!(!escape_google_chat_text("<users/all>").contains('<'));
         assert_eq!(escape_html("<b>&"), "&lt;b&gt;&amp;");

@@ -25,11 +25,9 @@ pub struct AlertRule {
 }
 
 impl AlertRule {
-    fn matches(&self, payload: &AlertPayload) -> bool {
-        let brand_ok = self.brands.is_empty()
-            || payload
-                .brand()
-                .is_some_and(|brand| self.brands.iter().any(|b| b.as_str() == brand));
+    fn matches(&self, brand: Option<&str>, payload: &AlertPayload) -> bool {
+        let brand_ok =
+            self.brands.is_empty() || brand.is_some_and(|brand| self.brands.iter().any(|b| b.as_str() == brand));
         let priority_ok = payload.priority() <= self.min_priority;
         let platform_ok = self.platforms.is_empty()
             || payload
@@ -37,14 +35,21 @@ impl AlertRule {
                 .is_some_and(|platform| self.platforms.iter().any(|p| p.eq_ignore_ascii_case(platform)));
         let keyword_ok = self.keywords.is_empty() || {
             let text = payload.text().to_lowercase();
-            self.keywords.iter().any(|keyword| text.contains(&keyword.to_lowercase()))
+            self.keywords
+                .iter()
+                .any(|keyword| text.contains(&keyword.to_lowercase()))
         };
         brand_ok && priority_ok && platform_ok && keyword_ok
     }
 }
 
-/// The channel names `payload` goes to, in config order, each once.
-pub fn channels_for(payload: &AlertPayload, channels: &[ChannelSettings], rules: &[AlertRule]) -> Vec<String> {
+/// The channel names an alert about `brand` (its id) goes to, in config order, each once.
+pub fn channels_for(
+    brand: Option<&str>,
+    payload: &AlertPayload,
+    channels: &[ChannelSettings],
+    rules: &[AlertRule],
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for channel in channels {
         let named_by_rules: Vec<&AlertRule> = rules
@@ -59,9 +64,9 @@ pub fn channels_for(payload: &AlertPayload, channels: &[ChannelSettings], rules:
                 keywords: Vec::new(),
                 channels: Vec::new(),
             };
-            implicit.matches(payload)
+            implicit.matches(brand, payload)
         } else {
-            named_by_rules.iter().any(|rule| rule.matches(payload))
+            named_by_rules.iter().any(|rule| rule.matches(brand, payload))
         };
         if wanted && !out.contains(&channel.name) {
             out.push(channel.name.clone());
@@ -104,8 +109,14 @@ mod tests {
     #[test]
     fn channels_without_rules_use_their_own_brands_and_priority() {
         let channels = [channel("ops", Priority::High), channel("all", Priority::Low)];
-        assert_eq!(channels_for(&alert(Priority::Medium, "x"), &channels, &[]), vec!["all"]);
-        assert_eq!(channels_for(&alert(Priority::Critical, "x"), &channels, &[]), vec!["ops", "all"]);
+        assert_eq!(
+            channels_for(Some("acme"), &alert(Priority::Medium, "x"), &channels, &[]),
+            vec!["all"]
+        );
+        assert_eq!(
+            channels_for(Some("acme"), &alert(Priority::Critical, "x"), &channels, &[]),
+            vec!["ops", "all"]
+        );
     }
 
     #[test]
@@ -119,10 +130,21 @@ mod tests {
             channels: vec!["refunds".to_owned()],
         }];
         assert_eq!(
-            channels_for(&alert(Priority::High, "where is my refund"), &channels, &rules),
+            channels_for(
+                Some("acme"),
+                &alert(Priority::High, "where is my refund"),
+                &channels,
+                &rules
+            ),
             vec!["refunds", "ops"]
         );
-        assert_eq!(channels_for(&alert(Priority::High, "lost bag"), &channels, &rules), vec!["ops"]);
-        assert_eq!(channels_for(&alert(Priority::Low, "refund"), &channels, &rules), vec!["ops"]);
+        assert_eq!(
+            channels_for(Some("acme"), &alert(Priority::High, "lost bag"), &channels, &rules),
+            vec!["ops"]
+        );
+        assert_eq!(
+            channels_for(Some("acme"), &alert(Priority::Low, "refund"), &channels, &rules),
+            vec!["ops"]
+        );
     }
 }

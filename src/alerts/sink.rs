@@ -24,7 +24,12 @@ use crate::domain::Millis;
 /// How much of an error body is kept for the UI.
 const ERROR_BODY_MAX: usize = 200;
 /// Slack answers these (with 4xx) when the webhook is revoked or its channel is gone.
-const SLACK_GONE: [&str; 4] = ["no_service", "channel_not_found", "channel_is_archived", "no_active_hooks"];
+const SLACK_GONE: [&str; 4] = [
+    "no_service",
+    "channel_not_found",
+    "channel_is_archived",
+    "no_active_hooks",
+];
 
 /// Where the platform put a message, for later edits and threads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,8 +89,8 @@ impl AlertSink {
         now: Millis,
     ) -> Result<Sent, SendError> {
         let body = render(self.settings.kind, payload);
-        let body_bytes =
-            serde_json::to_vec(&body).map_err(|error| SendError::Rejected(format!("body does not serialise: {error}")))?;
+        let body_bytes = serde_json::to_vec(&body)
+            .map_err(|error| SendError::Rejected(format!("body does not serialise: {error}")))?;
         let mut url = url::Url::parse(self.settings.url.expose())
             .map_err(|_| SendError::Rejected("the channel URL is not a valid URL".to_owned()))?;
         let mut method = reqwest::Method::POST;
@@ -237,11 +242,23 @@ mod tests {
             Err(SendError::Gone(_))
         ));
         assert!(matches!(
-            classify(ChannelKind::Slack, StatusCode::BAD_REQUEST, None, "invalid_payload", None),
+            classify(
+                ChannelKind::Slack,
+                StatusCode::BAD_REQUEST,
+                None,
+                "invalid_payload",
+                None
+            ),
             Err(SendError::Rejected(_))
         ));
         assert_eq!(
-            classify(ChannelKind::Discord, StatusCode::TOO_MANY_REQUESTS, None, r#"{"retry_after": 1.5}"#, None),
+            classify(
+                ChannelKind::Discord,
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                r#"{"retry_after": 1.5}"#,
+                None
+            ),
             Err(SendError::RateLimited {
                 retry_after: Some(Duration::from_millis(1500))
             })

@@ -91,7 +91,7 @@ impl Deliverer {
         loop {
             let alerts = self.store.due_alerts(now, 100).await?;
             for alert in &alerts {
-                let channels = channels_for(&alert.payload, &self.channels, &self.rules);
+                let channels = channels_for(alert.brand.as_deref(), &alert.payload, &self.channels, &self.rules);
                 report.n_deliveries_added += self.store.route_alert(alert.id, &channels, now).await?;
                 report.n_routed += 1;
             }
@@ -108,7 +108,12 @@ impl Deliverer {
         Ok(report)
     }
 
-    async fn deliver_one(&self, delivery: &DueDelivery, now: Millis, report: &mut DeliveryReport) -> Result<(), StoreError> {
+    async fn deliver_one(
+        &self,
+        delivery: &DueDelivery,
+        now: Millis,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
         let Some(sink) = self.sinks.get(&delivery.channel) else {
             self.store
                 .mark_delivery_dead(delivery.id, "the channel is no longer configured")
@@ -121,7 +126,9 @@ impl Deliverer {
             self.store.reschedule_delivery(delivery.id, now, None).await?;
             return Ok(());
         }
-        let acquired = self.lock_limiter().try_acquire(&delivery.channel, sink.settings().kind, now);
+        let acquired = self
+            .lock_limiter()
+            .try_acquire(&delivery.channel, sink.settings().kind, now);
         if let Err(ready_at) = acquired {
             self.store.reschedule_delivery(delivery.id, ready_at, None).await?;
             report.n_deferred += 1;
@@ -189,7 +196,9 @@ impl Deliverer {
 /// `BACKOFF_BASE` doubled per earlier attempt, capped.
 pub fn backoff(attempts: i64) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
-    BACKOFF_BASE.saturating_mul(2u32.saturating_pow(exponent)).min(BACKOFF_CAP)
+    BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(BACKOFF_CAP)
 }
 
 /// Between half and all of `wait`, so retries from many alerts spread out.
@@ -214,7 +223,10 @@ mod tests {
         assert_eq!(backoff(40), BACKOFF_CAP);
         for _ in 0..100 {
             let wait = jitter(Duration::from_secs(60));
-            assert!(wait >= Duration::from_secs(30) && wait <= Duration::from_secs(60), "{wait:?}");
+            assert!(
+                wait >= Duration::from_secs(30) && wait <= Duration::from_secs(60),
+                "{wait:?}"
+            );
         }
     }
 }

@@ -14,8 +14,8 @@ mod types;
 
 use async_trait::async_trait;
 
-pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use delivery::*;
+pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 
 use crate::domain::{BrandId, Cursor, Millis, Platform, SourceId};

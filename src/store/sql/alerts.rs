@@ -203,12 +203,10 @@ pub(super) async fn enable_channel(tx: &mut Transaction<'static, Any>, name: &st
 pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
     let mut states = Vec::with_capacity(names.len());
     for name in names {
-        let state = sqlx::query(
-            "SELECT disabled, disabled_reason, disabled_at_ms FROM channel_state WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(pool)
-        .await?;
+        let state = sqlx::query("SELECT disabled, disabled_reason, disabled_at_ms FROM channel_state WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
         let counts = sqlx::query(
             "SELECT
                 CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,

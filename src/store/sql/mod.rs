@@ -20,10 +20,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use super::{
-    ChannelState, DueDelivery, SentRef,
-    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, CommitOutcome, Counts, NewAssessment, OutboxAlert,
-    PendingMention, PollCommit, PollFailure, QuarantineRow, SourceHealth, SourceRecord, Store, StoreError, TaskDetail,
-    TaskFilter, TaskRow,
+    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, ChannelState, CommitOutcome, Counts, DueDelivery,
+    NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SourceHealth,
+    SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
