@@ -67,6 +67,21 @@ pub enum Command {
     },
     /// Score and assess every stored mention that is not assessed yet.
     Score,
+    /// Alert channels.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send a sample alert to one channel now (not through the outbox) and print the outcome.
+    Test {
+        /// The channel's `name` in `[[alerts.channels]]`.
+        #[arg(long)]
+        channel: String,
+    },
 }
 
 /// Runs a parsed command.
@@ -102,11 +117,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { bind, data_dir } => demo(bind, data_dir).await,
         Command::Poll { source, once } => poll(&cli.config, &source, once).await,
+        Command::Alerts {
+            command: AlertsCommand::Test { channel },
+        } => alerts_test(&cli.config, &channel).await,
         Command::Score => {
             let app = App::build(load(&cli.config)?).await?;
             let report = app.pipeline.score_pending().await?;
             say!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Sends the sample alert to one channel and reports the HTTP outcome (never the URL).
+async fn alerts_test(config: &std::path::Path, name: &str) -> anyhow::Result<ExitCode> {
+    let settings = load(config)?;
+    let Some(channel) = settings.alerts.channels.iter().find(|c| c.name == name) else {
+        let known: Vec<&str> = settings.alerts.channels.iter().map(|c| c.name.as_str()).collect();
+        anyhow::bail!("no alert channel named {name:?} (configured: {known:?})");
+    };
+    let sink = crate::alerts::sink::AlertSink::new(channel.clone(), crate::app::http_client()?);
+    let now = crate::domain::now_millis();
+    let message_id = format!("earshot_test_{now}");
+    match sink
+        .send(&crate::alerts::AlertPayload::sample(), &message_id, None, now)
+        .await
+    {
+        Ok(sent) => {
+            say!("{name}: delivered (HTTP {}).", sent.status);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            say!("{name}: not delivered: {error}.");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

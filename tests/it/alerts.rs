@@ -564,3 +564,93 @@ async fn routing_rules_pick_channels_per_alert() {
 
     assert_eq!((report.n_deliveries_added, report.n_sent), (3, 3));
 }
+
+fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> String {
+    format!(
+        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"{kind}\"\nurl = \"{url}\"\nmin_priority = \"low\"\n",
+        env.config_toml()
+    )
+}
+
+#[tokio::test]
+async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(410).set_body_string("channel_is_archived"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}/services/T1/B1/secret-part", server.uri());
+    let settings = earshot::config::from_toml(&settings_with_channel(&env, "slack", &url), "test").unwrap();
+    let deliverer = Deliverer::new(
+        store.clone(),
+        &settings.alerts.channels,
+        &settings.alerts.rules,
+        client(Duration::from_secs(5)),
+    );
+    deliverer.deliver_due(NOW).await.unwrap();
+    let app = earshot::web::router(earshot::web::AppState {
+        store,
+        settings: Arc::new(settings),
+    });
+
+    let response = app
+        .oneshot(Request::get("/api/channels").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), axum::http::StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    assert!(!text.contains("secret-part"), "{text}");
+    let channels: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(channels[0]["name"], "ops");
+    assert_eq!(channels[0]["kind"], "slack");
+    assert_eq!(channels[0]["disabled"], true);
+    assert!(
+        channels[0]["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("channel_is_archived")
+    );
+    assert_eq!(channels[0]["pending"], 1);
+}
+
+#[tokio::test]
+async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_without_the_url() {
+    let env = TestEnv::new();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/42/hush"))
+        .and(query_param("wait", "true"))
+        .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "7"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = env.path().join("alerts.toml");
+    let url = format!("{}/api/webhooks/42/hush", server.uri());
+    std::fs::write(&config, settings_with_channel(&env, "discord", &url)).unwrap();
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .env("RUST_LOG", "warn")
+        .arg("--config")
+        .arg(&config)
+        .args(["alerts", "test", "--channel", "ops"])
+        .output()
+        .await
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("ops: delivered (HTTP 200)"), "{stdout}");
+    assert!(!stdout.contains("hush") && !stderr.contains("hush"));
+}
