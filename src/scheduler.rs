@@ -16,7 +16,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::now_millis;
-use crate::pipeline::delivery::Deliverer;
+use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
 use crate::pipeline::{Pipeline, PipelineError, error_chain};
 use crate::sources::{Source, SourceError};
 
@@ -188,6 +188,9 @@ async fn alert_worker(deliverer: Arc<Deliverer>, cancel: CancellationToken) {
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = tokio::time::sleep(ALERT_SWEEP) => {}
+        }
+        if let Err(error) = deliverer.check_sla(now_millis(), SLA_WARNING).await {
+            tracing::error!(error = %error_chain(&error), "SLA check failed.");
         }
         // Not raced against `cancel`: a send that started is recorded before exiting.
         loop {

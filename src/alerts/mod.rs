@@ -64,6 +64,16 @@ pub enum AlertPayload {
         url: Option<String>,
         reasons: Vec<String>,
     },
+    /// A task without a first response is close to its SLA due time, or past it.
+    Sla {
+        task_id: i64,
+        brand: String,
+        priority: Priority,
+        platform: String,
+        author: String,
+        due_at_ms: i64,
+        breached: bool,
+    },
 }
 
 impl AlertPayload {
@@ -71,33 +81,38 @@ impl AlertPayload {
     pub fn dedup_key(&self) -> String {
         match self {
             AlertPayload::TaskOpened { task_id, .. } => format!("task_opened:{task_id}"),
+            AlertPayload::Sla { task_id, breached, .. } => {
+                format!("{}:{task_id}", if *breached { "sla_breached" } else { "sla_due_soon" })
+            }
         }
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             AlertPayload::TaskOpened { .. } => "task_opened",
+            AlertPayload::Sla { breached: true, .. } => "sla_breached",
+            AlertPayload::Sla { breached: false, .. } => "sla_due_soon",
         }
     }
 
     /// The task the alert is about, if any.
     pub fn task_id(&self) -> Option<i64> {
         match self {
-            AlertPayload::TaskOpened { task_id, .. } => Some(*task_id),
+            AlertPayload::TaskOpened { task_id, .. } | AlertPayload::Sla { task_id, .. } => Some(*task_id),
         }
     }
 
     /// The task priority, for routing; alerts without one route as critical.
     pub fn priority(&self) -> Priority {
         match self {
-            AlertPayload::TaskOpened { priority, .. } => *priority,
+            AlertPayload::TaskOpened { priority, .. } | AlertPayload::Sla { priority, .. } => *priority,
         }
     }
 
     /// The social platform of the post behind the alert, if any.
     pub fn platform(&self) -> Option<&str> {
         match self {
-            AlertPayload::TaskOpened { platform, .. } => Some(platform),
+            AlertPayload::TaskOpened { platform, .. } | AlertPayload::Sla { platform, .. } => Some(platform),
         }
     }
 
@@ -105,6 +120,7 @@ impl AlertPayload {
     pub fn text(&self) -> &str {
         match self {
             AlertPayload::TaskOpened { text, .. } => text,
+            AlertPayload::Sla { .. } => "",
         }
     }
 
@@ -138,6 +154,34 @@ impl AlertPayload {
                 } else {
                     0xE8_A2_00
                 },
+            },
+            AlertPayload::Sla {
+                task_id,
+                brand,
+                priority,
+                platform,
+                author,
+                due_at_ms,
+                breached,
+            } => render::Summary {
+                title: if *breached {
+                    format!("SLA breached: {} task #{task_id} for {brand}", priority.as_str())
+                } else {
+                    format!("SLA due soon: {} task #{task_id} for {brand}", priority.as_str())
+                },
+                facts: vec![
+                    ("Author", author.clone()),
+                    ("Platform", platform.clone()),
+                    (
+                        "Due",
+                        chrono::DateTime::from_timestamp_millis(*due_at_ms)
+                            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_else(|| due_at_ms.to_string()),
+                    ),
+                ],
+                quote: None,
+                link: None,
+                color: if *breached { 0xD7_2C_2C } else { 0xE8_A2_00 },
             },
         }
     }

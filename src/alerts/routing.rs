@@ -43,6 +43,60 @@ impl AlertRule {
     }
 }
 
+/// Reports config problems as (field path, message): rules naming unknown channels or
+/// brands, rules without channels, webhook channels without a usable signing secret.
+pub fn validate(
+    channels: &[ChannelSettings],
+    rules: &[AlertRule],
+    brands: &std::collections::HashSet<&BrandId>,
+    report: &mut dyn FnMut(String, String),
+) {
+    for (idx, rule) in rules.iter().enumerate() {
+        let path = format!("alerts.rules[{idx}]");
+        if rule.channels.is_empty() {
+            report(
+                format!("{path}.channels"),
+                "a rule needs at least one channel".to_owned(),
+            );
+        }
+        for name in &rule.channels {
+            if !channels.iter().any(|channel| &channel.name == name) {
+                report(format!("{path}.channels"), format!("no channel named {name:?}"));
+            }
+        }
+        for brand in &rule.brands {
+            if !brands.contains(brand) {
+                report(
+                    format!("{path}.brands"),
+                    format!("no brand with id {:?}", brand.as_str()),
+                );
+            }
+        }
+    }
+    for (idx, channel) in channels.iter().enumerate() {
+        let path = format!("alerts.channels[{idx}]");
+        match (&channel.kind, &channel.signing_secret) {
+            (super::ChannelKind::Webhook, Some(secret))
+                if super::sink::sign_standard_webhook(secret.expose(), "check", 0, b"").is_none() =>
+            {
+                report(
+                    format!("{path}.signing_secret"),
+                    "must be whsec_ followed by base64".to_owned(),
+                );
+            }
+            (super::ChannelKind::Webhook, _) => {}
+            (_, Some(_)) => report(
+                format!("{path}.signing_secret"),
+                "only webhook channels are signed".to_owned(),
+            ),
+            (_, None) => {}
+        }
+        if url::Url::parse(channel.url.expose()).is_err() {
+            report(format!("{path}.url"), "not a valid URL".to_owned());
+        }
+    }
+}
+
 /// The channel names an alert about `brand` (its id) goes to, in config order, each once.
 pub fn channels_for(
     brand: Option<&str>,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::alerts::limiter::RateLimiter;
 use crate::alerts::routing::{AlertRule, channels_for};
 use crate::alerts::sink::{AlertSink, SendError};
-use crate::alerts::{ChannelKind, ChannelSettings};
+use crate::alerts::{AlertPayload, ChannelKind, ChannelSettings};
 use crate::domain::Millis;
 use crate::store::{DueDelivery, SentRef, Store, StoreError};
 
@@ -27,6 +27,8 @@ pub const LEASE: Duration = Duration::from_secs(10 * 60);
 /// Backoff after a temporary failure: base doubled per attempt, capped, with jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
 pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
+/// How long before an SLA due time the "due soon" alert goes out.
+pub const SLA_WARNING: Duration = Duration::from_secs(15 * 60);
 /// Temporary failures after which a delivery is given up (about a day of retries).
 pub const MAX_ATTEMPTS: i64 = 30;
 
@@ -83,6 +85,29 @@ impl Deliverer {
     pub fn with_batch(mut self, batch: usize) -> Deliverer {
         self.batch = batch.max(1);
         self
+    }
+
+    /// Enqueues SLA alerts: "due soon" for unanswered tasks due within `warn_before`, and
+    /// "breached" for those past due. Each at most once per task (dedup keys). Returns how
+    /// many were added.
+    pub async fn check_sla(&self, now: Millis, warn_before: Duration) -> Result<usize, StoreError> {
+        let horizon = now.saturating_add(millis(warn_before));
+        let mut added = 0;
+        for task in self.store.unanswered_tasks_due(horizon).await? {
+            let payload = AlertPayload::Sla {
+                task_id: task.task_id,
+                brand: task.brand_id.clone(),
+                priority: task.priority,
+                platform: task.platform,
+                author: task.author_handle,
+                due_at_ms: task.due_at_ms,
+                breached: task.due_at_ms <= now,
+            };
+            if self.store.enqueue_alert(Some(&task.brand_id), &payload, now).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
     }
 
     /// Routes new alerts, then sends one batch of due deliveries.

@@ -36,3 +36,14 @@ pub struct ChannelState {
     pub dead: i64,
     pub last_error: Option<String>,
 }
+
+/// An active task with no first response, for SLA alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaTask {
+    pub task_id: i64,
+    pub brand_id: String,
+    pub priority: crate::domain::Priority,
+    pub platform: String,
+    pub author_handle: String,
+    pub due_at_ms: Millis,
+}

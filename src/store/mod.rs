@@ -18,6 +18,7 @@ pub use delivery::*;
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 
+use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SourceId};
 
 /// Why a store operation failed.
@@ -132,6 +133,18 @@ pub trait Store: Send + Sync {
 
     /// Delivery state of the named channels.
     async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError>;
+
+    /// Active tasks with no first response due at or before `due_before`, soonest first.
+    async fn unanswered_tasks_due(&self, due_before: Millis) -> Result<Vec<SlaTask>, StoreError>;
+
+    /// Puts an alert in the outbox; an alert with the same dedup key is kept, not doubled.
+    /// Returns whether it was added.
+    async fn enqueue_alert(
+        &self,
+        brand_id: Option<&str>,
+        payload: &AlertPayload,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The database behind a store.

@@ -654,3 +654,122 @@ async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_withou
     assert!(stdout.contains("ops: delivered (HTTP 200)"), "{stdout}");
     assert!(!stdout.contains("hush") && !stderr.contains("hush"));
 }
+
+#[test]
+fn routing_rules_are_checked_against_channels_and_brands() {
+    let env = TestEnv::new();
+    let toml = format!(
+        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://example.invalid/h\"\nsigning_secret = \"whsec_***\"\n\n[[alerts.rules]]\nbrands = [\"nope\"]\nchannels = [\"ops\", \"missing\"]\n",
+        env.config_toml()
+    );
+
+    let error = earshot::config::from_toml(&toml, "test").unwrap_err();
+
+    let found: Vec<String> = error
+        .problems()
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("alerts.rules[0].channels") && p.contains("\"missing\"")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with("alerts.rules[0].brands")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with("alerts.channels[0].signing_secret")),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+#[tokio::test]
+async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/1/t"))
+        .and(query_param("wait", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/webhooks/1/t/messages/900"))
+        .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let discord = channel(
+        "discord",
+        ChannelKind::Discord,
+        format!("{}/api/webhooks/1/t", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[discord]);
+    deliverer.deliver_due(NOW).await.unwrap();
+
+    // NOW is years after the task was opened, so its SLA has passed.
+    let added = deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap();
+    let again = deliverer
+        .check_sla(NOW + 60_000, Duration::from_secs(900))
+        .await
+        .unwrap();
+    let report = deliverer.deliver_due(NOW + 60_000).await.unwrap();
+
+    assert_eq!((added, again), (1, 0), "one breach alert per task");
+    assert_eq!(report.n_sent, 1);
+    let requests = server.received_requests().await.unwrap();
+    let edit: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    assert!(
+        edit["embeds"][0]["title"].as_str().unwrap().starts_with("SLA breached"),
+        "{edit}"
+    );
+}
+
+#[tokio::test]
+async fn an_sla_warning_goes_to_the_tasks_google_chat_thread() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let db = raw_sqlite(&env.db_path()).await;
+    let task_id = scalar(&db, "SELECT id FROM tasks").await;
+    let due = scalar(&db, "SELECT due_at_ms FROM tasks").await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/spaces/S/messages"))
+        .and(body_partial_json(
+            json!({"thread": {"threadKey": format!("earshot-task-{task_id}")}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "spaces/S/messages/M"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let chat = channel(
+        "gchat",
+        ChannelKind::GoogleChat,
+        format!("{}/v1/spaces/S/messages", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[chat]);
+    let before = due - 10 * 60_000;
+
+    let early = deliverer
+        .check_sla(due - 20 * 60_000, Duration::from_secs(900))
+        .await
+        .unwrap();
+    let warned = deliverer.check_sla(before, Duration::from_secs(900)).await.unwrap();
+    let report = deliverer.deliver_due(NOW).await.unwrap();
+
+    assert_eq!(
+        (early, warned),
+        (0, 1),
+        "the warning comes within 15 minutes of the due time"
+    );
+    assert_eq!(report.n_sent, 2, "the opened alert and the warning");
+    let last = bodies(&server).await.pop().unwrap();
+    assert!(last["text"].as_str().unwrap().starts_with("SLA due soon"), "{last}");
+}

@@ -3,9 +3,11 @@
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use super::super::{ChannelState, DueDelivery, SentRef, StoreError};
+use super::super::{ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
 use super::rows::get;
+use crate::alerts::AlertPayload;
 use crate::domain::Millis;
+use crate::domain::Priority;
 
 /// Fans an alert out to `channels` and marks it routed; running it twice adds nothing.
 pub(super) async fn route_alert(
@@ -247,4 +249,56 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
         });
     }
     Ok(states)
+}
+
+/// Active tasks without a first response that are due at or before `due_before`.
+pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, brand_id, priority, platform, author_handle, due_at_ms FROM tasks
+         WHERE status IN ('open', 'assigned') AND first_response_at_ms IS NULL AND due_at_ms <= $1
+         ORDER BY due_at_ms",
+    )
+    .bind(due_before)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let rank: i64 = get(row, "priority")?;
+            Ok(SlaTask {
+                task_id: get(row, "id")?,
+                brand_id: get(row, "brand_id")?,
+                priority: Priority::from_rank(rank)
+                    .ok_or_else(|| StoreError::Corrupt(format!("task priority {rank}")))?,
+                platform: get(row, "platform")?,
+                author_handle: get(row, "author_handle")?,
+                due_at_ms: get(row, "due_at_ms")?,
+            })
+        })
+        .collect()
+}
+
+/// Puts an alert in the outbox unless one with its dedup key is there; true if added.
+pub(super) async fn enqueue_alert(
+    tx: &mut Transaction<'static, Any>,
+    brand_id: Option<&str>,
+    payload: &AlertPayload,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let payload_json = serde_json::to_string(payload)
+        .map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))?;
+    let result = sqlx::query(
+        "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
+                                   attempts, next_attempt_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)
+         ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(payload.dedup_key())
+    .bind(payload.kind())
+    .bind(brand_id)
+    .bind(payload.task_id())
+    .bind(payload_json)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() > 0)
 }

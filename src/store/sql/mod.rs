@@ -21,7 +21,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use super::{
     AssessmentOutcome, AuthorHistory, Backend, BrandRecord, ChannelState, CommitOutcome, Counts, DueDelivery,
-    NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SourceHealth,
+    NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SlaTask, SourceHealth,
     SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use crate::config::DatabaseSettings;
@@ -294,6 +294,22 @@ impl Store for SqlStore {
 
     async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
         alerts::channel_states(&self.pool, names).await
+    }
+
+    async fn unanswered_tasks_due(&self, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
+        alerts::unanswered_tasks_due(&self.pool, due_before).await
+    }
+
+    async fn enqueue_alert(
+        &self,
+        brand_id: Option<&str>,
+        payload: &crate::alerts::AlertPayload,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alerts::enqueue_alert(&mut tx, brand_id, payload, now).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 }
 
