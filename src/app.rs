@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::domain::SourceId;
 use crate::pipeline::Pipeline;
+use crate::pipeline::delivery::Deliverer;
 use crate::scheduler::Scheduler;
 use crate::scoring::{ScoringService, build_scorer};
 use crate::sources::Source;
@@ -114,9 +115,17 @@ impl App {
             .iter()
             .filter_map(|(id, source)| self.settings.source(id).map(|s| (source.clone(), s.schedule.clone())))
             .collect();
-        let scheduler = Scheduler::start(self.pipeline.clone(), schedules, Vec::new())
+        let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, Vec::new())
             .await
             .context("failed to start the scheduler")?;
+        if !self.settings.alerts.channels.is_empty() {
+            scheduler.spawn_alert_worker(Arc::new(Deliverer::new(
+                self.store.clone(),
+                &self.settings.alerts.channels,
+                &self.settings.alerts.rules,
+                http_client()?,
+            )));
+        }
         let router = web::router(AppState {
             store: self.store.clone(),
             settings: self.settings.clone(),

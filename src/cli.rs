@@ -94,6 +94,11 @@ pub enum Command {
         #[command(subcommand)]
         command: SourcesCommand,
     },
+    /// Alert channels.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +178,16 @@ pub enum SourcesCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send a sample alert to one channel now (not through the outbox) and print the outcome.
+    Test {
+        /// The channel's `name` in `[[alerts.channels]]`.
+        #[arg(long)]
+        channel: String,
+    },
+}
+
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -209,6 +224,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sources {
             command: SourcesCommand::Test { source, show },
         } => sources_test(&cli.config, &source, show).await,
+        Command::Alerts {
+            command: AlertsCommand::Test { channel },
+        } => alerts_test(&cli.config, &channel).await,
         Command::Score => {
             let app = App::build(load(&cli.config)?).await?;
             let report = app.pipeline.score_pending().await?;
@@ -304,6 +322,31 @@ async fn eval(config_path: &std::path::Path, args: EvalArgs) -> anyhow::Result<E
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the sample alert to one channel and reports the HTTP outcome (never the URL).
+async fn alerts_test(config: &std::path::Path, name: &str) -> anyhow::Result<ExitCode> {
+    let settings = load(config)?;
+    let Some(channel) = settings.alerts.channels.iter().find(|c| c.name == name) else {
+        let known: Vec<&str> = settings.alerts.channels.iter().map(|c| c.name.as_str()).collect();
+        anyhow::bail!("no alert channel named {name:?} (configured: {known:?})");
+    };
+    let sink = crate::alerts::sink::AlertSink::new(channel.clone(), crate::app::http_client()?);
+    let now = crate::domain::now_millis();
+    let message_id = format!("earshot_test_{now}");
+    match sink
+        .send(&crate::alerts::AlertPayload::sample(), &message_id, None, now)
+        .await
+    {
+        Ok(sent) => {
+            say!("{name}: delivered (HTTP {}).", sent.status);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            say!("{name}: not delivered: {error}.");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Settings> {

@@ -17,9 +17,13 @@ use tokio::task::JoinSet;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::now_millis;
+use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
 use crate::pipeline::{Pipeline, PipelineError, error_chain};
 use crate::sources::{Source, SourceError};
 
+/// How often the alert worker looks for due deliveries.
+const ALERT_SWEEP: Duration = Duration::from_secs(5);
 /// How often the scoring worker looks for pending mentions without being told.
 const SCORING_SWEEP: Duration = Duration::from_secs(30);
 /// How long one instance holds a source's poll lease; another instance takes over a lease
@@ -99,6 +103,12 @@ impl Scheduler {
         // Score anything a previous run committed but did not finish.
         scoring_needed.notify_one();
         Ok(Scheduler { cron, workers, cancel })
+    }
+
+    /// Starts the alert worker: `Deliverer::deliver_due` every few seconds, batch after
+    /// batch while there is more. A run in progress finishes before shutdown completes.
+    pub fn spawn_alert_worker(&mut self, deliverer: Arc<Deliverer>) {
+        self.workers.spawn(alert_worker(deliverer, self.cancel.clone()));
     }
 
     /// Stops the triggers and waits for the workers to finish what they are doing.
@@ -200,6 +210,29 @@ async fn scoring_worker(pipeline: Arc<Pipeline>, scoring_needed: Arc<Notify>, ca
         }
         if let Err(error) = pipeline.score_pending().await {
             tracing::error!(error = %error_chain(&error), "Scoring pass failed.");
+        }
+    }
+}
+
+async fn alert_worker(deliverer: Arc<Deliverer>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(ALERT_SWEEP) => {}
+        }
+        if let Err(error) = deliverer.check_sla(now_millis(), SLA_WARNING).await {
+            tracing::error!(error = %error_chain(&error), "SLA check failed.");
+        }
+        // Not raced against `cancel`: a send that started is recorded before exiting.
+        loop {
+            match deliverer.deliver_due(now_millis()).await {
+                Ok(report) if report.more && !cancel.is_cancelled() => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), "Alert delivery pass failed.");
+                    break;
+                }
+            }
         }
     }
 }

@@ -3,6 +3,11 @@
 //! Invariant: alerts leave only through the outbox table (`store`), so a crash or a chat outage
 //! neither loses nor repeats one. Nothing in this module reads or writes the store directly.
 
+pub mod limiter;
+pub mod render;
+pub mod routing;
+pub mod sink;
+
 use crate::config::Secret;
 use crate::domain::{BrandId, Priority};
 
@@ -27,7 +32,7 @@ pub struct ChannelSettings {
     pub signing_secret: Option<Secret>,
 }
 
-fn default_min_priority() -> Priority {
+pub(crate) fn default_min_priority() -> Priority {
     Priority::High
 }
 
@@ -59,6 +64,16 @@ pub enum AlertPayload {
         url: Option<String>,
         reasons: Vec<String>,
     },
+    /// A task without a first response is close to its SLA due time, or past it.
+    Sla {
+        task_id: i64,
+        brand: String,
+        priority: Priority,
+        platform: String,
+        author: String,
+        due_at_ms: i64,
+        breached: bool,
+    },
 }
 
 impl AlertPayload {
@@ -66,12 +81,123 @@ impl AlertPayload {
     pub fn dedup_key(&self) -> String {
         match self {
             AlertPayload::TaskOpened { task_id, .. } => format!("task_opened:{task_id}"),
+            AlertPayload::Sla { task_id, breached, .. } => {
+                format!("{}:{task_id}", if *breached { "sla_breached" } else { "sla_due_soon" })
+            }
         }
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             AlertPayload::TaskOpened { .. } => "task_opened",
+            AlertPayload::Sla { breached: true, .. } => "sla_breached",
+            AlertPayload::Sla { breached: false, .. } => "sla_due_soon",
+        }
+    }
+
+    /// The task the alert is about, if any.
+    pub fn task_id(&self) -> Option<i64> {
+        match self {
+            AlertPayload::TaskOpened { task_id, .. } | AlertPayload::Sla { task_id, .. } => Some(*task_id),
+        }
+    }
+
+    /// The task priority, for routing; alerts without one route as critical.
+    pub fn priority(&self) -> Priority {
+        match self {
+            AlertPayload::TaskOpened { priority, .. } | AlertPayload::Sla { priority, .. } => *priority,
+        }
+    }
+
+    /// The social platform of the post behind the alert, if any.
+    pub fn platform(&self) -> Option<&str> {
+        match self {
+            AlertPayload::TaskOpened { platform, .. } | AlertPayload::Sla { platform, .. } => Some(platform),
+        }
+    }
+
+    /// Text that keyword rules look at.
+    pub fn text(&self) -> &str {
+        match self {
+            AlertPayload::TaskOpened { text, .. } => text,
+            AlertPayload::Sla { .. } => "",
+        }
+    }
+
+    /// What every platform shows, before platform markup.
+    pub fn summary(&self) -> render::Summary {
+        match self {
+            AlertPayload::TaskOpened {
+                task_id,
+                brand,
+                priority,
+                criticality,
+                platform,
+                author,
+                text,
+                url,
+                reasons,
+            } => render::Summary {
+                title: format!("New {} task #{task_id} for {brand}", priority.as_str()),
+                facts: vec![
+                    ("Author", author.clone()),
+                    ("Platform", platform.clone()),
+                    ("Criticality", format!("{criticality:.0}")),
+                    ("Why", reasons.join(", ")),
+                ],
+                quote: Some(text.clone()),
+                link: url
+                    .clone()
+                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                color: if *priority == Priority::Critical {
+                    0xD7_2C_2C
+                } else {
+                    0xE8_A2_00
+                },
+            },
+            AlertPayload::Sla {
+                task_id,
+                brand,
+                priority,
+                platform,
+                author,
+                due_at_ms,
+                breached,
+            } => render::Summary {
+                title: if *breached {
+                    format!("SLA breached: {} task #{task_id} for {brand}", priority.as_str())
+                } else {
+                    format!("SLA due soon: {} task #{task_id} for {brand}", priority.as_str())
+                },
+                facts: vec![
+                    ("Author", author.clone()),
+                    ("Platform", platform.clone()),
+                    (
+                        "Due",
+                        chrono::DateTime::from_timestamp_millis(*due_at_ms)
+                            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_else(|| due_at_ms.to_string()),
+                    ),
+                ],
+                quote: None,
+                link: None,
+                color: if *breached { 0xD7_2C_2C } else { 0xE8_A2_00 },
+            },
+        }
+    }
+
+    /// A sample alert for `earshot alerts test`.
+    pub fn sample() -> AlertPayload {
+        AlertPayload::TaskOpened {
+            task_id: 0,
+            brand: "earshot".to_owned(),
+            priority: Priority::Critical,
+            criticality: 99.0,
+            platform: "test".to_owned(),
+            author: "@earshot".to_owned(),
+            text: "This is a test alert from earshot. If you can read this, the channel works.".to_owned(),
+            url: None,
+            reasons: vec!["test".to_owned()],
         }
     }
 }

@@ -340,6 +340,12 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
             }
         }
     }
+    crate::alerts::routing::validate(
+        &settings.alerts.channels,
+        &settings.alerts.rules,
+        &brand_ids,
+        &mut |field, message| problems.push(problem(&field, message)),
+    );
     let exports = &settings.exports;
     if let Err(message) = parse_cron(&exports.schedule) {
         problems.push(problem("exports.schedule", message));

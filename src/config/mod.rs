@@ -294,6 +294,9 @@ impl serde::Serialize for SourceSettings {
 pub struct AlertSettings {
     #[serde(default)]
     pub channels: Vec<ChannelSettings>,
+    /// Routing rules; a channel no rule names gets alerts by its own `brands`/`min_priority`.
+    #[serde(default)]
+    pub rules: Vec<crate::alerts::routing::AlertRule>,
 }
 
 /// The weekly sentiment export.

@@ -8,14 +8,17 @@
 //! One implementation, `SqlStore`, runs the same SQL on SQLite and PostgreSQL through sqlx's
 //! `Any` driver; the URL scheme picks the backend.
 
+mod delivery;
 mod sql;
 mod types;
 
 use async_trait::async_trait;
 
+pub use delivery::*;
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 
+use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SourceId};
 
 /// Why a store operation failed.
@@ -111,6 +114,51 @@ pub trait Store: Send + Sync {
 
     /// Alerts due for delivery at `now`, oldest first.
     async fn due_alerts(&self, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError>;
+
+    // --- Alert delivery -----------------------------------------------------------------------
+
+    /// Fans an outbox alert out to one delivery per channel and marks it routed, in one
+    /// transaction; routing it again adds nothing. Returns how many deliveries were added.
+    async fn route_alert(&self, alert_id: i64, channels: &[String], now: Millis) -> Result<usize, StoreError>;
+
+    /// Pending deliveries due at `now` on channels not disabled, oldest first, leased until
+    /// `lease_until` (a crash mid-send makes them due again then).
+    async fn claim_deliveries(
+        &self,
+        now: Millis,
+        lease_until: Millis,
+        limit: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+
+    /// Records a delivery as sent, with where the platform put it.
+    async fn mark_delivery_sent(&self, delivery_id: i64, sent: &SentRef, at: Millis) -> Result<(), StoreError>;
+
+    /// Makes a delivery due again at `at`; with an error, the attempt counts and the error is kept.
+    async fn reschedule_delivery(&self, delivery_id: i64, at: Millis, error: Option<&str>) -> Result<(), StoreError>;
+
+    /// Gives up on a delivery.
+    async fn mark_delivery_dead(&self, delivery_id: i64, error: &str) -> Result<(), StoreError>;
+
+    /// Turns a channel off after a permanent failure; its deliveries wait until it is enabled.
+    async fn disable_channel(&self, name: &str, reason: &str, at: Millis) -> Result<(), StoreError>;
+
+    /// Turns a disabled channel back on.
+    async fn enable_channel(&self, name: &str) -> Result<(), StoreError>;
+
+    /// Delivery state of the named channels.
+    async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError>;
+
+    /// Active tasks with no first response due at or before `due_before`, soonest first.
+    async fn unanswered_tasks_due(&self, due_before: Millis) -> Result<Vec<SlaTask>, StoreError>;
+
+    /// Puts an alert in the outbox; an alert with the same dedup key is kept, not doubled.
+    /// Returns whether it was added.
+    async fn enqueue_alert(
+        &self,
+        brand_id: Option<&str>,
+        payload: &AlertPayload,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The database behind a store.

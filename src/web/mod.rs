@@ -6,6 +6,7 @@
 //! script, so nothing a post contains can run.
 
 mod api;
+mod channels;
 mod error;
 
 use std::future::Future;
@@ -41,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.js", get(app_js))
         .route("/assets/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
-        .nest("/api", api::routes())
+        .nest("/api", api::routes().merge(channels::routes()))
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(

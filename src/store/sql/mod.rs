@@ -6,6 +6,7 @@
 //! Write transactions on SQLite start with `BEGIN IMMEDIATE`, so two writers queue on the
 //! busy timeout instead of failing when a read lock cannot be upgraded.
 
+mod alerts;
 mod ingest;
 mod queue;
 mod rows;
@@ -19,9 +20,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use super::{
-    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, Claim, CommitOutcome, Counts, NewAssessment, OutboxAlert,
-    PendingMention, PollCommit, PollFailure, QuarantineRow, SourceHealth, SourceRecord, Store, StoreError, TaskDetail,
-    TaskFilter, TaskRow,
+    AssessmentOutcome, AuthorHistory, Backend, BrandRecord, ChannelState, Claim, CommitOutcome, Counts, DueDelivery,
+    NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SlaTask, SourceHealth,
+    SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
@@ -272,6 +273,80 @@ impl Store for SqlStore {
 
     async fn due_alerts(&self, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError> {
         queue::due_alerts(&self.pool, now, limit).await
+    }
+
+    async fn route_alert(&self, alert_id: i64, channels: &[String], now: Millis) -> Result<usize, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alerts::route_alert(&mut tx, alert_id, channels, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Millis,
+        lease_until: Millis,
+        limit: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let mut tx = self.write().await?;
+        let claimed = alerts::claim_deliveries(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn mark_delivery_sent(&self, delivery_id: i64, sent: &SentRef, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        alerts::mark_sent(&mut tx, delivery_id, sent, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reschedule_delivery(&self, delivery_id: i64, at: Millis, error: Option<&str>) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        alerts::reschedule(&mut tx, delivery_id, at, error).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_delivery_dead(&self, delivery_id: i64, error: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        alerts::mark_dead(&mut tx, delivery_id, error).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn disable_channel(&self, name: &str, reason: &str, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        alerts::disable_channel(&mut tx, name, reason, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enable_channel(&self, name: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        alerts::enable_channel(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
+        alerts::channel_states(&self.pool, names).await
+    }
+
+    async fn unanswered_tasks_due(&self, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
+        alerts::unanswered_tasks_due(&self.pool, due_before).await
+    }
+
+    async fn enqueue_alert(
+        &self,
+        brand_id: Option<&str>,
+        payload: &crate::alerts::AlertPayload,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alerts::enqueue_alert(&mut tx, brand_id, payload, now).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 }
 

@@ -1,0 +1,257 @@
+//! Delivering alerts: outbox → one delivery per routed channel → chat, each exactly once
+//! as far as the store can tell.
+//!
+//! `Deliverer::deliver_due` is the job body (the scheduler calls it on a timer, tests and
+//! the CLI call it directly, always with an explicit `now`): it routes new outbox alerts to
+//! deliveries, claims a batch of due deliveries (leased, so a crash mid-send makes them due
+//! again only after the lease), and records each outcome before the next send. Rate limits
+//! are per channel; 429 waits for the platform's reset; 5xx and timeouts back off
+//! exponentially with jitter; a destination that is gone disables its channel, and its
+//! deliveries wait (nothing is dropped) until the channel is fixed and enabled.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::alerts::limiter::RateLimiter;
+use crate::alerts::routing::{AlertRule, channels_for};
+use crate::alerts::sink::{AlertSink, SendError};
+use crate::alerts::{AlertPayload, ChannelKind, ChannelSettings};
+use crate::domain::Millis;
+use crate::store::{DueDelivery, SentRef, Store, StoreError};
+
+/// Deliveries claimed per call.
+pub const DEFAULT_BATCH: usize = 50;
+/// How long a claimed delivery is kept from other runners.
+pub const LEASE: Duration = Duration::from_secs(10 * 60);
+/// Backoff after a temporary failure: base doubled per attempt, capped, with jitter.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
+/// How long before an SLA due time the "due soon" alert goes out.
+pub const SLA_WARNING: Duration = Duration::from_secs(15 * 60);
+/// Temporary failures after which a delivery is given up (about a day of retries).
+pub const MAX_ATTEMPTS: i64 = 30;
+
+/// What one delivery run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Outbox alerts fanned out, and the deliveries that made.
+    pub n_routed: usize,
+    pub n_deliveries_added: usize,
+    pub n_sent: usize,
+    /// Rescheduled after a 429, 5xx or timeout, or held back by the local rate limit.
+    pub n_retrying: usize,
+    pub n_deferred: usize,
+    /// Given up (refused by the platform, or too many attempts).
+    pub n_dead: usize,
+    /// Channels disabled in this run.
+    pub disabled: Vec<String>,
+    /// A full batch was claimed: call again.
+    pub more: bool,
+}
+
+/// The alert delivery job: channels, routing rules and rate-limit state.
+pub struct Deliverer {
+    store: Arc<dyn Store>,
+    channels: Vec<ChannelSettings>,
+    rules: Vec<AlertRule>,
+    sinks: HashMap<String, AlertSink>,
+    limiter: Mutex<RateLimiter>,
+    batch: usize,
+}
+
+impl Deliverer {
+    pub fn new(
+        store: Arc<dyn Store>,
+        channels: &[ChannelSettings],
+        rules: &[AlertRule],
+        client: reqwest::Client,
+    ) -> Deliverer {
+        let sinks = channels
+            .iter()
+            .map(|channel| (channel.name.clone(), AlertSink::new(channel.clone(), client.clone())))
+            .collect();
+        Deliverer {
+            store,
+            channels: channels.to_vec(),
+            rules: rules.to_vec(),
+            sinks,
+            limiter: Mutex::new(RateLimiter::new()),
+            batch: DEFAULT_BATCH,
+        }
+    }
+
+    /// Claims at most `batch` deliveries per call.
+    pub fn with_batch(mut self, batch: usize) -> Deliverer {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// Enqueues SLA alerts: "due soon" for unanswered tasks due within `warn_before`, and
+    /// "breached" for those past due. Each at most once per task (dedup keys). Returns how
+    /// many were added.
+    pub async fn check_sla(&self, now: Millis, warn_before: Duration) -> Result<usize, StoreError> {
+        let horizon = now.saturating_add(millis(warn_before));
+        let mut added = 0;
+        for task in self.store.unanswered_tasks_due(horizon).await? {
+            let payload = AlertPayload::Sla {
+                task_id: task.task_id,
+                brand: task.brand_id.clone(),
+                priority: task.priority,
+                platform: task.platform,
+                author: task.author_handle,
+                due_at_ms: task.due_at_ms,
+                breached: task.due_at_ms <= now,
+            };
+            if self.store.enqueue_alert(Some(&task.brand_id), &payload, now).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Routes new alerts, then sends one batch of due deliveries.
+    pub async fn deliver_due(&self, now: Millis) -> Result<DeliveryReport, StoreError> {
+        let mut report = DeliveryReport::default();
+        loop {
+            let alerts = self.store.due_alerts(now, 100).await?;
+            for alert in &alerts {
+                let channels = channels_for(alert.brand.as_deref(), &alert.payload, &self.channels, &self.rules);
+                report.n_deliveries_added += self.store.route_alert(alert.id, &channels, now).await?;
+                report.n_routed += 1;
+            }
+            if alerts.len() < 100 {
+                break;
+            }
+        }
+        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let claimed = self.store.claim_deliveries(now, now + lease_ms, self.batch).await?;
+        report.more = claimed.len() >= self.batch;
+        for delivery in claimed {
+            self.deliver_one(&delivery, now, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn deliver_one(
+        &self,
+        delivery: &DueDelivery,
+        now: Millis,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
+        let Some(sink) = self.sinks.get(&delivery.channel) else {
+            self.store
+                .mark_delivery_dead(delivery.id, "the channel is no longer configured")
+                .await?;
+            report.n_dead += 1;
+            return Ok(());
+        };
+        if report.disabled.contains(&delivery.channel) {
+            // Disabled earlier in this run; the claim did not know yet.
+            self.store.reschedule_delivery(delivery.id, now, None).await?;
+            return Ok(());
+        }
+        let acquired = self
+            .lock_limiter()
+            .try_acquire(&delivery.channel, sink.settings().kind, now);
+        if let Err(ready_at) = acquired {
+            self.store.reschedule_delivery(delivery.id, ready_at, None).await?;
+            report.n_deferred += 1;
+            return Ok(());
+        }
+        let message_id = format!("earshot_{}_{}", delivery.alert_id, delivery.id);
+        let previous = match sink.settings().kind {
+            ChannelKind::Discord => delivery.previous_external_id.as_deref(),
+            _ => None,
+        };
+        match sink.send(&delivery.payload, &message_id, previous, now).await {
+            Ok(sent) => {
+                let sent = SentRef {
+                    external_id: sent.external_id,
+                    thread_key: sent.thread_key,
+                };
+                self.store.mark_delivery_sent(delivery.id, &sent, now).await?;
+                tracing::info!(channel = %delivery.channel, alert = %delivery.dedup_key, "Alert delivered.");
+                report.n_sent += 1;
+            }
+            Err(SendError::RateLimited { retry_after }) => {
+                let wait = retry_after.unwrap_or_else(|| backoff(delivery.attempts));
+                let at = now + millis(wait).max(1);
+                self.lock_limiter().block_until(&delivery.channel, at);
+                self.store
+                    .reschedule_delivery(delivery.id, at, Some("rate limited (429)"))
+                    .await?;
+                tracing::warn!(channel = %delivery.channel, wait_ms = millis(wait), "Chat platform rate-limited an alert.");
+                report.n_retrying += 1;
+            }
+            Err(SendError::Transient(error)) => {
+                if delivery.attempts + 1 >= MAX_ATTEMPTS {
+                    self.store.mark_delivery_dead(delivery.id, &error).await?;
+                    tracing::error!(channel = %delivery.channel, alert = %delivery.dedup_key, error = %error, "Alert given up after repeated failures.");
+                    report.n_dead += 1;
+                } else {
+                    let at = now + millis(jitter(backoff(delivery.attempts)));
+                    self.store.reschedule_delivery(delivery.id, at, Some(&error)).await?;
+                    tracing::warn!(channel = %delivery.channel, alert = %delivery.dedup_key, error = %error, "Alert delivery failed; will retry.");
+                    report.n_retrying += 1;
+                }
+            }
+            Err(SendError::Gone(error)) => {
+                self.store.disable_channel(&delivery.channel, &error, now).await?;
+                // The delivery stays pending: it goes out once the channel is fixed.
+                self.store.reschedule_delivery(delivery.id, now, Some(&error)).await?;
+                tracing::error!(channel = %delivery.channel, error = %error, "Chat destination is gone; channel disabled.");
+                report.disabled.push(delivery.channel.clone());
+            }
+            Err(SendError::Rejected(error)) => {
+                self.store.mark_delivery_dead(delivery.id, &error).await?;
+                tracing::error!(channel = %delivery.channel, alert = %delivery.dedup_key, error = %error, "Chat platform refused an alert.");
+                report.n_dead += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn lock_limiter(&self) -> std::sync::MutexGuard<'_, RateLimiter> {
+        // A panic while holding this lock leaves only rate-limit counters behind; keep going.
+        self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// `BACKOFF_BASE` doubled per earlier attempt, capped.
+pub fn backoff(attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(BACKOFF_CAP)
+}
+
+/// Between half and all of `wait`, so retries from many alerts spread out.
+pub fn jitter(wait: Duration) -> Duration {
+    let half = wait / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_stays_in_range() {
+        assert_eq!(backoff(0), Duration::from_secs(30));
+        assert_eq!(backoff(1), Duration::from_secs(60));
+        assert_eq!(backoff(3), Duration::from_secs(240));
+        assert_eq!(backoff(40), BACKOFF_CAP);
+        for _ in 0..100 {
+            let wait = jitter(Duration::from_secs(60));
+            assert!(
+                wait >= Duration::from_secs(30) && wait <= Duration::from_secs(60),
+                "{wait:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Records for alert delivery: one delivery per (outbox alert, channel), and channel state.
+
+use crate::alerts::AlertPayload;
+use crate::domain::Millis;
+
+/// A delivery claimed for sending, with the alert it carries.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub alert_id: i64,
+    pub dedup_key: String,
+    pub channel: String,
+    pub attempts: i64,
+    pub payload: AlertPayload,
+    /// The platform's id for an earlier message about the same task on this channel (a
+    /// Discord message id, a Google Chat thread key), so an update can edit or thread.
+    pub previous_external_id: Option<String>,
+}
+
+/// Where a sent message can be found again for edits and threads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SentRef {
+    pub external_id: Option<String>,
+    pub thread_key: Option<String>,
+}
+
+/// A channel's delivery state, for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChannelState {
+    pub name: String,
+    pub disabled: bool,
+    pub disabled_reason: Option<String>,
+    pub disabled_at_ms: Option<Millis>,
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+    pub last_error: Option<String>,
+}
+
+/// An active task with no first response, for SLA alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaTask {
+    pub task_id: i64,
+    pub brand_id: String,
+    pub priority: crate::domain::Priority,
+    pub platform: String,
+    pub author_handle: String,
+    pub due_at_ms: Millis,
+}

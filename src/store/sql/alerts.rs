@@ -1,0 +1,304 @@
+//! Alert delivery: routing outbox alerts to per-channel deliveries, claiming due ones,
+//! recording outcomes, and channel state.
+
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use super::super::{ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
+use super::rows::get;
+use crate::alerts::AlertPayload;
+use crate::domain::Millis;
+use crate::domain::Priority;
+
+/// Fans an alert out to `channels` and marks it routed; running it twice adds nothing.
+pub(super) async fn route_alert(
+    tx: &mut Transaction<'static, Any>,
+    alert_id: i64,
+    channels: &[String],
+    now: Millis,
+) -> Result<usize, StoreError> {
+    let mut added = 0;
+    for channel in channels {
+        let result = sqlx::query(
+            "INSERT INTO alert_deliveries (alert_id, channel, status, attempts, next_attempt_at_ms, created_at_ms)
+             VALUES ($1, $2, 'pending', 0, $3, $3)
+             ON CONFLICT (alert_id, channel) DO NOTHING",
+        )
+        .bind(alert_id)
+        .bind(channel)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        added += usize::try_from(result.rows_affected()).unwrap_or(0);
+    }
+    sqlx::query("UPDATE alert_outbox SET status = 'routed' WHERE id = $1 AND status = 'pending'")
+        .bind(alert_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(added)
+}
+
+/// Takes up to `limit` pending deliveries due at `now` on enabled channels and leases them
+/// until `lease_until`, so a second runner does not pick them up meanwhile.
+pub(super) async fn claim_deliveries(
+    tx: &mut Transaction<'static, Any>,
+    now: Millis,
+    lease_until: Millis,
+    limit: usize,
+) -> Result<Vec<DueDelivery>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.alert_id, d.channel, d.attempts, o.dedup_key, o.task_id, o.payload_json
+         FROM alert_deliveries d
+         JOIN alert_outbox o ON o.id = d.alert_id
+         LEFT JOIN channel_state c ON c.name = d.channel
+         WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $1 AND COALESCE(c.disabled, 0) = 0
+         ORDER BY d.id
+         LIMIT $2",
+    )
+    .bind(now)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = get(row, "id")?;
+        let channel: String = get(row, "channel")?;
+        let task_id: Option<i64> = get(row, "task_id")?;
+        let payload_json: String = get(row, "payload_json")?;
+        let payload = serde_json::from_str(&payload_json)
+            .map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))?;
+        sqlx::query("UPDATE alert_deliveries SET next_attempt_at_ms = $2 WHERE id = $1")
+            .bind(id)
+            .bind(lease_until)
+            .execute(&mut **tx)
+            .await?;
+        let previous_external_id = match task_id {
+            Some(task_id) => previous_message(tx, task_id, &channel, id).await?,
+            None => None,
+        };
+        claimed.push(DueDelivery {
+            id,
+            alert_id: get(row, "alert_id")?,
+            dedup_key: get(row, "dedup_key")?,
+            channel,
+            attempts: get(row, "attempts")?,
+            payload,
+            previous_external_id,
+        });
+    }
+    Ok(claimed)
+}
+
+/// The first message sent about the task on the channel, if any.
+async fn previous_message(
+    tx: &mut Transaction<'static, Any>,
+    task_id: i64,
+    channel: &str,
+    except: i64,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(
+        "SELECT d.external_id FROM alert_deliveries d JOIN alert_outbox o ON o.id = d.alert_id
+         WHERE o.task_id = $1 AND d.channel = $2 AND d.status = 'sent' AND d.id <> $3
+               AND d.external_id IS NOT NULL
+         ORDER BY d.id LIMIT 1",
+    )
+    .bind(task_id)
+    .bind(channel)
+    .bind(except)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        Some(row) => Ok(get(&row, "external_id")?),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn mark_sent(
+    tx: &mut Transaction<'static, Any>,
+    delivery_id: i64,
+    sent: &SentRef,
+    at: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, sent_at_ms = $2,
+             external_id = $3, thread_key = $4, last_error = NULL
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(delivery_id)
+    .bind(at)
+    .bind(sent.external_id.as_deref())
+    .bind(sent.thread_key.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn reschedule(
+    tx: &mut Transaction<'static, Any>,
+    delivery_id: i64,
+    at: Millis,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    let query = match error {
+        Some(_) => {
+            "UPDATE alert_deliveries SET next_attempt_at_ms = $2, attempts = attempts + 1, last_error = $3
+             WHERE id = $1 AND status = 'pending'"
+        }
+        None => {
+            "UPDATE alert_deliveries SET next_attempt_at_ms = $2, last_error = COALESCE($3, last_error)
+             WHERE id = $1 AND status = 'pending'"
+        }
+    };
+    sqlx::query(query)
+        .bind(delivery_id)
+        .bind(at)
+        .bind(error)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn mark_dead(
+    tx: &mut Transaction<'static, Any>,
+    delivery_id: i64,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE alert_deliveries SET status = 'dead', attempts = attempts + 1, last_error = $2
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(delivery_id)
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn disable_channel(
+    tx: &mut Transaction<'static, Any>,
+    name: &str,
+    reason: &str,
+    at: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO channel_state (name, disabled, disabled_reason, disabled_at_ms) VALUES ($1, 1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET disabled = 1, disabled_reason = excluded.disabled_reason,
+             disabled_at_ms = excluded.disabled_at_ms",
+    )
+    .bind(name)
+    .bind(reason)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn enable_channel(tx: &mut Transaction<'static, Any>, name: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE channel_state SET disabled = 0, disabled_reason = NULL, disabled_at_ms = NULL WHERE name = $1")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// State of each named channel (configured ones are passed in, so a channel with no
+/// deliveries yet is listed too).
+pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
+    let mut states = Vec::with_capacity(names.len());
+    for name in names {
+        let state = sqlx::query("SELECT disabled, disabled_reason, disabled_at_ms FROM channel_state WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+        let counts = sqlx::query(
+            "SELECT
+                CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
+                CAST(COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent,
+                CAST(COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead
+             FROM alert_deliveries WHERE channel = $1",
+        )
+        .bind(name)
+        .fetch_one(pool)
+        .await?;
+        let last_error = sqlx::query(
+            "SELECT last_error FROM alert_deliveries WHERE channel = $1 AND last_error IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await?;
+        let (disabled, disabled_reason, disabled_at_ms) = match state {
+            Some(row) => (
+                get::<i64>(&row, "disabled")? != 0,
+                get::<Option<String>>(&row, "disabled_reason")?,
+                get::<Option<i64>>(&row, "disabled_at_ms")?,
+            ),
+            None => (false, None, None),
+        };
+        states.push(ChannelState {
+            name: name.clone(),
+            disabled,
+            disabled_reason,
+            disabled_at_ms,
+            pending: get(&counts, "pending")?,
+            sent: get(&counts, "sent")?,
+            dead: get(&counts, "dead")?,
+            last_error: match last_error {
+                Some(row) => row.try_get::<Option<String>, _>("last_error")?,
+                None => None,
+            },
+        });
+    }
+    Ok(states)
+}
+
+/// Active tasks without a first response that are due at or before `due_before`.
+pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, brand_id, priority, platform, author_handle, due_at_ms FROM tasks
+         WHERE status IN ('open', 'assigned') AND first_response_at_ms IS NULL AND due_at_ms <= $1
+         ORDER BY due_at_ms",
+    )
+    .bind(due_before)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let rank: i64 = get(row, "priority")?;
+            Ok(SlaTask {
+                task_id: get(row, "id")?,
+                brand_id: get(row, "brand_id")?,
+                priority: Priority::from_rank(rank)
+                    .ok_or_else(|| StoreError::Corrupt(format!("task priority {rank}")))?,
+                platform: get(row, "platform")?,
+                author_handle: get(row, "author_handle")?,
+                due_at_ms: get(row, "due_at_ms")?,
+            })
+        })
+        .collect()
+}
+
+/// Puts an alert in the outbox unless one with its dedup key is there; true if added.
+pub(super) async fn enqueue_alert(
+    tx: &mut Transaction<'static, Any>,
+    brand_id: Option<&str>,
+    payload: &AlertPayload,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let payload_json = serde_json::to_string(payload)
+        .map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))?;
+    let result = sqlx::query(
+        "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
+                                   attempts, next_attempt_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)
+         ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(payload.dedup_key())
+    .bind(payload.kind())
+    .bind(brand_id)
+    .bind(payload.task_id())
+    .bind(payload_json)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}

@@ -1,0 +1,782 @@
+//! Alert delivery against loopback chat servers that speak each platform's format: payload
+//! shapes and headers, 429/5xx/timeouts, a gone webhook disabling its channel, and a restart
+//! in the middle of a delivery run delivering each alert exactly once. Alerts come from the
+//! real pipeline on a real SQLite file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use wiremock::matchers::{body_partial_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use earshot::alerts::{ChannelKind, ChannelSettings};
+use earshot::config::Secret;
+use earshot::domain::{Priority, SourceId};
+use earshot::pipeline::delivery::Deliverer;
+use earshot::sources::jsonl::JsonlSource;
+use earshot::store::Store;
+
+use crate::support::{TestEnv, line, raw_sqlite, scalar};
+
+const HOSTILE: &str = "@AcmeAir lost my bag, worst airline, refund now @everyone <!channel> <@123> [click](https://evil.example) & *bold*";
+/// A fixed "now" after every alert the tests create (2030-03-17).
+const NOW: i64 = 1_900_000_000_000;
+
+/// Opens `n` tasks (one hostile complaint first) through the real pipeline; returns the store.
+async fn tasks(env: &TestEnv, n: usize) -> Arc<dyn Store> {
+    let mut lines = vec![line("0", "@author0", HOSTILE)];
+    for i in 1..n {
+        lines.push(line(
+            &i.to_string(),
+            &format!("@author{i}"),
+            "@AcmeAir cancelled my flight, terrible service, I want a refund",
+        ));
+    }
+    env.append("acme-feed", &lines);
+    let pipeline = env.pipeline().await;
+    let settings = env.settings();
+    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
+    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
+        panic!("the test config's acme-feed is a jsonl source");
+    };
+    let feed = JsonlSource::new(source.id.clone(), jsonl.clone());
+    // The feed source reads three lines per poll.
+    for _ in 0..n.div_ceil(3) {
+        pipeline.poll_source(&feed).await.unwrap();
+    }
+    let report = pipeline.score_pending().await.unwrap();
+    assert_eq!(report.n_tasks_opened, n, "every complaint opened a task");
+    pipeline.store().clone()
+}
+
+fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelSettings {
+    ChannelSettings {
+        name: name.to_owned(),
+        kind,
+        url: Secret::inline(url),
+        brands: Vec::new(),
+        min_priority: Priority::Low,
+        signing_secret: None,
+    }
+}
+
+fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).build().unwrap()
+}
+
+fn deliverer(store: &Arc<dyn Store>, channels: &[ChannelSettings]) -> Deliverer {
+    Deliverer::new(store.clone(), channels, &[], client(Duration::from_secs(5)))
+}
+
+async fn bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| serde_json::from_slice(&request.body).unwrap())
+        .collect()
+}
+
+async fn delivery_status(env: &TestEnv) -> Vec<(String, i64, Option<String>)> {
+    let db = raw_sqlite(&env.db_path()).await;
+    sqlx::query_as("SELECT status, attempts, last_error FROM alert_deliveries ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/T000/B000/XXXX"))
+        .and(header("content-type", "application/json"))
+        .and(body_partial_json(
+            json!({"blocks": [{"type": "header", "text": {"type": "plain_text"}}]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let slack = channel(
+        "ops",
+        ChannelKind::Slack,
+        format!("{}/services/T000/B000/XXXX", server.uri()),
+    );
+
+    let report = deliverer(&store, &[slack]).deliver_due(NOW).await.unwrap();
+
+    assert_eq!((report.n_routed, report.n_sent), (1, 1));
+    let body = &bodies(&server).await[0];
+    assert!(body["text"].as_str().unwrap().starts_with("New "), "{body}");
+    let quote = body["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|block| block["type"] == "section" && block["text"]["type"] == "mrkdwn")
+        .expect("a section with the post");
+    let quote = quote["text"]["text"].as_str().unwrap();
+    assert!(
+        quote.contains("&lt;!channel&gt;") && quote.contains("&lt;@123&gt;") && quote.contains("&amp;"),
+        "{quote}"
+    );
+    assert!(!quote.contains('<'), "no Slack control sequence survives: {quote}");
+    assert_eq!(delivery_status(&env).await, vec![("sent".to_owned(), 1, None)]);
+}
+
+#[tokio::test]
+async fn teams_gets_an_adaptive_card_message() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/workflows/abc/triggers/manual/paths/invoke"))
+        .and(query_param("sig", "s3cret"))
+        .and(body_partial_json(json!({
+            "type": "message",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                             "content": {"type": "AdaptiveCard", "version": "1.4"}}]
+        })))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let teams = channel(
+        "teams",
+        ChannelKind::Teams,
+        format!("{}/workflows/abc/triggers/manual/paths/invoke?sig=s3cret", server.uri()),
+    );
+
+    let report = deliverer(&store, &[teams]).deliver_due(NOW).await.unwrap();
+
+    assert_eq!(report.n_sent, 1);
+    let body = &bodies(&server).await[0];
+    let card = &body["attachments"][0]["content"];
+    assert_eq!(card["$schema"], "http://adaptivecards.io/schemas/adaptive-card.json");
+    let texts: Vec<&str> = card["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|element| element["text"].as_str())
+        .collect();
+    let quote = texts.iter().find(|text| text.contains("lost my bag")).unwrap();
+    assert!(quote.contains("\\[click\\]\\(https://evil.example\\)"), "{quote}");
+    assert!(card["body"][1]["type"] == "FactSet");
+}
+
+#[tokio::test]
+async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/123/tok"))
+        .and(query_param("wait", "true"))
+        .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1188", "channel_id": "9"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let discord = channel(
+        "discord",
+        ChannelKind::Discord,
+        format!("{}/api/webhooks/123/tok", server.uri()),
+    );
+
+    let report = deliverer(&store, &[discord]).deliver_due(NOW).await.unwrap();
+
+    assert_eq!(report.n_sent, 1);
+    let body = &bodies(&server).await[0];
+    let embed = &body["embeds"][0];
+    let description = embed["description"].as_str().unwrap();
+    assert!(!description.contains("@everyone"), "{description}");
+    assert!(description.contains("\\<@\u{200B}123\\>"), "{description}");
+    assert!([0xD7_2C_2C, 0xE8_A2_00].contains(&embed["color"].as_u64().unwrap()));
+    assert!(embed["title"].as_str().unwrap().chars().count() <= 256);
+    let db = raw_sqlite(&env.db_path()).await;
+    let external: String = sqlx::query_scalar("SELECT external_id FROM alert_deliveries")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(external, "1188");
+}
+
+#[tokio::test]
+async fn mattermost_gets_text_and_an_attachment() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/xyz"))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mattermost = channel("mm", ChannelKind::Mattermost, format!("{}/hooks/xyz", server.uri()));
+
+    deliverer(&store, &[mattermost]).deliver_due(NOW).await.unwrap();
+
+    let body = &bodies(&server).await[0];
+    assert!(body["text"].as_str().unwrap().starts_with("#### New "), "{body}");
+    let attachment = &body["attachments"][0];
+    let text = attachment["text"].as_str().unwrap();
+    assert!(!text.contains("@everyone") && !text.contains("@AcmeAir"), "{text}");
+    assert!(attachment["fields"].as_array().unwrap().len() >= 3);
+    assert!(attachment["color"].as_str().unwrap().starts_with('#'));
+}
+
+#[tokio::test]
+async fn google_chat_threads_by_task_and_keeps_the_message_name() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    let task_id: i64 = scalar(&raw_sqlite(&env.db_path()).await, "SELECT id FROM tasks").await;
+    Mock::given(method("POST"))
+        .and(path("/v1/spaces/AAA/messages"))
+        .and(query_param("key", "k"))
+        .and(query_param("token", "t"))
+        .and(query_param(
+            "messageReplyOption",
+            "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD",
+        ))
+        .and(body_partial_json(
+            json!({"thread": {"threadKey": format!("earshot-task-{task_id}")}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "spaces/AAA/messages/BBB"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let chat = channel(
+        "gchat",
+        ChannelKind::GoogleChat,
+        format!("{}/v1/spaces/AAA/messages?key=k&token=t", server.uri()),
+    );
+
+    deliverer(&store, &[chat]).deliver_due(NOW).await.unwrap();
+
+    let body = &bodies(&server).await[0];
+    let widgets = body["cardsV2"][0]["card"]["sections"][0]["widgets"].as_array().unwrap();
+    let paragraph = widgets
+        .iter()
+        .find_map(|widget| widget["textParagraph"]["text"].as_str())
+        .unwrap();
+    assert!(
+        paragraph.contains("&lt;!channel&gt;") && !paragraph.contains('<'),
+        "{paragraph}"
+    );
+    let db = raw_sqlite(&env.db_path()).await;
+    let (external, thread): (String, String) = sqlx::query_as("SELECT external_id, thread_key FROM alert_deliveries")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(external, "spaces/AAA/messages/BBB");
+    assert_eq!(thread, format!("earshot-task-{task_id}"));
+}
+
+#[tokio::test]
+async fn the_generic_webhook_is_signed_the_standard_webhooks_way() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/earshot"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let key = b"a shared signing key of 32 bytes";
+    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
+    let mut webhook = channel("hook", ChannelKind::Webhook, format!("{}/earshot", server.uri()));
+    webhook.signing_secret = Some(Secret::inline(secret));
+
+    deliverer(&store, &[webhook]).deliver_due(NOW).await.unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    let request = &requests[0];
+    let id = request.headers.get("webhook-id").unwrap().to_str().unwrap();
+    let timestamp = request.headers.get("webhook-timestamp").unwrap().to_str().unwrap();
+    let signature = request.headers.get("webhook-signature").unwrap().to_str().unwrap();
+    assert_eq!(timestamp, (NOW / 1000).to_string());
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&request.body);
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(signature, expected);
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["type"], "alert.task_opened");
+    assert_eq!(
+        body["data"]["text"], HOSTILE,
+        "the generic webhook carries the raw data as JSON"
+    );
+}
+
+#[tokio::test]
+async fn a_429_waits_for_retry_after_then_delivers() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let slack = channel("ops", ChannelKind::Slack, format!("{}/hook", server.uri()));
+    let deliverer = deliverer(&store, &[slack]);
+
+    let first = deliverer.deliver_due(NOW).await.unwrap();
+    let too_early = deliverer.deliver_due(NOW + 6_999).await.unwrap();
+    let after = deliverer.deliver_due(NOW + 7_000).await.unwrap();
+
+    assert_eq!((first.n_retrying, first.n_sent), (1, 0));
+    assert_eq!(
+        (too_early.n_sent, too_early.n_retrying),
+        (0, 0),
+        "nothing is sent before the reset"
+    );
+    assert_eq!(after.n_sent, 1);
+    assert_eq!(delivery_status(&env).await[0].0, "sent");
+}
+
+#[tokio::test]
+async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream down"))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "5"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let discord = channel(
+        "discord",
+        ChannelKind::Discord,
+        format!("{}/api/webhooks/1/t", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[discord]);
+    let db = raw_sqlite(&env.db_path()).await;
+
+    deliverer.deliver_due(NOW).await.unwrap();
+    let first_retry = scalar(&db, "SELECT next_attempt_at_ms FROM alert_deliveries").await - NOW;
+    assert!(
+        (15_000..=30_000).contains(&first_retry),
+        "first backoff 30 s with jitter: {first_retry}"
+    );
+    assert_eq!(
+        deliverer.deliver_due(NOW + first_retry - 1).await.unwrap().n_retrying,
+        0
+    );
+    let t1 = NOW + first_retry;
+    deliverer.deliver_due(t1).await.unwrap();
+    let second_retry = scalar(&db, "SELECT next_attempt_at_ms FROM alert_deliveries").await - t1;
+    assert!(
+        (30_000..=60_000).contains(&second_retry),
+        "second backoff 60 s with jitter: {second_retry}"
+    );
+    let last = deliverer.deliver_due(t1 + second_retry).await.unwrap();
+
+    assert_eq!(last.n_sent, 1);
+    let status = delivery_status(&env).await;
+    assert_eq!((status[0].0.as_str(), status[0].1), ("sent", 3));
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_and_the_error_never_shows_the_url() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&server)
+        .await;
+    let url = format!("{}/hooks/secret-token-abc", server.uri());
+    let mattermost = channel("mm", ChannelKind::Mattermost, url);
+    let deliverer = Deliverer::new(store.clone(), &[mattermost], &[], client(Duration::from_millis(300)));
+
+    let first = deliverer.deliver_due(NOW).await.unwrap();
+    let status = delivery_status(&env).await;
+    let later = deliverer.deliver_due(NOW + 31_000).await.unwrap();
+
+    assert_eq!(first.n_retrying, 1);
+    let error = status[0].2.clone().unwrap();
+    assert_eq!(error, "timed out");
+    assert_eq!(later.n_sent, 1);
+    let states = store.channel_states(&["mm".to_owned()]).await.unwrap();
+    assert!(!format!("{states:?}").contains("secret-token-abc"));
+}
+
+#[tokio::test]
+async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 2).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Unknown Webhook", "code": 10015})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let discord = channel(
+        "discord",
+        ChannelKind::Discord,
+        format!("{}/api/webhooks/1/t", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[discord]);
+
+    let first = deliverer.deliver_due(NOW).await.unwrap();
+    let later = deliverer.deliver_due(NOW + 3_600_000).await.unwrap();
+
+    assert_eq!(first.disabled, vec!["discord".to_owned()]);
+    assert_eq!(
+        later.n_sent + later.n_retrying,
+        0,
+        "a disabled channel is not called again"
+    );
+    let states = store.channel_states(&["discord".to_owned()]).await.unwrap();
+    assert!(states[0].disabled);
+    assert!(states[0].disabled_reason.as_deref().unwrap().contains("404"));
+    assert_eq!(states[0].pending, 2, "nothing is dropped");
+
+    store.enable_channel("discord").await.unwrap();
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let resumed = deliverer.deliver_due(NOW + 3_600_001).await.unwrap();
+    assert_eq!(resumed.n_sent, 2);
+}
+
+#[tokio::test]
+async fn a_slack_no_service_body_disables_the_channel() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_string("no_service"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let slack = channel("ops", ChannelKind::Slack, format!("{}/services/x", server.uri()));
+
+    let report = deliverer(&store, &[slack]).deliver_due(NOW).await.unwrap();
+
+    assert_eq!(report.disabled, vec!["ops".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_once() {
+    let env = TestEnv::new();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(5)
+        .mount(&server)
+        .await;
+    let slack = channel("ops", ChannelKind::Slack, format!("{}/services/x", server.uri()));
+    {
+        let store = tasks(&env, 5).await;
+        let first = deliverer(&store, std::slice::from_ref(&slack))
+            .with_batch(2)
+            .deliver_due(NOW)
+            .await
+            .unwrap();
+        assert_eq!((first.n_routed, first.n_sent, first.more), (5, 2, true));
+        // Everything is dropped here: the process "stops" between batches.
+    }
+    let settings = env.settings();
+    let reopened = earshot::app::open_store(&settings).await.unwrap();
+    let deliverer = deliverer(&reopened, &[slack]);
+
+    let second = deliverer.deliver_due(NOW + 1_000).await.unwrap();
+    let third = deliverer.deliver_due(NOW + 60_000).await.unwrap();
+
+    assert_eq!((second.n_routed, second.n_sent), (0, 3));
+    assert_eq!(third.n_sent, 0);
+    let mut titles: Vec<String> = bodies(&server)
+        .await
+        .iter()
+        .map(|body| body["text"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 5, "five different tasks, each posted once: {titles:?}");
+}
+
+#[tokio::test]
+async fn routing_rules_pick_channels_per_alert() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 2).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/bags"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/all"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let bags = channel("bags", ChannelKind::Slack, format!("{}/bags", server.uri()));
+    let all = channel("all", ChannelKind::Slack, format!("{}/all", server.uri()));
+    let rules: Vec<earshot::alerts::routing::AlertRule> = vec![
+        toml::from_str(
+            r#"
+        brands = ["acme"]
+        min_priority = "low"
+        keywords = ["lost my bag"]
+        channels = ["bags"]
+        "#,
+        )
+        .unwrap(),
+    ];
+    let deliverer = Deliverer::new(store, &[bags, all], &rules, client(Duration::from_secs(5)));
+
+    let report = deliverer.deliver_due(NOW).await.unwrap();
+
+    assert_eq!((report.n_deliveries_added, report.n_sent), (3, 3));
+}
+
+fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> String {
+    format!(
+        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"{kind}\"\nurl = \"{url}\"\nmin_priority = \"low\"\n",
+        env.config_toml()
+    )
+}
+
+#[tokio::test]
+async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(410).set_body_string("channel_is_archived"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}/services/T1/B1/secret-part", server.uri());
+    let settings = earshot::config::from_toml(&settings_with_channel(&env, "slack", &url), "test").unwrap();
+    let deliverer = Deliverer::new(
+        store.clone(),
+        &settings.alerts.channels,
+        &settings.alerts.rules,
+        client(Duration::from_secs(5)),
+    );
+    deliverer.deliver_due(NOW).await.unwrap();
+    let app = earshot::web::router(earshot::web::AppState {
+        store,
+        settings: Arc::new(settings),
+    });
+
+    let response = app
+        .oneshot(Request::get("/api/channels").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), axum::http::StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    assert!(!text.contains("secret-part"), "{text}");
+    let channels: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(channels[0]["name"], "ops");
+    assert_eq!(channels[0]["kind"], "slack");
+    assert_eq!(channels[0]["disabled"], true);
+    assert!(
+        channels[0]["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("channel_is_archived")
+    );
+    assert_eq!(channels[0]["pending"], 1);
+}
+
+#[tokio::test]
+async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_without_the_url() {
+    let env = TestEnv::new();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/42/hush"))
+        .and(query_param("wait", "true"))
+        .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "7"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = env.path().join("alerts.toml");
+    let url = format!("{}/api/webhooks/42/hush", server.uri());
+    std::fs::write(&config, settings_with_channel(&env, "discord", &url)).unwrap();
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .env("RUST_LOG", "warn")
+        .arg("--config")
+        .arg(&config)
+        .args(["alerts", "test", "--channel", "ops"])
+        .output()
+        .await
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("ops: delivered (HTTP 200)"), "{stdout}");
+    assert!(!stdout.contains("hush") && !stderr.contains("hush"));
+}
+
+#[test]
+fn routing_rules_are_checked_against_channels_and_brands() {
+    let env = TestEnv::new();
+    let toml = format!(
+        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://example.invalid/h\"\nsigning_secret = \"whsec_***\"\n\n[[alerts.rules]]\nbrands = [\"nope\"]\nchannels = [\"ops\", \"missing\"]\n",
+        env.config_toml()
+    );
+
+    let error = earshot::config::from_toml(&toml, "test").unwrap_err();
+
+    let found: Vec<String> = error
+        .problems()
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("alerts.rules[0].channels") && p.contains("\"missing\"")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with("alerts.rules[0].brands")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with("alerts.channels[0].signing_secret")),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+#[tokio::test]
+async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/1/t"))
+        .and(query_param("wait", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/webhooks/1/t/messages/900"))
+        .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let discord = channel(
+        "discord",
+        ChannelKind::Discord,
+        format!("{}/api/webhooks/1/t", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[discord]);
+    deliverer.deliver_due(NOW).await.unwrap();
+
+    // NOW is years after the task was opened, so its SLA has passed.
+    let added = deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap();
+    let again = deliverer
+        .check_sla(NOW + 60_000, Duration::from_secs(900))
+        .await
+        .unwrap();
+    let report = deliverer.deliver_due(NOW + 60_000).await.unwrap();
+
+    assert_eq!((added, again), (1, 0), "one breach alert per task");
+    assert_eq!(report.n_sent, 1);
+    let requests = server.received_requests().await.unwrap();
+    let edit: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    assert!(
+        edit["embeds"][0]["title"].as_str().unwrap().starts_with("SLA breached"),
+        "{edit}"
+    );
+}
+
+#[tokio::test]
+async fn an_sla_warning_goes_to_the_tasks_google_chat_thread() {
+    let env = TestEnv::new();
+    let store = tasks(&env, 1).await;
+    let db = raw_sqlite(&env.db_path()).await;
+    let task_id = scalar(&db, "SELECT id FROM tasks").await;
+    let due = scalar(&db, "SELECT due_at_ms FROM tasks").await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/spaces/S/messages"))
+        .and(body_partial_json(
+            json!({"thread": {"threadKey": format!("earshot-task-{task_id}")}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "spaces/S/messages/M"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let chat = channel(
+        "gchat",
+        ChannelKind::GoogleChat,
+        format!("{}/v1/spaces/S/messages", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[chat]);
+    let before = due - 10 * 60_000;
+
+    let early = deliverer
+        .check_sla(due - 20 * 60_000, Duration::from_secs(900))
+        .await
+        .unwrap();
+    let warned = deliverer.check_sla(before, Duration::from_secs(900)).await.unwrap();
+    let first = deliverer.deliver_due(NOW).await.unwrap();
+    let second = deliverer.deliver_due(NOW + 1_000).await.unwrap();
+
+    assert_eq!(
+        (early, warned),
+        (0, 1),
+        "the warning comes within 15 minutes of the due time"
+    );
+    assert_eq!(
+        (first.n_sent, first.n_deferred, second.n_sent),
+        (1, 1, 1),
+        "Google Chat takes one message a second per space: the warning waits its turn"
+    );
+    let last = bodies(&server).await.pop().unwrap();
+    assert!(last["text"].as_str().unwrap().starts_with("SLA due soon"), "{last}");
+}
