@@ -12,8 +12,10 @@
 //! log; nothing here knows SQL. Post text is hostile: CSV cells are neutralised (`csv`),
 //! SVG text is escaped (`chart`), and file names are built from validated week and brand ids.
 
+pub mod bench;
 pub mod chart;
 pub mod csv;
+pub mod job;
 pub mod summary;
 pub mod week;
 
@@ -59,6 +61,8 @@ pub enum ExportError {
     Csv(#[from] ::csv::Error),
     #[error("failed to write JSON")]
     Json(#[from] serde_json::Error),
+    #[error("benchmark setup failed: {0}")]
+    Bench(String),
 }
 
 /// The posts file format.

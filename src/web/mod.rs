@@ -7,6 +7,7 @@
 
 mod api;
 mod error;
+mod exports;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api::routes())
+        .merge(exports::routes())
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(

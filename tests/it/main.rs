@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config;
+mod exports;
 mod pipeline;
 mod process;
 mod store;
