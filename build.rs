@@ -3,7 +3,10 @@
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-changed=migrations");
-    #[allow(clippy::disallowed_methods, reason = "a build script reads cargo's environment, not config")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a build script reads cargo's environment, not config"
+    )]
     if let Ok(libtorch) = std::env::var("LIBTORCH") {
         // Resolve the `.libtorch` link so the rpath survives a moved checkout only as long as
         // the cache does; `scripts/setup-libtorch.sh` recreates both when missing.

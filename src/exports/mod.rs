@@ -365,7 +365,7 @@ impl Exporter {
         for task in self.store.export_tasks(start, end, request.brand.as_ref()).await? {
             builder.add_task(&task, now);
         }
-        let summary = builder.finish(scope, now, previous.as_ref());
+        let summary = builder.finish(scope, now, Some(&previous));
 
         let mut files = vec![posts_name];
         if request.format == ExportFormat::Csv {
@@ -380,8 +380,9 @@ impl Exporter {
         let name = file_name(week, scope, "summary.json");
         PendingFile::create(&week_dir, &name)?.write_all(&serde_json::to_vec_pretty(&summary)?)?;
         files.push(name);
+        let svg = chart::render_svg(&summary);
         let name = file_name(week, scope, "chart.svg");
-        PendingFile::create(&week_dir, &name)?.write_all(chart::render_svg(&summary).as_bytes())?;
+        PendingFile::create(&week_dir, &name)?.write_all(svg.as_bytes())?;
         files.push(name);
 
         let files = files.into_iter().map(|name| format!("{week}/{name}")).collect();
@@ -400,7 +401,7 @@ impl Exporter {
         brand: Option<&BrandId>,
         scope: &str,
         now: Millis,
-    ) -> Result<Option<Summary>, ExportError> {
+    ) -> Result<Summary, ExportError> {
         let mut builder = self.builder(week, brand);
         self.stream(
             week,
@@ -416,7 +417,7 @@ impl Exporter {
         for task in self.store.export_tasks(start, end, brand).await? {
             builder.add_task(&task, now);
         }
-        Ok(Some(builder.finish(scope, now, None)))
+        Ok(builder.finish(scope, now, None))
     }
 
     /// Feeds every row of the week to `each`, a page at a time.
@@ -472,7 +473,9 @@ impl Exporter {
     }
 
     /// The scheduled job and its catch-up: exports each due week that has no scheduled run
-    /// yet. Returns what was written; weeks already done are skipped silently.
+    /// yet. Returns what was written; weeks already done are skipped silently. A week that
+    /// fails is recorded as failed and logged here, the others still run, and the next
+    /// trigger retries it.
     pub async fn run_due(&self, now: Millis) -> Result<Vec<ExportOutcome>, ExportError> {
         let mut written = Vec::new();
         for week in self.due_weeks(now).await? {
@@ -482,8 +485,12 @@ impl Exporter {
                 format: ExportFormat::Csv,
                 trigger: ExportTrigger::Scheduled,
             };
-            if let Some(outcome) = self.export_week(&request, &|_| {}).await? {
-                written.push(outcome);
+            match self.export_week(&request, &|_| {}).await {
+                Ok(Some(outcome)) => written.push(outcome),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(week = %week, error = %crate::pipeline::error_chain(&error), "Scheduled export failed.");
+                }
             }
         }
         Ok(written)
