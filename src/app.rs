@@ -115,7 +115,9 @@ impl App {
             .iter()
             .filter_map(|(id, source)| self.settings.source(id).map(|s| (source.clone(), s.schedule.clone())))
             .collect();
-        let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, Vec::new())
+        let (cron_tasks, catch_up) = crate::exports::job::weekly_export(&self.settings, self.store.clone())
+            .context("failed to set up the weekly export")?;
+        let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, cron_tasks)
             .await
             .context("failed to start the scheduler")?;
         if !self.settings.alerts.channels.is_empty() {
@@ -126,6 +128,8 @@ impl App {
                 http_client()?,
             )));
         }
+        // The first catch-up runs now, beside the service; shutdown waits for it.
+        let catch_up = catch_up.map(tokio::spawn);
         let router = web::router(AppState {
             store: self.store.clone(),
             settings: self.settings.clone(),
@@ -134,6 +138,11 @@ impl App {
         shutdown.cancelled().await;
         tracing::info!("Shutting down: finishing work in flight.");
         scheduler.shutdown().await;
+        if let Some(catch_up) = catch_up
+            && let Err(error) = catch_up.await
+        {
+            tracing::error!(error = %error, "The start-up export catch-up panicked.");
+        }
         server
             .await
             .context("web server task failed")?

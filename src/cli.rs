@@ -99,6 +99,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Write one week's export (posts, daily summary, summary JSON, chart) now.
+    Export {
+        /// ISO week in the configured time zone, e.g. 2026-W47.
+        #[arg(long)]
+        week: String,
+        /// Only this brand (default: all brands).
+        #[arg(long)]
+        brand: Option<String>,
+        /// Posts file format: csv or json (JSON Lines). parquet is not built in.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+    /// Benchmark: N synthetic mentions in a temporary SQLite file, exported; prints rows/s
+    /// and peak memory.
+    ExportBench {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +245,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Alerts {
             command: AlertsCommand::Test { channel },
         } => alerts_test(&cli.config, &channel).await,
+        Command::Export { week, brand, format } => export(&cli.config, &week, brand.as_deref(), &format).await,
+        Command::ExportBench { rows } => export_bench(rows).await,
         Command::Score => {
             let app = App::build(load(&cli.config)?).await?;
             let report = app.pipeline.score_pending().await?;
@@ -347,6 +367,86 @@ async fn alerts_test(config: &std::path::Path, name: &str) -> anyhow::Result<Exi
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Writes `Exported N rows` over itself on stderr, when stderr is a terminal.
+fn terminal_progress() -> Option<impl Fn(u64) + Send + Sync> {
+    use std::io::{IsTerminal, Write};
+    std::io::stderr().is_terminal().then_some(|n_rows: u64| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\rExported {n_rows} rows");
+        let _ = stderr.flush();
+    })
+}
+
+fn end_progress() {
+    use std::io::{IsTerminal, Write};
+    if std::io::stderr().is_terminal() {
+        let _ = writeln!(std::io::stderr().lock());
+    }
+}
+
+async fn export(
+    config_path: &std::path::Path,
+    week: &str,
+    brand: Option<&str>,
+    format: &str,
+) -> anyhow::Result<ExitCode> {
+    use crate::exports::{ExportFormat, ExportRequest, Exporter, week::IsoWeek};
+    let settings = load(config_path)?;
+    let week: IsoWeek = week.parse()?;
+    let format: ExportFormat = format.parse()?;
+    let brand = brand
+        .map(|b| {
+            let id = crate::domain::BrandId::parse(b)?;
+            anyhow::ensure!(settings.brand(&id).is_some(), "no brand {b:?} in the configuration");
+            Ok(id)
+        })
+        .transpose()?;
+    let store = open_store(&settings).await?;
+    let exporter = Exporter::new(store, &settings.exports)?;
+    let request = ExportRequest {
+        week,
+        brand,
+        format,
+        trigger: crate::store::ExportTrigger::Manual,
+    };
+    let progress = terminal_progress();
+    let outcome = match &progress {
+        Some(report) => exporter.export_week(&request, report).await,
+        None => exporter.export_week(&request, &|_| {}).await,
+    };
+    end_progress();
+    let outcome = outcome
+        .with_context(|| format!("failed to export {week}"))?
+        .context("a manual export is always recorded")?;
+    say!(
+        "Exported {} rows of {} ({}) into {}:",
+        outcome.n_rows,
+        outcome.week,
+        outcome.scope,
+        exporter.dir().display()
+    );
+    for file in &outcome.files {
+        say!("  {file}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_bench(rows: u64) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::Builder::new().prefix("earshot-export-bench-").tempdir()?;
+    let settings = crate::exports::bench::bench_settings(dir.path())?;
+    let store = open_store(&settings).await?;
+    say!("Generating {rows} synthetic mentions in {} …", dir.path().display());
+    let progress = terminal_progress();
+    let report = match &progress {
+        Some(report) => crate::exports::bench::run(store, &settings, rows, report).await,
+        None => crate::exports::bench::run(store, &settings, rows, &|_| {}).await,
+    };
+    end_progress();
+    let report = report.context("export benchmark failed")?;
+    say!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Settings> {

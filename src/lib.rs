@@ -16,6 +16,7 @@
 //! - [`store`]: persistence on SQLite or PostgreSQL.
 //! - [`pipeline`]: the one place that sequences the stages.
 //! - [`scheduler`]: when things run.
+//! - [`exports`]: weekly files (posts, summaries, chart) for managers and spreadsheets.
 //! - [`web`]: the queue UI and JSON API.
 //! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands, the demo, logging.
 
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod exports;
 pub mod pipeline;
 pub mod scheduler;
 pub mod scoring;

@@ -9,12 +9,14 @@
 //! `Any` driver; the URL scheme picks the backend.
 
 mod delivery;
+mod export_types;
 mod sql;
 mod types;
 
 use async_trait::async_trait;
 
 pub use delivery::*;
+pub use export_types::*;
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 
@@ -159,6 +161,33 @@ pub trait Store: Send + Sync {
         payload: &AlertPayload,
         now: Millis,
     ) -> Result<bool, StoreError>;
+
+    // --- Exports ------------------------------------------------------------------------------
+
+    /// One page of the mentions whose post was created in the range, by mention id.
+    async fn export_rows(&self, query: &ExportQuery) -> Result<Vec<ExportRow>, StoreError>;
+
+    /// Tasks opened, answered, resolved or dismissed in `[start, end)`.
+    async fn export_tasks(
+        &self,
+        start: Millis,
+        end: Millis,
+        brand: Option<&BrandId>,
+    ) -> Result<Vec<ExportTask>, StoreError>;
+
+    /// When the earliest stored post was created, if there is one.
+    async fn first_post_at(&self) -> Result<Option<Millis>, StoreError>;
+
+    /// Records a run as `running` and returns its id. A scheduled run is recorded only if
+    /// no scheduled run of the same week and scope is done or (freshly) running: `None`
+    /// means someone else has it. A manual run is always recorded.
+    async fn begin_export_run(&self, run: NewExportRun<'_>) -> Result<Option<i64>, StoreError>;
+
+    /// Marks a run done or failed.
+    async fn finish_export_run(&self, id: i64, end: ExportRunEnd, at: Millis) -> Result<(), StoreError>;
+
+    /// The most recent runs, newest first.
+    async fn export_runs(&self, limit: usize) -> Result<Vec<ExportRunRow>, StoreError>;
 }
 
 /// The database behind a store.

@@ -8,6 +8,7 @@
 mod api;
 mod channels;
 mod error;
+mod exports;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api::routes().merge(channels::routes()))
+        .merge(exports::routes())
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(

@@ -7,6 +7,7 @@ mod alerts;
 mod config;
 mod hub;
 mod model;
+mod exports;
 mod pipeline;
 mod process;
 mod sources;

@@ -7,6 +7,7 @@
 //! busy timeout instead of failing when a read lock cannot be upgraded.
 
 mod alerts;
+mod exports;
 mod ingest;
 mod queue;
 mod rows;
@@ -24,6 +25,7 @@ use super::{
     NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SlaTask, SourceHealth,
     SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
+use super::{ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, NewExportRun};
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
 
@@ -347,6 +349,41 @@ impl Store for SqlStore {
         let added = alerts::enqueue_alert(&mut tx, brand_id, payload, now).await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    async fn export_rows(&self, query: &ExportQuery) -> Result<Vec<ExportRow>, StoreError> {
+        exports::export_rows(&self.pool, query).await
+    }
+
+    async fn export_tasks(
+        &self,
+        start: Millis,
+        end: Millis,
+        brand: Option<&BrandId>,
+    ) -> Result<Vec<ExportTask>, StoreError> {
+        exports::export_tasks(&self.pool, start, end, brand).await
+    }
+
+    async fn first_post_at(&self) -> Result<Option<Millis>, StoreError> {
+        exports::first_post_at(&self.pool).await
+    }
+
+    async fn begin_export_run(&self, run: NewExportRun<'_>) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let id = exports::begin_export_run(&mut tx, &run).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn finish_export_run(&self, id: i64, end: ExportRunEnd, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        exports::finish_export_run(&mut tx, id, &end, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn export_runs(&self, limit: usize) -> Result<Vec<ExportRunRow>, StoreError> {
+        exports::export_runs(&self.pool, limit).await
     }
 }
 
