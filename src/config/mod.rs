@@ -30,6 +30,16 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     pub alerts: AlertSettings,
     pub exports: ExportSettings,
+    /// Reply templates for the queue (`[[templates]]`).
+    pub templates: Vec<TemplateSettings>,
+}
+
+/// A reply template: `{author}`, `{brand}`, `{agent}` and `{platform}` are filled in.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub name: String,
+    pub text: String,
 }
 
 /// Where the data lives. `sqlite://` (the single-instance default) or `postgres://`.
@@ -149,6 +159,13 @@ pub struct TaskSettings {
     pub priority: PriorityCutoffs,
     #[serde(default)]
     pub sla_secs: SlaSecs,
+    /// After resolving, when to ask whether the customer is happy now.
+    #[serde(default = "default_follow_up_secs")]
+    pub follow_up_secs: u64,
+}
+
+fn default_follow_up_secs() -> u64 {
+    48 * 3600
 }
 
 fn default_conversation_window_secs() -> u64 {
@@ -161,6 +178,7 @@ impl Default for TaskSettings {
             conversation_window_secs: default_conversation_window_secs(),
             priority: PriorityCutoffs::default(),
             sla_secs: SlaSecs::default(),
+            follow_up_secs: default_follow_up_secs(),
         }
     }
 }

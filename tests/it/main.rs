@@ -6,6 +6,7 @@
 mod config;
 mod pipeline;
 mod process;
+mod review;
 mod store;
 mod support;
 mod tidy;
