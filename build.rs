@@ -3,7 +3,9 @@
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-changed=migrations");
-    if let Ok(libtorch) = std::env::var("LIBTORCH") {
+    #[allow(clippy::disallowed_methods, reason = "a build script reads cargo's environment")]
+    let libtorch = std::env::var("LIBTORCH");
+    if let Ok(libtorch) = libtorch {
         // Resolve the `.libtorch` link so the rpath survives a moved checkout only as long as
         // the cache does; `scripts/setup-libtorch.sh` recreates both when missing.
         let dir = std::fs::canonicalize(&libtorch).unwrap_or_else(|_| libtorch.clone().into());

@@ -154,7 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// The new user's password: `EARSHOT_NEW_USER_PASSWORD`, else one line from stdin (a
 /// prompt is shown on a terminal; the input is not hidden, so prefer the variable).
 fn new_user_password() -> anyhow::Result<String> {
-    if let Ok(password) = std::env::var("EARSHOT_NEW_USER_PASSWORD") {
+    if let Some(password) = config::new_user_password_from_env() {
         return Ok(password);
     }
     use std::io::{BufRead, IsTerminal, Write};
@@ -206,7 +206,12 @@ async fn add_token(config_path: &std::path::Path, name: &str, role: &str) -> any
     let store = open_store(&settings).await?;
     let token = crate::auth::new_token();
     store
-        .create_api_token(&crate::auth::token_hash(&token), name.trim(), role, crate::domain::now_millis())
+        .create_api_token(
+            &crate::auth::token_hash(&token),
+            name.trim(),
+            role,
+            crate::domain::now_millis(),
+        )
         .await
         .with_context(|| format!("failed to create token {name:?}"))?;
     say!("{token}");

@@ -64,7 +64,15 @@ impl ConfigError {
 }
 
 const SECTIONS: [&str; 9] = [
-    "database", "http", "scoring", "tasks", "brands", "sources", "alerts", "exports", "templates",
+    "database",
+    "http",
+    "scoring",
+    "tasks",
+    "brands",
+    "sources",
+    "alerts",
+    "exports",
+    "templates",
 ];
 const SOURCE_COMMON_KEYS: [&str; 4] = ["id", "brand", "schedule", "enabled"];
 

@@ -19,6 +19,12 @@ use crate::alerts::ChannelSettings;
 use crate::domain::{BrandId, Priority, SourceId};
 use crate::sources::SourceKind;
 
+/// The password for `earshot user add`, from `EARSHOT_NEW_USER_PASSWORD` if set.
+pub fn new_user_password_from_env() -> Option<String> {
+    #[allow(clippy::disallowed_methods, reason = "config is the one reader of the environment")]
+    std::env::var("EARSHOT_NEW_USER_PASSWORD").ok()
+}
+
 /// The whole effective configuration.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Settings {

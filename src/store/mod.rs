@@ -14,8 +14,8 @@ mod types;
 
 use async_trait::async_trait;
 
-pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use queue_types::*;
+pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 
 use crate::domain::{BrandId, Cursor, Millis, Platform, SourceId};
@@ -117,16 +117,27 @@ pub trait Store: Send + Sync {
     async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<SessionUser>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Creates a machine token; `Conflict` if the name is taken.
-    async fn create_api_token(&self, token_hash: &str, name: &str, role: crate::auth::Role, at: Millis)
-    -> Result<(), StoreError>;
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        role: crate::auth::Role,
+        at: Millis,
+    ) -> Result<(), StoreError>;
     async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRecord>, StoreError>;
 
     /// Applies a task change, its event and its label in one transaction, if the task was
     /// not changed since `expected_updated_at_ms`; returns the task as it is now.
     async fn apply_task_change(&self, change: TaskChange) -> Result<TaskRow, StoreError>;
     /// Stores a label for one post of a task, with an event, in one transaction.
-    async fn relabel_post(&self, task_id: i64, post_id: i64, label: &str, reviewer: &str, at: Millis)
-    -> Result<(), StoreError>;
+    async fn relabel_post(
+        &self,
+        task_id: i64,
+        post_id: i64,
+        label: &str,
+        reviewer: &str,
+        at: Millis,
+    ) -> Result<(), StoreError>;
     /// Every labelled example, oldest first.
     async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError>;
     /// The brand's reviewed tasks (responded, resolved, or dismissed as false positive).

@@ -60,8 +60,12 @@ pub enum Action {
     /// Take the task for yourself.
     Claim,
     /// Give the task to someone (leads and admins).
-    Assign { to: String },
-    Note { text: String },
+    Assign {
+        to: String,
+    },
+    Note {
+        text: String,
+    },
     /// Record the reply sent on the platform (earshot does not post it).
     Reply {
         text: String,
@@ -116,7 +120,9 @@ fn text_ok(text: &str, what: &str) -> Result<(), ActionError> {
         return Err(ActionError::Invalid(format!("{what} is empty")));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(ActionError::Invalid(format!("{what} is longer than {MAX_TEXT_CHARS} characters")));
+        return Err(ActionError::Invalid(format!(
+            "{what} is longer than {MAX_TEXT_CHARS} characters"
+        )));
     }
     Ok(())
 }
@@ -181,7 +187,13 @@ pub fn decide(
         event_detail: serde_json::json!({ "from": task.status.as_str() }),
         label: None,
     };
-    let promote = |status: TaskStatus| if status == TaskStatus::Open { TaskStatus::Assigned } else { status };
+    let promote = |status: TaskStatus| {
+        if status == TaskStatus::Open {
+            TaskStatus::Assigned
+        } else {
+            status
+        }
+    };
     match action {
         Action::Claim => {
             active(task, action)?;
@@ -199,8 +211,18 @@ pub fn decide(
         }
         Action::Assign { to } => {
             active(task, action)?;
-            if !actor.role.supervises() && to != &actor.name {
-                return Err(ActionError::Forbidden("agents can only claim tasks for themselves".into()));
+            if !actor.role.supervises() {
+                if to != &actor.name {
+                    return Err(ActionError::Forbidden(
+                        "agents can only claim tasks for themselves".into(),
+                    ));
+                }
+                if let Some(assignee) = task.assignee.as_ref().filter(|a| *a != &actor.name) {
+                    return Err(ActionError::Forbidden(format!(
+                        "task {} is assigned to {assignee}; ask a lead to reassign it",
+                        task.id
+                    )));
+                }
             }
             if to.trim().is_empty() {
                 return Err(ActionError::Invalid("assignee is empty".into()));
@@ -243,7 +265,9 @@ pub fn decide(
                 may_work(task, actor)?;
             }
             if *reason == DismissReason::Other && text.as_deref().is_none_or(|t| t.trim().is_empty()) {
-                return Err(ActionError::Invalid("a dismissal for another reason needs a text".into()));
+                return Err(ActionError::Invalid(
+                    "a dismissal for another reason needs a text".into(),
+                ));
             }
             if let Some(text) = text {
                 text_ok(text, "dismissal text")?;
@@ -266,7 +290,10 @@ pub fn decide(
         }
         Action::Reopen => {
             if task.status.is_active() {
-                return Err(ActionError::Conflict(format!("task {} is already {}", task.id, task.status)));
+                return Err(ActionError::Conflict(format!(
+                    "task {} is already {}",
+                    task.id, task.status
+                )));
             }
             if !actor.role.supervises() {
                 return Err(ActionError::Forbidden("only leads and admins reopen tasks".into()));

@@ -61,11 +61,21 @@ mod tests {
 
     #[test]
     fn the_suggestion_is_the_lowest_value_that_keeps_precision() {
-        let reviewed = [r(90.0, true), r(80.0, true), r(70.0, false), r(60.0, true), r(50.0, false), r(45.0, false)];
+        let reviewed = [
+            r(90.0, true),
+            r(80.0, true),
+            r(70.0, false),
+            r(60.0, true),
+            r(50.0, false),
+            r(45.0, false),
+        ];
         let s = suggest_threshold(&reviewed, 0.75);
         assert_eq!(s.threshold, Some(60.0));
         assert_eq!(s.precision, Some(0.75));
-        assert_eq!((s.n_reviewed, s.n_relevant, s.n_false_positive, s.n_relevant_kept), (6, 3, 3, 3));
+        assert_eq!(
+            (s.n_reviewed, s.n_relevant, s.n_false_positive, s.n_relevant_kept),
+            (6, 3, 3, 3)
+        );
         assert_eq!(suggest_threshold(&[], 0.8).threshold, None);
         assert_eq!(suggest_threshold(&[r(50.0, false)], 0.8).threshold, None);
     }

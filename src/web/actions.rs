@@ -65,7 +65,14 @@ async fn apply(
     expected: Option<Millis>,
 ) -> Result<TaskRow, ApiError> {
     let task = state.store.task_detail(id).await?.task;
-    let change = decide(&task, &caller.actor, action, expected, now_millis(), follow_up_ms(state))?;
+    let change = decide(
+        &task,
+        &caller.actor,
+        action,
+        expected,
+        now_millis(),
+        follow_up_ms(state),
+    )?;
     let row = state.store.apply_task_change(change).await?;
     tracing::info!(task = id, actor = %caller.actor.name, action = action.kind(), "Task changed.");
     Ok(row)
@@ -77,7 +84,9 @@ async fn act(
     Path(id): Path<i64>,
     Json(body): Json<ActionRequest>,
 ) -> Result<Json<TaskRow>, ApiError> {
-    Ok(Json(apply(&state, &caller, id, &body.action, body.expected_updated_at_ms).await?))
+    Ok(Json(
+        apply(&state, &caller, id, &body.action, body.expected_updated_at_ms).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,7 +193,10 @@ async fn reply_preview(
 }
 
 /// The author's record with the brand over the last 90 days.
-async fn author_history(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn author_history(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let task = state.store.task_detail(id).await?.task;
     let brand = BrandId::parse(&task.brand).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let platform = task

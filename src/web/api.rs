@@ -65,10 +65,7 @@ impl TaskQuery {
             priority,
             limit: self.limit.unwrap_or(200),
             offset: self.offset.unwrap_or(0),
-            follow_ups_due_at: self
-                .follow_ups_due
-                .unwrap_or(false)
-                .then(crate::domain::now_millis),
+            follow_ups_due_at: self.follow_ups_due.unwrap_or(false).then(crate::domain::now_millis),
         })
     }
 }

@@ -61,17 +61,13 @@ pub(super) async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Op
         let Some(token) = value.strip_prefix("Bearer ") else {
             return Ok(None);
         };
-        return Ok(state
-            .store
-            .api_token(&token_hash(token.trim()))
-            .await?
-            .map(|t| Caller {
-                actor: Actor {
-                    name: format!("token:{}", t.name),
-                    role: t.role,
-                },
-                csrf_token: None,
-            }));
+        return Ok(state.store.api_token(&token_hash(token.trim())).await?.map(|t| Caller {
+            actor: Actor {
+                name: format!("token:{}", t.name),
+                role: t.role,
+            },
+            csrf_token: None,
+        }));
     }
     let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -202,7 +198,10 @@ mod tests {
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; earshot_session=abc; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; earshot_session=abc; b=2"),
+        );
         assert_eq!(cookie_value(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie_value(&headers, "c"), None);
     }

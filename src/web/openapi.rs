@@ -5,20 +5,56 @@ use serde_json::{Value, json};
 
 /// Every route as (method, OpenAPI path, summary). The router test compares against this.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
-    ("post", "/login", "Log in with username and password; sets the session cookie"),
+    (
+        "post",
+        "/login",
+        "Log in with username and password; sets the session cookie",
+    ),
     ("post", "/api/logout", "End the session"),
     ("get", "/api/me", "The caller, role and CSRF token"),
-    ("get", "/api/tasks", "List tasks (filters: brand, status, platform, assignee, priority, follow_ups_due)"),
+    (
+        "get",
+        "/api/tasks",
+        "List tasks (filters: brand, status, platform, assignee, priority, follow_ups_due)",
+    ),
     ("get", "/api/tasks/{id}", "A task with its posts, factors and events"),
-    ("post", "/api/tasks/{id}/actions", "claim, assign, note, reply, resolve, dismiss, reopen"),
+    (
+        "post",
+        "/api/tasks/{id}/actions",
+        "claim, assign, note, reply, resolve, dismiss, reopen",
+    ),
     ("post", "/api/tasks/bulk", "One action on many tasks"),
-    ("post", "/api/tasks/{id}/reply-preview", "A reply template filled in for the task"),
-    ("get", "/api/tasks/{id}/author-history", "The author's record with the brand"),
-    ("post", "/api/tasks/{id}/posts/{post_id}/label", "Re-label a post's sentiment"),
+    (
+        "post",
+        "/api/tasks/{id}/reply-preview",
+        "A reply template filled in for the task",
+    ),
+    (
+        "get",
+        "/api/tasks/{id}/author-history",
+        "The author's record with the brand",
+    ),
+    (
+        "post",
+        "/api/tasks/{id}/posts/{post_id}/label",
+        "Re-label a post's sentiment",
+    ),
     ("get", "/api/templates", "Reply templates"),
-    ("get", "/api/feedback/export", "Labelled examples as JSONL (leads, admins)"),
-    ("get", "/api/brands/{id}/threshold-suggestion", "Threshold suggestion from reviewed tasks (leads, admins)"),
-    ("post", "/api/follow-ups/record", "Record authors' next posts after resolution"),
+    (
+        "get",
+        "/api/feedback/export",
+        "Labelled examples as JSONL (leads, admins)",
+    ),
+    (
+        "get",
+        "/api/brands/{id}/threshold-suggestion",
+        "Threshold suggestion from reviewed tasks (leads, admins)",
+    ),
+    (
+        "post",
+        "/api/follow-ups/record",
+        "Record authors' next posts after resolution",
+    ),
     ("get", "/api/events", "Server-sent events when the queue changes"),
     ("get", "/api/stats", "Totals"),
     ("get", "/api/sources", "Source health"),
@@ -48,7 +84,8 @@ pub fn document() -> Value {
                 "description": "Required with a session cookie", "schema": { "type": "string" } }]);
         }
         if *path == "/api/tasks/{id}/actions" {
-            op["requestBody"] = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Action" } } } });
+            op["requestBody"] =
+                json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Action" } } } });
         }
         entry[*method] = op;
     }

@@ -65,7 +65,11 @@ pub(crate) async fn filled(env: &TestEnv, lines: &[String]) -> (Arc<dyn Store>, 
 fn complaints() -> Vec<String> {
     vec![
         line("1", "@jo", "@AcmeAir lost my bag, worst airline ever, refund now"),
-        line("2", "@max", "Acme Air cancelled my flight again, terrible service, I want a refund"),
+        line(
+            "2",
+            "@max",
+            "Acme Air cancelled my flight again, terrible service, I want a refund",
+        ),
         line("3", "@kim", "Acme Air crew were great, thanks"),
     ]
 }
@@ -90,7 +94,11 @@ impl Client {
     async fn login(app: &axum::Router, username: &str) -> Client {
         let mut client = Client::anonymous(app);
         let (status, headers, body) = client
-            .send("POST", "/login", Some(json!({ "username": username, "password": PASSWORD })))
+            .send(
+                "POST",
+                "/login",
+                Some(json!({ "username": username, "password": PASSWORD })),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
@@ -132,7 +140,9 @@ impl Client {
     }
 
     async fn act(&self, id: i64, action: Value) -> (StatusCode, Value) {
-        let (status, _, body) = self.send("POST", &format!("/api/tasks/{id}/actions"), Some(action)).await;
+        let (status, _, body) = self
+            .send("POST", &format!("/api/tasks/{id}/actions"), Some(action))
+            .await;
         (status, body)
     }
 }
@@ -166,11 +176,19 @@ async fn everything_but_health_and_login_needs_a_session_or_token() {
     assert_eq!(anonymous.get("/assets/login.js").await.0, StatusCode::OK);
 
     let (status, _, _) = anonymous
-        .send("POST", "/login", Some(json!({ "username": "ann", "password": "wrong password" })))
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "ann", "password": "wrong password" })),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _, _) = anonymous
-        .send("POST", "/login", Some(json!({ "username": "nobody", "password": PASSWORD })))
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "nobody", "password": PASSWORD })),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut forged = Client::anonymous(&app);
@@ -185,7 +203,11 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token() {
     let app = router(AppState { store, settings });
     let anonymous = Client::anonymous(&app);
     let (_, headers, body) = anonymous
-        .send("POST", "/login", Some(json!({ "username": "ann", "password": PASSWORD })))
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "ann", "password": PASSWORD })),
+        )
         .await;
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(
@@ -204,17 +226,27 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token() {
         csrf: None,
         bearer: None,
     };
-    assert_eq!(no_csrf.act(id, json!({ "action": "claim" })).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        no_csrf.act(id, json!({ "action": "claim" })).await.0,
+        StatusCode::FORBIDDEN
+    );
     let wrong_csrf = Client {
         csrf: Some(new_token()),
         ..no_csrf
     };
-    assert_eq!(wrong_csrf.act(id, json!({ "action": "claim" })).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        wrong_csrf.act(id, json!({ "action": "claim" })).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
 
     let (status, _, _) = ann.send("POST", "/api/logout", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ann.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED, "the session is gone");
+    assert_eq!(
+        ann.get("/api/tasks").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the session is gone"
+    );
 }
 
 #[tokio::test]
@@ -231,15 +263,25 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step() {
         .act(id, json!({ "action": "claim", "expected_updated_at_ms": version }))
         .await;
     assert_eq!(status, StatusCode::OK, "{claimed}");
-    assert_eq!((claimed["status"].as_str(), claimed["assignee"].as_str()), (Some("assigned"), Some("ann")));
+    assert_eq!(
+        (claimed["status"].as_str(), claimed["assignee"].as_str()),
+        (Some("assigned"), Some("ann"))
+    );
 
     let (status, stale) = ann
-        .act(id, json!({ "action": "note", "text": "late", "expected_updated_at_ms": version }))
+        .act(
+            id,
+            json!({ "action": "note", "text": "late", "expected_updated_at_ms": version }),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{stale}");
 
     let (status, preview) = ann
-        .send("POST", &format!("/api/tasks/{id}/reply-preview"), Some(json!({ "template": "apology" })))
+        .send(
+            "POST",
+            &format!("/api/tasks/{id}/reply-preview"),
+            Some(json!({ "template": "apology" })),
+        )
         .await
         .2
         .as_object()
@@ -253,7 +295,10 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step() {
     );
 
     let (status, replied) = ann
-        .act(id, json!({ "action": "reply", "text": reply_text, "template": "apology" }))
+        .act(
+            id,
+            json!({ "action": "reply", "text": reply_text, "template": "apology" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{replied}");
     assert_eq!(replied["status"], "responded");
@@ -275,13 +320,21 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["actor"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["opened", "claimed", "replied", "note", "resolved"]);
     assert!(events[1..].iter().all(|(_, actor)| actor == "ann"), "{events:?}");
     let reply_event = &detail["events"][2]["detail"];
-    assert_eq!(reply_event["text"], "Hi @jo, we are sorry about this. ann from Acme Air will sort it out here on x.");
+    assert_eq!(
+        reply_event["text"],
+        "Hi @jo, we are sorry about this. ann from Acme Air will sort it out here on x."
+    );
 
     let lee = Client::login(&app, "lee").await;
     let (status, reopened) = lee.act(id, json!({ "action": "reopen" })).await;
@@ -361,12 +414,20 @@ async fn bulk_dismissals_report_each_task_and_false_positives_become_training_da
         .collect();
     assert_eq!(lines.len(), 2, "one example per post of the two tasks");
     assert!(lines.iter().all(|l| l["label"] == "neutral" && l["text"].is_string()));
-    assert!(lines.iter().any(|l| l["text"].as_str().unwrap().contains("lost my bag")));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["text"].as_str().unwrap().contains("lost my bag"))
+    );
 
     let (status, suggestion) = lee.get("/api/brands/acme/threshold-suggestion").await;
     assert_eq!(status, StatusCode::OK, "{suggestion}");
     assert_eq!(suggestion["suggestion"]["n_false_positive"], 2);
-    assert_eq!(suggestion["suggestion"]["threshold"], Value::Null, "nothing reaches 0.8 precision");
+    assert_eq!(
+        suggestion["suggestion"]["threshold"],
+        Value::Null,
+        "nothing reaches 0.8 precision"
+    );
 }
 
 #[tokio::test]
@@ -425,7 +486,10 @@ async fn the_openapi_document_lists_every_route_the_router_serves() {
         .filter(|p| !pages.contains(&p.as_str()) && !paths.contains_key(p.as_str()))
         .collect();
     assert!(served.len() > 15, "{served:?}");
-    assert!(missing.is_empty(), "routes missing from the OpenAPI document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from the OpenAPI document: {missing:?}"
+    );
 }
 
 #[tokio::test]
@@ -438,7 +502,9 @@ async fn unknown_template_placeholders_are_config_errors() {
     let error = from_toml(&toml, "test").unwrap_err();
     let problems: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
     assert!(
-        problems.iter().any(|p| p.contains("templates[0].text") && p.contains("customer")),
+        problems
+            .iter()
+            .any(|p| p.contains("templates[0].text") && p.contains("customer")),
         "{problems:?}"
     );
 }

@@ -19,12 +19,12 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, TaskChange, UserRecord};
 use super::{
     AssessmentOutcome, AuthorHistory, Backend, BrandRecord, CommitOutcome, Counts, NewAssessment, OutboxAlert,
     PendingMention, PollCommit, PollFailure, QuarantineRow, SourceHealth, SourceRecord, Store, StoreError, TaskDetail,
     TaskFilter, TaskRow,
 };
-use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, TaskChange, UserRecord};
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
 

@@ -8,7 +8,8 @@ use super::super::{
 use super::rows::{f32_of, get, scores_of, source_health_of, task_row_of};
 use crate::domain::{Factor, Millis, SourceId};
 
-pub(super) const TASK_COLUMNS: &str = "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
+pub(super) const TASK_COLUMNS: &str =
+    "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
     t.assignee, t.opened_at_ms, t.due_at_ms, t.first_response_at_ms, t.resolved_at_ms, t.dismissed_reason,
     t.last_activity_at_ms, t.updated_at_ms, t.follow_up_at_ms, t.recovered,
     (SELECT COUNT(*) FROM assessments a WHERE a.task_id = t.id) AS n_posts,

@@ -126,14 +126,13 @@ pub(super) async fn create_api_token(
     role: Role,
     at: Millis,
 ) -> Result<(), StoreError> {
-    let result =
-        sqlx::query("INSERT INTO api_tokens (token_hash, name, role, created_at_ms) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(name)
-            .bind(role.as_str())
-            .bind(at)
-            .execute(&mut **tx)
-            .await;
+    let result = sqlx::query("INSERT INTO api_tokens (token_hash, name, role, created_at_ms) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(at)
+        .execute(&mut **tx)
+        .await;
     match result {
         Ok(_) => Ok(()),
         Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict(format!("token {name:?} exists"))),
