@@ -67,6 +67,16 @@ pub enum Command {
     },
     /// Score and assess every stored mention that is not assessed yet.
     Score,
+    /// Users of the web queue.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for machines.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Score a labelled dataset; print sentiment metrics (and complaint detection if labelled).
     Eval(EvalArgs),
     /// Benchmark scoring alone and the whole pipeline on generated posts.
@@ -116,6 +126,30 @@ pub enum Command {
     ExportBench {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password comes from EARSHOT_NEW_USER_PASSWORD or stdin.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// agent, lead or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it once.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// agent, lead or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
     },
 }
 
@@ -239,6 +273,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { bind, data_dir } => demo(bind, data_dir).await,
         Command::Poll { source, once } => poll(&cli.config, &source, once).await,
+        Command::User {
+            command: UserCommand::Add { username, role },
+        } => add_user(&cli.config, &username, &role).await,
+        Command::Token {
+            command: TokenCommand::Add { name, role },
+        } => add_token(&cli.config, &name, &role).await,
         Command::Sources {
             command: SourcesCommand::Test { source, show },
         } => sources_test(&cli.config, &source, show).await,
@@ -449,6 +489,74 @@ async fn export_bench(rows: u64) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The new user's password: `EARSHOT_NEW_USER_PASSWORD`, else one line from stdin (a
+/// prompt is shown on a terminal; the input is not hidden, so prefer the variable).
+fn new_user_password() -> anyhow::Result<String> {
+    if let Some(password) = config::new_user_password_from_env() {
+        return Ok(password);
+    }
+    use std::io::{BufRead, IsTerminal, Write};
+    if std::io::stdin().is_terminal() {
+        #[allow(clippy::print_stderr, reason = "an interactive prompt")]
+        {
+            eprint!("Password for the new user: ");
+        }
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn add_user(config_path: &std::path::Path, username: &str, role: &str) -> anyhow::Result<ExitCode> {
+    let role: crate::auth::Role = role.parse()?;
+    let username = username.trim();
+    anyhow::ensure!(
+        !username.is_empty() && username.len() <= 64 && !username.starts_with("token:"),
+        "usernames are 1-64 characters and do not start with \"token:\""
+    );
+    let password = new_user_password()?;
+    anyhow::ensure!(
+        password.chars().count() >= crate::auth::MIN_PASSWORD_LEN,
+        "the password needs at least {} characters",
+        crate::auth::MIN_PASSWORD_LEN
+    );
+    let settings = load(config_path)?;
+    let store = open_store(&settings).await?;
+    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password)).await??;
+    store
+        .create_user(crate::store::NewUser {
+            username: username.to_owned(),
+            password_hash,
+            role,
+            at: crate::domain::now_millis(),
+        })
+        .await
+        .with_context(|| format!("failed to create user {username:?}"))?;
+    say!("User {username} ({role}) created.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn add_token(config_path: &std::path::Path, name: &str, role: &str) -> anyhow::Result<ExitCode> {
+    let role: crate::auth::Role = role.parse()?;
+    anyhow::ensure!(!name.trim().is_empty(), "the token needs a name");
+    let settings = load(config_path)?;
+    let store = open_store(&settings).await?;
+    let token = crate::auth::new_token();
+    store
+        .create_api_token(
+            &crate::auth::token_hash(&token),
+            name.trim(),
+            role,
+            crate::domain::now_millis(),
+        )
+        .await
+        .with_context(|| format!("failed to create token {name:?}"))?;
+    say!("{token}");
+    say!("(shown once: send it as `Authorization: Bearer <token>`)");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
     config::load(path).map_err(|error| match &error {
         ConfigError::Read { .. } => anyhow::Error::new(error)
@@ -566,6 +674,23 @@ async fn demo(bind: SocketAddr, data_dir: Option<PathBuf>) -> anyhow::Result<Exi
             TcpListener::bind(SocketAddr::new(bind.ip(), 0)).await?
         }
     };
+    let demo_password = crate::auth::new_token()[..16].to_owned();
+    let hashed = demo_password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&hashed)).await??;
+    match app
+        .store
+        .create_user(crate::store::NewUser {
+            username: "demo".into(),
+            password_hash,
+            role: crate::auth::Role::Admin,
+            at: crate::domain::now_millis(),
+        })
+        .await
+    {
+        Ok(_) => say!("Log in as demo / {demo_password} (an admin of this demo only)."),
+        Err(crate::store::StoreError::Conflict(_)) => say!("Log in with the users of {}.", dir.display()),
+        Err(error) => return Err(error.into()),
+    }
     say!("Open the queue: http://{}/  (Ctrl-C to stop)", listener.local_addr()?);
     run_until_signal(app, listener).await?;
     Ok(ExitCode::SUCCESS)

@@ -17,11 +17,12 @@
 //! - [`pipeline`]: the one place that sequences the stages.
 //! - [`scheduler`]: when things run.
 //! - [`exports`]: weekly files (posts, summaries, chart) for managers and spreadsheets.
-//! - [`web`]: the queue UI and JSON API.
+//! - [`web`]: the queue UI and JSON API; [`auth`]: roles, password hashes, tokens.
 //! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands, the demo, logging.
 
 pub mod alerts;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;

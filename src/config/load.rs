@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, ScoringSettings, Settings,
-    SourceCommon, SourceSettings, TaskSettings,
+    SourceCommon, SourceSettings, TaskSettings, TemplateSettings,
 };
 use crate::sources::SourceKind;
 
@@ -63,8 +63,16 @@ impl ConfigError {
     }
 }
 
-const SECTIONS: [&str; 8] = [
-    "database", "http", "scoring", "tasks", "brands", "sources", "alerts", "exports",
+const SECTIONS: [&str; 9] = [
+    "database",
+    "http",
+    "scoring",
+    "tasks",
+    "brands",
+    "sources",
+    "alerts",
+    "exports",
+    "templates",
 ];
 const SOURCE_COMMON_KEYS: [&str; 4] = ["id", "brand", "schedule", "enabled"];
 
@@ -129,6 +137,9 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
         deserialize::<BrandSettings>(value, path, problems)
     });
     let sources = items(&mut root, "sources", &mut problems, source);
+    let templates = items(&mut root, "templates", &mut problems, |value, path, problems| {
+        deserialize::<TemplateSettings>(value, path, problems)
+    });
 
     let settings = match (database, http, scoring, tasks, alerts, exports) {
         (Some(database), Some(http), Some(scoring), Some(tasks), Some(alerts), Some(exports)) => Some(Settings {
@@ -140,6 +151,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
             sources,
             alerts,
             exports,
+            templates,
         }),
         _ => None,
     };
@@ -278,6 +290,23 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
     ] {
         if !(0.0..=100.0).contains(&value) {
             problems.push(problem(&format!("tasks.priority.{name}"), "must be within 0-100"));
+        }
+    }
+
+    let mut template_names = HashSet::new();
+    for (idx, template) in settings.templates.iter().enumerate() {
+        let path = format!("templates[{idx}]");
+        if template.name.trim().is_empty() {
+            problems.push(problem(&format!("{path}.name"), "must not be empty"));
+        }
+        if !template_names.insert(&template.name) {
+            problems.push(problem(
+                &format!("{path}.name"),
+                format!("duplicate template name {:?}", template.name),
+            ));
+        }
+        if let Err(error) = crate::tasks::templates::check(&template.text) {
+            problems.push(problem(&format!("{path}.text"), error.to_string()));
         }
     }
 

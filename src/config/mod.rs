@@ -19,6 +19,12 @@ use crate::alerts::ChannelSettings;
 use crate::domain::{BrandId, Priority, SourceId};
 use crate::sources::SourceKind;
 
+/// The password for `earshot user add`, from `EARSHOT_NEW_USER_PASSWORD` if set.
+pub fn new_user_password_from_env() -> Option<String> {
+    #[allow(clippy::disallowed_methods, reason = "config is the one reader of the environment")]
+    std::env::var("EARSHOT_NEW_USER_PASSWORD").ok()
+}
+
 /// The whole effective configuration.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Settings {
@@ -30,6 +36,16 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     pub alerts: AlertSettings,
     pub exports: ExportSettings,
+    /// Reply templates for the queue (`[[templates]]`).
+    pub templates: Vec<TemplateSettings>,
+}
+
+/// A reply template: `{author}`, `{brand}`, `{agent}` and `{platform}` are filled in.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub name: String,
+    pub text: String,
 }
 
 /// Where the data lives. `sqlite://` (the single-instance default) or `postgres://`.
@@ -149,6 +165,13 @@ pub struct TaskSettings {
     pub priority: PriorityCutoffs,
     #[serde(default)]
     pub sla_secs: SlaSecs,
+    /// After resolving, when to ask whether the customer is happy now.
+    #[serde(default = "default_follow_up_secs")]
+    pub follow_up_secs: u64,
+}
+
+fn default_follow_up_secs() -> u64 {
+    48 * 3600
 }
 
 fn default_conversation_window_secs() -> u64 {
@@ -161,6 +184,7 @@ impl Default for TaskSettings {
             conversation_window_secs: default_conversation_window_secs(),
             priority: PriorityCutoffs::default(),
             sla_secs: SlaSecs::default(),
+            follow_up_secs: default_follow_up_secs(),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod delivery;
 mod export_types;
+mod queue_types;
 mod sql;
 mod types;
 
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 
 pub use delivery::*;
 pub use export_types::*;
+pub use queue_types::*;
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 
@@ -188,6 +190,55 @@ pub trait Store: Send + Sync {
 
     /// The most recent runs, newest first.
     async fn export_runs(&self, limit: usize) -> Result<Vec<ExportRunRow>, StoreError>;
+
+    // --- Users, sessions and task actions (the review queue) -------------------------------
+
+    /// Creates a user; `Conflict` if the username is taken.
+    async fn create_user(&self, user: NewUser) -> Result<i64, StoreError>;
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        at: Millis,
+        expires_at_ms: Millis,
+    ) -> Result<(), StoreError>;
+    /// The user of an unexpired session of an enabled user.
+    async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<SessionUser>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Creates a machine token; `Conflict` if the name is taken.
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        role: crate::auth::Role,
+        at: Millis,
+    ) -> Result<(), StoreError>;
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRecord>, StoreError>;
+
+    /// Applies a task change, its event and its label in one transaction, if the task was
+    /// not changed since `expected_updated_at_ms`; returns the task as it is now.
+    async fn apply_task_change(&self, change: TaskChange) -> Result<TaskRow, StoreError>;
+    /// Stores a label for one post of a task, with an event, in one transaction.
+    async fn relabel_post(
+        &self,
+        task_id: i64,
+        post_id: i64,
+        label: &str,
+        reviewer: &str,
+        at: Millis,
+    ) -> Result<(), StoreError>;
+    /// Every labelled example, oldest first.
+    async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError>;
+    /// The brand's reviewed tasks (responded, resolved, or dismissed as false positive).
+    async fn reviewed_tasks(&self, brand: &BrandId) -> Result<Vec<ReviewedTask>, StoreError>;
+    /// For resolved tasks without one yet: records the author's next post to the brand after
+    /// resolution, its sentiment, and `recovered` (that post is not negative). Returns how
+    /// many tasks were updated.
+    async fn record_follow_ups(&self) -> Result<u64, StoreError>;
+    /// The latest task change time and the task count: cheap "did anything change?".
+    async fn queue_version(&self) -> Result<(Millis, i64), StoreError>;
 }
 
 /// The database behind a store.

@@ -160,6 +160,8 @@ pub struct TaskFilter {
     pub priority: Option<Priority>,
     pub limit: usize,
     pub offset: usize,
+    /// Only resolved tasks whose follow-up is due at this time and not yet recorded.
+    pub follow_ups_due_at: Option<Millis>,
 }
 
 /// A task as the queue lists it.
@@ -183,6 +185,12 @@ pub struct TaskRow {
     /// The most recent post's text and link.
     pub latest_text: String,
     pub latest_url: Option<String>,
+    /// Changes with every action; send it back as `expected_updated_at_ms`.
+    pub updated_at_ms: Millis,
+    /// When to ask the customer whether they are happy now (set on resolve).
+    pub follow_up_at_ms: Option<Millis>,
+    /// Whether the author's next post to the brand after resolution was not negative.
+    pub recovered: Option<bool>,
 }
 
 /// A post of a task, with its scores.

@@ -3,6 +3,10 @@
 //!
 //! Invariant: no IO here; these are pure functions of settings, post and score.
 
+pub mod actions;
+pub mod feedback;
+pub mod templates;
+
 use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
 use crate::domain::{Criticality, Millis, Post, Priority};
 use crate::store::{TaskAlert, TaskPlan};

@@ -30,6 +30,8 @@ struct TaskQuery {
     priority: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
+    /// `true`: only resolved tasks whose follow-up is due now.
+    follow_ups_due: Option<bool>,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -63,6 +65,7 @@ impl TaskQuery {
             priority,
             limit: self.limit.unwrap_or(200),
             offset: self.offset.unwrap_or(0),
+            follow_ups_due_at: self.follow_ups_due.unwrap_or(false).then(crate::domain::now_millis),
         })
     }
 }

@@ -16,6 +16,15 @@ pub enum ApiError {
     /// 400: the request is malformed; the message says how.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no valid session or token.
+    #[error("log in first")]
+    Unauthorized,
+    /// 403: the role, the assignment or a missing CSRF token forbids it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: the task is not in a state for this, or someone else changed it.
+    #[error("{0}")]
+    Conflict(String),
     /// 500: details are logged, never sent.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -25,7 +34,33 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other),
+        }
+    }
+}
+
+impl From<crate::tasks::actions::ActionError> for ApiError {
+    fn from(error: crate::tasks::actions::ActionError) -> Self {
+        use crate::tasks::actions::ActionError;
+        match error {
+            ActionError::Forbidden(what) => ApiError::Forbidden(what),
+            ActionError::Conflict(what) => ApiError::Conflict(what),
+            ActionError::Invalid(what) => ApiError::BadRequest(what),
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -35,6 +70,9 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(error) => {
                 tracing::error!(error = %error_chain(error), "Request failed.");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -5,18 +5,22 @@
 //! only `http(s)` links become anchors, and a strict Content-Security-Policy forbids inline
 //! script, so nothing a post contains can run.
 
+mod actions;
 mod api;
+pub mod auth;
 mod channels;
 mod error;
 mod exports;
+pub mod openapi;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -40,11 +44,22 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(index))
+        .route("/login", get(login_page).post(auth::login))
         .route("/assets/app.js", get(app_js))
+        .route("/assets/login.js", get(login_js))
         .route("/assets/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
-        .nest("/api", api::routes().merge(channels::routes()))
-        .merge(exports::routes())
+        .nest(
+            "/api",
+            api::routes()
+                .merge(actions::routes())
+                .merge(channels::routes())
+                .route("/me", get(auth::me))
+                .route("/logout", post(auth::logout))
+                .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require)),
+        )
+        .merge(exports::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require)))
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
@@ -74,8 +89,24 @@ pub async fn serve(
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
-async fn index() -> Html<&'static str> {
-    Html(include_str!("assets/index.html"))
+/// The queue page; without a valid session, the login page.
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match auth::identify(&state, &headers).await {
+        Ok(Some(_)) => Html(include_str!("assets/index.html")).into_response(),
+        Ok(None) => Redirect::to("/login").into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn login_page() -> Html<&'static str> {
+    Html(include_str!("assets/login.html"))
+}
+
+async fn login_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("assets/login.js"),
+    )
 }
 
 async fn app_js() -> impl IntoResponse {

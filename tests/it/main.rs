@@ -11,6 +11,7 @@ mod exports;
 mod pipeline;
 mod process;
 mod sources;
+mod review;
 mod store;
 mod support;
 mod tidy;

@@ -11,6 +11,9 @@ use earshot::web::{AppState, router};
 
 use crate::support::{TestEnv, line};
 
+/// A machine token the tests authenticate with (the API needs a session or a token).
+const TOKEN: &str = "web-tests-token-0123456789abcdef";
+
 async fn filled_app(env: &TestEnv) -> axum::Router {
     env.append(
         "acme-feed",
@@ -34,6 +37,16 @@ async fn filled_app(env: &TestEnv) -> axum::Router {
         .await
         .unwrap();
     pipeline.score_pending().await.unwrap();
+    pipeline
+        .store()
+        .create_api_token(
+            &earshot::auth::token_hash(TOKEN),
+            "web-tests",
+            earshot::auth::Role::Agent,
+            earshot::domain::now_millis(),
+        )
+        .await
+        .unwrap();
     router(AppState {
         store: pipeline.store().clone(),
         settings: pipeline.settings().clone(),
@@ -43,7 +56,12 @@ async fn filled_app(env: &TestEnv) -> axum::Router {
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
     let response = app
         .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status();
@@ -105,7 +123,12 @@ async fn pages_carry_a_content_security_policy_that_forbids_inline_script() {
 
     let response = app
         .clone()
-        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/")
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
 

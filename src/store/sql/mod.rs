@@ -10,6 +10,7 @@ mod alerts;
 mod exports;
 mod ingest;
 mod queue;
+mod queue_actions;
 mod rows;
 mod scoring;
 
@@ -26,6 +27,7 @@ use super::{
     SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use super::{ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, NewExportRun};
+use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, TaskChange, UserRecord};
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
 
@@ -384,6 +386,96 @@ impl Store for SqlStore {
 
     async fn export_runs(&self, limit: usize) -> Result<Vec<ExportRunRow>, StoreError> {
         exports::export_runs(&self.pool, limit).await
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = queue_actions::create_user(&mut tx, &user).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        queue_actions::user_by_name(&self.pool, username).await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        at: Millis,
+        expires_at_ms: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        queue_actions::create_session(&mut tx, token_hash, user_id, csrf_token, at, expires_at_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<SessionUser>, StoreError> {
+        queue_actions::session_user(&self.pool, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        queue_actions::delete_session(&self.pool, token_hash).await
+    }
+
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        role: crate::auth::Role,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        queue_actions::create_api_token(&mut tx, token_hash, name, role, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
+        queue_actions::api_token(&self.pool, token_hash).await
+    }
+
+    async fn apply_task_change(&self, change: TaskChange) -> Result<TaskRow, StoreError> {
+        let mut tx = self.write().await?;
+        let row = queue_actions::apply_task_change(&mut tx, &change).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn relabel_post(
+        &self,
+        task_id: i64,
+        post_id: i64,
+        label: &str,
+        reviewer: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        queue_actions::relabel_post(&mut tx, task_id, post_id, label, reviewer, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError> {
+        queue_actions::labelled_examples(&self.pool).await
+    }
+
+    async fn reviewed_tasks(&self, brand: &BrandId) -> Result<Vec<ReviewedTask>, StoreError> {
+        queue_actions::reviewed_tasks(&self.pool, brand).await
+    }
+
+    async fn record_follow_ups(&self) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = queue_actions::record_follow_ups(&mut tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn queue_version(&self) -> Result<(Millis, i64), StoreError> {
+        queue_actions::queue_version(&self.pool).await
     }
 }
 

@@ -8,9 +8,10 @@ use super::super::{
 use super::rows::{f32_of, get, scores_of, source_health_of, task_row_of};
 use crate::domain::{Factor, Millis, SourceId};
 
-const TASK_COLUMNS: &str = "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
+pub(super) const TASK_COLUMNS: &str =
+    "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
     t.assignee, t.opened_at_ms, t.due_at_ms, t.first_response_at_ms, t.resolved_at_ms, t.dismissed_reason,
-    t.last_activity_at_ms,
+    t.last_activity_at_ms, t.updated_at_ms, t.follow_up_at_ms, t.recovered,
     (SELECT COUNT(*) FROM assessments a WHERE a.task_id = t.id) AS n_posts,
     (SELECT p.text FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
       WHERE a.task_id = t.id ORDER BY p.created_at_ms DESC, p.id DESC LIMIT 1) AS latest_text,
@@ -40,6 +41,12 @@ pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Ve
     }
     if let Some(assignee) = &filter.assignee {
         conditions.push(format!("t.assignee = {}", next(assignee.clone(), &mut texts)));
+    }
+    if let Some(at) = filter.follow_ups_due_at {
+        // A number we computed, never user text.
+        conditions.push(format!(
+            "t.status = 'resolved' AND t.follow_up_at_ms <= {at} AND t.next_post_id IS NULL"
+        ));
     }
     let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t");
     if let Some(priority) = filter.priority {

@@ -105,6 +105,9 @@ pub(super) fn task_row_of(row: &AnyRow) -> Result<TaskRow, StoreError> {
         n_posts: get(row, "n_posts")?,
         latest_text: get::<Option<String>>(row, "latest_text")?.unwrap_or_default(),
         latest_url: get(row, "latest_url")?,
+        updated_at_ms: get(row, "updated_at_ms")?,
+        follow_up_at_ms: get(row, "follow_up_at_ms")?,
+        recovered: get::<Option<i64>>(row, "recovered")?.map(|r| r != 0),
     })
 }
 

@@ -47,8 +47,29 @@ function formatDuration(minutes) {
 
 async function getJson(path) {
   const response = await fetch(path, { headers: { accept: "application/json" } });
+  if (response.status === 401) window.location.assign("/login");
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
+}
+
+let me = null;
+
+// POSTs JSON with the session's CSRF token; returns [ok, body].
+async function postJson(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json", "x-csrf-token": me ? me.csrf_token || "" : "" },
+    body: JSON.stringify(body || {}),
+  });
+  if (response.status === 401) window.location.assign("/login");
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  return [response.ok, data, response.status];
+}
+
+function flash(message) {
+  const box = $("#flash");
+  if (box) box.textContent = message;
 }
 
 let selectedTask = null;
@@ -73,25 +94,86 @@ async function loadTasks() {
   const tasks = await getJson(`/api/tasks?${params}`);
   const body = $("#tasks tbody");
   body.replaceChildren(...tasks.map((task) => {
+    const check = el("input", { type: "checkbox", class: "bulk", "data-id": String(task.id) });
+    check.addEventListener("click", (event) => event.stopPropagation());
     const row = el("tr", { "data-id": String(task.id), class: `priority-${task.priority}` },
+      el("td", {}, check),
       el("td", {}, el("span", { class: `badge ${task.priority}` }, task.priority)),
       el("td", {}, slaLeft(task)),
       el("td", {}, task.brand),
       el("td", {}, task.platform),
       el("td", {}, task.author_handle),
       el("td", { class: "text" }, task.latest_text),
-      el("td", {}, task.status));
+      el("td", {}, task.status),
+      el("td", {}, task.assignee || "–"));
     row.addEventListener("click", () => showTask(task.id));
     if (task.id === selectedTask) row.classList.add("selected");
     return row;
   }));
-  if (tasks.length === 0) body.append(el("tr", {}, el("td", { colSpan: 7, class: "muted" }, "No tasks match.")));
+  if (tasks.length === 0) body.append(el("tr", {}, el("td", { colSpan: 9, class: "muted" }, "No tasks match.")));
+}
+
+let currentTask = null;
+let templates = [];
+
+async function act(action) {
+  if (!currentTask) return;
+  const body = Object.assign({ expected_updated_at_ms: currentTask.updated_at_ms }, action);
+  const [ok, data, status] = await postJson(`/api/tasks/${encodeURIComponent(currentTask.id)}/actions`, body);
+  if (ok) {
+    flash(`Task #${data.id}: ${action.action} done (${data.status}).`);
+  } else {
+    flash(status === 409
+      ? `Someone else changed task #${currentTask.id}, or it cannot be ${action.action}ed now: ${data && data.error}`
+      : `Could not ${action.action}: ${data && data.error}`);
+  }
+  await loadTasks();
+  await showTask(currentTask.id);
+}
+
+function actionPanel(task) {
+  const claim = el("button", { type: "button", id: "claim" }, "Claim (c)");
+  claim.addEventListener("click", () => act({ action: "claim" }));
+  const templateSelect = el("select", { id: "template" }, el("option", { value: "" }, "Template…"),
+    ...templates.map((t) => el("option", { value: t.name }, t.name)));
+  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text (copy this reply to the platform)" });
+  templateSelect.addEventListener("change", async () => {
+    if (!templateSelect.value) return;
+    const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(task.id)}/reply-preview`, { template: templateSelect.value });
+    if (ok) replyText.value = data.text;
+  });
+  const reply = el("button", { type: "button", id: "reply" }, "Record reply (r)");
+  reply.addEventListener("click", () => act({ action: "reply", text: replyText.value, template: templateSelect.value || null }));
+  const note = el("input", { id: "note-text", placeholder: "Note for the team" });
+  const addNote = el("button", { type: "button", id: "add-note" }, "Add note");
+  addNote.addEventListener("click", () => act({ action: "note", text: note.value }));
+  const resolve = el("button", { type: "button", id: "resolve" }, "Resolve (e)");
+  resolve.addEventListener("click", () => act({ action: "resolve" }));
+  const reason = el("select", { id: "dismiss-reason" },
+    ...["false_positive", "spam", "not_ours", "other"].map((r) => el("option", { value: r }, r.replace("_", " "))));
+  const reasonText = el("input", { id: "dismiss-text", placeholder: "Why (needed for other)" });
+  const dismiss = el("button", { type: "button", id: "dismiss" }, "Dismiss (d)");
+  dismiss.addEventListener("click", () => act({ action: "dismiss", reason: reason.value, text: reasonText.value || null }));
+  const reopen = el("button", { type: "button", id: "reopen" }, "Reopen");
+  reopen.addEventListener("click", () => act({ action: "reopen" }));
+  return el("div", { class: "actions" },
+    el("p", {}, claim, " ", resolve, " ", reopen),
+    el("p", {}, templateSelect), replyText,
+    el("p", { class: "muted" }, "earshot does not post: copy this reply to the platform, then record it here."),
+    el("p", {}, reply),
+    el("p", {}, note, " ", addNote),
+    el("p", {}, reason, " ", reasonText, " ", dismiss));
 }
 
 async function showTask(id) {
   selectedTask = id;
   const detail = await getJson(`/api/tasks/${encodeURIComponent(id)}`);
   const task = detail.task;
+  currentTask = task;
+  const history = el("p", { class: "muted", id: "author-history" }, "Author history: loading…");
+  getJson(`/api/tasks/${encodeURIComponent(id)}/author-history`).then((h) => {
+    history.textContent = `Author history (${h.days} days): ${h.mentions} mentions, ${h.negative} negative, ${h.flagged} flagged.`;
+  }).catch(() => { history.textContent = "Author history unavailable."; });
   const posts = detail.posts.map((post) => el("article", { class: "post" },
     el("header", {}, el("strong", {}, post.author_name || post.author_handle), " ", post.author_handle,
       post.author_followers !== null ? ` · ${post.author_followers} followers` : "",
@@ -105,11 +187,15 @@ async function showTask(id) {
     el("ul", { class: "factors" }, ...post.factors.map((factor) =>
       el("li", {}, el("b", {}, `+${factor.points.toFixed(1)} ${factor.name}`), " ", factor.detail)))));
   const events = el("ol", { class: "events" }, ...detail.events.map((event) =>
-    el("li", {}, `${when(event.at_ms)} · ${event.actor} · ${event.kind}`)));
+    el("li", {}, `${when(event.at_ms)} · ${event.actor} · ${event.kind}`,
+      event.detail && typeof event.detail.text === "string" ? el("div", { class: "event-text" }, event.detail.text) : null)));
   $("#detail").replaceChildren(
     el("h2", {}, `Task #${task.id} · ${task.brand}`),
     el("p", {}, el("span", { class: `badge ${task.priority}` }, task.priority),
-      ` ${task.status} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} (${slaLeft(task)})`),
+      ` ${task.status} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} (${slaLeft(task)})`,
+      ` · assignee ${task.assignee || "none"}`),
+    history,
+    actionPanel(task),
     ...posts,
     el("h3", {}, "History"), events);
   document.querySelectorAll("#tasks tr.selected").forEach((row) => row.classList.remove("selected"));
@@ -146,7 +232,69 @@ async function refresh() {
   }
 }
 
+function selectedIds() {
+  return [...document.querySelectorAll("input.bulk:checked")].map((c) => Number(c.dataset.id));
+}
+
+async function bulk(action) {
+  const ids = selectedIds();
+  if (ids.length === 0) { flash("Select tasks first."); return; }
+  const [ok, data] = await postJson("/api/tasks/bulk", { ids, action });
+  if (ok) {
+    const failed = data.filter((r) => !r.ok);
+    flash(`${data.length - failed.length} of ${data.length} tasks: ${action.action} done.` +
+      (failed.length ? ` Failed: ${failed.map((r) => `#${r.id} (${r.error})`).join(", ")}` : ""));
+  } else {
+    flash(`Bulk ${action.action} failed: ${data && data.error}`);
+  }
+  await loadTasks();
+}
+
+function moveSelection(step) {
+  const rows = [...document.querySelectorAll("#tasks tbody tr[data-id]")];
+  if (rows.length === 0) return;
+  let index = rows.findIndex((r) => Number(r.dataset.id) === selectedTask);
+  index = index < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, index + step));
+  showTask(Number(rows[index].dataset.id));
+}
+
+function onKey(event) {
+  const tag = event.target && event.target.tagName;
+  if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || event.ctrlKey || event.metaKey || event.altKey) return;
+  const keys = {
+    j: () => moveSelection(1),
+    k: () => moveSelection(-1),
+    c: () => act({ action: "claim" }),
+    r: () => { const box = $("#reply-text"); if (box) box.focus(); },
+    e: () => act({ action: "resolve" }),
+    d: () => { const box = $("#dismiss-reason"); if (box) box.focus(); },
+    "?": () => { const help = $("#help"); help.hidden = !help.hidden; },
+  };
+  const handler = keys[event.key];
+  if (handler) { event.preventDefault(); handler(); }
+}
+
+function liveUpdates() {
+  if (!window.EventSource) return;
+  const source = new EventSource("/api/events");
+  source.addEventListener("tasks", () => { if (view === "queue") loadTasks().catch(() => {}); });
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
+  try {
+    me = await getJson("/api/me");
+    $("#me").textContent = `${me.username} (${me.role})`;
+    templates = await getJson("/api/templates");
+  } catch (_) { return; }
+  $("#logout").addEventListener("click", async () => {
+    await postJson("/api/logout", {});
+    window.location.assign("/login");
+  });
+  $("#bulk-claim").addEventListener("click", () => bulk({ action: "claim" }));
+  $("#bulk-resolve").addEventListener("click", () => bulk({ action: "resolve" }));
+  $("#bulk-dismiss").addEventListener("click", () => bulk({ action: "dismiss", reason: $("#bulk-reason").value }));
+  document.addEventListener("keydown", onKey);
+  liveUpdates();
   for (const button of document.querySelectorAll("nav button")) {
     button.addEventListener("click", () => {
       view = button.dataset.view;

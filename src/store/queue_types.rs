@@ -1,0 +1,82 @@
+//! The records of users, sessions, API tokens, task changes and review labels.
+
+use crate::auth::Role;
+use crate::domain::{Millis, TaskStatus};
+
+/// A user to create; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub at: Millis,
+}
+
+/// A stored user.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// The user behind a live session.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+    pub expires_at_ms: Millis,
+}
+
+/// A machine token's name and role.
+#[derive(Debug, Clone)]
+pub struct ApiTokenRecord {
+    pub name: String,
+    pub role: Role,
+}
+
+/// A label a reviewer gave: `post_id` `None` labels every post of the task.
+#[derive(Debug, Clone)]
+pub struct NewLabel {
+    pub post_id: Option<i64>,
+    pub label: String,
+}
+
+/// The new state of a task after an action, decided by `tasks::actions`, and the event that
+/// records it. The store applies it only if the task's `updated_at_ms` still equals
+/// `expected_updated_at_ms` (otherwise `StoreError::Conflict`).
+#[derive(Debug, Clone)]
+pub struct TaskChange {
+    pub task_id: i64,
+    pub expected_updated_at_ms: Millis,
+    pub status: TaskStatus,
+    pub assignee: Option<String>,
+    pub first_response_at_ms: Option<Millis>,
+    pub resolved_at_ms: Option<Millis>,
+    pub dismissed_reason: Option<String>,
+    pub follow_up_at_ms: Option<Millis>,
+    pub updated_at_ms: Millis,
+    pub actor: String,
+    pub event_kind: String,
+    pub event_detail: serde_json::Value,
+    pub label: Option<NewLabel>,
+}
+
+/// One line of the training export.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LabelledExample {
+    pub text: String,
+    pub label: String,
+}
+
+/// A reviewed task, for threshold suggestions: its criticality and whether it was a real
+/// complaint (responded/resolved) or a false positive (dismissed as such).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReviewedTask {
+    pub criticality: f32,
+    pub relevant: bool,
+}

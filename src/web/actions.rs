@@ -1,0 +1,299 @@
+//! The review queue's write side under `/api`: task actions (single and bulk), reply
+//! templates, re-labelling, the training-data export, threshold suggestions, author history
+//! and the live-update stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use futures::Stream;
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+use crate::domain::{BrandId, Millis, Platform, now_millis};
+use crate::store::TaskRow;
+use crate::tasks::actions::{Action, ReviewLabel, decide};
+use crate::tasks::feedback::{ThresholdSuggestion, suggest_threshold};
+use crate::tasks::templates::{self, TemplateValues};
+
+/// Precision a suggested threshold must keep.
+const TARGET_PRECISION: f32 = 0.8;
+/// Most tasks one bulk request may touch.
+const MAX_BULK: usize = 200;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tasks/{id}/actions", post(act))
+        .route("/tasks/bulk", post(bulk))
+        .route("/tasks/{id}/reply-preview", post(reply_preview))
+        .route("/tasks/{id}/author-history", get(author_history))
+        .route("/tasks/{id}/posts/{post_id}/label", post(relabel))
+        .route("/templates", get(list_templates))
+        .route("/feedback/export", get(export))
+        .route("/brands/{id}/threshold-suggestion", get(threshold_suggestion))
+        .route("/follow-ups/record", post(record_follow_ups))
+        .route("/events", get(events))
+}
+
+/// An action with the version the caller saw.
+#[derive(Debug, Deserialize)]
+pub(super) struct ActionRequest {
+    /// The task's `updated_at_ms` when the caller read it; a mismatch is 409.
+    #[serde(default)]
+    expected_updated_at_ms: Option<Millis>,
+    #[serde(flatten)]
+    action: Action,
+}
+
+fn follow_up_ms(state: &AppState) -> i64 {
+    i64::try_from(state.settings.tasks.follow_up_secs)
+        .unwrap_or(i64::MAX / 2000)
+        .saturating_mul(1000)
+}
+
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: &Action,
+    expected: Option<Millis>,
+) -> Result<TaskRow, ApiError> {
+    let task = state.store.task_detail(id).await?.task;
+    let change = decide(
+        &task,
+        &caller.actor,
+        action,
+        expected,
+        now_millis(),
+        follow_up_ms(state),
+    )?;
+    let row = state.store.apply_task_change(change).await?;
+    tracing::info!(task = id, actor = %caller.actor.name, action = action.kind(), "Task changed.");
+    Ok(row)
+}
+
+async fn act(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Json(body): Json<ActionRequest>,
+) -> Result<Json<TaskRow>, ApiError> {
+    Ok(Json(
+        apply(&state, &caller, id, &body.action, body.expected_updated_at_ms).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BulkRequest {
+    ids: Vec<i64>,
+    action: Action,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct BulkResult {
+    id: i64,
+    ok: bool,
+    status: u16,
+    error: Option<String>,
+}
+
+/// One action on many tasks; each succeeds or fails on its own.
+async fn bulk(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<BulkRequest>,
+) -> Result<Json<Vec<BulkResult>>, ApiError> {
+    if body.ids.is_empty() || body.ids.len() > MAX_BULK {
+        return Err(ApiError::BadRequest(format!("ids: between 1 and {MAX_BULK} tasks")));
+    }
+    if matches!(body.action, Action::Reply { .. }) {
+        return Err(ApiError::BadRequest("replies are written one task at a time".into()));
+    }
+    let mut results = Vec::with_capacity(body.ids.len());
+    for id in body.ids {
+        let result = apply(&state, &caller, id, &body.action, None).await;
+        results.push(match result {
+            Ok(_) => BulkResult {
+                id,
+                ok: true,
+                status: 200,
+                error: None,
+            },
+            Err(error) => BulkResult {
+                id,
+                ok: false,
+                status: error.status().as_u16(),
+                error: Some(error.to_string()),
+            },
+        });
+    }
+    Ok(Json(results))
+}
+
+#[derive(Debug, serde::Serialize)]
+struct TemplateView {
+    name: String,
+    text: String,
+}
+
+async fn list_templates(State(state): State<AppState>) -> Json<Vec<TemplateView>> {
+    Json(
+        state
+            .settings
+            .templates
+            .iter()
+            .map(|t| TemplateView {
+                name: t.name.clone(),
+                text: t.text.clone(),
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PreviewRequest {
+    template: String,
+}
+
+/// The template filled in for this task and the caller.
+async fn reply_preview(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Json(body): Json<PreviewRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let template = templates::find(&state.settings.templates, &body.template)
+        .ok_or_else(|| ApiError::NotFound(format!("template {:?}", body.template)))?;
+    let task = state.store.task_detail(id).await?.task;
+    let brand = state
+        .settings
+        .brands
+        .iter()
+        .find(|b| b.id.as_str() == task.brand)
+        .map_or(task.brand.clone(), |b| b.name.clone());
+    let text = templates::render(
+        &template.text,
+        &TemplateValues {
+            author: &task.author_handle,
+            brand: &brand,
+            agent: &caller.actor.name,
+            platform: &task.platform,
+        },
+    )
+    .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    Ok(Json(serde_json::json!({ "template": template.name, "text": text })))
+}
+
+/// The author's record with the brand over the last 90 days.
+async fn author_history(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let task = state.store.task_detail(id).await?.task;
+    let brand = BrandId::parse(&task.brand).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let platform = task
+        .platform
+        .parse::<Platform>()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let since = now_millis() - 90 * 24 * 3600 * 1000;
+    let history = state
+        .store
+        .author_history(&brand, platform, &task.author_handle, since)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "author": task.author_handle,
+        "days": 90,
+        "mentions": history.n_mentions,
+        "negative": history.n_negative,
+        "flagged": history.n_flagged,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LabelRequest {
+    label: ReviewLabel,
+}
+
+/// Re-labels a post's sentiment; stored as a labelled example.
+async fn relabel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, post_id)): Path<(i64, i64)>,
+    Json(body): Json<LabelRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store
+        .relabel_post(id, post_id, body.label.as_str(), &caller.actor.name, now_millis())
+        .await?;
+    Ok(Json(serde_json::json!({ "ok": true })))
+}
+
+/// Labelled examples as JSONL, the format `scripts/train_sentiment.py --extra-train` reads.
+async fn export(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
+    caller.supervisor()?;
+    let mut body = String::new();
+    for example in state.store.labelled_examples().await? {
+        let line = serde_json::to_string(&example).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        body.push_str(&line);
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")], body).into_response())
+}
+
+async fn threshold_suggestion(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.supervisor()?;
+    let brand = BrandId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let current = state
+        .settings
+        .brands
+        .iter()
+        .find(|b| b.id == brand)
+        .ok_or_else(|| ApiError::NotFound(format!("brand {id}")))?
+        .threshold;
+    let reviewed = state.store.reviewed_tasks(&brand).await?;
+    let suggestion: ThresholdSuggestion = suggest_threshold(&reviewed, TARGET_PRECISION);
+    Ok(Json(serde_json::json!({
+        "brand": brand.as_str(),
+        "current_threshold": current,
+        "suggestion": suggestion,
+    })))
+}
+
+/// Records the next post of authors of resolved tasks (also run by the follow-up view).
+async fn record_follow_ups(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let updated = state.store.record_follow_ups().await?;
+    Ok(Json(serde_json::json!({ "updated": updated })))
+}
+
+/// Server-sent events: `tasks` whenever the queue changed (checked every two seconds).
+async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let ticker = tokio::time::interval(Duration::from_secs(2));
+    let stream = futures::stream::unfold((state, ticker, None), |(state, mut ticker, last)| async move {
+        loop {
+            ticker.tick().await;
+            let Ok(version) = state.store.queue_version().await else {
+                continue;
+            };
+            if last != Some(version) {
+                let event = Event::default()
+                    .event("tasks")
+                    .data(format!("{{\"updated_at_ms\":{},\"tasks\":{}}}", version.0, version.1));
+                return Some((Ok(event), (state, ticker, Some(version))));
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,119 @@
+//! The OpenAPI 3.1 document for `/api`, written by hand (`GET /api/openapi.json`). A test
+//! checks that every route the router serves is listed here.
+
+use serde_json::{Value, json};
+
+/// Every route as (method, OpenAPI path, summary). The router test compares against this.
+pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    (
+        "post",
+        "/login",
+        "Log in with username and password; sets the session cookie",
+    ),
+    ("post", "/api/logout", "End the session"),
+    ("get", "/api/me", "The caller, role and CSRF token"),
+    (
+        "get",
+        "/api/tasks",
+        "List tasks (filters: brand, status, platform, assignee, priority, follow_ups_due)",
+    ),
+    ("get", "/api/tasks/{id}", "A task with its posts, factors and events"),
+    (
+        "post",
+        "/api/tasks/{id}/actions",
+        "claim, assign, note, reply, resolve, dismiss, reopen",
+    ),
+    ("post", "/api/tasks/bulk", "One action on many tasks"),
+    (
+        "post",
+        "/api/tasks/{id}/reply-preview",
+        "A reply template filled in for the task",
+    ),
+    (
+        "get",
+        "/api/tasks/{id}/author-history",
+        "The author's record with the brand",
+    ),
+    (
+        "post",
+        "/api/tasks/{id}/posts/{post_id}/label",
+        "Re-label a post's sentiment",
+    ),
+    ("get", "/api/templates", "Reply templates"),
+    (
+        "get",
+        "/api/feedback/export",
+        "Labelled examples as JSONL (leads, admins)",
+    ),
+    (
+        "get",
+        "/api/brands/{id}/threshold-suggestion",
+        "Threshold suggestion from reviewed tasks (leads, admins)",
+    ),
+    (
+        "post",
+        "/api/follow-ups/record",
+        "Record authors' next posts after resolution",
+    ),
+    ("get", "/api/events", "Server-sent events when the queue changes"),
+    ("get", "/api/stats", "Totals"),
+    ("get", "/api/sources", "Source health"),
+    ("get", "/api/quarantine", "Quarantined input"),
+    ("get", "/api/brands", "Configured brands"),
+    ("get", "/api/openapi.json", "This document"),
+];
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary) in OPERATIONS {
+        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
+        let mut op = json!({
+            "summary": summary,
+            "responses": {
+                "200": { "description": "OK" },
+                "400": { "description": "Bad request" },
+                "401": { "description": "No valid session or token" },
+                "403": { "description": "Role, assignment or CSRF token forbids it" },
+                "404": { "description": "Not found" },
+                "409": { "description": "Task state or version conflict" }
+            }
+        });
+        if *method == "post" && *path != "/login" {
+            op["parameters"] = json!([{ "name": "x-csrf-token", "in": "header", "required": false,
+                "description": "Required with a session cookie", "schema": { "type": "string" } }]);
+        }
+        if *path == "/api/tasks/{id}/actions" {
+            op["requestBody"] =
+                json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Action" } } } });
+        }
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "earshot", "version": env!("CARGO_PKG_VERSION") },
+        "security": [{ "bearer": [] }, { "session": [] }],
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "earshot_session" }
+            },
+            "schemas": {
+                "Action": {
+                    "type": "object",
+                    "required": ["action"],
+                    "properties": {
+                        "action": { "enum": ["claim", "assign", "note", "reply", "resolve", "dismiss", "reopen"] },
+                        "expected_updated_at_ms": { "type": "integer" },
+                        "to": { "type": "string" },
+                        "text": { "type": "string" },
+                        "template": { "type": "string" },
+                        "reason": { "enum": ["false_positive", "spam", "not_ours", "other"] },
+                        "label": { "enum": ["negative", "neutral", "positive"] }
+                    }
+                }
+            }
+        },
+        "paths": paths,
+    })
+}

@@ -1,0 +1,512 @@
+//! The review queue through the router: auth (sessions, CSRF, tokens, roles), task actions and
+//! their events, the status flow, bulk actions, conflicts, templates, feedback, OpenAPI.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use earshot::auth::{Role, hash_password, new_token, token_hash};
+use earshot::config::from_toml;
+use earshot::domain::{SourceId, now_millis};
+use earshot::pipeline::Pipeline;
+use earshot::scoring::ScoringService;
+use earshot::scoring::lexicon::LexiconScorer;
+use earshot::sources::jsonl::JsonlSource;
+use earshot::store::{NewUser, Store};
+use earshot::web::{AppState, router};
+
+use crate::support::{TestEnv, line};
+
+pub(crate) const PASSWORD: &str = "correct horse battery";
+
+pub(crate) fn config_with_templates(env: &TestEnv) -> String {
+    format!(
+        "{}\n[[templates]]\nname = \"apology\"\ntext = \"Hi {{author}}, we are sorry about this. {{agent}} from {{brand}} will sort it out here on {{platform}}.\"\n",
+        env.config_toml()
+    )
+}
+
+/// A store filled by the real pipeline from `lines`, with users ann (agent), bob (agent),
+/// lee (lead), and a lead API token.
+pub(crate) async fn filled(env: &TestEnv, lines: &[String]) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
+    env.append("acme-feed", lines);
+    let settings = Arc::new(from_toml(&config_with_templates(env), "test").unwrap());
+    let store = earshot::app::open_store(&settings).await.unwrap();
+    let scoring = ScoringService::start(Box::new(LexiconScorer), 2, 8);
+    let pipeline = Pipeline::new(store.clone(), scoring, settings.clone());
+    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
+    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
+        panic!("the test config's sources are jsonl sources");
+    };
+    // batch_lines = 3: poll until the feed is drained.
+    for _ in 0..lines.len().div_ceil(3) + 1 {
+        pipeline
+            .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
+            .await
+            .unwrap();
+    }
+    pipeline.score_pending().await.unwrap();
+    for (name, role) in [("ann", Role::Agent), ("bob", Role::Agent), ("lee", Role::Lead)] {
+        store
+            .create_user(NewUser {
+                username: name.into(),
+                password_hash: hash_password(PASSWORD).unwrap(),
+                role,
+                at: now_millis(),
+            })
+            .await
+            .unwrap();
+    }
+    (store, settings)
+}
+
+fn complaints() -> Vec<String> {
+    vec![
+        line("1", "@jo", "@AcmeAir lost my bag, worst airline ever, refund now"),
+        line(
+            "2",
+            "@max",
+            "Acme Air cancelled my flight again, terrible service, I want a refund",
+        ),
+        line("3", "@kim", "Acme Air crew were great, thanks"),
+    ]
+}
+
+struct Client {
+    app: axum::Router,
+    cookie: Option<String>,
+    csrf: Option<String>,
+    bearer: Option<String>,
+}
+
+impl Client {
+    fn anonymous(app: &axum::Router) -> Client {
+        Client {
+            app: app.clone(),
+            cookie: None,
+            csrf: None,
+            bearer: None,
+        }
+    }
+
+    async fn login(app: &axum::Router, username: &str) -> Client {
+        let mut client = Client::anonymous(app);
+        let (status, headers, body) = client
+            .send(
+                "POST",
+                "/login",
+                Some(json!({ "username": username, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+        client.cookie = Some(cookie.split(';').next().unwrap().to_owned());
+        client.csrf = body["csrf_token"].as_str().map(str::to_owned);
+        client
+    }
+
+    async fn send(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        if let Some(token) = &self.bearer {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, headers, json)
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self.send("GET", uri, None).await;
+        (status, body)
+    }
+
+    async fn act(&self, id: i64, action: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self
+            .send("POST", &format!("/api/tasks/{id}/actions"), Some(action))
+            .await;
+        (status, body)
+    }
+}
+
+async fn task_id_of(client: &Client, author: &str) -> i64 {
+    let (_, tasks) = client.get("/api/tasks?status=").await;
+    tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["author_handle"] == author)
+        .unwrap_or_else(|| panic!("a task for {author}: {tasks}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn everything_but_health_and_login_needs_a_session_or_token() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState { store, settings });
+    let anonymous = Client::anonymous(&app);
+
+    assert_eq!(anonymous.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.get("/api/openapi.json").await.0, StatusCode::UNAUTHORIZED);
+    let (status, headers, _) = anonymous.send("GET", "/", None).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers[header::LOCATION], "/login");
+    assert_eq!(anonymous.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(anonymous.get("/login").await.0, StatusCode::OK);
+    assert_eq!(anonymous.get("/assets/login.js").await.0, StatusCode::OK);
+
+    let (status, _, _) = anonymous
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "ann", "password": "wrong password" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = anonymous
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "nobody", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut forged = Client::anonymous(&app);
+    forged.cookie = Some("earshot_session=0000".into());
+    assert_eq!(forged.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState { store, settings });
+    let anonymous = Client::anonymous(&app);
+    let (_, headers, body) = anonymous
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "ann", "password": PASSWORD })),
+        )
+        .await;
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert_eq!(body["role"], "agent");
+
+    let ann = Client::login(&app, "ann").await;
+    let (status, me) = ann.get("/api/me").await;
+    assert_eq!((status, me["username"].as_str()), (StatusCode::OK, Some("ann")));
+    let id = task_id_of(&ann, "@jo").await;
+    let no_csrf = Client {
+        app: app.clone(),
+        cookie: ann.cookie.clone(),
+        csrf: None,
+        bearer: None,
+    };
+    assert_eq!(
+        no_csrf.act(id, json!({ "action": "claim" })).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let wrong_csrf = Client {
+        csrf: Some(new_token()),
+        ..no_csrf
+    };
+    assert_eq!(
+        wrong_csrf.act(id, json!({ "action": "claim" })).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
+
+    let (status, _, _) = ann.send("POST", "/api/logout", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        ann.get("/api/tasks").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the session is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState { store, settings });
+    let ann = Client::login(&app, "ann").await;
+    let id = task_id_of(&ann, "@jo").await;
+    let (_, detail) = ann.get(&format!("/api/tasks/{id}")).await;
+    let version = detail["task"]["updated_at_ms"].as_i64().unwrap();
+
+    let (status, claimed) = ann
+        .act(id, json!({ "action": "claim", "expected_updated_at_ms": version }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+    assert_eq!(
+        (claimed["status"].as_str(), claimed["assignee"].as_str()),
+        (Some("assigned"), Some("ann"))
+    );
+
+    let (status, stale) = ann
+        .act(
+            id,
+            json!({ "action": "note", "text": "late", "expected_updated_at_ms": version }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+
+    let (status, preview) = ann
+        .send(
+            "POST",
+            &format!("/api/tasks/{id}/reply-preview"),
+            Some(json!({ "template": "apology" })),
+        )
+        .await
+        .2
+        .as_object()
+        .map(|o| (StatusCode::OK, Value::Object(o.clone())))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let reply_text = preview["text"].as_str().unwrap().to_owned();
+    assert_eq!(
+        reply_text,
+        "Hi @jo, we are sorry about this. ann from Acme Air will sort it out here on x."
+    );
+
+    let (status, replied) = ann
+        .act(
+            id,
+            json!({ "action": "reply", "text": reply_text, "template": "apology" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{replied}");
+    assert_eq!(replied["status"], "responded");
+    assert!(replied["first_response_at_ms"].as_i64().is_some());
+    let (status, _) = ann.act(id, json!({ "action": "note", "text": "customer DMed" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, resolved) = ann.act(id, json!({ "action": "resolve" })).await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    assert!(resolved["follow_up_at_ms"].as_i64().unwrap() > resolved["resolved_at_ms"].as_i64().unwrap());
+
+    let (status, _) = ann.act(id, json!({ "action": "resolve" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "resolved is final");
+    let (status, _) = ann.act(id, json!({ "action": "reopen" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "agents do not reopen");
+
+    let (_, detail) = ann.get(&format!("/api/tasks/{id}")).await;
+    let events: Vec<(String, String)> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["actor"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["opened", "claimed", "replied", "note", "resolved"]);
+    assert!(events[1..].iter().all(|(_, actor)| actor == "ann"), "{events:?}");
+    let reply_event = &detail["events"][2]["detail"];
+    assert_eq!(
+        reply_event["text"],
+        "Hi @jo, we are sorry about this. ann from Acme Air will sort it out here on x."
+    );
+
+    let lee = Client::login(&app, "lee").await;
+    let (status, reopened) = lee.act(id, json!({ "action": "reopen" })).await;
+    assert_eq!(status, StatusCode::OK, "{reopened}");
+    assert_eq!(reopened["status"], "assigned");
+}
+
+#[tokio::test]
+async fn agents_work_only_their_own_tasks_and_leads_assign() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState { store, settings });
+    let ann = Client::login(&app, "ann").await;
+    let bob = Client::login(&app, "bob").await;
+    let lee = Client::login(&app, "lee").await;
+    let id = task_id_of(&ann, "@jo").await;
+
+    assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
+    assert_eq!(bob.act(id, json!({ "action": "claim" })).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        bob.act(id, json!({ "action": "reply", "text": "hello" })).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bob.act(id, json!({ "action": "assign", "to": "bob" })).await.0,
+        StatusCode::FORBIDDEN,
+        "agents cannot take an assigned task"
+    );
+    let (status, assigned) = lee.act(id, json!({ "action": "assign", "to": "bob" })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(assigned["assignee"], "bob");
+    assert_eq!(
+        ann.act(id, json!({ "action": "resolve" })).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(ann.get("/api/feedback/export").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        ann.act(id, json!({ "action": "fly" })).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (_, mine) = bob.get("/api/tasks?assignee=bob").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bulk_dismissals_report_each_task_and_false_positives_become_training_data() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState {
+        store: store.clone(),
+        settings,
+    });
+    let lee = Client::login(&app, "lee").await;
+    let jo = task_id_of(&lee, "@jo").await;
+    let max = task_id_of(&lee, "@max").await;
+
+    let (status, _, results) = lee
+        .send(
+            "POST",
+            "/api/tasks/bulk",
+            Some(json!({ "ids": [jo, max, 999999], "action": { "action": "dismiss", "reason": "false_positive" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{results}");
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert!(results[0]["ok"].as_bool().unwrap() && results[1]["ok"].as_bool().unwrap());
+    assert_eq!(results[2]["status"], 404);
+
+    let (status, _, export) = lee.send("GET", "/api/feedback/export", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<Value> = export
+        .as_str()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "one example per post of the two tasks");
+    assert!(lines.iter().all(|l| l["label"] == "neutral" && l["text"].is_string()));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["text"].as_str().unwrap().contains("lost my bag"))
+    );
+
+    let (status, suggestion) = lee.get("/api/brands/acme/threshold-suggestion").await;
+    assert_eq!(status, StatusCode::OK, "{suggestion}");
+    assert_eq!(suggestion["suggestion"]["n_false_positive"], 2);
+    assert_eq!(
+        suggestion["suggestion"]["threshold"],
+        Value::Null,
+        "nothing reaches 0.8 precision"
+    );
+}
+
+#[tokio::test]
+async fn machines_use_bearer_tokens_with_their_role_and_no_csrf() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let token = new_token();
+    store
+        .create_api_token(&token_hash(&token), "crm", Role::Agent, now_millis())
+        .await
+        .unwrap();
+    let app = router(AppState { store, settings });
+    let mut machine = Client::anonymous(&app);
+    machine.bearer = Some(token);
+    let id = task_id_of(&machine, "@max").await;
+
+    let (status, claimed) = machine.act(id, json!({ "action": "claim" })).await;
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+    assert_eq!(claimed["assignee"], "token:crm");
+    assert_eq!(machine.get("/api/feedback/export").await.0, StatusCode::FORBIDDEN);
+    machine.bearer = Some(new_token());
+    assert_eq!(machine.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_the_router_serves() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState { store, settings });
+    let lee = Client::login(&app, "lee").await;
+    let (status, doc) = lee.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+
+    let route = regex::Regex::new(r#"\.route\(\s*"([^"]+)""#).unwrap();
+    let mut served = Vec::new();
+    for (file, prefix) in [
+        ("src/web/api.rs", "/api"),
+        ("src/web/actions.rs", "/api"),
+        ("src/web/mod.rs", ""),
+    ] {
+        let source = std::fs::read_to_string(file).unwrap();
+        for capture in route.captures_iter(&source) {
+            let path = &capture[1];
+            let full = if file.ends_with("mod.rs") && ["/me", "/logout", "/openapi.json"].contains(&path) {
+                format!("/api{path}")
+            } else {
+                format!("{prefix}{path}")
+            };
+            served.push(full);
+        }
+    }
+    let pages = ["/", "/assets/app.js", "/assets/login.js", "/assets/app.css", "/healthz"];
+    let missing: Vec<&String> = served
+        .iter()
+        .filter(|p| !pages.contains(&p.as_str()) && !paths.contains_key(p.as_str()))
+        .collect();
+    assert!(served.len() > 15, "{served:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from the OpenAPI document: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_template_placeholders_are_config_errors() {
+    let env = TestEnv::new();
+    let toml = format!(
+        "{}\n[[templates]]\nname = \"bad\"\ntext = \"Hi {{customer}}\"\n",
+        env.config_toml()
+    );
+    let error = from_toml(&toml, "test").unwrap_err();
+    let problems: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("templates[0].text") && p.contains("customer")),
+        "{problems:?}"
+    );
+}
