@@ -598,13 +598,19 @@ async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url() {
         client(Duration::from_secs(5)),
     );
     deliverer.deliver_due(NOW).await.unwrap();
+    let bearer = crate::support::api_bearer(&store, earshot::auth::Role::Agent).await;
     let app = earshot::web::router(earshot::web::AppState {
         store,
         settings: Arc::new(settings),
     });
 
     let response = app
-        .oneshot(Request::get("/api/channels").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/api/channels")
+                .header("authorization", bearer)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
 

@@ -397,13 +397,17 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports() {
     .await;
     let exporter = exporter(&pipeline);
     export(&exporter, "2026-W47", ExportFormat::Csv).await;
+    let bearer = crate::support::api_bearer(pipeline.store(), earshot::auth::Role::Lead).await;
     let app = router(AppState {
         store: pipeline.store().clone(),
         settings: pipeline.settings().clone(),
     });
     let get = |uri: &str| {
         let app = app.clone();
-        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let request = Request::get(uri)
+            .header("authorization", &bearer)
+            .body(Body::empty())
+            .unwrap();
         async move { app.oneshot(request).await.unwrap() }
     };
 

@@ -5,13 +5,13 @@
 
 mod alerts;
 mod config;
+mod exports;
 mod hub;
 mod model;
-mod exports;
 mod pipeline;
 mod process;
-mod sources;
 mod review;
+mod sources;
 mod store;
 mod support;
 mod tidy;

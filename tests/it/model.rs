@@ -124,18 +124,32 @@ async fn the_demo_ingests_scores_and_serves_the_queue_then_stops_cleanly() {
     .unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "{lines:#?}");
 
-    let tasks: Vec<serde_json::Value> = reqwest::get(format!("{url}api/tasks"))
-        .await
-        .unwrap()
-        .json()
+    // Log in as the demo prints it, as a person would, and use the session cookie.
+    let password = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Log in as demo / "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo prints its login")
+        .to_owned();
+    let http = earshot::app::http_client().unwrap();
+    let login = http
+        .post(format!("{url}login"))
+        .json(&serde_json::json!({ "username": "demo", "password": password }))
+        .send()
         .await
         .unwrap();
-    let stats: serde_json::Value = reqwest::get(format!("{url}api/stats"))
-        .await
+    assert!(login.status().is_success(), "login: {}", login.status());
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let get = |path: &str| http.get(format!("{url}{path}")).header("cookie", &cookie).send();
+    let unauthenticated = reqwest::get(format!("{url}api/tasks")).await.unwrap().status();
+    let tasks: Vec<serde_json::Value> = get("api/tasks").await.unwrap().json().await.unwrap();
+    let stats: serde_json::Value = get("api/stats").await.unwrap().json().await.unwrap();
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -146,6 +160,7 @@ async fn the_demo_ingests_scores_and_serves_the_queue_then_stops_cleanly() {
         .unwrap()
         .unwrap();
 
+    assert_eq!(unauthenticated, reqwest::StatusCode::UNAUTHORIZED);
     let authors: Vec<&str> = tasks.iter().filter_map(|t| t["author_handle"].as_str()).collect();
     for complainer in ["@maya_travels", "@frugal_fin", "@lena_b", "u/budget_bea"] {
         assert!(

@@ -21,13 +21,13 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, TaskChange, UserRecord};
 use super::{
     AssessmentOutcome, AuthorHistory, Backend, BrandRecord, ChannelState, Claim, CommitOutcome, Counts, DueDelivery,
     NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SlaTask, SourceHealth,
     SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use super::{ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, NewExportRun};
-use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, TaskChange, UserRecord};
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
 

@@ -231,3 +231,19 @@ impl Drop for TestEnv {
         }
     }
 }
+
+/// Creates a machine token for API tests (the API needs a session or a token) and returns
+/// the `authorization` header value for it.
+pub(crate) async fn api_bearer(store: &std::sync::Arc<dyn earshot::store::Store>, role: earshot::auth::Role) -> String {
+    let token = earshot::auth::new_token();
+    store
+        .create_api_token(
+            &earshot::auth::token_hash(&token),
+            "tests",
+            role,
+            earshot::domain::now_millis(),
+        )
+        .await
+        .expect("create an API token");
+    format!("Bearer {token}")
+}
