@@ -1,6 +1,9 @@
 //! Build script: embeds libtorch's folder in the rpath and rebuilds when migrations change.
 
-#[allow(clippy::disallowed_methods, reason = "a build script reads the environment cargo gives it")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a build script reads the environment cargo gives it"
+)]
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-changed=migrations");

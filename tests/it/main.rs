@@ -3,6 +3,7 @@
 // Helpers here are test code too: a failed unwrap is the test failing, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod commands;
 mod config;
 mod hub;
 mod model;
