@@ -1,0 +1,80 @@
+//! `earshot eval` and `earshot bench` as processes, with the lexicon baseline so they run fast.
+
+use std::process::Command;
+
+fn earshot() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_earshot"));
+    command
+        .env_remove("EARSHOT_DATABASE_URL")
+        .env_remove("EARSHOT_HTTP_BIND")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn eval_prints_metrics_and_skips_bad_rows_with_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("reviewed.csv");
+    std::fs::write(
+        &data,
+        "text,label,complaint\n\
+         \"I love this, thank you!\",positive,0\n\
+         \"Worst service ever, I want a refund\",negative,1\n\
+         The shop opens at nine,neutral,0\n\
+         broken row,sideways,0\n",
+    )
+    .unwrap();
+
+    let output = earshot()
+        .arg("--config")
+        .arg(dir.path().join("none.toml"))
+        .args(["eval", "--scorer", "lexicon", "--threshold", "30", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("skipped line 5: label \"sideways\""), "{stdout}");
+    assert!(stdout.contains("on 3 posts (1 rows skipped)"), "{stdout}");
+    assert!(stdout.contains("macro recall"), "{stdout}");
+    assert!(stdout.contains("confusion (rows true, columns predicted)"), "{stdout}");
+    assert!(stdout.contains("complaint detection (criticality >= 30)"), "{stdout}");
+}
+
+#[test]
+fn bench_reports_scoring_and_pipeline_and_writes_the_posts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("earshot.toml");
+    std::fs::write(&config, "[scoring]\nscorer = \"lexicon\"\n").unwrap();
+    let posts = dir.path().join("posts.jsonl");
+
+    let output = earshot()
+        .arg("--config")
+        .arg(&config)
+        .args(["bench", "--posts", "60", "--batch-size", "8", "--write-posts"])
+        .arg(&posts)
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("scoring alone:") && stdout.contains("(60 posts in"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("whole pipeline:") && stdout.contains("60 posts read, 60 mentions, 60 scored"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("peak RSS"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&posts).unwrap().lines().count(), 60);
+}
