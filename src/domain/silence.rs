@@ -57,14 +57,25 @@ mod tests {
     #[test]
     fn quiet_far_beyond_the_usual_gap_is_silence() {
         let reason = silence(Some(0), Some(H), Some(9 * H), 10 * H).unwrap();
-        assert_eq!(reason, "no new mentions for 10h 00m although polls succeed; usually every 1h 00m");
+        assert_eq!(
+            reason,
+            "no new mentions for 10h 00m although polls succeed; usually every 1h 00m"
+        );
     }
 
     #[test]
     fn usual_quiet_failures_and_missing_history_are_not() {
         assert_eq!(silence(Some(0), Some(H), Some(3 * H), 3 * H), None, "within 4 gaps");
-        assert_eq!(silence(Some(0), Some(H), Some(0), 10 * H), None, "polls fail: an error, not silence");
+        assert_eq!(
+            silence(Some(0), Some(H), Some(0), 10 * H),
+            None,
+            "polls fail: an error, not silence"
+        );
         assert_eq!(silence(Some(0), None, Some(9 * H), 10 * H), None, "no usual gap yet");
-        assert_eq!(silence(Some(0), Some(60_000), Some(H / 2), H / 2), None, "below the floor");
+        assert_eq!(
+            silence(Some(0), Some(60_000), Some(H / 2), H / 2),
+            None,
+            "below the floor"
+        );
     }
 }

@@ -58,5 +58,8 @@ async fn a_source_quiet_far_longer_than_usual_is_reported_silent() {
     let health = store.source_health().await.unwrap();
     assert_eq!(health[0].last_new_at_ms, Some(now - 10 * H));
     let reason = health[0].silent.clone().expect("silent");
-    assert!(reason.starts_with("no new mentions for 10h") && reason.ends_with("usually every 1h 00m"), "{reason}");
+    assert!(
+        reason.starts_with("no new mentions for 10h") && reason.ends_with("usually every 1h 00m"),
+        "{reason}"
+    );
 }
