@@ -116,11 +116,55 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     exponential.saturating_add(jitter)
 }
 
-async fn attempt_once(request: reqwest::RequestBuilder, reset: ResetHeader) -> Result<Response, SourceError> {
-    let response = request.send().await.map_err(SourceError::Transport)?;
+/// Like `send`, but hands back every answer that is not a 5xx or a transport failure, so a
+/// connector can read a platform-specific error body (YouTube's `quotaExceeded` 403) before
+/// mapping it with `classify`.
+pub async fn send_unchecked(
+    build: impl Fn() -> reqwest::RequestBuilder,
+    retry: RetryPolicy,
+) -> Result<Response, SourceError> {
+    let attempts = retry.attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let outcome = match receive(build()).await {
+            Ok(response) if response.status >= 500 => Err(SourceError::Server {
+                status: response.status,
+            }),
+            other => other,
+        };
+        match outcome {
+            Err(error) if attempt < attempts && retriable_now(&error) => {
+                tokio::time::sleep(backoff(retry.base_delay, attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn receive(request: reqwest::RequestBuilder) -> Result<Response, SourceError> {
+    // Without the URL: a query-string API key (YouTube) must not reach logs or health records.
+    let response = request
+        .send()
+        .await
+        .map_err(|e| SourceError::Transport(e.without_url()))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(SourceError::Transport)?.to_vec();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| SourceError::Transport(e.without_url()))?
+        .to_vec();
+    Ok(Response { status, headers, body })
+}
+
+async fn attempt_once(request: reqwest::RequestBuilder, reset: ResetHeader) -> Result<Response, SourceError> {
+    classify(receive(request).await?, reset)
+}
+
+/// Maps a response's status to `SourceError`; 2xx and 304 pass through.
+pub fn classify(response: Response, reset: ResetHeader) -> Result<Response, SourceError> {
+    let Response { status, headers, body } = response;
     match status {
         200..=299 | 304 => Ok(Response { status, headers, body }),
         401 | 403 => Err(SourceError::Unauthorized {

@@ -13,6 +13,7 @@ pub mod jsonl;
 pub mod mastodon;
 pub mod reddit;
 pub mod x;
+pub mod youtube;
 
 use std::time::Duration;
 
@@ -95,6 +96,9 @@ pub enum SourceKind {
     Mastodon(mastodon::MastodonSettings),
     /// Bluesky post search with an app-password session.
     Bluesky(bluesky::BlueskySettings),
+    /// YouTube comment threads of a channel or a video.
+    #[serde(rename = "youtube")]
+    YouTube(youtube::YouTubeSettings),
     /// Hacker News through Algolia's search_by_date.
     #[serde(rename = "hackernews")]
     HackerNews(hackernews::HackerNewsSettings),
@@ -110,6 +114,7 @@ impl SourceKind {
             SourceKind::Mastodon(settings) => settings.validate(),
             SourceKind::HackerNews(settings) => settings.validate(),
             SourceKind::Bluesky(settings) => settings.validate(),
+            SourceKind::YouTube(settings) => settings.validate(),
         }
     }
 
@@ -122,6 +127,7 @@ impl SourceKind {
             SourceKind::Mastodon(_) => "mastodon",
             SourceKind::HackerNews(_) => "hackernews",
             SourceKind::Bluesky(_) => "bluesky",
+            SourceKind::YouTube(_) => "youtube",
         }
     }
 
@@ -135,6 +141,7 @@ impl SourceKind {
                 Box::new(mastodon::MastodonSource::new(id, settings.clone(), http.clone()))
             }
             SourceKind::Bluesky(settings) => Box::new(bluesky::BlueskySource::new(id, settings.clone(), http.clone())),
+            SourceKind::YouTube(settings) => Box::new(youtube::YouTubeSource::new(id, settings.clone(), http.clone())),
             SourceKind::HackerNews(settings) => {
                 Box::new(hackernews::HackerNewsSource::new(id, settings.clone(), http.clone()))
             }

@@ -8,6 +8,7 @@ mod health;
 mod mastodon;
 mod reddit;
 mod x;
+mod youtube;
 
 use std::sync::Arc;
 
