@@ -223,6 +223,9 @@ async fn alert_worker(deliverer: Arc<Deliverer>, cancel: CancellationToken) {
         if let Err(error) = deliverer.check_sla(now_millis(), SLA_WARNING).await {
             tracing::error!(error = %error_chain(&error), "SLA check failed.");
         }
+        if let Err(error) = deliverer.check_sources(now_millis()).await {
+            tracing::error!(error = %error_chain(&error), "Source health check failed.");
+        }
         // Not raced against `cancel`: a send that started is recorded before exiting.
         loop {
             match deliverer.deliver_due(now_millis()).await {

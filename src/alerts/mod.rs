@@ -74,6 +74,16 @@ pub enum AlertPayload {
         due_at_ms: i64,
         breached: bool,
     },
+    /// A source keeps failing (or its credentials were refused) and no posts come in.
+    SourceUnhealthy {
+        source: String,
+        brand: String,
+        consecutive_failures: i64,
+        /// The last error's kind (`unauthorized`, `transport`, …); never its text.
+        error_kind: Option<String>,
+        /// The last successful poll; the dedup key includes it, so one alert per outage.
+        last_success_at_ms: Option<i64>,
+    },
 }
 
 impl AlertPayload {
@@ -84,6 +94,11 @@ impl AlertPayload {
             AlertPayload::Sla { task_id, breached, .. } => {
                 format!("{}:{task_id}", if *breached { "sla_breached" } else { "sla_due_soon" })
             }
+            AlertPayload::SourceUnhealthy {
+                source,
+                last_success_at_ms,
+                ..
+            } => format!("source_unhealthy:{source}:{}", last_success_at_ms.unwrap_or(0)),
         }
     }
 
@@ -92,6 +107,7 @@ impl AlertPayload {
             AlertPayload::TaskOpened { .. } => "task_opened",
             AlertPayload::Sla { breached: true, .. } => "sla_breached",
             AlertPayload::Sla { breached: false, .. } => "sla_due_soon",
+            AlertPayload::SourceUnhealthy { .. } => "source_unhealthy",
         }
     }
 
@@ -99,6 +115,7 @@ impl AlertPayload {
     pub fn task_id(&self) -> Option<i64> {
         match self {
             AlertPayload::TaskOpened { task_id, .. } | AlertPayload::Sla { task_id, .. } => Some(*task_id),
+            AlertPayload::SourceUnhealthy { .. } => None,
         }
     }
 
@@ -106,6 +123,7 @@ impl AlertPayload {
     pub fn priority(&self) -> Priority {
         match self {
             AlertPayload::TaskOpened { priority, .. } | AlertPayload::Sla { priority, .. } => *priority,
+            AlertPayload::SourceUnhealthy { .. } => Priority::Critical,
         }
     }
 
@@ -113,6 +131,7 @@ impl AlertPayload {
     pub fn platform(&self) -> Option<&str> {
         match self {
             AlertPayload::TaskOpened { platform, .. } | AlertPayload::Sla { platform, .. } => Some(platform),
+            AlertPayload::SourceUnhealthy { .. } => None,
         }
     }
 
@@ -120,7 +139,7 @@ impl AlertPayload {
     pub fn text(&self) -> &str {
         match self {
             AlertPayload::TaskOpened { text, .. } => text,
-            AlertPayload::Sla { .. } => "",
+            AlertPayload::Sla { .. } | AlertPayload::SourceUnhealthy { .. } => "",
         }
     }
 
@@ -182,6 +201,33 @@ impl AlertPayload {
                 quote: None,
                 link: None,
                 color: if *breached { 0xD7_2C_2C } else { 0xE8_A2_00 },
+            },
+            AlertPayload::SourceUnhealthy {
+                source,
+                brand,
+                consecutive_failures,
+                error_kind,
+                last_success_at_ms,
+            } => render::Summary {
+                title: if error_kind.as_deref() == Some("unauthorized") {
+                    format!("Source {source} ({brand}) was refused: check its credentials")
+                } else {
+                    format!("Source {source} ({brand}) is failing")
+                },
+                facts: vec![
+                    ("Failures in a row", consecutive_failures.to_string()),
+                    ("Last error", error_kind.clone().unwrap_or_else(|| "unknown".to_owned())),
+                    (
+                        "Last success",
+                        last_success_at_ms
+                            .and_then(chrono::DateTime::from_timestamp_millis)
+                            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_else(|| "never".to_owned()),
+                    ),
+                ],
+                quote: None,
+                link: None,
+                color: 0xD7_2C_2C,
             },
         }
     }

@@ -27,6 +27,8 @@ pub const LEASE: Duration = Duration::from_secs(10 * 60);
 /// Backoff after a temporary failure: base doubled per attempt, capped, with jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
 pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
+/// Failed polls in a row after which a source is reported unhealthy.
+pub const SOURCE_FAILURES: i64 = 3;
 /// How long before an SLA due time the "due soon" alert goes out.
 pub const SLA_WARNING: Duration = Duration::from_secs(15 * 60);
 /// Temporary failures after which a delivery is given up (about a day of retries).
@@ -104,6 +106,30 @@ impl Deliverer {
                 breached: task.due_at_ms <= now,
             };
             if self.store.enqueue_alert(Some(&task.brand_id), &payload, now).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Enqueues a "source unhealthy" alert for each active source that failed
+    /// `SOURCE_FAILURES` polls in a row, or whose credentials were refused; once per outage.
+    pub async fn check_sources(&self, now: Millis) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for health in self.store.source_health().await? {
+            let unauthorized = health.last_error_kind.as_deref() == Some("unauthorized");
+            let failing = health.consecutive_failures >= SOURCE_FAILURES;
+            if !health.active || !(failing || (unauthorized && health.consecutive_failures > 0)) {
+                continue;
+            }
+            let payload = AlertPayload::SourceUnhealthy {
+                source: health.source,
+                brand: health.brand.clone(),
+                consecutive_failures: health.consecutive_failures,
+                error_kind: health.last_error_kind,
+                last_success_at_ms: health.last_success_at_ms,
+            };
+            if self.store.enqueue_alert(Some(&health.brand), &payload, now).await? {
                 added += 1;
             }
         }

@@ -167,7 +167,7 @@ async fn teams_gets_an_adaptive_card_message() {
         .filter_map(|element| element["text"].as_str())
         .collect();
     let quote = texts.iter().find(|text| text.contains("lost my bag")).unwrap();
-    assert!(quote.contains("\\[click\\]\\(https://evil.example\\)"), "{quote}");
+    assert!(quote.contains("\\[click\\](https://evil.example)"), "{quote}");
     assert!(card["body"][1]["type"] == "FactSet");
 }
 
@@ -785,4 +785,48 @@ async fn an_sla_warning_goes_to_the_tasks_google_chat_thread() {
     );
     let last = bodies(&server).await.pop().unwrap();
     assert!(last["text"].as_str().unwrap().starts_with("SLA due soon"), "{last}");
+}
+
+#[tokio::test]
+async fn a_failing_source_is_reported_once_per_outage() {
+    let env = TestEnv::new();
+    let pipeline = env.pipeline().await;
+    let store = pipeline.store().clone();
+    let source = SourceId::parse("acme-feed").unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/ops"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mattermost = channel("mm", ChannelKind::Mattermost, format!("{}/hooks/ops", server.uri()));
+    let deliverer = deliverer(&store, &[mattermost]);
+    let fail = |at: i64| earshot::store::PollFailure {
+        source: &source,
+        kind: "unauthorized",
+        message: "401 from the platform",
+        quarantine: None,
+        at,
+    };
+
+    store.record_poll_failure(fail(NOW - 2_000)).await.unwrap();
+    let after_one = deliverer.check_sources(NOW - 1_000).await.unwrap();
+    store.record_poll_failure(fail(NOW - 1_000)).await.unwrap();
+    let after_two = deliverer.check_sources(NOW).await.unwrap();
+    let report = deliverer.deliver_due(NOW).await.unwrap();
+
+    assert_eq!(
+        (after_one, after_two),
+        (1, 0),
+        "refused credentials alert at once, and once"
+    );
+    assert_eq!(report.n_sent, 1);
+    let body = &bodies(&server).await[0];
+    let text = body["text"].as_str().unwrap();
+    assert!(text.contains("acme-feed") && text.contains("credentials"), "{text}");
+    assert!(
+        !body.to_string().contains("401 from the platform"),
+        "error text is not sent"
+    );
 }
