@@ -531,7 +531,15 @@ async fn after_resolution_the_authors_next_post_records_whether_they_recovered()
     );
     assert_eq!(ann.act(id, json!({ "action": "resolve" })).await.0, StatusCode::OK);
 
-    let next = line("9", "@jo", "@AcmeAir got my bag back today, great service, thanks");
+    // The customer writes again a minute later.
+    let next = json!({
+        "platform": "x",
+        "id": "9",
+        "author": "@jo",
+        "text": "@AcmeAir got my bag back today, great service, thanks",
+        "created_at": (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339(),
+    })
+    .to_string();
     env.append("acme-feed", &[next]);
     let (store, settings) = poll_and_score(&env, 1).await;
     let app = router(AppState { store, settings });
