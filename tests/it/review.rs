@@ -34,22 +34,7 @@ pub(crate) fn config_with_templates(env: &TestEnv) -> String {
 /// lee (lead), and a lead API token.
 pub(crate) async fn filled(env: &TestEnv, lines: &[String]) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
     env.append("acme-feed", lines);
-    let settings = Arc::new(from_toml(&config_with_templates(env), "test").unwrap());
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    let scoring = ScoringService::start(Box::new(LexiconScorer), 2, 8);
-    let pipeline = Pipeline::new(store.clone(), scoring, settings.clone());
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's sources are jsonl sources");
-    };
-    // batch_lines = 3: poll until the feed is drained.
-    for _ in 0..lines.len().div_ceil(3) + 1 {
-        pipeline
-            .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
-            .await
-            .unwrap();
-    }
-    pipeline.score_pending().await.unwrap();
+    let (store, settings) = poll_and_score(env, lines.len()).await;
     for (name, role) in [("ann", Role::Agent), ("bob", Role::Agent), ("lee", Role::Lead)] {
         store
             .create_user(NewUser {
@@ -61,6 +46,27 @@ pub(crate) async fn filled(env: &TestEnv, lines: &[String]) -> (Arc<dyn Store>, 
             .await
             .unwrap();
     }
+    (store, settings)
+}
+
+/// Polls the feed through the real pipeline until `n_lines` new lines are read, and scores.
+async fn poll_and_score(env: &TestEnv, n_lines: usize) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
+    let settings = Arc::new(from_toml(&config_with_templates(env), "test").unwrap());
+    let store = earshot::app::open_store(&settings).await.unwrap();
+    let scoring = ScoringService::start(Box::new(LexiconScorer), 2, 8);
+    let pipeline = Pipeline::new(store.clone(), scoring, settings.clone());
+    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
+    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
+        panic!("the test config's sources are jsonl sources");
+    };
+    // batch_lines = 3: poll until the new lines are drained.
+    for _ in 0..n_lines.div_ceil(3) + 1 {
+        pipeline
+            .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
+            .await
+            .unwrap();
+    }
+    pipeline.score_pending().await.unwrap();
     (store, settings)
 }
 
@@ -509,4 +515,41 @@ async fn unknown_template_placeholders_are_config_errors() {
             .any(|p| p.contains("templates[0].text") && p.contains("customer")),
         "{problems:?}"
     );
+}
+
+#[tokio::test]
+async fn after_resolution_the_authors_next_post_records_whether_they_recovered() {
+    let env = TestEnv::new();
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState { store, settings });
+    let ann = Client::login(&app, "ann").await;
+    let id = task_id_of(&ann, "@jo").await;
+    assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
+    assert_eq!(
+        ann.act(id, json!({ "action": "reply", "text": "So sorry, DM us" }))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(ann.act(id, json!({ "action": "resolve" })).await.0, StatusCode::OK);
+
+    // The customer writes again a minute later.
+    let next = json!({
+        "platform": "x",
+        "id": "9",
+        "author": "@jo",
+        "text": "@AcmeAir got my bag back today, great service, thanks",
+        "created_at": (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339(),
+    })
+    .to_string();
+    env.append("acme-feed", &[next]);
+    let (store, settings) = poll_and_score(&env, 1).await;
+    let app = router(AppState { store, settings });
+    let lee = Client::login(&app, "lee").await;
+    let (status, _, recorded) = lee.send("POST", "/api/follow-ups/record", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recorded["updated"], 1);
+
+    let (_, detail) = lee.get(&format!("/api/tasks/{id}")).await;
+    assert_eq!(detail["task"]["recovered"], true, "{}", detail["task"]);
 }

@@ -143,10 +143,17 @@ async fn pages_carry_a_content_security_policy_that_forbids_inline_script() {
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let page = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(!page.contains("innerHTML"));
-    let script = include_str!("../../src/web/assets/app.js");
-    assert!(
-        !script.contains("innerHTML") && !script.contains("insertAdjacentHTML") && !script.contains("document.write")
-    );
+    for script in [
+        include_str!("../../src/web/assets/app.js"),
+        include_str!("../../src/web/assets/login.js"),
+    ] {
+        assert!(
+            !script.contains("innerHTML")
+                && !script.contains("insertAdjacentHTML")
+                && !script.contains("document.write")
+                && !script.contains("eval(")
+        );
+    }
 }
 
 #[tokio::test]

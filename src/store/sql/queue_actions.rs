@@ -336,7 +336,7 @@ pub(super) async fn record_follow_ups(tx: &mut Transaction<'static, Any>) -> Res
             "SELECT p.id, s.label FROM posts p
              JOIN mentions m ON m.post_id = p.id
              JOIN sentiments s ON s.post_id = p.id
-             WHERE m.brand_id = $1 AND p.platform = $2 AND p.author_handle = $3 AND p.created_at_ms > $4
+             WHERE m.brand_id = $1 AND p.platform = $2 AND p.author_handle = $3 AND p.created_at_ms >= $4
                AND s.status = 'scored'
              ORDER BY p.created_at_ms, p.id LIMIT 1",
         )
