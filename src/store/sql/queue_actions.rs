@@ -8,6 +8,7 @@ use super::super::{
 };
 use super::queue::TASK_COLUMNS;
 use super::rows::{f32_of, get, task_row_of};
+use super::scoring::insert_event;
 use crate::auth::Role;
 use crate::domain::{BrandId, Millis};
 
@@ -152,25 +153,6 @@ pub(super) async fn api_token(pool: &AnyPool, token_hash: &str) -> Result<Option
         })
     })
     .transpose()
-}
-
-async fn insert_event(
-    tx: &mut Transaction<'static, Any>,
-    task_id: i64,
-    at: Millis,
-    actor: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES ($1, $2, $3, $4, $5)")
-        .bind(task_id)
-        .bind(at)
-        .bind(actor)
-        .bind(kind)
-        .bind(detail.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 async fn insert_labels(
