@@ -22,6 +22,20 @@ async fn store(env: &TestEnv) -> Arc<dyn Store> {
     earshot::app::open_store(&env.settings()).await.unwrap()
 }
 
+/// Commits `posts` as one poll of the `acme-feed` source.
+async fn commit_for_acme(store: &Arc<dyn Store>, posts: &[Post]) {
+    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
+    let commit = PollCommit {
+        source: &source,
+        brand: &brand,
+        posts,
+        quarantined: &[],
+        cursor: None,
+        at: now_millis(),
+    };
+    store.commit_poll(commit).await.unwrap();
+}
+
 fn plan(author: &str, priority: Priority) -> TaskPlan {
     TaskPlan {
         platform: "reddit".into(),
@@ -81,19 +95,8 @@ async fn committing_the_same_posts_twice_stores_them_once(env: TestEnv) {
 
 async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestEnv) {
     let store = store(&env).await;
-    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
-    let posts = vec![post("t3_a", "u/a")];
-    store
-        .commit_poll(PollCommit {
-            source: &source,
-            brand: &brand,
-            posts: &posts,
-            quarantined: &[],
-            cursor: None,
-            at: now_millis(),
-        })
-        .await
-        .unwrap();
+    let brand = BrandId::parse("acme").unwrap();
+    commit_for_acme(&store, &[post("t3_a", "u/a")]).await;
     let mention_id = store.claim_pending_mentions(&claim(), 10).await.unwrap()[0].mention_id;
     let assessment = || NewAssessment {
         mention_id,
@@ -120,19 +123,8 @@ async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestE
 
 async fn a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward(env: TestEnv) {
     let store = store(&env).await;
-    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
-    let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/a")];
-    store
-        .commit_poll(PollCommit {
-            source: &source,
-            brand: &brand,
-            posts: &posts,
-            quarantined: &[],
-            cursor: None,
-            at: now_millis(),
-        })
-        .await
-        .unwrap();
+    let brand = BrandId::parse("acme").unwrap();
+    commit_for_acme(&store, &[post("t3_a", "u/a"), post("t3_b", "u/a")]).await;
     let pending = store.claim_pending_mentions(&claim(), 10).await.unwrap();
     let mut low = plan("u/a", Priority::Medium);
     low.due_at = now_millis() + 86_400_000;
@@ -209,19 +201,7 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released(env: TestEnv) {
 
 async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
     let store = store(&env).await;
-    let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
-    let posts = vec![post("t3_a", "u/a"), post("t3_b", "u/b"), post("t3_c", "u/c")];
-    store
-        .commit_poll(PollCommit {
-            source: &source,
-            brand: &brand,
-            posts: &posts,
-            quarantined: &[],
-            cursor: None,
-            at: now_millis(),
-        })
-        .await
-        .unwrap();
+    commit_for_acme(&store, &[post("t3_a", "u/a"), post("t3_b", "u/b"), post("t3_c", "u/c")]).await;
     let now = now_millis();
 
     let by_a = store
