@@ -128,6 +128,9 @@ impl App {
                 http_client()?,
             )));
         }
+        if self.settings.alerts.spikes.enabled {
+            scheduler.spawn_spike_worker(self.store.clone(), self.settings.clone());
+        }
         // The first catch-up runs now, beside the service; shutdown waits for it.
         let catch_up = catch_up.map(tokio::spawn);
         let router = web::router(AppState {

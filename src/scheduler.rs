@@ -7,7 +7,9 @@
 //! On shutdown the cron stops firing, and every worker finishes the job it is in before
 //! exiting: work in flight is completed, and anything not started is picked up next start.
 //! Several instances may share one database: a lease makes each trigger's poll run on one of
-//! them, and scoring claims (see `Store::claim_pending_mentions`) spread the rest.
+//! them, and scoring claims (see `Store::claim_pending_mentions`) spread the rest. The alert
+//! worker also raises SLA, failing-source and silent-source alerts; the spike worker runs
+//! `pipeline::spikes::check_spikes` every minute.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,13 +19,17 @@ use tokio::task::JoinSet;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Settings;
 use crate::domain::now_millis;
 use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
 use crate::pipeline::{Pipeline, PipelineError, error_chain};
 use crate::sources::{Source, SourceError};
+use crate::store::Store;
 
 /// How often the alert worker looks for due deliveries.
 const ALERT_SWEEP: Duration = Duration::from_secs(5);
+/// How often the spike job judges the latest buckets.
+const SPIKE_SWEEP: Duration = Duration::from_secs(60);
 /// How often the scoring worker looks for pending mentions without being told.
 const SCORING_SWEEP: Duration = Duration::from_secs(30);
 /// How long one instance holds a source's poll lease; another instance takes over a lease
@@ -109,6 +115,11 @@ impl Scheduler {
     /// batch while there is more. A run in progress finishes before shutdown completes.
     pub fn spawn_alert_worker(&mut self, deliverer: Arc<Deliverer>) {
         self.workers.spawn(alert_worker(deliverer, self.cancel.clone()));
+    }
+
+    /// Starts the spike worker: `pipeline::spikes::check_spikes` every minute.
+    pub fn spawn_spike_worker(&mut self, store: Arc<dyn Store>, settings: Arc<Settings>) {
+        self.workers.spawn(spike_worker(store, settings, self.cancel.clone()));
     }
 
     /// Stops the triggers and waits for the workers to finish what they are doing.
@@ -226,6 +237,9 @@ async fn alert_worker(deliverer: Arc<Deliverer>, cancel: CancellationToken) {
         if let Err(error) = deliverer.check_sources(now_millis()).await {
             tracing::error!(error = %error_chain(&error), "Source health check failed.");
         }
+        if let Err(error) = deliverer.check_silence(now_millis()).await {
+            tracing::error!(error = %error_chain(&error), "Source silence check failed.");
+        }
         // Not raced against `cancel`: a send that started is recorded before exiting.
         loop {
             match deliverer.deliver_due(now_millis()).await {
@@ -236,6 +250,25 @@ async fn alert_worker(deliverer: Arc<Deliverer>, cancel: CancellationToken) {
                     break;
                 }
             }
+        }
+    }
+}
+
+async fn spike_worker(store: Arc<dyn Store>, settings: Arc<Settings>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(SPIKE_SWEEP) => {}
+        }
+        let checked = crate::pipeline::spikes::check_spikes(
+            store.as_ref(),
+            &settings.alerts.spikes,
+            &settings.brands,
+            now_millis(),
+        )
+        .await;
+        if let Err(error) = checked {
+            tracing::error!(error = %error_chain(&error), "Spike check failed.");
         }
     }
 }

@@ -3,10 +3,14 @@
 //! Invariant: alerts leave only through the outbox table (`store`), so a crash or a chat outage
 //! neither loses nor repeats one. Nothing in this module reads or writes the store directly.
 
+pub mod digest;
 pub mod limiter;
+pub mod quiet;
 pub mod render;
 pub mod routing;
 pub mod sink;
+pub mod spike;
+pub mod terms;
 
 use crate::config::Secret;
 use crate::domain::{BrandId, Priority};
@@ -84,6 +88,39 @@ pub enum AlertPayload {
         /// The last successful poll; the dedup key includes it, so one alert per outage.
         last_success_at_ms: Option<i64>,
     },
+    /// A brand's negative mentions in one time bucket are far above their usual level.
+    Spike {
+        brand: String,
+        bucket_start_ms: i64,
+        bucket_minutes: u32,
+        /// Negative mentions in the bucket.
+        count: u32,
+        /// The usual count per bucket (median of the baseline buckets).
+        baseline_median: f64,
+        z_score: f64,
+        /// Terms over-represented in the spike's posts, heaviest first.
+        terms: Vec<terms::SpikeTerm>,
+        /// Links to a few of the spike's posts.
+        examples: Vec<String>,
+    },
+    /// A source whose polls succeed has brought no new mentions for far longer than usual;
+    /// the dedup key includes when it last did, so one alert per silence.
+    SourceSilent {
+        source: String,
+        brand: String,
+        last_new_at_ms: i64,
+        usual_gap_ms: i64,
+        reason: String,
+    },
+    /// Alerts held during a routing rule's quiet hours, sent as one message per channel.
+    Digest {
+        channel: String,
+        /// The end of the quiet hours; the dedup key includes it.
+        held_until_ms: i64,
+        total: u32,
+        counts: Vec<digest::DigestCount>,
+        items: Vec<digest::DigestItem>,
+    },
 }
 
 impl AlertPayload {
@@ -99,6 +136,15 @@ impl AlertPayload {
                 last_success_at_ms,
                 ..
             } => format!("source_unhealthy:{source}:{}", last_success_at_ms.unwrap_or(0)),
+            AlertPayload::Spike {
+                brand, bucket_start_ms, ..
+            } => format!("spike:{brand}:{bucket_start_ms}"),
+            AlertPayload::SourceSilent {
+                source, last_new_at_ms, ..
+            } => format!("source_silent:{source}:{last_new_at_ms}"),
+            AlertPayload::Digest {
+                channel, held_until_ms, ..
+            } => format!("digest:{channel}:{held_until_ms}"),
         }
     }
 
@@ -108,6 +154,9 @@ impl AlertPayload {
             AlertPayload::Sla { breached: true, .. } => "sla_breached",
             AlertPayload::Sla { breached: false, .. } => "sla_due_soon",
             AlertPayload::SourceUnhealthy { .. } => "source_unhealthy",
+            AlertPayload::Spike { .. } => "spike",
+            AlertPayload::SourceSilent { .. } => "source_silent",
+            AlertPayload::Digest { .. } => "digest",
         }
     }
 
@@ -115,7 +164,10 @@ impl AlertPayload {
     pub fn task_id(&self) -> Option<i64> {
         match self {
             AlertPayload::TaskOpened { task_id, .. } | AlertPayload::Sla { task_id, .. } => Some(*task_id),
-            AlertPayload::SourceUnhealthy { .. } => None,
+            AlertPayload::SourceUnhealthy { .. }
+            | AlertPayload::Spike { .. }
+            | AlertPayload::SourceSilent { .. }
+            | AlertPayload::Digest { .. } => None,
         }
     }
 
@@ -123,7 +175,10 @@ impl AlertPayload {
     pub fn priority(&self) -> Priority {
         match self {
             AlertPayload::TaskOpened { priority, .. } | AlertPayload::Sla { priority, .. } => *priority,
-            AlertPayload::SourceUnhealthy { .. } => Priority::Critical,
+            AlertPayload::SourceUnhealthy { .. }
+            | AlertPayload::Spike { .. }
+            | AlertPayload::SourceSilent { .. }
+            | AlertPayload::Digest { .. } => Priority::Critical,
         }
     }
 
@@ -131,7 +186,10 @@ impl AlertPayload {
     pub fn platform(&self) -> Option<&str> {
         match self {
             AlertPayload::TaskOpened { platform, .. } | AlertPayload::Sla { platform, .. } => Some(platform),
-            AlertPayload::SourceUnhealthy { .. } => None,
+            AlertPayload::SourceUnhealthy { .. }
+            | AlertPayload::Spike { .. }
+            | AlertPayload::SourceSilent { .. }
+            | AlertPayload::Digest { .. } => None,
         }
     }
 
@@ -140,6 +198,7 @@ impl AlertPayload {
         match self {
             AlertPayload::TaskOpened { text, .. } => text,
             AlertPayload::Sla { .. } | AlertPayload::SourceUnhealthy { .. } => "",
+            AlertPayload::Spike { .. } | AlertPayload::SourceSilent { .. } | AlertPayload::Digest { .. } => "",
         }
     }
 
@@ -229,6 +288,58 @@ impl AlertPayload {
                 link: None,
                 color: 0xD7_2C_2C,
             },
+            AlertPayload::Spike {
+                brand,
+                bucket_start_ms,
+                bucket_minutes,
+                count,
+                baseline_median,
+                z_score,
+                terms,
+                examples,
+            } => digest::spike_summary(
+                brand,
+                *bucket_start_ms,
+                *bucket_minutes,
+                *count,
+                *baseline_median,
+                *z_score,
+                terms,
+                examples,
+            ),
+            AlertPayload::SourceSilent {
+                source,
+                brand,
+                last_new_at_ms,
+                usual_gap_ms,
+                reason,
+            } => render::Summary {
+                title: format!("Source {source} ({brand}) has gone silent"),
+                facts: vec![
+                    ("Why", reason.clone()),
+                    ("Last new mention", format_utc(*last_new_at_ms)),
+                    ("Usual gap", format!("{} min", usual_gap_ms / 60_000)),
+                ],
+                quote: None,
+                link: None,
+                color: 0xE8_A2_00,
+            },
+            AlertPayload::Digest {
+                held_until_ms,
+                total,
+                counts,
+                items,
+                ..
+            } => digest::digest_summary(*held_until_ms, *total, counts, items),
+        }
+    }
+
+    /// One line for a digest: the title and, when there is one, the link.
+    pub fn digest_item(&self) -> digest::DigestItem {
+        let summary = self.summary();
+        digest::DigestItem {
+            title: summary.title,
+            link: summary.link,
         }
     }
 
@@ -246,4 +357,11 @@ impl AlertPayload {
             reasons: vec!["test".to_owned()],
         }
     }
+}
+
+/// `2030-03-17 10:15 UTC`, or the raw number if it is out of range.
+pub(crate) fn format_utc(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| at_ms.to_string())
 }

@@ -44,14 +44,41 @@ pub fn thread_key(payload: &AlertPayload) -> Option<String> {
 
 /// The platform body for the payload.
 pub fn render(kind: ChannelKind, payload: &AlertPayload) -> Value {
-    let summary = payload.summary();
+    render_with(kind, payload, None)
+}
+
+/// An alert about a task that was already posted to the same channel, on a platform where
+/// earshot cannot edit or thread (Slack and Mattermost incoming webhooks, Teams workflows,
+/// Discord without a message id): the new message says which task it updates and when that
+/// task was first posted, so readers connect the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateOf {
+    pub task_id: i64,
+    pub first_sent_at_ms: i64,
+}
+
+/// The platform body for the payload, marked as an update when `update` is given.
+pub fn render_with(kind: ChannelKind, payload: &AlertPayload, update: Option<UpdateOf>) -> Value {
+    let mut summary = payload.summary();
+    if let Some(update) = update {
+        summary.title = format!("Update on task #{}: {}", update.task_id, summary.title);
+        summary
+            .facts
+            .insert(0, ("First posted", super::format_utc(update.first_sent_at_ms)));
+    }
     match kind {
         ChannelKind::Slack => slack(&summary),
         ChannelKind::Teams => teams(&summary),
         ChannelKind::Discord => discord(&summary, payload.task_id()),
         ChannelKind::Mattermost => mattermost(&summary),
         ChannelKind::GoogleChat => google_chat(&summary, thread_key(payload)),
-        ChannelKind::Webhook => webhook(payload),
+        ChannelKind::Webhook => {
+            let mut body = webhook(payload);
+            if let Some(update) = update {
+                body["update_of"] = json!({"task_id": update.task_id, "first_sent_at_ms": update.first_sent_at_ms});
+            }
+            body
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! Which channels an alert goes to: `[[alerts.rules]]` from config, and each channel's own
-//! `brands`/`min_priority` as an implicit rule for channels no explicit rule names. Pure.
+//! `brands`/`min_priority` as an implicit rule for channels no explicit rule names; and
+//! whether a rule's quiet hours hold it for a digest. Pure.
 
+use super::quiet::QuietHours;
 use super::{AlertPayload, ChannelSettings};
-use crate::domain::{BrandId, Priority};
+use crate::domain::{BrandId, Millis, Priority};
 
 /// A routing rule: alerts matching every given condition go to `channels`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -22,6 +24,10 @@ pub struct AlertRule {
     pub keywords: Vec<String>,
     /// Channel names that receive matching alerts.
     pub channels: Vec<String>,
+    /// A daily window in which matching alerts are held and sent as one digest per channel
+    /// when it ends.
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHours>,
 }
 
 impl AlertRule {
@@ -64,6 +70,11 @@ pub fn validate(
                 report(format!("{path}.channels"), format!("no channel named {name:?}"));
             }
         }
+        if let Some(quiet) = &rule.quiet_hours {
+            for (field, message) in quiet.validate() {
+                report(format!("{path}.quiet_hours.{field}"), message);
+            }
+        }
         for brand in &rule.brands {
             if !brands.contains(brand) {
                 report(
@@ -104,27 +115,62 @@ pub fn channels_for(
     channels: &[ChannelSettings],
     rules: &[AlertRule],
 ) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    routes_for(brand, payload, channels, rules, None)
+        .into_iter()
+        .map(|(channel, _)| channel)
+        .collect()
+}
+
+/// Like `channels_for`, with when each channel may get the alert: `None` at once, or the end
+/// of quiet hours. With `now` unknown (`None`) nothing is held. A channel that several
+/// matching rules name is held only if every one of them is quiet, until the earliest end.
+pub fn routes_for(
+    brand: Option<&str>,
+    payload: &AlertPayload,
+    channels: &[ChannelSettings],
+    rules: &[AlertRule],
+    now: Option<Millis>,
+) -> Vec<(String, Option<Millis>)> {
+    let mut out: Vec<(String, Option<Millis>)> = Vec::new();
     for channel in channels {
+        if out.iter().any(|(name, _)| name == &channel.name) {
+            continue;
+        }
         let named_by_rules: Vec<&AlertRule> = rules
             .iter()
             .filter(|rule| rule.channels.iter().any(|name| name == &channel.name))
             .collect();
-        let wanted = if named_by_rules.is_empty() {
+        if named_by_rules.is_empty() {
             let implicit = AlertRule {
                 brands: channel.brands.clone(),
                 min_priority: channel.min_priority,
                 platforms: Vec::new(),
                 keywords: Vec::new(),
                 channels: Vec::new(),
+                quiet_hours: None,
             };
-            implicit.matches(brand, payload)
-        } else {
-            named_by_rules.iter().any(|rule| rule.matches(brand, payload))
-        };
-        if wanted && !out.contains(&channel.name) {
-            out.push(channel.name.clone());
+            if implicit.matches(brand, payload) {
+                out.push((channel.name.clone(), None));
+            }
+            continue;
         }
+        let holds: Vec<Option<Millis>> = named_by_rules
+            .iter()
+            .filter(|rule| rule.matches(brand, payload))
+            .map(|rule| match (&rule.quiet_hours, now) {
+                (Some(quiet), Some(now)) => quiet.hold_until(now, payload.priority()),
+                _ => None,
+            })
+            .collect();
+        if holds.is_empty() {
+            continue;
+        }
+        let hold = if holds.iter().any(Option::is_none) {
+            None
+        } else {
+            holds.into_iter().flatten().min()
+        };
+        out.push((channel.name.clone(), hold));
     }
     out
 }
@@ -182,6 +228,7 @@ mod tests {
             platforms: vec!["x".to_owned()],
             keywords: vec!["Refund".to_owned()],
             channels: vec!["refunds".to_owned()],
+            quiet_hours: None,
         }];
         assert_eq!(
             channels_for(
@@ -199,6 +246,53 @@ mod tests {
         assert_eq!(
             channels_for(Some("acme"), &alert(Priority::Low, "refund"), &channels, &rules),
             vec!["ops"]
+        );
+    }
+
+    #[test]
+    fn quiet_hours_hold_a_channel_only_when_every_matching_rule_is_quiet() {
+        let channels = [channel("ops", Priority::Low)];
+        let quiet: AlertRule = toml::from_str(
+            r#"
+            min_priority = "low"
+            channels = ["ops"]
+            quiet_hours = { timezone = "UTC", start = "22:00", end = "06:00", immediate = ["critical"] }
+            "#,
+        )
+        .unwrap();
+        let night = 1_000 * 86_400_000 + 23 * 3_600_000;
+        let morning = 1_001 * 86_400_000 + 6 * 3_600_000;
+        let routes = routes_for(
+            Some("acme"),
+            &alert(Priority::High, "x"),
+            &channels,
+            std::slice::from_ref(&quiet),
+            Some(night),
+        );
+        assert_eq!(routes, vec![("ops".to_owned(), Some(morning))]);
+        let critical = routes_for(
+            Some("acme"),
+            &alert(Priority::Critical, "x"),
+            &channels,
+            std::slice::from_ref(&quiet),
+            Some(night),
+        );
+        assert_eq!(critical, vec![("ops".to_owned(), None)]);
+        let always = AlertRule {
+            quiet_hours: None,
+            ..quiet.clone()
+        };
+        let both = routes_for(
+            Some("acme"),
+            &alert(Priority::High, "x"),
+            &channels,
+            &[quiet, always],
+            Some(night),
+        );
+        assert_eq!(
+            both,
+            vec![("ops".to_owned(), None)],
+            "a rule that is not quiet sends at once"
         );
     }
 }

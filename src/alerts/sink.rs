@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use sha2::Sha256;
 
-use super::render::{self, render, thread_key};
+use super::render::{self, UpdateOf, render_with, thread_key};
 use super::{AlertPayload, ChannelKind, ChannelSettings};
 use crate::domain::Millis;
 
@@ -88,7 +88,20 @@ impl AlertSink {
         previous: Option<&str>,
         now: Millis,
     ) -> Result<Sent, SendError> {
-        let body = render(self.settings.kind, payload);
+        self.send_with(payload, message_id, previous, None, now).await
+    }
+
+    /// Like `send`; `update` marks the message as an update of a task posted before, for
+    /// platforms where it cannot edit or thread (see `render::UpdateOf`).
+    pub async fn send_with(
+        &self,
+        payload: &AlertPayload,
+        message_id: &str,
+        previous: Option<&str>,
+        update: Option<UpdateOf>,
+        now: Millis,
+    ) -> Result<Sent, SendError> {
+        let body = render_with(self.settings.kind, payload, update);
         let body_bytes = serde_json::to_vec(&body)
             .map_err(|error| SendError::Rejected(format!("body does not serialise: {error}")))?;
         let mut url = url::Url::parse(self.settings.url.expose())

@@ -375,6 +375,9 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
         &brand_ids,
         &mut |field, message| problems.push(problem(&field, message)),
     );
+    for (field, message) in settings.alerts.spikes.validate() {
+        problems.push(problem(&format!("alerts.spikes.{field}"), message));
+    }
     let exports = &settings.exports;
     if let Err(message) = parse_cron(&exports.schedule) {
         problems.push(problem("exports.schedule", message));

@@ -321,6 +321,9 @@ pub struct AlertSettings {
     /// Routing rules; a channel no rule names gets alerts by its own `brands`/`min_priority`.
     #[serde(default)]
     pub rules: Vec<crate::alerts::routing::AlertRule>,
+    /// Spike detection on negative mentions (`[alerts.spikes]`).
+    #[serde(default)]
+    pub spikes: crate::alerts::spike::SpikeSettings,
 }
 
 /// The weekly sentiment export.

@@ -8,13 +8,21 @@
 //! are per channel; 429 waits for the platform's reset; 5xx and timeouts back off
 //! exponentially with jitter; a destination that is gone disables its channel, and its
 //! deliveries wait (nothing is dropped) until the channel is fixed and enabled.
+//!
+//! Quiet hours: a routing rule's quiet hours hold its channel's deliveries; once they end,
+//! `deliver_due` turns each channel's held deliveries into one digest alert (in one
+//! transaction, so a restart neither loses nor repeats it). Updates about a task already
+//! posted to a channel edit the message (Discord) or join its thread (Google Chat); where
+//! incoming webhooks can do neither, the message says which task it updates.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::alerts::digest::build_digest;
 use crate::alerts::limiter::RateLimiter;
-use crate::alerts::routing::{AlertRule, channels_for};
+use crate::alerts::render::UpdateOf;
+use crate::alerts::routing::{AlertRule, routes_for};
 use crate::alerts::sink::{AlertSink, SendError};
 use crate::alerts::{AlertPayload, ChannelKind, ChannelSettings};
 use crate::domain::Millis;
@@ -48,6 +56,9 @@ pub struct DeliveryReport {
     pub n_dead: usize,
     /// Channels disabled in this run.
     pub disabled: Vec<String>,
+    /// Digests built from deliveries held by quiet hours, and the deliveries they carry.
+    pub n_digests: usize,
+    pub n_digested: usize,
     /// A full batch was claimed: call again.
     pub more: bool,
 }
@@ -136,20 +147,93 @@ impl Deliverer {
         Ok(added)
     }
 
+    /// Enqueues a "source silent" alert for each active source whose polls succeed but that
+    /// has brought no new mentions for far longer than usual (`domain::silence`). Once per
+    /// silence: the dedup key holds when the source last brought posts, so the next alert
+    /// can only come after it has brought posts again.
+    pub async fn check_silence(&self, now: Millis) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for health in self.store.source_health().await? {
+            if !health.active {
+                continue;
+            }
+            let (Some(last_new_at_ms), Some(usual_gap_ms)) = (health.last_new_at_ms, health.usual_gap_ms) else {
+                continue;
+            };
+            let Some(reason) = crate::domain::silence::silence(
+                health.last_new_at_ms,
+                health.usual_gap_ms,
+                health.last_success_at_ms,
+                now,
+            ) else {
+                continue;
+            };
+            let payload = AlertPayload::SourceSilent {
+                source: health.source,
+                brand: health.brand.clone(),
+                last_new_at_ms,
+                usual_gap_ms,
+                reason,
+            };
+            if self.store.enqueue_alert(Some(&health.brand), &payload, now).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Turns deliveries whose quiet hours ended into one digest per channel and window.
+    async fn digest_held(&self, now: Millis, report: &mut DeliveryReport) -> Result<(), StoreError> {
+        loop {
+            let held = self.store.held_deliveries_due(now, 500).await?;
+            let mut groups: Vec<((String, Millis), Vec<&crate::store::HeldDelivery>)> = Vec::new();
+            for delivery in &held {
+                let key = (delivery.channel.clone(), delivery.held_until_ms);
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, members)) => members.push(delivery),
+                    None => groups.push((key, vec![delivery])),
+                }
+            }
+            for ((channel, held_until), members) in groups {
+                let items: Vec<(Option<String>, AlertPayload)> = members
+                    .iter()
+                    .map(|delivery| (delivery.brand.clone(), delivery.payload.clone()))
+                    .collect();
+                let ids: Vec<i64> = members.iter().map(|delivery| delivery.id).collect();
+                let digest = build_digest(&channel, held_until, &items);
+                if self.store.commit_digest(&channel, &digest, &ids, now).await? {
+                    report.n_digests += 1;
+                    report.n_digested += ids.len();
+                    tracing::info!(channel = %channel, n_held = ids.len(), "Quiet hours ended; digest queued.");
+                }
+            }
+            if held.len() < 500 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Routes new alerts, then sends one batch of due deliveries.
     pub async fn deliver_due(&self, now: Millis) -> Result<DeliveryReport, StoreError> {
         let mut report = DeliveryReport::default();
         loop {
             let alerts = self.store.due_alerts(now, 100).await?;
             for alert in &alerts {
-                let channels = channels_for(alert.brand.as_deref(), &alert.payload, &self.channels, &self.rules);
-                report.n_deliveries_added += self.store.route_alert(alert.id, &channels, now).await?;
+                let routes = routes_for(
+                    alert.brand.as_deref(),
+                    &alert.payload,
+                    &self.channels,
+                    &self.rules,
+                    Some(now),
+                );
+                report.n_deliveries_added += self.store.route_alert_with_holds(alert.id, &routes, now).await?;
                 report.n_routed += 1;
             }
             if alerts.len() < 100 {
                 break;
             }
         }
+        self.digest_held(now, &mut report).await?;
         let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
         let claimed = self.store.claim_deliveries(now, now + lease_ms, self.batch).await?;
         report.more = claimed.len() >= self.batch;
@@ -190,7 +274,13 @@ impl Deliverer {
             ChannelKind::Discord => delivery.previous_external_id.as_deref(),
             _ => None,
         };
-        match sink.send(&delivery.payload, &message_id, previous, now).await {
+        let update = self
+            .update_of(delivery, sink.settings().kind, previous.is_some())
+            .await?;
+        match sink
+            .send_with(&delivery.payload, &message_id, previous, update, now)
+            .await
+        {
             Ok(sent) => {
                 let sent = SentRef {
                     external_id: sent.external_id,
@@ -236,6 +326,30 @@ impl Deliverer {
             }
         }
         Ok(())
+    }
+
+    /// For a task already posted to this channel, on a platform that can neither edit that
+    /// message nor thread under it: which task this updates, and when it was first posted.
+    async fn update_of(
+        &self,
+        delivery: &DueDelivery,
+        kind: ChannelKind,
+        edits_previous: bool,
+    ) -> Result<Option<UpdateOf>, StoreError> {
+        let Some(task_id) = delivery.payload.task_id() else {
+            return Ok(None);
+        };
+        if kind == ChannelKind::GoogleChat || edits_previous {
+            return Ok(None);
+        }
+        let first = self
+            .store
+            .first_sent_about_task(task_id, &delivery.channel, delivery.id)
+            .await?;
+        Ok(first.map(|first_sent_at_ms| UpdateOf {
+            task_id,
+            first_sent_at_ms,
+        }))
     }
 
     fn lock_limiter(&self) -> std::sync::MutexGuard<'_, RateLimiter> {

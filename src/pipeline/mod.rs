@@ -9,6 +9,7 @@
 
 pub mod delivery;
 pub mod matching;
+pub mod spikes;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -32,6 +32,8 @@ pub struct ChannelState {
     pub disabled_reason: Option<String>,
     pub disabled_at_ms: Option<Millis>,
     pub pending: i64,
+    /// Held by quiet hours, waiting for the digest.
+    pub held: i64,
     pub sent: i64,
     pub dead: i64,
     pub last_error: Option<String>,
@@ -46,4 +48,24 @@ pub struct SlaTask {
     pub platform: String,
     pub author_handle: String,
     pub due_at_ms: Millis,
+}
+
+/// A delivery held by quiet hours whose hold has ended, with the alert it carries.
+#[derive(Debug, Clone)]
+pub struct HeldDelivery {
+    pub id: i64,
+    pub channel: String,
+    /// The end of the quiet hours it was held for.
+    pub held_until_ms: Millis,
+    pub brand: Option<String>,
+    pub payload: AlertPayload,
+}
+
+/// A negative mention of a brand, for naming the terms of a spike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegativePost {
+    pub created_at_ms: Millis,
+    pub text: String,
+    pub lang: Option<String>,
+    pub url: Option<String>,
 }

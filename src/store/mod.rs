@@ -164,6 +164,64 @@ pub trait Store: Send + Sync {
         now: Millis,
     ) -> Result<bool, StoreError>;
 
+    /// Like `route_alert`, with a hold per channel: `Some(until)` stores the delivery as held
+    /// by quiet hours until then (for the digest) instead of due now.
+    async fn route_alert_with_holds(
+        &self,
+        alert_id: i64,
+        routes: &[(String, Option<Millis>)],
+        now: Millis,
+    ) -> Result<usize, StoreError>;
+
+    /// Held deliveries whose hold ended at or before `now`, oldest first.
+    async fn held_deliveries_due(&self, now: Millis, limit: usize) -> Result<Vec<HeldDelivery>, StoreError>;
+
+    /// In one transaction: puts the digest in the outbox (already routed), adds its one
+    /// delivery to `channel`, and marks the held deliveries it carries as digested. If a
+    /// digest with the same dedup key exists, the held deliveries are made due at once
+    /// instead (nothing held is lost). Returns whether the digest was added.
+    async fn commit_digest(
+        &self,
+        channel: &str,
+        digest: &AlertPayload,
+        held_ids: &[i64],
+        now: Millis,
+    ) -> Result<bool, StoreError>;
+
+    /// When the first message about `task_id` was sent to `channel` (by a delivery other
+    /// than `except`), if one was.
+    async fn first_sent_about_task(
+        &self,
+        task_id: i64,
+        channel: &str,
+        except: i64,
+    ) -> Result<Option<Millis>, StoreError>;
+
+    /// Negative mentions of `brand` per bucket of `bucket_ms` (keyed by bucket start), for
+    /// posts written in `[start, end)`; buckets without any are left out.
+    async fn negative_counts(
+        &self,
+        brand: &BrandId,
+        start: Millis,
+        end: Millis,
+        bucket_ms: Millis,
+    ) -> Result<Vec<(Millis, i64)>, StoreError>;
+
+    /// Up to `limit` negative mentions of `brand` written in `[start, end)`, newest first.
+    async fn negative_posts(
+        &self,
+        brand: &BrandId,
+        start: Millis,
+        end: Millis,
+        limit: usize,
+    ) -> Result<Vec<NegativePost>, StoreError>;
+
+    /// When the oldest post that mentions `brand` was written.
+    async fn first_mention_post_at(&self, brand: &BrandId) -> Result<Option<Millis>, StoreError>;
+
+    /// The newest `limit` outbox alerts of `kind` about `brand`, newest first.
+    async fn recent_alerts(&self, kind: &str, brand: &BrandId, limit: usize) -> Result<Vec<AlertPayload>, StoreError>;
+
     // --- Exports ------------------------------------------------------------------------------
 
     /// One page of the mentions whose post was created in the range, by mention id.

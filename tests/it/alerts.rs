@@ -1,7 +1,7 @@
 //! Alert delivery against loopback chat servers that speak each platform's format: payload
 //! shapes and headers, 429/5xx/timeouts, a gone webhook disabling its channel, and a restart
 //! in the middle of a delivery run delivering each alert exactly once. Alerts come from the
-//! real pipeline on a real SQLite file.
+//! real pipeline; every test that touches the store runs on a SQLite file and on PostgreSQL.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,14 +20,14 @@ use earshot::pipeline::delivery::Deliverer;
 use earshot::sources::jsonl::JsonlSource;
 use earshot::store::Store;
 
-use crate::support::{TestEnv, line, raw_sqlite, scalar};
+use crate::support::{TestEnv, line, on_both_backends, scalar_any};
 
 const HOSTILE: &str = "@AcmeAir lost my bag, worst airline, refund now @everyone <!channel> <@123> [click](https://evil.example) & *bold*";
 /// A fixed "now" after every alert the tests create (2030-03-17).
 const NOW: i64 = 1_900_000_000_000;
 
 /// Opens `n` tasks (one hostile complaint first) through the real pipeline; returns the store.
-async fn tasks(env: &TestEnv, n: usize) -> Arc<dyn Store> {
+pub(crate) async fn tasks(env: &TestEnv, n: usize) -> Arc<dyn Store> {
     let mut lines = vec![line("0", "@author0", HOSTILE)];
     for i in 1..n {
         lines.push(line(
@@ -53,7 +53,7 @@ async fn tasks(env: &TestEnv, n: usize) -> Arc<dyn Store> {
     pipeline.store().clone()
 }
 
-fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelSettings {
+pub(crate) fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelSettings {
     ChannelSettings {
         name: name.to_owned(),
         kind,
@@ -64,7 +64,7 @@ fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelSettings {
     }
 }
 
-fn client(timeout: Duration) -> reqwest::Client {
+pub(crate) fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder().timeout(timeout).build().unwrap()
 }
 
@@ -72,7 +72,7 @@ fn deliverer(store: &Arc<dyn Store>, channels: &[ChannelSettings]) -> Deliverer 
     Deliverer::new(store.clone(), channels, &[], client(Duration::from_secs(5)))
 }
 
-async fn bodies(server: &MockServer) -> Vec<Value> {
+pub(crate) async fn bodies(server: &MockServer) -> Vec<Value> {
     server
         .received_requests()
         .await
@@ -83,16 +83,14 @@ async fn bodies(server: &MockServer) -> Vec<Value> {
 }
 
 async fn delivery_status(env: &TestEnv) -> Vec<(String, i64, Option<String>)> {
-    let db = raw_sqlite(&env.db_path()).await;
+    let db = env.raw().await;
     sqlx::query_as("SELECT status, attempts, last_error FROM alert_deliveries ORDER BY id")
         .fetch_all(&db)
         .await
         .unwrap()
 }
 
-#[tokio::test]
-async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text() {
-    let env = TestEnv::new();
+async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -131,9 +129,7 @@ async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text() {
     assert_eq!(delivery_status(&env).await, vec![("sent".to_owned(), 1, None)]);
 }
 
-#[tokio::test]
-async fn teams_gets_an_adaptive_card_message() {
-    let env = TestEnv::new();
+async fn teams_gets_an_adaptive_card_message(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -171,9 +167,7 @@ async fn teams_gets_an_adaptive_card_message() {
     assert!(card["body"][1]["type"] == "FactSet");
 }
 
-#[tokio::test]
-async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept() {
-    let env = TestEnv::new();
+async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -200,7 +194,7 @@ async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept() {
     assert!(description.contains("\\<@\u{200B}123\\>"), "{description}");
     assert!([0xD7_2C_2C, 0xE8_A2_00].contains(&embed["color"].as_u64().unwrap()));
     assert!(embed["title"].as_str().unwrap().chars().count() <= 256);
-    let db = raw_sqlite(&env.db_path()).await;
+    let db = env.raw().await;
     let external: String = sqlx::query_scalar("SELECT external_id FROM alert_deliveries")
         .fetch_one(&db)
         .await
@@ -208,9 +202,7 @@ async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept() {
     assert_eq!(external, "1188");
 }
 
-#[tokio::test]
-async fn mattermost_gets_text_and_an_attachment() {
-    let env = TestEnv::new();
+async fn mattermost_gets_text_and_an_attachment(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -233,12 +225,10 @@ async fn mattermost_gets_text_and_an_attachment() {
     assert!(attachment["color"].as_str().unwrap().starts_with('#'));
 }
 
-#[tokio::test]
-async fn google_chat_threads_by_task_and_keeps_the_message_name() {
-    let env = TestEnv::new();
+async fn google_chat_threads_by_task_and_keeps_the_message_name(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
-    let task_id: i64 = scalar(&raw_sqlite(&env.db_path()).await, "SELECT id FROM tasks").await;
+    let task_id: i64 = scalar_any(&env.raw().await, "SELECT id FROM tasks").await;
     Mock::given(method("POST"))
         .and(path("/v1/spaces/AAA/messages"))
         .and(query_param("key", "k"))
@@ -272,7 +262,7 @@ async fn google_chat_threads_by_task_and_keeps_the_message_name() {
         paragraph.contains("&lt;!channel&gt;") && !paragraph.contains('<'),
         "{paragraph}"
     );
-    let db = raw_sqlite(&env.db_path()).await;
+    let db = env.raw().await;
     let (external, thread): (String, String) = sqlx::query_as("SELECT external_id, thread_key FROM alert_deliveries")
         .fetch_one(&db)
         .await
@@ -281,9 +271,7 @@ async fn google_chat_threads_by_task_and_keeps_the_message_name() {
     assert_eq!(thread, format!("earshot-task-{task_id}"));
 }
 
-#[tokio::test]
-async fn the_generic_webhook_is_signed_the_standard_webhooks_way() {
-    let env = TestEnv::new();
+async fn the_generic_webhook_is_signed_the_standard_webhooks_way(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -321,9 +309,7 @@ async fn the_generic_webhook_is_signed_the_standard_webhooks_way() {
     );
 }
 
-#[tokio::test]
-async fn a_429_waits_for_retry_after_then_delivers() {
-    let env = TestEnv::new();
+async fn a_429_waits_for_retry_after_then_delivers(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -354,9 +340,7 @@ async fn a_429_waits_for_retry_after_then_delivers() {
     assert_eq!(delivery_status(&env).await[0].0, "sent");
 }
 
-#[tokio::test]
-async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers() {
-    let env = TestEnv::new();
+async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -376,10 +360,10 @@ async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers() {
         format!("{}/api/webhooks/1/t", server.uri()),
     );
     let deliverer = deliverer(&store, &[discord]);
-    let db = raw_sqlite(&env.db_path()).await;
+    let db = env.raw().await;
 
     deliverer.deliver_due(NOW).await.unwrap();
-    let first_retry = scalar(&db, "SELECT next_attempt_at_ms FROM alert_deliveries").await - NOW;
+    let first_retry = scalar_any(&db, "SELECT next_attempt_at_ms FROM alert_deliveries").await - NOW;
     assert!(
         (15_000..=30_000).contains(&first_retry),
         "first backoff 30 s with jitter: {first_retry}"
@@ -390,7 +374,7 @@ async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers() {
     );
     let t1 = NOW + first_retry;
     deliverer.deliver_due(t1).await.unwrap();
-    let second_retry = scalar(&db, "SELECT next_attempt_at_ms FROM alert_deliveries").await - t1;
+    let second_retry = scalar_any(&db, "SELECT next_attempt_at_ms FROM alert_deliveries").await - t1;
     assert!(
         (30_000..=60_000).contains(&second_retry),
         "second backoff 60 s with jitter: {second_retry}"
@@ -402,9 +386,7 @@ async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers() {
     assert_eq!((status[0].0.as_str(), status[0].1), ("sent", 3));
 }
 
-#[tokio::test]
-async fn a_timeout_is_retried_and_the_error_never_shows_the_url() {
-    let env = TestEnv::new();
+async fn a_timeout_is_retried_and_the_error_never_shows_the_url(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -432,9 +414,7 @@ async fn a_timeout_is_retried_and_the_error_never_shows_the_url() {
     assert!(!format!("{states:?}").contains("secret-token-abc"));
 }
 
-#[tokio::test]
-async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts() {
-    let env = TestEnv::new();
+async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts(env: TestEnv) {
     let store = tasks(&env, 2).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -474,9 +454,7 @@ async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts() {
     assert_eq!(resumed.n_sent, 2);
 }
 
-#[tokio::test]
-async fn a_slack_no_service_body_disables_the_channel() {
-    let env = TestEnv::new();
+async fn a_slack_no_service_body_disables_the_channel(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -491,9 +469,7 @@ async fn a_slack_no_service_body_disables_the_channel() {
     assert_eq!(report.disabled, vec!["ops".to_owned()]);
 }
 
-#[tokio::test]
-async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_once() {
-    let env = TestEnv::new();
+async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_once(env: TestEnv) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
@@ -530,9 +506,7 @@ async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_o
     assert_eq!(titles.len(), 5, "five different tasks, each posted once: {titles:?}");
 }
 
-#[tokio::test]
-async fn routing_rules_pick_channels_per_alert() {
-    let env = TestEnv::new();
+async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
     let store = tasks(&env, 2).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -574,14 +548,12 @@ fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url() {
+async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url(env: TestEnv) {
     use axum::body::Body;
     use axum::http::Request;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    let env = TestEnv::new();
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -695,9 +667,7 @@ fn routing_rules_are_checked_against_channels_and_brands() {
     assert_eq!(found.len(), 3, "{found:?}");
 }
 
-#[tokio::test]
-async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message() {
-    let env = TestEnv::new();
+async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -740,13 +710,11 @@ async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message() {
     );
 }
 
-#[tokio::test]
-async fn an_sla_warning_goes_to_the_tasks_google_chat_thread() {
-    let env = TestEnv::new();
+async fn an_sla_warning_goes_to_the_tasks_google_chat_thread(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let db = raw_sqlite(&env.db_path()).await;
-    let task_id = scalar(&db, "SELECT id FROM tasks").await;
-    let due = scalar(&db, "SELECT due_at_ms FROM tasks").await;
+    let db = env.raw().await;
+    let task_id = scalar_any(&db, "SELECT id FROM tasks").await;
+    let due = scalar_any(&db, "SELECT due_at_ms FROM tasks").await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/spaces/S/messages"))
@@ -787,9 +755,7 @@ async fn an_sla_warning_goes_to_the_tasks_google_chat_thread() {
     assert!(last["text"].as_str().unwrap().starts_with("SLA due soon"), "{last}");
 }
 
-#[tokio::test]
-async fn a_failing_source_is_reported_once_per_outage() {
-    let env = TestEnv::new();
+async fn a_failing_source_is_reported_once_per_outage(env: TestEnv) {
     let pipeline = env.pipeline().await;
     let store = pipeline.store().clone();
     let source = SourceId::parse("acme-feed").unwrap();
@@ -830,3 +796,23 @@ async fn a_failing_source_is_reported_once_per_outage() {
         "error text is not sent"
     );
 }
+
+on_both_backends!(
+    slack_gets_block_kit_with_a_fallback_and_escaped_post_text,
+    teams_gets_an_adaptive_card_message,
+    discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept,
+    mattermost_gets_text_and_an_attachment,
+    google_chat_threads_by_task_and_keeps_the_message_name,
+    the_generic_webhook_is_signed_the_standard_webhooks_way,
+    a_429_waits_for_retry_after_then_delivers,
+    a_5xx_backs_off_exponentially_with_jitter_then_delivers,
+    a_timeout_is_retried_and_the_error_never_shows_the_url,
+    a_gone_webhook_disables_the_channel_and_keeps_its_alerts,
+    a_slack_no_service_body_disables_the_channel,
+    a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_once,
+    routing_rules_pick_channels_per_alert,
+    an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message,
+    an_sla_warning_goes_to_the_tasks_google_chat_thread,
+    a_failing_source_is_reported_once_per_outage,
+    the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url,
+);

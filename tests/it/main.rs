@@ -3,6 +3,7 @@
 // Helpers here are test code too: a failed unwrap is the test failing, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alert_kinds;
 mod alerts;
 mod commands;
 mod config;

@@ -212,6 +212,7 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
         let counts = sqlx::query(
             "SELECT
                 CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
+                CAST(COALESCE(SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END), 0) AS BIGINT) AS held,
                 CAST(COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent,
                 CAST(COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead
              FROM alert_deliveries WHERE channel = $1",
@@ -240,6 +241,7 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
             disabled_reason,
             disabled_at_ms,
             pending: get(&counts, "pending")?,
+            held: get(&counts, "held")?,
             sent: get(&counts, "sent")?,
             dead: get(&counts, "dead")?,
             last_error: match last_error {

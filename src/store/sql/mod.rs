@@ -6,6 +6,7 @@
 //! Write transactions on SQLite start with `BEGIN IMMEDIATE`, so two writers queue on the
 //! busy timeout instead of failing when a read lock cannot be upgraded.
 
+mod alert_holds;
 mod alerts;
 mod exports;
 mod ingest;
@@ -331,6 +332,77 @@ impl Store for SqlStore {
         alerts::enable_channel(&mut tx, name).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn route_alert_with_holds(
+        &self,
+        alert_id: i64,
+        routes: &[(String, Option<Millis>)],
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alert_holds::route_alert_with_holds(&mut tx, alert_id, routes, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn held_deliveries_due(&self, now: Millis, limit: usize) -> Result<Vec<super::HeldDelivery>, StoreError> {
+        alert_holds::held_deliveries_due(&self.pool, now, limit).await
+    }
+
+    async fn commit_digest(
+        &self,
+        channel: &str,
+        digest: &crate::alerts::AlertPayload,
+        held_ids: &[i64],
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alert_holds::commit_digest(&mut tx, channel, digest, held_ids, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn first_sent_about_task(
+        &self,
+        task_id: i64,
+        channel: &str,
+        except: i64,
+    ) -> Result<Option<Millis>, StoreError> {
+        alert_holds::first_sent_about_task(&self.pool, task_id, channel, except).await
+    }
+
+    async fn negative_counts(
+        &self,
+        brand: &BrandId,
+        start: Millis,
+        end: Millis,
+        bucket_ms: Millis,
+    ) -> Result<Vec<(Millis, i64)>, StoreError> {
+        alert_holds::negative_counts(&self.pool, brand, start, end, bucket_ms).await
+    }
+
+    async fn negative_posts(
+        &self,
+        brand: &BrandId,
+        start: Millis,
+        end: Millis,
+        limit: usize,
+    ) -> Result<Vec<super::NegativePost>, StoreError> {
+        alert_holds::negative_posts(&self.pool, brand, start, end, limit).await
+    }
+
+    async fn first_mention_post_at(&self, brand: &BrandId) -> Result<Option<Millis>, StoreError> {
+        alert_holds::first_mention_post_at(&self.pool, brand).await
+    }
+
+    async fn recent_alerts(
+        &self,
+        kind: &str,
+        brand: &BrandId,
+        limit: usize,
+    ) -> Result<Vec<crate::alerts::AlertPayload>, StoreError> {
+        alert_holds::recent_alerts(&self.pool, kind, brand, limit).await
     }
 
     async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
