@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod exports;
 mod hub;
+mod instances;
 mod model;
 mod pipeline;
 mod process;
