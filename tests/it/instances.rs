@@ -328,10 +328,25 @@ async fn three_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothi
     std::fs::write(&config_path, config(&env, &hn.uri())).unwrap();
     let total = 2 * POSTS_PER_SOURCE as i64;
     let complaints = (2 * POSTS_PER_SOURCE).div_ceil(COMPLAINT_EVERY) as i64;
+    let hook_url = format!("{}/hooks/earshot", hook.uri());
+    let earshot = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_earshot"));
+        command
+            .arg("--config")
+            .arg(&config_path)
+            .env_remove("EARSHOT_DATABASE_URL")
+            .env_remove("EARSHOT_INSTANCE_ID")
+            .env("EARSHOT_HTTP_BIND", "127.0.0.1:0")
+            .env("EARSHOT_TEST_ALERT_URL", &hook_url);
+        command
+    };
     // Migrate once before the instances start, as the README says to.
-    earshot::app::open_store(&earshot::config::load(&config_path).unwrap())
-        .await
-        .unwrap();
+    let migrated = earshot().arg("migrate").output().unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
 
     let mut instances = Instances {
         children: Vec::new(),
@@ -339,14 +354,8 @@ async fn three_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothi
     };
     for n in 0..3 {
         let log = env.path().join(format!("instance-{n}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_earshot"))
-            .arg("--config")
-            .arg(&config_path)
+        let child = earshot()
             .args(["--log-format", "json", "serve"])
-            .env_remove("EARSHOT_DATABASE_URL")
-            .env_remove("EARSHOT_INSTANCE_ID")
-            .env("EARSHOT_HTTP_BIND", "127.0.0.1:0")
-            .env("EARSHOT_TEST_ALERT_URL", format!("{}/hooks/earshot", hook.uri()))
             .env("RUST_LOG", "earshot=info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
