@@ -48,7 +48,8 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct InstanceSettings {
     /// This instance's name in leases and claims; default `<hostname>-<pid>-<random>`, new
-    /// at every start. `EARSHOT_INSTANCE_ID` overrides it.
+    /// at every start. `EARSHOT_INSTANCE_ID` overrides it. A stable id (unique among running
+    /// instances) lets a restarted instance resume its own claims at once.
     #[serde(default)]
     pub id: Option<String>,
     /// How long a source's poll lease lasts without renewal; a running poll renews it every

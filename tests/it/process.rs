@@ -108,11 +108,15 @@ mod crashes {
     use super::*;
     use crate::support::on_both_backends;
 
+    /// One poll and scoring pass. The runs share an instance id, as a restarted service with
+    /// `[instances] id` does: on PostgreSQL it then resumes its own claims at once instead of
+    /// waiting for them to expire (claims of other instances are waited for).
     fn poll_once(config: &std::path::Path, failpoint: Option<&str>) -> std::process::Output {
         let mut command = earshot();
         command
             .arg("--config")
             .arg(config)
+            .env("EARSHOT_INSTANCE_ID", "crash-tests")
             .args(["poll", "--source", "acme-feed", "--once"]);
         if let Some(failpoint) = failpoint {
             command.env("FAILPOINTS", format!("{failpoint}=return"));
