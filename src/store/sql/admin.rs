@@ -1,7 +1,8 @@
 //! Scratch databases on a PostgreSQL server, for `earshot bench --instances`: created empty
 //! under a fresh name and dropped afterwards.
 
-use sqlx::{AnyConnection, Connection};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, ConnectOptions, Connection};
 
 use super::super::StoreError;
 
@@ -15,7 +16,7 @@ pub async fn create_scratch_database(server_url: &str, prefix: &str) -> Result<(
         )));
     }
     let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = AnyConnection::connect(server_url).await?;
+    let mut admin = connect(server_url).await?;
     // The name is ours (checked prefix, hex suffix), so formatting it in is safe.
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
@@ -29,12 +30,18 @@ pub async fn drop_scratch_database(server_url: &str, name: &str) -> Result<(), S
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(StoreError::Conflict(format!("{name:?} is not a scratch database name")));
     }
-    let mut admin = AnyConnection::connect(server_url).await?;
+    let mut admin = connect(server_url).await?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)
         .await?;
     admin.close().await?;
     Ok(())
+}
+
+/// A connection for CREATE/DROP DATABASE, which are slow by nature: not logged as slow.
+async fn connect(server_url: &str) -> Result<AnyConnection, StoreError> {
+    let options: AnyConnectOptions = server_url.parse()?;
+    Ok(options.disable_statement_logging().connect().await?)
 }
 
 /// `server_url` with its database (the path) replaced by `name`.
