@@ -121,12 +121,15 @@ impl App {
             .await
             .context("failed to start the scheduler")?;
         if !self.settings.alerts.channels.is_empty() {
-            scheduler.spawn_alert_worker(Arc::new(Deliverer::new(
-                self.store.clone(),
-                &self.settings.alerts.channels,
-                &self.settings.alerts.rules,
-                http_client()?,
-            )));
+            scheduler.spawn_alert_worker(Arc::new(
+                Deliverer::new(
+                    self.store.clone(),
+                    &self.settings.alerts.channels,
+                    &self.settings.alerts.rules,
+                    http_client()?,
+                )
+                .with_lease(Duration::from_secs(self.settings.instances.delivery_lease_secs)),
+            ));
         }
         if self.settings.alerts.spikes.enabled {
             scheduler.spawn_spike_worker(self.store.clone(), self.settings.clone());

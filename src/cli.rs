@@ -93,6 +93,16 @@ pub enum Command {
         /// Generator seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Several-instances mode: compare pipeline throughput with these instance counts
+        /// (e.g. `1,3`), each `earshot serve` a child process on a fresh PostgreSQL database.
+        #[arg(long, value_delimiter = ',', requires = "database", conflicts_with = "write_posts")]
+        instances: Option<Vec<usize>>,
+        /// PostgreSQL server for `--instances` (scratch databases are created and dropped).
+        #[arg(long)]
+        database: Option<String>,
+        /// Scorer for `--instances`: model (default) or lexicon.
+        #[arg(long)]
+        scorer: Option<String>,
     },
     /// Get or make sentiment models: pull from a Hugging Face hub, or fine-tune.
     Model {
@@ -297,8 +307,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             posts,
             batch_size,
+            seed,
+            instances: Some(counts),
+            database,
+            scorer,
+            write_posts: _,
+        } => {
+            let (mut scoring, _) = scoring_settings(&cli.config, scorer.as_deref(), None)?;
+            if let Some(b) = batch_size {
+                scoring.batch_size = b.max(1);
+            }
+            let bench = crate::bench_instances::InstancesBench {
+                server_url: database.context("--instances needs --database postgres://…")?,
+                counts,
+                n_posts: posts,
+                seed,
+                scoring,
+                binary: std::env::current_exe().context("cannot find the earshot binary")?,
+            };
+            say!(
+                "earshot bench --instances: {posts} posts, scorer {:?}, profile {}",
+                bench.scoring.scorer,
+                if cfg!(debug_assertions) { "debug" } else { "release" }
+            );
+            let runs = crate::bench_instances::run(&bench, &|run| {
+                say!(
+                    "{} instance(s): {:.1} posts/s ({} posts, {} tasks, {:.2} s)",
+                    run.instances,
+                    run.posts_per_second(),
+                    run.n_posts,
+                    run.n_tasks,
+                    run.seconds
+                );
+            })
+            .await?;
+            say!("\n{}", crate::bench_instances::table(&runs));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            posts,
+            batch_size,
             write_posts,
             seed,
+            ..
         } => bench(&cli.config, posts, batch_size, write_posts, seed).await,
         Command::Model { command } => model_command(command).await,
     }

@@ -18,11 +18,13 @@
 //! - [`scheduler`]: when things run.
 //! - [`exports`]: weekly files (posts, summaries, chart) for managers and spreadsheets.
 //! - [`web`]: the queue UI and JSON API; [`auth`]: roles, password hashes, tokens.
-//! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands, the demo, logging.
+//! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands, the demo, logging;
+//!   [`bench_instances`]: the several-instances benchmark (child processes).
 
 pub mod alerts;
 pub mod app;
 pub mod auth;
+pub mod bench_instances;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -7,7 +7,9 @@
 //! On shutdown the cron stops firing, and every worker finishes the job it is in before
 //! exiting: work in flight is completed, and anything not started is picked up next start.
 //! Several instances may share one database: a lease makes each trigger's poll run on one of
-//! them, and scoring claims (see `Store::claim_pending_mentions`) spread the rest. The alert
+//! them (renewed while the poll runs, so it lapses only when its holder dies; the lengths are
+//! `[instances]` settings), and scoring claims (see `Store::claim_pending_mentions`) spread the
+//! rest: an idle scoring worker also sweeps for mentions other instances committed. The alert
 //! worker also raises SLA, failing-source and silent-source alerts; the spike worker runs
 //! `pipeline::spikes::check_spikes` every minute.
 
@@ -22,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::domain::now_millis;
 use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
+use crate::pipeline::instance::secs_to_ms;
 use crate::pipeline::{Pipeline, PipelineError, error_chain};
 use crate::sources::{Source, SourceError};
 use crate::store::Store;
@@ -30,11 +33,6 @@ use crate::store::Store;
 const ALERT_SWEEP: Duration = Duration::from_secs(5);
 /// How often the spike job judges the latest buckets.
 const SPIKE_SWEEP: Duration = Duration::from_secs(60);
-/// How often the scoring worker looks for pending mentions without being told.
-const SCORING_SWEEP: Duration = Duration::from_secs(30);
-/// How long one instance holds a source's poll lease; another instance takes over a lease
-/// left by a killed one after this.
-const POLL_LEASE_MS: i64 = 5 * 60 * 1000;
 /// Backoff after a failed poll that gave no reset time, doubled per failure up to the cap.
 const BACKOFF_BASE: Duration = Duration::from_secs(30);
 const BACKOFF_CAP: Duration = Duration::from_secs(30 * 60);
@@ -157,13 +155,9 @@ async fn source_worker(
         // With several instances on one database, one of them polls each trigger.
         let lease = format!("poll:{}", source.id());
         let store = pipeline.store();
+        let lease_ms = secs_to_ms(pipeline.settings().instances.poll_lease_secs);
         match store
-            .try_acquire_lease(
-                &lease,
-                pipeline.instance_id(),
-                crate::domain::now_millis(),
-                POLL_LEASE_MS,
-            )
+            .try_acquire_lease(&lease, pipeline.instance_id(), now_millis(), lease_ms)
             .await
         {
             Ok(true) => {}
@@ -176,8 +170,25 @@ async fn source_worker(
                 continue;
             }
         }
-        // Not raced against `cancel`: a poll that started finishes and commits.
-        let polled = pipeline.poll_source(source.as_ref()).await;
+        // Not raced against `cancel`: a poll that started finishes and commits. The lease is
+        // renewed beside it, so a long poll keeps it and only a dead holder's lease lapses.
+        let polled = {
+            let poll = pipeline.poll_source(source.as_ref());
+            tokio::pin!(poll);
+            let renew_every = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(1).max(1));
+            loop {
+                tokio::select! {
+                    polled = &mut poll => break polled,
+                    _ = tokio::time::sleep(renew_every) => {
+                        match store.try_acquire_lease(&lease, pipeline.instance_id(), now_millis(), lease_ms).await {
+                            Ok(true) => {}
+                            Ok(false) => tracing::warn!(source = %source.id(), "The poll lease was taken over during a poll."),
+                            Err(error) => tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not renew the poll lease."),
+                        }
+                    }
+                }
+            }
+        };
         if let Err(error) = store.release_lease(&lease, pipeline.instance_id()).await {
             tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not release the poll lease.");
         }
@@ -213,11 +224,13 @@ async fn source_worker(
 }
 
 async fn scoring_worker(pipeline: Arc<Pipeline>, scoring_needed: Arc<Notify>, cancel: CancellationToken) {
+    // Other instances commit mentions this one is not told about: sweep for them too.
+    let sweep = Duration::from_millis(pipeline.settings().instances.scoring_sweep_ms);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = scoring_needed.notified() => {}
-            _ = tokio::time::sleep(SCORING_SWEEP) => {}
+            _ = tokio::time::sleep(sweep) => {}
         }
         if let Err(error) = pipeline.score_pending().await {
             tracing::error!(error = %error_chain(&error), "Scoring pass failed.");

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::{
-    AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, ScoringSettings, Settings,
-    SourceCommon, SourceSettings, TaskSettings, TemplateSettings,
+    AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, InstanceSettings, ScoringSettings,
+    Settings, SourceCommon, SourceSettings, TaskSettings, TemplateSettings,
 };
 use crate::sources::SourceKind;
 
@@ -63,7 +63,7 @@ impl ConfigError {
     }
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "database",
     "http",
     "scoring",
@@ -73,10 +73,12 @@ const SECTIONS: [&str; 9] = [
     "alerts",
     "exports",
     "templates",
+    "instances",
 ];
 const SOURCE_COMMON_KEYS: [&str; 4] = ["id", "brand", "schedule", "enabled"];
 
-/// Loads settings from `path`, then applies `EARSHOT_DATABASE_URL` and `EARSHOT_HTTP_BIND`.
+/// Loads settings from `path`, then applies `EARSHOT_DATABASE_URL`, `EARSHOT_HTTP_BIND` and
+/// `EARSHOT_INSTANCE_ID`.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
@@ -94,6 +96,10 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
             Ok(addr) => settings.http.bind = addr,
             Err(error) => problems.push(problem("EARSHOT_HTTP_BIND", format!("{error}: {bind:?}"))),
         }
+    }
+    #[allow(clippy::disallowed_methods, reason = "config is the one reader of the environment")]
+    if let Ok(id) = std::env::var("EARSHOT_INSTANCE_ID") {
+        settings.instances.id = Some(id);
     }
     problems.extend(validate(&settings));
     if problems.is_empty() {
@@ -133,6 +139,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
     let tasks = section::<TaskSettings>(&mut root, "tasks", &mut problems);
     let alerts = section::<AlertSettings>(&mut root, "alerts", &mut problems);
     let exports = section::<ExportSettings>(&mut root, "exports", &mut problems);
+    let instances = section::<InstanceSettings>(&mut root, "instances", &mut problems);
     let brands = items(&mut root, "brands", &mut problems, |value, path, problems| {
         deserialize::<BrandSettings>(value, path, problems)
     });
@@ -141,18 +148,21 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
         deserialize::<TemplateSettings>(value, path, problems)
     });
 
-    let settings = match (database, http, scoring, tasks, alerts, exports) {
-        (Some(database), Some(http), Some(scoring), Some(tasks), Some(alerts), Some(exports)) => Some(Settings {
-            database,
-            http,
-            scoring,
-            tasks,
-            brands,
-            sources,
-            alerts,
-            exports,
-            templates,
-        }),
+    let settings = match (database, http, scoring, tasks, alerts, exports, instances) {
+        (Some(database), Some(http), Some(scoring), Some(tasks), Some(alerts), Some(exports), Some(instances)) => {
+            Some(Settings {
+                database,
+                http,
+                scoring,
+                tasks,
+                brands,
+                sources,
+                alerts,
+                exports,
+                templates,
+                instances,
+            })
+        }
         _ => None,
     };
     if let Some(settings) = &settings {
@@ -254,6 +264,32 @@ pub(crate) fn parse_cron(expression: &str) -> Result<croner::Cron, String> {
 }
 
 /// Checks what serde cannot: references, uniqueness, ranges, formats.
+fn validate_instances(instances: &InstanceSettings) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    if let Some(id) = &instances.id
+        && (id.trim().is_empty() || id.len() > 200 || id.chars().any(char::is_control))
+    {
+        problems.push(problem(
+            "instances.id",
+            "must be 1 to 200 characters without control characters",
+        ));
+    }
+    for (name, value) in [
+        ("poll_lease_secs", instances.poll_lease_secs),
+        ("claim_secs", instances.claim_secs),
+        ("delivery_lease_secs", instances.delivery_lease_secs),
+        ("scoring_sweep_ms", instances.scoring_sweep_ms),
+    ] {
+        if value == 0 || value > 7 * 24 * 3600 * 1000 {
+            problems.push(problem(
+                &format!("instances.{name}"),
+                "must be positive and at most a week",
+            ));
+        }
+    }
+    problems
+}
+
 fn validate(settings: &Settings) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     let url = &settings.database.url;
@@ -276,6 +312,7 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
     if scoring.queue_batches == 0 {
         problems.push(problem("scoring.queue_batches", "must be at least 1"));
     }
+    problems.extend(validate_instances(&settings.instances));
     let cutoffs = &settings.tasks.priority;
     if !(cutoffs.medium <= cutoffs.high && cutoffs.high <= cutoffs.critical) {
         problems.push(problem(

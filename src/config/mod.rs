@@ -38,6 +38,60 @@ pub struct Settings {
     pub exports: ExportSettings,
     /// Reply templates for the queue (`[[templates]]`).
     pub templates: Vec<TemplateSettings>,
+    /// How several instances on one PostgreSQL database share the work (`[instances]`).
+    pub instances: InstanceSettings,
+}
+
+/// Coordination between instances sharing one PostgreSQL database. On SQLite (one instance
+/// per file) the leases and claims are recorded but not enforced.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSettings {
+    /// This instance's name in leases and claims; default `<hostname>-<pid>-<random>`, new
+    /// at every start. `EARSHOT_INSTANCE_ID` overrides it. A stable id (unique among running
+    /// instances) lets a restarted instance resume its own claims at once.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// How long a source's poll lease lasts without renewal; a running poll renews it every
+    /// third of this, so it only lapses when its holder died.
+    #[serde(default = "default_poll_lease_secs")]
+    pub poll_lease_secs: u64,
+    /// How long a claim on mentions being scored lasts; a killed instance's claims are taken
+    /// over after this.
+    #[serde(default = "default_claim_secs")]
+    pub claim_secs: u64,
+    /// How long a claimed alert delivery is kept from other instances; a killed instance's
+    /// deliveries are sent by another after this.
+    #[serde(default = "default_delivery_lease_secs")]
+    pub delivery_lease_secs: u64,
+    /// How often an idle scoring worker looks for mentions committed by other instances.
+    #[serde(default = "default_scoring_sweep_ms")]
+    pub scoring_sweep_ms: u64,
+}
+
+fn default_poll_lease_secs() -> u64 {
+    300
+}
+fn default_claim_secs() -> u64 {
+    300
+}
+fn default_delivery_lease_secs() -> u64 {
+    600
+}
+fn default_scoring_sweep_ms() -> u64 {
+    5_000
+}
+
+impl Default for InstanceSettings {
+    fn default() -> Self {
+        InstanceSettings {
+            id: None,
+            poll_lease_secs: default_poll_lease_secs(),
+            claim_secs: default_claim_secs(),
+            delivery_lease_secs: default_delivery_lease_secs(),
+            scoring_sweep_ms: default_scoring_sweep_ms(),
+        }
+    }
 }
 
 /// A reply template: `{author}`, `{brand}`, `{agent}` and `{platform}` are filled in.

@@ -71,6 +71,7 @@ pub struct Deliverer {
     sinks: HashMap<String, AlertSink>,
     limiter: Mutex<RateLimiter>,
     batch: usize,
+    lease: Duration,
 }
 
 impl Deliverer {
@@ -91,12 +92,20 @@ impl Deliverer {
             sinks,
             limiter: Mutex::new(RateLimiter::new()),
             batch: DEFAULT_BATCH,
+            lease: LEASE,
         }
     }
 
     /// Claims at most `batch` deliveries per call.
     pub fn with_batch(mut self, batch: usize) -> Deliverer {
         self.batch = batch.max(1);
+        self
+    }
+
+    /// Keeps claimed deliveries from other instances this long (default `LEASE`); a killed
+    /// instance's deliveries are sent by another after it.
+    pub fn with_lease(mut self, lease: Duration) -> Deliverer {
+        self.lease = lease;
         self
     }
 
@@ -234,7 +243,7 @@ impl Deliverer {
             }
         }
         self.digest_held(now, &mut report).await?;
-        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let lease_ms = millis(self.lease);
         let claimed = self.store.claim_deliveries(now, now + lease_ms, self.batch).await?;
         report.more = claimed.len() >= self.batch;
         for delivery in claimed {

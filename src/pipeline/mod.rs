@@ -8,6 +8,7 @@
 //! No timers or spawning here: the scheduler decides when, and tests call these directly.
 
 pub mod delivery;
+pub mod instance;
 pub mod matching;
 pub mod spikes;
 
@@ -27,8 +28,6 @@ use matching::{BrandMatcher, Verdict};
 const MAX_BATCHES_PER_POLL: usize = 50;
 /// Mentions claimed and assessed per round trip to the store.
 const ASSESS_CHUNK: usize = 256;
-/// How long a claim on mentions lasts; an instance killed mid-batch loses its claim after this.
-const CLAIM_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// Why a pipeline step failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +76,7 @@ pub struct Pipeline {
     scoring: ScoringService,
     settings: Arc<Settings>,
     matchers: HashMap<BrandId, BrandMatcher>,
-    /// This process's name in claims and leases, unique per start.
+    /// This process's name in claims and leases, unique per start (see `instance`).
     instance_id: String,
 }
 
@@ -88,7 +87,7 @@ impl Pipeline {
             .iter()
             .map(|b| (b.id.clone(), BrandMatcher::new(b)))
             .collect();
-        let instance_id = format!("earshot-{}", uuid::Uuid::new_v4().simple());
+        let instance_id = instance::instance_id(&settings.instances);
         Pipeline {
             store,
             scoring,
@@ -213,7 +212,8 @@ impl Pipeline {
             let claim = Claim {
                 holder: &self.instance_id,
                 now: now_millis(),
-                ttl_ms: CLAIM_TTL_MS,
+                // An instance killed mid-batch loses its claim after this.
+                ttl_ms: instance::secs_to_ms(self.settings.instances.claim_secs),
             };
             let pending = self.store.claim_pending_mentions(&claim, ASSESS_CHUNK).await?;
             if pending.is_empty() {

@@ -19,6 +19,7 @@ use async_trait::async_trait;
 pub use delivery::*;
 pub use export_types::*;
 pub use queue_types::*;
+pub use sql::admin::{create_scratch_database, drop_scratch_database};
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
 pub use types::*;
 

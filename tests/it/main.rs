@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod exports;
 mod hub;
+mod instances;
 mod model;
 mod pipeline;
 mod process;

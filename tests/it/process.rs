@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::support::{TestEnv, line, raw_sqlite, scalar};
+use crate::support::{TestEnv, line};
 
 fn earshot() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_earshot"));
@@ -106,12 +106,17 @@ async fn serve_stops_cleanly_on_sigterm() {
 #[cfg(feature = "failpoints")]
 mod crashes {
     use super::*;
+    use crate::support::on_both_backends;
 
+    /// One poll and scoring pass. The runs share an instance id, as a restarted service with
+    /// `[instances] id` does: on PostgreSQL it then resumes its own claims at once instead of
+    /// waiting for them to expire (claims of other instances are waited for).
     fn poll_once(config: &std::path::Path, failpoint: Option<&str>) -> std::process::Output {
         let mut command = earshot();
         command
             .arg("--config")
             .arg(config)
+            .env("EARSHOT_INSTANCE_ID", "crash-tests")
             .args(["poll", "--source", "acme-feed", "--once"]);
         if let Some(failpoint) = failpoint {
             command.env("FAILPOINTS", format!("{failpoint}=return"));
@@ -131,16 +136,15 @@ mod crashes {
             .collect()
     }
 
-    #[tokio::test]
-    async fn a_crash_between_poll_and_commit_loses_nothing_and_doubles_nothing() {
-        let env = TestEnv::new();
+    async fn a_crash_between_poll_and_commit_loses_nothing_and_doubles_nothing(env: TestEnv) {
         env.append("acme-feed", &complaints());
         let config = env.write_config();
 
         let crashed = poll_once(&config, Some("pipeline::after_poll"));
-        let db = raw_sqlite(&env.db_path()).await;
-        let posts_after_crash = scalar(&db, "SELECT COUNT(*) FROM posts").await;
-        let cursors_after_crash = scalar(&db, "SELECT COUNT(*) FROM source_state WHERE cursor IS NOT NULL").await;
+        let posts_after_crash = env.scalar_of("SELECT COUNT(*) FROM posts").await;
+        let cursors_after_crash = env
+            .scalar_of("SELECT COUNT(*) FROM source_state WHERE cursor IS NOT NULL")
+            .await;
         let rerun = poll_once(&config, None);
         let third = poll_once(&config, None);
 
@@ -152,21 +156,18 @@ mod crashes {
         );
         assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
         assert!(String::from_utf8_lossy(&third.stdout).contains("\"n_new\":0"));
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM posts").await, 5);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 5);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM posts").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM tasks").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM alert_outbox").await, 5);
     }
 
-    #[tokio::test]
-    async fn a_crash_after_commit_but_before_scoring_is_finished_by_the_next_run() {
-        let env = TestEnv::new();
+    async fn a_crash_after_commit_but_before_scoring_is_finished_by_the_next_run(env: TestEnv) {
         env.append("acme-feed", &complaints());
         let config = env.write_config();
 
         let crashed = poll_once(&config, Some("pipeline::after_commit"));
-        let db = raw_sqlite(&env.db_path()).await;
-        let committed = scalar(&db, "SELECT COUNT(*) FROM mentions").await;
-        let assessed = scalar(&db, "SELECT COUNT(*) FROM assessments").await;
+        let committed = env.scalar_of("SELECT COUNT(*) FROM mentions").await;
+        let assessed = env.scalar_of("SELECT COUNT(*) FROM assessments").await;
         let rerun = poll_once(&config, None);
 
         assert!(!crashed.status.success());
@@ -176,27 +177,30 @@ mod crashes {
             "the first batch (3 lines) was committed, nothing scored"
         );
         assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM mentions").await, 5);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM assessments").await, 5);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM mentions").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM assessments").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM tasks").await, 5);
     }
 
-    #[tokio::test]
-    async fn a_crash_between_sentiments_and_assessments_reuses_the_saved_scores() {
-        let env = TestEnv::new();
+    async fn a_crash_between_sentiments_and_assessments_reuses_the_saved_scores(env: TestEnv) {
         env.append("acme-feed", &complaints());
         let config = env.write_config();
 
         let crashed = poll_once(&config, Some("pipeline::after_sentiments"));
-        let db = raw_sqlite(&env.db_path()).await;
-        let sentiments = scalar(&db, "SELECT COUNT(*) FROM sentiments").await;
+        let sentiments = env.scalar_of("SELECT COUNT(*) FROM sentiments").await;
         let rerun = poll_once(&config, None);
 
         assert!(!crashed.status.success());
         assert_eq!(sentiments, 5);
         assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM sentiments").await, 5);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tasks").await, 5);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM alert_outbox").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM sentiments").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM tasks").await, 5);
+        assert_eq!(env.scalar_of("SELECT COUNT(*) FROM alert_outbox").await, 5);
     }
+
+    on_both_backends!(
+        a_crash_between_poll_and_commit_loses_nothing_and_doubles_nothing,
+        a_crash_after_commit_but_before_scoring_is_finished_by_the_next_run,
+        a_crash_between_sentiments_and_assessments_reuses_the_saved_scores,
+    );
 }

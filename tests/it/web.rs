@@ -1,4 +1,5 @@
-//! The JSON API through the router, on a store filled by the real pipeline.
+//! The JSON API through the router, on a store filled by the real pipeline (SQLite and
+//! PostgreSQL).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -9,7 +10,7 @@ use earshot::domain::SourceId;
 use earshot::sources::jsonl::JsonlSource;
 use earshot::web::{AppState, router};
 
-use crate::support::{TestEnv, line};
+use crate::support::{TestEnv, line, on_both_backends};
 
 /// A machine token the tests authenticate with (the API needs a session or a token).
 const TOKEN: &str = "web-tests-token-0123456789abcdef";
@@ -71,9 +72,7 @@ async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMa
     (status, headers, json)
 }
 
-#[tokio::test]
-async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged() {
-    let env = TestEnv::new();
+async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let (status, _, tasks) = get(&app, "/api/tasks?status=active").await;
@@ -101,9 +100,7 @@ async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged() {
     assert_eq!(detail["events"][0]["kind"], "opened");
 }
 
-#[tokio::test]
-async fn bad_filters_are_400_and_missing_tasks_404() {
-    let env = TestEnv::new();
+async fn bad_filters_are_400_and_missing_tasks_404(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let (bad_status, _, body) = get(&app, "/api/tasks?status=sleeping").await;
@@ -116,9 +113,7 @@ async fn bad_filters_are_400_and_missing_tasks_404() {
     assert_eq!(unknown_param, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn pages_carry_a_content_security_policy_that_forbids_inline_script() {
-    let env = TestEnv::new();
+async fn pages_carry_a_content_security_policy_that_forbids_inline_script(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let response = app
@@ -156,9 +151,7 @@ async fn pages_carry_a_content_security_policy_that_forbids_inline_script() {
     }
 }
 
-#[tokio::test]
-async fn stats_count_what_the_pipeline_stored() {
-    let env = TestEnv::new();
+async fn stats_count_what_the_pipeline_stored(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let (_, _, stats) = get(&app, "/api/stats").await;
@@ -175,3 +168,10 @@ async fn stats_count_what_the_pipeline_stored() {
         .unwrap();
     assert_eq!(feed["total_new"], 2);
 }
+
+on_both_backends!(
+    the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged,
+    bad_filters_are_400_and_missing_tasks_404,
+    pages_carry_a_content_security_policy_that_forbids_inline_script,
+    stats_count_what_the_pipeline_stored,
+);

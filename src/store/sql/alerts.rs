@@ -3,7 +3,7 @@
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use super::super::{ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
+use super::super::{Backend, ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
 use super::rows::get;
 use crate::alerts::AlertPayload;
 use crate::domain::Millis;
@@ -39,21 +39,31 @@ pub(super) async fn route_alert(
 
 /// Takes up to `limit` pending deliveries due at `now` on enabled channels and leases them
 /// until `lease_until`, so a second runner does not pick them up meanwhile.
+///
+/// On PostgreSQL several instances claim at once: the rows are locked `FOR UPDATE OF d SKIP
+/// LOCKED`, so a delivery another transaction is claiming is skipped rather than taken twice
+/// (and a row changed under us is re-checked against the condition before it is locked). On
+/// SQLite the `BEGIN IMMEDIATE` write transaction already makes claimers take turns.
 pub(super) async fn claim_deliveries(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     now: Millis,
     lease_until: Millis,
     limit: usize,
 ) -> Result<Vec<DueDelivery>, StoreError> {
-    let rows = sqlx::query(
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let rows = sqlx::query(&format!(
         "SELECT d.id, d.alert_id, d.channel, d.attempts, o.dedup_key, o.task_id, o.payload_json
          FROM alert_deliveries d
          JOIN alert_outbox o ON o.id = d.alert_id
          LEFT JOIN channel_state c ON c.name = d.channel
          WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $1 AND COALESCE(c.disabled, 0) = 0
          ORDER BY d.id
-         LIMIT $2",
-    )
+         LIMIT $2{lock}"
+    ))
     .bind(now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(&mut **tx)

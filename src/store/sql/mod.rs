@@ -6,6 +6,7 @@
 //! Write transactions on SQLite start with `BEGIN IMMEDIATE`, so two writers queue on the
 //! busy timeout instead of failing when a read lock cannot be upgraded.
 
+pub(super) mod admin;
 mod alert_holds;
 mod alerts;
 mod exports;
@@ -294,7 +295,7 @@ impl Store for SqlStore {
         limit: usize,
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let mut tx = self.write().await?;
-        let claimed = alerts::claim_deliveries(&mut tx, now, lease_until, limit).await?;
+        let claimed = alerts::claim_deliveries(&mut tx, self.backend, now, lease_until, limit).await?;
         tx.commit().await?;
         Ok(claimed)
     }

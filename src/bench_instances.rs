@@ -1,0 +1,297 @@
+//! `earshot bench --instances 1,3`: pipeline throughput with one and with several instances
+//! sharing a fresh PostgreSQL database.
+//!
+//! For each instance count: a scratch database is created on the server, N `earshot serve`
+//! processes (this same binary) start against it with one JSONL source, and once all of them
+//! listen the generated posts are written to the source's file. The clock runs from that
+//! moment until every post is stored and assessed (read from the database); then each
+//! child's peak resident memory (`VmHWM` in `/proc/<pid>/status`) is read, the children are
+//! stopped and the database is dropped. Wiring at the binary's edge, like `app`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::config::{self, ScorerKind, ScoringSettings};
+use crate::scoring::bench;
+use crate::store::{create_scratch_database, drop_scratch_database};
+
+/// What to measure.
+pub struct InstancesBench {
+    /// A PostgreSQL URL on the server to use (its database is only used to create others).
+    pub server_url: String,
+    /// Instance counts to compare, e.g. `[1, 3]`.
+    pub counts: Vec<usize>,
+    pub n_posts: usize,
+    pub seed: u64,
+    pub scoring: ScoringSettings,
+    /// The `earshot` binary to start.
+    pub binary: PathBuf,
+}
+
+/// One measured run.
+#[derive(Debug, Clone)]
+pub struct InstancesRun {
+    pub instances: usize,
+    pub seconds: f64,
+    pub n_posts: usize,
+    pub n_tasks: i64,
+    /// Peak resident memory of each instance, in MiB (`None` where `/proc` is not readable).
+    pub peak_rss_mib: Vec<Option<f64>>,
+}
+
+impl InstancesRun {
+    pub fn posts_per_second(&self) -> f64 {
+        self.n_posts as f64 / self.seconds.max(f64::EPSILON)
+    }
+}
+
+/// Runs the benchmark for every count in turn; `progress` hears about each finished run.
+pub async fn run(bench: &InstancesBench, progress: &dyn Fn(&InstancesRun)) -> anyhow::Result<Vec<InstancesRun>> {
+    anyhow::ensure!(
+        bench.server_url.starts_with("postgres://") || bench.server_url.starts_with("postgresql://"),
+        "--database must be a postgres:// URL: several instances need PostgreSQL"
+    );
+    anyhow::ensure!(bench.n_posts > 0, "--posts must be at least 1");
+    anyhow::ensure!(
+        !bench.counts.is_empty() && bench.counts.iter().all(|&n| (1..=16).contains(&n)),
+        "--instances takes counts from 1 to 16"
+    );
+    let posts = bench::generate_posts(bench.n_posts, bench.seed);
+    let jsonl = bench::to_jsonl(&posts);
+    let mut runs = Vec::with_capacity(bench.counts.len());
+    for &count in &bench.counts {
+        let (url, name) = create_scratch_database(&bench.server_url, "earshot_bench")
+            .await
+            .context("failed to create a scratch database (does the user have CREATEDB?)")?;
+        let outcome = run_one(bench, count, &url, &jsonl).await;
+        let dropped = drop_scratch_database(&bench.server_url, &name).await;
+        let run = outcome?;
+        dropped.with_context(|| format!("failed to drop the scratch database {name}"))?;
+        progress(&run);
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+/// The comparison table: one line per run, speed-up against the first.
+pub fn table(runs: &[InstancesRun]) -> String {
+    let base = runs.first().map(InstancesRun::posts_per_second).unwrap_or(1.0);
+    let mut out = String::from(
+        "instances | posts/s | seconds | speed-up | peak RSS per instance (MiB)\n\
+         ----------|---------|---------|----------|----------------------------\n",
+    );
+    for run in runs {
+        let rss: Vec<String> = run
+            .peak_rss_mib
+            .iter()
+            .map(|m| m.map_or_else(|| "?".to_owned(), |m| format!("{m:.0}")))
+            .collect();
+        out.push_str(&format!(
+            "{:>9} | {:>7.1} | {:>7.2} | {:>7.2}x | {}\n",
+            run.instances,
+            run.posts_per_second(),
+            run.seconds,
+            run.posts_per_second() / base,
+            rss.join(", ")
+        ));
+    }
+    out
+}
+
+/// The children of one run: stopped and reaped when dropped, whatever happened.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -> anyhow::Result<InstancesRun> {
+    let dir = tempfile::Builder::new().prefix("earshot-bench-instances-").tempdir()?;
+    let feed = dir.path().join("posts.jsonl");
+    std::fs::write(&feed, "")?;
+    let config_path = dir.path().join("earshot.toml");
+    std::fs::write(&config_path, config_toml(bench, url, &feed, dir.path()))?;
+    // Migrate once, so the instances do not race to create the schema.
+    // (`from_toml`, not `load`: an EARSHOT_DATABASE_URL in our environment must not redirect it.)
+    let settings = config::from_toml(&std::fs::read_to_string(&config_path)?, "the benchmark configuration")?;
+    let store = crate::app::open_store(&settings).await?;
+
+    let mut children = Children(Vec::with_capacity(count));
+    let mut logs = Vec::with_capacity(count);
+    for n in 0..count {
+        let log = dir.path().join(format!("instance-{n}.log"));
+        let child = Command::new(&bench.binary)
+            .arg("--config")
+            .arg(&config_path)
+            .args(["--log-format", "json", "serve"])
+            .env("EARSHOT_HTTP_BIND", "127.0.0.1:0")
+            .env("EARSHOT_DATABASE_URL", url)
+            .env_remove("EARSHOT_INSTANCE_ID")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .with_context(|| format!("failed to start {}", bench.binary.display()))?;
+        children.0.push(child);
+        logs.push(log);
+    }
+    // Ready means listening: the first line `serve` prints.
+    for (child, log) in children.0.iter_mut().zip(&logs) {
+        let stdout = child.stdout.take().context("the child's stdout")?;
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        })
+        .await??;
+        anyhow::ensure!(line.contains("listening"), "an instance did not start:\n{}", tail(log));
+    }
+
+    let started = Instant::now();
+    // One write of whole lines: the source never sees a partial one.
+    std::fs::write(&feed, jsonl)?;
+    let deadline = Duration::from_secs(60 + 2 * bench.n_posts as u64);
+    let expected = i64::try_from(bench.n_posts)?;
+    let counts = loop {
+        let counts = store.counts().await?;
+        if counts.mentions >= expected && counts.pending == 0 {
+            break counts;
+        }
+        for (n, child) in children.0.iter_mut().enumerate() {
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!("instance {n} exited ({status}):\n{}", tail(&logs[n]));
+            }
+        }
+        anyhow::ensure!(
+            started.elapsed() < deadline,
+            "not done after {} s ({} of {expected} assessed)",
+            deadline.as_secs(),
+            counts.mentions - counts.pending
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_rss_mib = children.0.iter().map(|child| peak_rss_of(child.id())).collect();
+    drop(children);
+    Ok(InstancesRun {
+        instances: count,
+        seconds,
+        n_posts: bench.n_posts,
+        n_tasks: counts.tasks_total,
+        peak_rss_mib,
+    })
+}
+
+fn config_toml(bench: &InstancesBench, url: &str, feed: &Path, dir: &Path) -> String {
+    let quote = |text: &str| toml::Value::String(text.to_owned()).to_string();
+    let scoring = &bench.scoring;
+    format!(
+        "[database]\nurl = {url}\nmax_connections = 4\n\n\
+         [scoring]\nscorer = \"{kind}\"\nmodel = {model}\nbatch_size = {batch}\nqueue_batches = {queue}\nthreads = {threads}\n\n\
+         [instances]\nscoring_sweep_ms = 200\n\n\
+         [exports]\nenabled = false\ndir = {exports}\n\n\
+         [[brands]]\nid = \"{id}\"\nname = \"{name}\"\nkeywords = [\"northwind air\", \"northwindair\"]\nhandles = [\"{handle}\"]\n\n\
+         [[sources]]\nid = \"bench-feed\"\nbrand = \"{id}\"\nschedule = \"* * * * * *\"\ntype = \"jsonl\"\npath = {feed}\nbatch_lines = 200\n",
+        url = quote(url),
+        kind = match scoring.scorer {
+            ScorerKind::Model => "model",
+            ScorerKind::Lexicon => "lexicon",
+        },
+        model = quote(&scoring.model.display().to_string()),
+        batch = scoring.batch_size,
+        queue = scoring.queue_batches,
+        threads = scoring.threads,
+        exports = quote(&dir.join("exports").display().to_string()),
+        id = bench::BRAND_ID,
+        name = bench::BRAND_NAME,
+        handle = bench::BRAND_HANDLE,
+        feed = quote(&feed.display().to_string()),
+    )
+}
+
+/// `VmHWM` of another process, in MiB.
+fn peak_rss_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The last lines of an instance's log, for error messages.
+fn tail(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let _ = file.read_to_string(&mut text);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_compares_each_run_with_the_first() {
+        let runs = [
+            InstancesRun {
+                instances: 1,
+                seconds: 10.0,
+                n_posts: 1_000,
+                n_tasks: 5,
+                peak_rss_mib: vec![Some(120.4)],
+            },
+            InstancesRun {
+                instances: 3,
+                seconds: 4.0,
+                n_posts: 1_000,
+                n_tasks: 5,
+                peak_rss_mib: vec![Some(121.0), None, Some(119.6)],
+            },
+        ];
+
+        let table = table(&runs);
+
+        assert!(
+            table.contains("        1 |   100.0 |   10.00 |    1.00x | 120"),
+            "{table}"
+        );
+        assert!(
+            table.contains("        3 |   250.0 |    4.00 |    2.50x | 121, ?, 120"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_instance_config_loads() {
+        let bench = InstancesBench {
+            server_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            counts: vec![1],
+            n_posts: 10,
+            seed: 1,
+            scoring: ScoringSettings {
+                scorer: ScorerKind::Lexicon,
+                ..ScoringSettings::default()
+            },
+            binary: PathBuf::from("earshot"),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("f.jsonl");
+        std::fs::write(&feed, "").unwrap();
+
+        let toml = config_toml(&bench, "postgres://postgres@127.0.0.1:5432/x", &feed, dir.path());
+
+        let settings = config::from_toml(&toml, "bench").unwrap();
+        assert_eq!(settings.sources.len(), 1);
+        assert_eq!(settings.instances.scoring_sweep_ms, 200);
+    }
+}
