@@ -71,9 +71,7 @@ async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMa
     (status, headers, json)
 }
 
-#[tokio::test]
-async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged() {
-    let env = TestEnv::new();
+async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let (status, _, tasks) = get(&app, "/api/tasks?status=active").await;
@@ -101,9 +99,7 @@ async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged() {
     assert_eq!(detail["events"][0]["kind"], "opened");
 }
 
-#[tokio::test]
-async fn bad_filters_are_400_and_missing_tasks_404() {
-    let env = TestEnv::new();
+async fn bad_filters_are_400_and_missing_tasks_404(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let (bad_status, _, body) = get(&app, "/api/tasks?status=sleeping").await;
@@ -116,9 +112,7 @@ async fn bad_filters_are_400_and_missing_tasks_404() {
     assert_eq!(unknown_param, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn pages_carry_a_content_security_policy_that_forbids_inline_script() {
-    let env = TestEnv::new();
+async fn pages_carry_a_content_security_policy_that_forbids_inline_script(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let response = app
@@ -156,9 +150,7 @@ async fn pages_carry_a_content_security_policy_that_forbids_inline_script() {
     }
 }
 
-#[tokio::test]
-async fn stats_count_what_the_pipeline_stored() {
-    let env = TestEnv::new();
+async fn stats_count_what_the_pipeline_stored(env: TestEnv) {
     let app = filled_app(&env).await;
 
     let (_, _, stats) = get(&app, "/api/stats").await;
@@ -175,3 +167,10 @@ async fn stats_count_what_the_pipeline_stored() {
         .unwrap();
     assert_eq!(feed["total_new"], 2);
 }
+
+crate::support::on_both_backends!(
+    the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged,
+    bad_filters_are_400_and_missing_tasks_404,
+    pages_carry_a_content_security_policy_that_forbids_inline_script,
+    stats_count_what_the_pipeline_stored,
+);
