@@ -158,7 +158,7 @@ async function act(action) {
       ? `Someone else changed task #${currentTask.id}, or it cannot be ${action.action}ed now: ${data && data.error}`
       : `Could not ${action.action}: ${data && data.error}`);
   }
-  await loadTasks();
+  await Promise.all([loadTasks(), loadFollowUps()]);
   await showTask(currentTask.id);
 }
 

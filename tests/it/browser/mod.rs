@@ -1,5 +1,5 @@
 //! End-to-end tests of the web queue in headless Chromium, driven over WebDriver
-//! (fantoccini → chromedriver → Debian's `chromium`; `scripts/setup-test-services.sh`
+//! (`webdriver` → chromedriver → Debian's `chromium`; `scripts/setup-test-services.sh`
 //! installs both).
 //!
 //! Each test serves the real router over a real store on a loopback port (`Site`), and
@@ -9,6 +9,7 @@
 //! screenshot, the page source and chromedriver's log into a kept folder and prints its path.
 
 mod queue;
+mod webdriver;
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
@@ -20,13 +21,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 use earshot::config::Settings;
 use earshot::store::Store;
 use earshot::web::{AppState, router};
+pub(crate) use webdriver::Client;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -152,13 +153,7 @@ impl Browser {
             "unhandledPromptBehavior": "ignore",
             "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
         });
-        let serde_json::Value::Object(capabilities) = capabilities else {
-            unreachable!("a JSON object literal")
-        };
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
+        let client = Client::connect(&format!("http://127.0.0.1:{}", driver.port), capabilities)
             .await
             .expect("a chromedriver session with headless Chromium");
         Browser {
@@ -184,7 +179,7 @@ impl Browser {
             }
             std::panic::resume_unwind(panic);
         }
-        let _ = self.client.clone().close().await;
+        let _ = self.client.close().await;
     }
 
     async fn save_evidence(self) -> PathBuf {
@@ -198,7 +193,7 @@ impl Browser {
         if let Ok(url) = self.client.current_url().await {
             let _ = std::fs::write(dir.join("url.txt"), url.as_str());
         }
-        let _ = self.client.clone().close().await;
+        let _ = self.client.close().await;
         dir
     }
 }
@@ -211,13 +206,12 @@ where
     Fut: Future<Output = Result<Option<T>, String>>,
 {
     let deadline = tokio::time::Instant::now() + PAGE_DEADLINE;
-    let mut last = String::from("nothing checked yet");
     loop {
-        match check().await {
+        let last = match check().await {
             Ok(Some(value)) => return value,
-            Ok(None) => last = "condition not met".into(),
-            Err(error) => last = error,
-        }
+            Ok(None) => String::from("condition not met"),
+            Err(error) => error,
+        };
         if tokio::time::Instant::now() >= deadline {
             panic!("waited {PAGE_DEADLINE:?} for {what}; last: {last}");
         }
@@ -228,7 +222,7 @@ where
 /// The text of the element `css` matches, once it contains `expected`.
 pub(crate) async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
     wait_for(&format!("{css} to contain {expected:?}"), || async {
-        let element = client.find(Locator::Css(css)).await.map_err(|e| e.to_string())?;
+        let element = client.find(css).await.map_err(|e| e.to_string())?;
         let text = element.text().await.map_err(|e| e.to_string())?;
         if text.contains(expected) {
             Ok(Some(text))
