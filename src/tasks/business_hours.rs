@@ -274,8 +274,8 @@ mod tests {
             utc(2026, 3, 30, 9, 0)
         );
         // Open around the clock every day: the short night of the change counts 23 hours.
-        let always = BusinessCalendar::from_settings(&settings("Europe/London", &DAY_NAMES, "00:00", "24:00", &[]))
-            .unwrap();
+        let always =
+            BusinessCalendar::from_settings(&settings("Europe/London", &DAY_NAMES, "00:00", "24:00", &[])).unwrap();
         let start = utc(2026, 3, 28, 12, 0);
         assert_eq!(sla_due(start, 24 * HOUR, Some(&always)), start + 24 * HOUR);
         // Back to GMT on 2026-10-25: the long night counts 25 hours, still real time.
@@ -293,11 +293,20 @@ mod tests {
 
     #[test]
     fn bad_settings_are_reported_field_by_field() {
-        let problems =
-            BusinessCalendar::from_settings(&settings("Mars/Olympus", &["mon", "funday", "mon"], "9am", "24:30", &["25.12."]))
-                .unwrap_err();
+        let problems = BusinessCalendar::from_settings(&settings(
+            "Mars/Olympus",
+            &["mon", "funday", "mon"],
+            "9am",
+            "24:30",
+            &["25.12."],
+        ))
+        .unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|(field, _)| *field).collect();
-        assert_eq!(fields, ["timezone", "days", "days", "open", "close", "holidays"], "{problems:?}");
+        assert_eq!(
+            fields,
+            ["timezone", "days", "days", "open", "close", "holidays"],
+            "{problems:?}"
+        );
         let problems = BusinessCalendar::from_settings(&settings("UTC", &[], "17:00", "09:00", &[])).unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|(field, _)| *field).collect();
         assert_eq!(fields, ["days", "close"], "{problems:?}");

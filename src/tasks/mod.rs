@@ -126,9 +126,21 @@ mod tests {
             close: "17:00".into(),
             holidays: vec![],
         });
-        let at = |d, h| chrono::Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap().timestamp_millis();
+        let at = |d, h| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        };
         // Saturday noon, medium priority (24 hours): Monday, Tuesday and Wednesday.
-        let plan = plan(&brand, &post(), &criticality(60.0), &TaskSettings::default(), at(21, 12)).unwrap();
+        let plan = plan(
+            &brand,
+            &post(),
+            &criticality(60.0),
+            &TaskSettings::default(),
+            at(21, 12),
+        )
+        .unwrap();
         assert_eq!(plan.due_at, at(25, 17));
     }
 

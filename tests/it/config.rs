@@ -158,7 +158,10 @@ close = "17:00"
         "brands[0].business_hours.close: must be after open",
         "brands[0].business_hours.holidays: \"2026-13-01\" is not a date",
     ] {
-        assert!(found.iter().any(|p| p.starts_with(expected)), "{expected}\nin {found:#?}");
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected}\nin {found:#?}"
+        );
     }
     assert_eq!(found.len(), 4, "the second brand's hours are fine: {found:#?}");
 
@@ -176,7 +179,9 @@ lunch = "12:00"
 "#,
     );
     assert!(
-        unknown_key.iter().any(|p| p.starts_with("brands[0].business_hours") && p.contains("lunch")),
+        unknown_key
+            .iter()
+            .any(|p| p.starts_with("brands[0].business_hours") && p.contains("lunch")),
         "{unknown_key:?}"
     );
 }

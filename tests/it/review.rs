@@ -576,7 +576,11 @@ async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEn
         "acme-feed",
         &[
             later_post("20", "@jo", "@AcmeAir got my bag back today, great service, thanks"),
-            later_post("21", "@max", "Acme Air still no refund, terrible service, worst airline"),
+            later_post(
+                "21",
+                "@max",
+                "Acme Air still no refund, terrible service, worst airline",
+            ),
         ],
     );
     poll_and_score(&env, 2).await;

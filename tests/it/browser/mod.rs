@@ -175,7 +175,10 @@ impl Browser {
             let kept = self.save_evidence().await;
             #[allow(clippy::print_stderr, reason = "tells the developer where the evidence is")]
             {
-                eprintln!("browser test failed; screenshot, page source and chromedriver log in {}", kept.display());
+                eprintln!(
+                    "browser test failed; screenshot, page source and chromedriver log in {}",
+                    kept.display()
+                );
             }
             std::panic::resume_unwind(panic);
         }

@@ -56,7 +56,11 @@ async fn rows(client: &Client, min_rows: usize) -> Vec<(i64, Vec<String>)> {
             .await
             .map_err(|e| e.to_string())?
         {
-            let id = row.attr("data-id").await.map_err(|e| e.to_string())?.unwrap_or_default();
+            let id = row
+                .attr("data-id")
+                .await
+                .map_err(|e| e.to_string())?
+                .unwrap_or_default();
             let mut cells = Vec::new();
             for cell in row.find_all("td").await.map_err(|e| e.to_string())? {
                 cells.push(cell.text().await.map_err(|e| e.to_string())?);
@@ -157,7 +161,11 @@ async fn an_agent_logs_in_claims_replies_with_a_template_and_resolves() {
                     .await
                     .map_err(|e| e.to_string())?
                     .unwrap_or_default();
-                if value == filled_text { Ok(Some(())) } else { Err(format!("value {value:?}")) }
+                if value == filled_text {
+                    Ok(Some(()))
+                } else {
+                    Err(format!("value {value:?}"))
+                }
             })
             .await;
             click(&client, "#reply").await;
@@ -173,10 +181,19 @@ async fn an_agent_logs_in_claims_replies_with_a_template_and_resolves() {
             let detail = store.task_detail(jo.id).await.unwrap();
             assert_eq!(detail.task.status, TaskStatus::Resolved);
             assert_eq!(detail.task.assignee.as_deref(), Some("ann"));
-            let kinds: Vec<(&str, &str)> = detail.events.iter().map(|e| (e.kind.as_str(), e.actor.as_str())).collect();
+            let kinds: Vec<(&str, &str)> = detail
+                .events
+                .iter()
+                .map(|e| (e.kind.as_str(), e.actor.as_str()))
+                .collect();
             assert_eq!(
                 kinds,
-                [("opened", "earshot"), ("claimed", "ann"), ("replied", "ann"), ("resolved", "ann")]
+                [
+                    ("opened", "earshot"),
+                    ("claimed", "ann"),
+                    ("replied", "ann"),
+                    ("resolved", "ann")
+                ]
             );
             assert_eq!(detail.events[2].detail["text"], filled_text);
             assert_eq!(detail.events[2].detail["template"], "apology");
@@ -192,9 +209,18 @@ async fn an_agent_logs_in_claims_replies_with_a_template_and_resolves() {
                     .map_err(|e| e.to_string())?;
                 let mut ids = Vec::new();
                 for row in shown {
-                    ids.push(row.attr("data-id").await.map_err(|e| e.to_string())?.unwrap_or_default());
+                    ids.push(
+                        row.attr("data-id")
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .unwrap_or_default(),
+                    );
                 }
-                if ids == [jo.id.to_string()] { Ok(Some(())) } else { Err(format!("rows {ids:?}")) }
+                if ids == [jo.id.to_string()] {
+                    Ok(Some(()))
+                } else {
+                    Err(format!("rows {ids:?}"))
+                }
             })
             .await;
             wait_for_text(&client, "#tasks tbody td.status", "resolved · follow-up due").await;
@@ -220,12 +246,17 @@ async fn hostile_post_text_renders_as_literal_text() {
             let task = task_of(&store, "@mallory").await;
             rows(&client, 1).await;
             wait_for("the post's text in the queue row", || async {
-                let cell = client
-                    .find("#tasks tbody td.text")
+                let cell = client.find("#tasks tbody td.text").await.map_err(|e| e.to_string())?;
+                let text = cell
+                    .prop("textContent")
                     .await
-                    .map_err(|e| e.to_string())?;
-                let text = cell.prop("textContent").await.map_err(|e| e.to_string())?.unwrap_or_default();
-                if text == hostile { Ok(Some(())) } else { Err(format!("cell {text:?}")) }
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default();
+                if text == hostile {
+                    Ok(Some(()))
+                } else {
+                    Err(format!("cell {text:?}"))
+                }
             })
             .await;
             click(&client, &format!("#tasks tr[data-id=\"{}\"]", task.id)).await;
@@ -267,10 +298,7 @@ async fn hostile_post_text_renders_as_literal_text() {
                 }),
             );
             // The javascript: URL of the post was dropped, so there is no "Open original" link.
-            assert!(
-                client.find("#detail a").await.is_err(),
-                "no link to a javascript: URL"
-            );
+            assert!(client.find("#detail a").await.is_err(), "no link to a javascript: URL");
         })
         .await;
 }
@@ -299,12 +327,23 @@ async fn a_task_created_after_the_page_loaded_appears_without_reload() {
 
             env.append(
                 "acme-feed",
-                &[line("40", "@newbie", "Acme Air lost my luggage, terrible service, refund now")],
+                &[line(
+                    "40",
+                    "@newbie",
+                    "Acme Air lost my luggage, terrible service, refund now",
+                )],
             );
             poll_and_score(&env, 1).await;
             assert!(
-                store.list_tasks(&TaskFilter { limit: 200, ..TaskFilter::default() }).await.unwrap()
-                    .iter().any(|t| t.author_handle == "@newbie"),
+                store
+                    .list_tasks(&TaskFilter {
+                        limit: 200,
+                        ..TaskFilter::default()
+                    })
+                    .await
+                    .unwrap()
+                    .iter()
+                    .any(|t| t.author_handle == "@newbie"),
                 "the new post opened a task"
             );
 
@@ -339,7 +378,11 @@ async fn keyboard_shortcuts_move_through_the_queue_and_claim() {
                     .await
                     .map_err(|e| e.to_string())?;
                 let id = row.attr("data-id").await.map_err(|e| e.to_string())?;
-                if id == Some(first.to_string()) { Ok(Some(())) } else { Err(format!("selected {id:?}")) }
+                if id == Some(first.to_string()) {
+                    Ok(Some(()))
+                } else {
+                    Err(format!("selected {id:?}"))
+                }
             })
             .await;
 
@@ -369,13 +412,7 @@ async fn keyboard_shortcuts_move_through_the_queue_and_claim() {
             press(&client, "r").await;
             let focused = client.active_element().await.unwrap().attr("id").await.unwrap();
             assert_eq!(focused.as_deref(), Some("reply-text"), "r focuses the reply box");
-            client
-                .find("#note-text")
-                .await
-                .unwrap()
-                .send_keys("e")
-                .await
-                .unwrap();
+            client.find("#note-text").await.unwrap().send_keys("e").await.unwrap();
             click(&client, "#add-note").await;
             // A resolve sent by the key would have made this note stale (409) or gone first.
             wait_for_text(&client, "#flash", "note done (assigned)").await;

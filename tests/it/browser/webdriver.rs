@@ -61,7 +61,13 @@ impl Client {
     }
 
     async fn get(&self, path: &str) -> Result<Value, WebDriverError> {
-        send(&self.http, reqwest::Method::GET, &format!("{}{path}", self.session), None).await
+        send(
+            &self.http,
+            reqwest::Method::GET,
+            &format!("{}{path}", self.session),
+            None,
+        )
+        .await
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, WebDriverError> {
@@ -199,7 +205,10 @@ impl Element {
     pub(crate) async fn find_all(&self, css: &str) -> Result<Vec<Element>, WebDriverError> {
         let value = self
             .client
-            .post(&self.path("/elements"), json!({ "using": "css selector", "value": css }))
+            .post(
+                &self.path("/elements"),
+                json!({ "using": "css selector", "value": css }),
+            )
             .await?;
         value
             .as_array()
@@ -241,10 +250,7 @@ async fn send(
     }
     let response = request.send().await.map_err(|e| error(&command, "transport", e))?;
     let status = response.status();
-    let mut body: Value = response
-        .json()
-        .await
-        .map_err(|e| error(&command, "not JSON", e))?;
+    let mut body: Value = response.json().await.map_err(|e| error(&command, "not JSON", e))?;
     let value = body["value"].take();
     if status.is_success() {
         Ok(value)
