@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -14,7 +15,7 @@ use crate::config::Settings;
 use crate::domain::SourceId;
 use crate::pipeline::Pipeline;
 use crate::pipeline::delivery::Deliverer;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{CronTask, Scheduler};
 use crate::scoring::{ScoringService, build_scorer};
 use crate::sources::Source;
 use crate::store::{BrandRecord, SourceRecord, SqlStore, Store};
@@ -115,8 +116,7 @@ impl App {
             .iter()
             .filter_map(|(id, source)| self.settings.source(id).map(|s| (source.clone(), s.schedule.clone())))
             .collect();
-        let (cron_tasks, catch_up) = crate::exports::job::weekly_export(&self.settings, self.store.clone())
-            .context("failed to set up the weekly export")?;
+        let (cron_tasks, catch_up) = cron_tasks(&self.settings, self.store.clone())?;
         let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, cron_tasks)
             .await
             .context("failed to start the scheduler")?;
@@ -156,6 +156,18 @@ impl App {
         tracing::info!("Stopped cleanly.");
         Ok(())
     }
+}
+
+/// The cron jobs that run beside the sources (the weekly export, the follow-up recording),
+/// and the export's start-up catch-up to run once.
+pub fn cron_tasks(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<(Vec<CronTask>, Option<BoxFuture<'static, ()>>)> {
+    let (mut tasks, catch_up) =
+        crate::exports::job::weekly_export(settings, store.clone()).context("failed to set up the weekly export")?;
+    tasks.push(crate::pipeline::follow_up::follow_up_job(store));
+    Ok((tasks, catch_up))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -44,7 +44,8 @@ pub enum SchedulerError {
     Cron(#[from] tokio_cron_scheduler::JobSchedulerError),
 }
 
-/// A job with a cron schedule, run by the scheduler beside the sources (the weekly export).
+/// A job with a cron schedule, run by the scheduler beside the sources (the weekly export,
+/// the follow-up recording).
 pub struct CronTask {
     pub name: String,
     pub schedule: String,

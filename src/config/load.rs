@@ -365,6 +365,13 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
         if !(0.0..=100.0).contains(&brand.threshold) {
             problems.push(problem(&format!("{path}.threshold"), "must be within 0-100"));
         }
+        if let Some(hours) = &brand.business_hours
+            && let Err(found) = crate::tasks::business_hours::BusinessCalendar::from_settings(hours)
+        {
+            for (field, message) in found {
+                problems.push(problem(&format!("{path}.business_hours.{field}"), message));
+            }
+        }
     }
     let mut source_ids = HashSet::new();
     for (idx, source) in settings.sources.iter().enumerate() {

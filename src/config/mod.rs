@@ -311,6 +311,31 @@ pub struct BrandSettings {
     /// Criticality (0-100) at or above which a post becomes a response task.
     #[serde(default = "default_threshold")]
     pub threshold: f32,
+    /// The team's opening hours; SLA clocks count only these. Absent: around the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<BusinessHoursSettings>,
+}
+
+/// A brand's opening hours (`[brands.business_hours]`), checked by
+/// `tasks::business_hours::BusinessCalendar::from_settings`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHoursSettings {
+    /// IANA time zone of the hours below, e.g. `Europe/London`.
+    pub timezone: String,
+    /// Open days: `mon` … `sun`. Default Monday to Friday.
+    #[serde(default = "default_business_days")]
+    pub days: Vec<String>,
+    /// Opening and closing time, local, `HH:MM` (`close` may be `24:00`).
+    pub open: String,
+    pub close: String,
+    /// Local dates (`YYYY-MM-DD`) when the team is off.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+fn default_business_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
 }
 
 fn default_threshold() -> f32 {

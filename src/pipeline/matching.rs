@@ -102,6 +102,7 @@ mod tests {
             handles: vec!["@NorthwindAir".into()],
             exclude: vec!["northwind traders".into()],
             threshold: 55.0,
+            business_hours: None,
         })
     }
 

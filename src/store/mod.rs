@@ -292,10 +292,11 @@ pub trait Store: Send + Sync {
     async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError>;
     /// The brand's reviewed tasks (responded, resolved, or dismissed as false positive).
     async fn reviewed_tasks(&self, brand: &BrandId) -> Result<Vec<ReviewedTask>, StoreError>;
-    /// For resolved tasks without one yet: records the author's next post to the brand after
-    /// resolution, its sentiment, and `recovered` (that post is not negative). Returns how
-    /// many tasks were updated.
-    async fn record_follow_ups(&self) -> Result<u64, StoreError>;
+    /// For tasks resolved at or after `resolved_since` without one yet: records the author's
+    /// next scored post to the brand after resolution, its sentiment, and `recovered` (that
+    /// post is not negative), with a `follow_up_recorded` event at `now`. Each task is
+    /// recorded once, even by concurrent callers. Returns how many tasks were updated.
+    async fn record_follow_ups(&self, now: Millis, resolved_since: Millis) -> Result<u64, StoreError>;
     /// The latest task change time and the task count: cheap "did anything change?".
     async fn queue_version(&self) -> Result<(Millis, i64), StoreError>;
 }

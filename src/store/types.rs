@@ -191,6 +191,8 @@ pub struct TaskRow {
     pub follow_up_at_ms: Option<Millis>,
     /// Whether the author's next post to the brand after resolution was not negative.
     pub recovered: Option<bool>,
+    /// The sentiment label of that next post, once recorded.
+    pub next_post_sentiment: Option<String>,
 }
 
 /// A post of a task, with its scores.

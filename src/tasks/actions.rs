@@ -339,6 +339,7 @@ mod tests {
             updated_at_ms: 1_000,
             follow_up_at_ms: None,
             recovered: None,
+            next_post_sentiment: None,
         }
     }
 

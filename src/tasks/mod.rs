@@ -1,9 +1,11 @@
-//! Task rules: when a flagged mention opens a task, its priority, its SLA, and which
-//! conversation it belongs to. The store applies the decision atomically.
+//! Task rules: when a flagged mention opens a task, its priority, its SLA (around the clock
+//! or in the brand's business hours), and which conversation it belongs to. The store
+//! applies the decision atomically.
 //!
 //! Invariant: no IO here; these are pure functions of settings, post and score.
 
 pub mod actions;
+pub mod business_hours;
 pub mod feedback;
 pub mod templates;
 
@@ -37,6 +39,11 @@ pub fn plan(
     }
     let priority = priority_for(criticality.score(), &settings.priority);
     let sla_ms = i64::try_from(settings.sla_secs.for_priority(priority)).unwrap_or(i64::MAX / 2000) * 1000;
+    // Validated when the config was loaded; hours that do not parse count around the clock.
+    let calendar = brand
+        .business_hours
+        .as_ref()
+        .and_then(|hours| business_hours::BusinessCalendar::from_settings(hours).ok());
     let window_ms = i64::try_from(settings.conversation_window_secs).unwrap_or(i64::MAX / 2000) * 1000;
     let reasons = criticality
         .factors()
@@ -50,7 +57,7 @@ pub fn plan(
         conversation_key: post.conversation_id.clone().or_else(|| post.in_reply_to.clone()),
         window_start: now.saturating_sub(window_ms),
         priority,
-        due_at: now.saturating_add(sla_ms),
+        due_at: business_hours::sla_due(now, sla_ms, calendar.as_ref()),
         alert: Some(TaskAlert {
             brand: brand.name.clone(),
             platform: post.platform.as_str().to_owned(),
@@ -75,6 +82,7 @@ mod tests {
             handles: vec![],
             exclude: vec![],
             threshold,
+            business_hours: None,
         }
     }
 
@@ -105,6 +113,35 @@ mod tests {
         assert_eq!(plan.priority, Priority::Medium);
         assert_eq!(plan.due_at, 1_000 + 24 * 3600 * 1000);
         assert_eq!(plan.conversation_key.as_deref(), Some("thread-1"));
+    }
+
+    #[test]
+    fn a_brand_with_business_hours_is_due_within_them() {
+        use chrono::TimeZone;
+        let mut brand = brand(60.0);
+        brand.business_hours = Some(crate::config::BusinessHoursSettings {
+            timezone: "UTC".into(),
+            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            open: "09:00".into(),
+            close: "17:00".into(),
+            holidays: vec![],
+        });
+        let at = |d, h| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        };
+        // Saturday noon, medium priority (24 hours): Monday, Tuesday and Wednesday.
+        let plan = plan(
+            &brand,
+            &post(),
+            &criticality(60.0),
+            &TaskSettings::default(),
+            at(21, 12),
+        )
+        .unwrap();
+        assert_eq!(plan.due_at, at(25, 17));
     }
 
     #[test]

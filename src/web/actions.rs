@@ -272,9 +272,9 @@ async fn threshold_suggestion(
     })))
 }
 
-/// Records the next post of authors of resolved tasks (also run by the follow-up view).
+/// Records the next post of authors of resolved tasks now (the scheduler also runs this).
 async fn record_follow_ups(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let updated = state.store.record_follow_ups().await?;
+    let updated = crate::pipeline::follow_up::record_follow_ups(state.store.as_ref(), now_millis()).await?;
     Ok(Json(serde_json::json!({ "updated": updated })))
 }
 

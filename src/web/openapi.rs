@@ -53,7 +53,7 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "post",
         "/api/follow-ups/record",
-        "Record authors' next posts after resolution",
+        "Record authors' next posts after resolution now (the scheduler does this every ten minutes)",
     ),
     ("get", "/api/events", "Server-sent events when the queue changes"),
     ("get", "/api/stats", "Totals"),

@@ -125,3 +125,63 @@ url = "https://hooks.slack.com/services/T000/B000/supersecretpart"
     assert!(printed.contains("<redacted>"), "{printed}");
     assert!(!format!("{settings:?}").contains("supersecretpart"));
 }
+
+#[test]
+fn business_hours_problems_are_listed_with_their_paths() {
+    let toml = r#"
+[[brands]]
+id = "acme"
+name = "Acme"
+keywords = ["acme"]
+
+[brands.business_hours]
+timezone = "Europe/Londn"
+days = ["mon", "fri", "caturday"]
+open = "18:00"
+close = "09:00"
+holidays = ["2026-13-01"]
+
+[[brands]]
+id = "globex"
+name = "Globex"
+keywords = ["globex"]
+
+[brands.business_hours]
+timezone = "America/New_York"
+open = "09:00"
+close = "17:00"
+"#;
+    let found = problems(toml);
+    for expected in [
+        "brands[0].business_hours.timezone: unknown time zone \"Europe/Londn\"",
+        "brands[0].business_hours.days: unknown day \"caturday\"",
+        "brands[0].business_hours.close: must be after open",
+        "brands[0].business_hours.holidays: \"2026-13-01\" is not a date",
+    ] {
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected}\nin {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), 4, "the second brand's hours are fine: {found:#?}");
+
+    let unknown_key = problems(
+        r#"
+[[brands]]
+id = "acme"
+name = "Acme"
+keywords = ["acme"]
+[brands.business_hours]
+timezone = "UTC"
+open = "09:00"
+close = "17:00"
+lunch = "12:00"
+"#,
+    );
+    assert!(
+        unknown_key
+            .iter()
+            .any(|p| p.starts_with("brands[0].business_hours") && p.contains("lunch")),
+        "{unknown_key:?}"
+    );
+}

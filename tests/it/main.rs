@@ -5,6 +5,7 @@
 
 mod alert_kinds;
 mod alerts;
+mod browser;
 mod commands;
 mod config;
 mod exports;

@@ -50,7 +50,7 @@ pub(crate) async fn filled(env: &TestEnv, lines: &[String]) -> (Arc<dyn Store>, 
 }
 
 /// Polls the feed through the real pipeline until `n_lines` new lines are read, and scores.
-async fn poll_and_score(env: &TestEnv, n_lines: usize) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
+pub(crate) async fn poll_and_score(env: &TestEnv, n_lines: usize) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
     let settings = Arc::new(from_toml(&config_with_templates(env), "test").unwrap());
     let store = earshot::app::open_store(&settings).await.unwrap();
     let scoring = ScoringService::start(Box::new(LexiconScorer), 2, 8);
@@ -70,7 +70,7 @@ async fn poll_and_score(env: &TestEnv, n_lines: usize) -> (Arc<dyn Store>, Arc<e
     (store, settings)
 }
 
-fn complaints() -> Vec<String> {
+pub(crate) fn complaints() -> Vec<String> {
     vec![
         line("1", "@jo", "@AcmeAir lost my bag, worst airline ever, refund now"),
         line(
@@ -167,9 +167,7 @@ async fn task_id_of(client: &Client, author: &str) -> i64 {
         .unwrap()
 }
 
-#[tokio::test]
-async fn everything_but_health_and_login_needs_a_session_or_token() {
-    let env = TestEnv::new();
+async fn everything_but_health_and_login_needs_a_session_or_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
     let anonymous = Client::anonymous(&app);
@@ -204,9 +202,7 @@ async fn everything_but_health_and_login_needs_a_session_or_token() {
     assert_eq!(forged.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token() {
-    let env = TestEnv::new();
+async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
     let anonymous = Client::anonymous(&app);
@@ -257,9 +253,7 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token() {
     );
 }
 
-#[tokio::test]
-async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step() {
-    let env = TestEnv::new();
+async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
     let ann = Client::login(&app, "ann").await;
@@ -350,9 +344,7 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step() {
     assert_eq!(reopened["status"], "assigned");
 }
 
-#[tokio::test]
-async fn agents_work_only_their_own_tasks_and_leads_assign() {
-    let env = TestEnv::new();
+async fn agents_work_only_their_own_tasks_and_leads_assign(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
     let ann = Client::login(&app, "ann").await;
@@ -387,9 +379,7 @@ async fn agents_work_only_their_own_tasks_and_leads_assign() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn bulk_dismissals_report_each_task_and_false_positives_become_training_data() {
-    let env = TestEnv::new();
+async fn bulk_dismissals_report_each_task_and_false_positives_become_training_data(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState {
         store: store.clone(),
@@ -438,9 +428,7 @@ async fn bulk_dismissals_report_each_task_and_false_positives_become_training_da
     );
 }
 
-#[tokio::test]
-async fn machines_use_bearer_tokens_with_their_role_and_no_csrf() {
-    let env = TestEnv::new();
+async fn machines_use_bearer_tokens_with_their_role_and_no_csrf(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let token = new_token();
     store
@@ -460,9 +448,7 @@ async fn machines_use_bearer_tokens_with_their_role_and_no_csrf() {
     assert_eq!(machine.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn the_openapi_document_lists_every_route_the_router_serves() {
-    let env = TestEnv::new();
+async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
     let lee = Client::login(&app, "lee").await;
@@ -517,9 +503,7 @@ async fn unknown_template_placeholders_are_config_errors() {
     );
 }
 
-#[tokio::test]
-async fn after_resolution_the_authors_next_post_records_whether_they_recovered() {
-    let env = TestEnv::new();
+async fn after_resolution_the_authors_next_post_records_whether_they_recovered(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
     let ann = Client::login(&app, "ann").await;
@@ -553,3 +537,89 @@ async fn after_resolution_the_authors_next_post_records_whether_they_recovered()
     let (_, detail) = lee.get(&format!("/api/tasks/{id}")).await;
     assert_eq!(detail["task"]["recovered"], true, "{}", detail["task"]);
 }
+
+/// A post by `author` a minute from now, for follow-ups after a resolution.
+fn later_post(id: &str, author: &str, text: &str) -> String {
+    json!({
+        "platform": "x",
+        "id": id,
+        "author": author,
+        "text": text,
+        "created_at": (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339(),
+    })
+    .to_string()
+}
+
+async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEnv) {
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState {
+        store: store.clone(),
+        settings: settings.clone(),
+    });
+    let ann = Client::login(&app, "ann").await;
+    let jo = task_id_of(&ann, "@jo").await;
+    let max = task_id_of(&ann, "@max").await;
+    for id in [jo, max] {
+        assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
+        assert_eq!(ann.act(id, json!({ "action": "resolve" })).await.0, StatusCode::OK);
+    }
+    let (tasks, _catch_up) = earshot::app::cron_tasks(&settings, store.clone()).unwrap();
+    let job = tasks
+        .iter()
+        .find(|t| t.name == earshot::pipeline::follow_up::FOLLOW_UP_JOB)
+        .expect("the service schedules the follow-up job");
+    (job.run)().await;
+    let (_, detail) = ann.get(&format!("/api/tasks/{jo}")).await;
+    assert_eq!(detail["task"]["recovered"], Value::Null, "no next post yet");
+
+    env.append(
+        "acme-feed",
+        &[
+            later_post("20", "@jo", "@AcmeAir got my bag back today, great service, thanks"),
+            later_post(
+                "21",
+                "@max",
+                "Acme Air still no refund, terrible service, worst airline",
+            ),
+        ],
+    );
+    poll_and_score(&env, 2).await;
+    (job.run)().await;
+    (job.run)().await;
+
+    let (_, jo_detail) = ann.get(&format!("/api/tasks/{jo}")).await;
+    assert_eq!(jo_detail["task"]["recovered"], true, "{}", jo_detail["task"]);
+    assert_eq!(jo_detail["task"]["next_post_sentiment"], "positive");
+    let (_, max_detail) = ann.get(&format!("/api/tasks/{max}")).await;
+    assert_eq!(max_detail["task"]["recovered"], false, "{}", max_detail["task"]);
+    assert_eq!(max_detail["task"]["next_post_sentiment"], "negative");
+    for id in [jo, max] {
+        let n_recorded = env
+            .scalar_of(&format!(
+                "SELECT COUNT(*) FROM task_events WHERE task_id = {id} AND kind = 'follow_up_recorded'"
+            ))
+            .await;
+        assert_eq!(n_recorded, 1, "task {id}: recorded once, however often the job runs");
+    }
+    let lee = Client::login(&app, "lee").await;
+    let (status, _, again) = lee.send("POST", "/api/follow-ups/record", None).await;
+    assert_eq!((status, again["updated"].as_i64()), (StatusCode::OK, Some(0)));
+
+    // The scheduler accepts the jobs' schedules and stops cleanly.
+    let scheduler = earshot::scheduler::Scheduler::start(env.pipeline().await, Vec::new(), tasks)
+        .await
+        .unwrap();
+    scheduler.shutdown().await;
+}
+
+crate::support::on_both_backends!(
+    everything_but_health_and_login_needs_a_session_or_token,
+    a_session_cookie_is_strict_and_state_changes_need_the_csrf_token,
+    a_task_walks_claim_reply_resolve_with_an_event_for_each_step,
+    agents_work_only_their_own_tasks_and_leads_assign,
+    bulk_dismissals_report_each_task_and_false_positives_become_training_data,
+    machines_use_bearer_tokens_with_their_role_and_no_csrf,
+    the_openapi_document_lists_every_route_the_router_serves,
+    after_resolution_the_authors_next_post_records_whether_they_recovered,
+    the_scheduled_follow_up_job_records_each_resolved_task_once,
+);

@@ -540,9 +540,9 @@ impl Store for SqlStore {
         queue_actions::reviewed_tasks(&self.pool, brand).await
     }
 
-    async fn record_follow_ups(&self) -> Result<u64, StoreError> {
+    async fn record_follow_ups(&self, now: Millis, resolved_since: Millis) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        let n = queue_actions::record_follow_ups(&mut tx).await?;
+        let n = queue_actions::record_follow_ups(&mut tx, now, resolved_since).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -304,11 +304,18 @@ pub(super) async fn reviewed_tasks(pool: &AnyPool, brand: &BrandId) -> Result<Ve
         .collect()
 }
 
-pub(super) async fn record_follow_ups(tx: &mut Transaction<'static, Any>) -> Result<u64, StoreError> {
+pub(super) async fn record_follow_ups(
+    tx: &mut Transaction<'static, Any>,
+    now: Millis,
+    resolved_since: Millis,
+) -> Result<u64, StoreError> {
     let tasks = sqlx::query(
         "SELECT id, brand_id, platform, author_handle, resolved_at_ms FROM tasks
-         WHERE status = 'resolved' AND next_post_id IS NULL AND resolved_at_ms IS NOT NULL",
+         WHERE status = 'resolved' AND next_post_id IS NULL AND resolved_at_ms IS NOT NULL
+           AND resolved_at_ms >= $1
+         ORDER BY id",
     )
+    .bind(resolved_since)
     .fetch_all(&mut **tx)
     .await?;
     let mut updated = 0;
@@ -329,15 +336,26 @@ pub(super) async fn record_follow_ups(tx: &mut Transaction<'static, Any>) -> Res
         .fetch_optional(&mut **tx)
         .await?;
         let Some(next) = next else { continue };
+        let post_id: i64 = get(&next, "id")?;
         let label: Option<String> = get(&next, "label")?;
-        let recovered = i64::from(label.as_deref() != Some("negative"));
-        sqlx::query("UPDATE tasks SET next_post_id = $1, next_post_sentiment = $2, recovered = $3 WHERE id = $4")
-            .bind(get::<i64>(&next, "id")?)
-            .bind(label.as_deref())
-            .bind(recovered)
-            .bind(task_id)
-            .execute(&mut **tx)
-            .await?;
+        let recovered = label.as_deref() != Some("negative");
+        // `next_post_id IS NULL` again: a concurrent run that got here first wins, once.
+        let done = sqlx::query(
+            "UPDATE tasks SET next_post_id = $1, next_post_sentiment = $2, recovered = $3, updated_at_ms = $4
+             WHERE id = $5 AND next_post_id IS NULL",
+        )
+        .bind(post_id)
+        .bind(label.as_deref())
+        .bind(i64::from(recovered))
+        .bind(now)
+        .bind(task_id)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            continue;
+        }
+        let detail = serde_json::json!({ "post_id": post_id, "sentiment": label, "recovered": recovered });
+        insert_event(tx, task_id, now, "earshot", "follow_up_recorded", &detail).await?;
         updated += 1;
     }
     Ok(updated)

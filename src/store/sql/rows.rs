@@ -108,6 +108,7 @@ pub(super) fn task_row_of(row: &AnyRow) -> Result<TaskRow, StoreError> {
         updated_at_ms: get(row, "updated_at_ms")?,
         follow_up_at_ms: get(row, "follow_up_at_ms")?,
         recovered: get::<Option<i64>>(row, "recovered")?.map(|r| r != 0),
+        next_post_sentiment: get(row, "next_post_sentiment")?,
     })
 }
 

@@ -88,9 +88,40 @@ async function loadBrands() {
   }
 }
 
+// "Is the customer happy now?": resolved tasks whose follow-up time has come and whose
+// author has not posted again yet.
+function followUpDue(task) {
+  return task.status === "resolved" && task.recovered === null && task.follow_up_at_ms !== null &&
+    task.follow_up_at_ms <= Date.now();
+}
+
+function statusText(task) {
+  if (task.status !== "resolved") return task.status;
+  if (task.recovered === true) return "resolved · recovered";
+  if (task.recovered === false) return "resolved · still unhappy";
+  return followUpDue(task) ? "resolved · follow-up due" : "resolved";
+}
+
+async function loadFollowUps() {
+  const due = await getJson("/api/tasks?follow_ups_due=true&limit=1000");
+  const reminder = $("#follow-up-reminder");
+  reminder.hidden = due.length === 0;
+  $("#follow-up-count").textContent = due.length === 1
+    ? "1 resolved task is due a follow-up: is the customer happy now?"
+    : `${due.length} resolved tasks are due a follow-up: is the customer happy now?`;
+}
+
+function showFollowUps() {
+  $("#filters select[name=status]").value = "";
+  $("#filters select[name=follow_ups_due]").value = "true";
+  loadTasks();
+}
+
 async function loadTasks() {
   const params = new URLSearchParams(new FormData($("#filters")));
   for (const [key, value] of [...params]) if (!value) params.delete(key);
+  // Due follow-ups are resolved tasks, whatever the status filter says.
+  if (params.has("follow_ups_due")) params.delete("status");
   const tasks = await getJson(`/api/tasks?${params}`);
   const body = $("#tasks tbody");
   body.replaceChildren(...tasks.map((task) => {
@@ -104,7 +135,7 @@ async function loadTasks() {
       el("td", {}, task.platform),
       el("td", {}, task.author_handle),
       el("td", { class: "text" }, task.latest_text),
-      el("td", {}, task.status),
+      el("td", { class: "status" }, statusText(task)),
       el("td", {}, task.assignee || "–"));
     row.addEventListener("click", () => showTask(task.id));
     if (task.id === selectedTask) row.classList.add("selected");
@@ -127,7 +158,7 @@ async function act(action) {
       ? `Someone else changed task #${currentTask.id}, or it cannot be ${action.action}ed now: ${data && data.error}`
       : `Could not ${action.action}: ${data && data.error}`);
   }
-  await loadTasks();
+  await Promise.all([loadTasks(), loadFollowUps()]);
   await showTask(currentTask.id);
 }
 
@@ -189,12 +220,23 @@ async function showTask(id) {
   const events = el("ol", { class: "events" }, ...detail.events.map((event) =>
     el("li", {}, `${when(event.at_ms)} · ${event.actor} · ${event.kind}`,
       event.detail && typeof event.detail.text === "string" ? el("div", { class: "event-text" }, event.detail.text) : null)));
+  let followUp = null;
+  if (task.status === "resolved") {
+    followUp = el("p", { id: "follow-up", class: followUpDue(task) ? "reminder" : "muted" },
+      task.recovered === null
+        ? (followUpDue(task)
+          ? `Follow-up due since ${when(task.follow_up_at_ms)}: is the customer happy now?`
+          : `Follow-up on ${when(task.follow_up_at_ms)}: is the customer happy now?`)
+        : `The author's next post was ${task.next_post_sentiment || "unscored"}: ` +
+          (task.recovered ? "recovered." : "still unhappy."));
+  }
   $("#detail").replaceChildren(
     el("h2", {}, `Task #${task.id} · ${task.brand}`),
     el("p", {}, el("span", { class: `badge ${task.priority}` }, task.priority),
       ` ${task.status} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} (${slaLeft(task)})`,
       ` · assignee ${task.assignee || "none"}`),
     history,
+    followUp,
     actionPanel(task),
     ...posts,
     el("h3", {}, "History"), events);
@@ -224,7 +266,7 @@ let view = "queue";
 async function refresh() {
   try {
     await loadStats();
-    if (view === "queue") await loadTasks();
+    if (view === "queue") await Promise.all([loadTasks(), loadFollowUps()]);
     if (view === "sources") await loadSources();
     if (view === "quarantine") await loadQuarantine();
   } catch (error) {
@@ -277,7 +319,9 @@ function onKey(event) {
 function liveUpdates() {
   if (!window.EventSource) return;
   const source = new EventSource("/api/events");
-  source.addEventListener("tasks", () => { if (view === "queue") loadTasks().catch(() => {}); });
+  source.addEventListener("tasks", () => {
+    if (view === "queue") Promise.all([loadTasks(), loadFollowUps()]).catch(() => {});
+  });
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -304,6 +348,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     });
   }
   $("#filters").addEventListener("change", () => loadTasks());
+  $("#show-follow-ups").addEventListener("click", showFollowUps);
   await loadBrands().catch(() => {});
   await refresh();
   setInterval(refresh, 15000);
