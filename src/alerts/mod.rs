@@ -7,6 +7,7 @@ pub mod limiter;
 pub mod render;
 pub mod routing;
 pub mod sink;
+pub mod weekly;
 
 use crate::config::Secret;
 use crate::domain::{BrandId, Priority};
@@ -84,6 +85,8 @@ pub enum AlertPayload {
         /// The last successful poll; the dedup key includes it, so one alert per outage.
         last_success_at_ms: Option<i64>,
     },
+    /// A week was exported: the numbers per brand and a link to the chart.
+    WeeklySummary(weekly::WeeklyReport),
 }
 
 impl AlertPayload {
@@ -99,6 +102,7 @@ impl AlertPayload {
                 last_success_at_ms,
                 ..
             } => format!("source_unhealthy:{source}:{}", last_success_at_ms.unwrap_or(0)),
+            AlertPayload::WeeklySummary(report) => report.dedup_key(),
         }
     }
 
@@ -108,6 +112,7 @@ impl AlertPayload {
             AlertPayload::Sla { breached: true, .. } => "sla_breached",
             AlertPayload::Sla { breached: false, .. } => "sla_due_soon",
             AlertPayload::SourceUnhealthy { .. } => "source_unhealthy",
+            AlertPayload::WeeklySummary(_) => "weekly_summary",
         }
     }
 
@@ -115,7 +120,7 @@ impl AlertPayload {
     pub fn task_id(&self) -> Option<i64> {
         match self {
             AlertPayload::TaskOpened { task_id, .. } | AlertPayload::Sla { task_id, .. } => Some(*task_id),
-            AlertPayload::SourceUnhealthy { .. } => None,
+            AlertPayload::SourceUnhealthy { .. } | AlertPayload::WeeklySummary(_) => None,
         }
     }
 
@@ -124,6 +129,8 @@ impl AlertPayload {
         match self {
             AlertPayload::TaskOpened { priority, .. } | AlertPayload::Sla { priority, .. } => *priority,
             AlertPayload::SourceUnhealthy { .. } => Priority::Critical,
+            // Routed by `[exports] summary_channels`, not by priority.
+            AlertPayload::WeeklySummary(_) => Priority::Low,
         }
     }
 
@@ -131,7 +138,7 @@ impl AlertPayload {
     pub fn platform(&self) -> Option<&str> {
         match self {
             AlertPayload::TaskOpened { platform, .. } | AlertPayload::Sla { platform, .. } => Some(platform),
-            AlertPayload::SourceUnhealthy { .. } => None,
+            AlertPayload::SourceUnhealthy { .. } | AlertPayload::WeeklySummary(_) => None,
         }
     }
 
@@ -139,7 +146,7 @@ impl AlertPayload {
     pub fn text(&self) -> &str {
         match self {
             AlertPayload::TaskOpened { text, .. } => text,
-            AlertPayload::Sla { .. } | AlertPayload::SourceUnhealthy { .. } => "",
+            AlertPayload::Sla { .. } | AlertPayload::SourceUnhealthy { .. } | AlertPayload::WeeklySummary(_) => "",
         }
     }
 
@@ -228,6 +235,23 @@ impl AlertPayload {
                 quote: None,
                 link: None,
                 color: 0xD7_2C_2C,
+            },
+            AlertPayload::WeeklySummary(report) => render::Summary {
+                title: report.title(),
+                facts: report
+                    .brands
+                    .iter()
+                    .take(weekly::MAX_BRANDS)
+                    .map(|brand| {
+                        let facts = weekly::brand_facts(brand);
+                        let line: Vec<String> =
+                            facts.iter().map(|(label, value)| format!("{label}: {value}")).collect();
+                        ("Brand", format!("{} — {}", brand.brand, line.join("; ")))
+                    })
+                    .collect(),
+                quote: None,
+                link: report.chart_url.clone(),
+                color: 0x1F_4E_9C,
             },
         }
     }

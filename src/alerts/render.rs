@@ -44,6 +44,9 @@ pub fn thread_key(payload: &AlertPayload) -> Option<String> {
 
 /// The platform body for the payload.
 pub fn render(kind: ChannelKind, payload: &AlertPayload) -> Value {
+    if let AlertPayload::WeeklySummary(report) = payload {
+        return super::weekly::render(kind, report);
+    }
     let summary = payload.summary();
     match kind {
         ChannelKind::Slack => slack(&summary),

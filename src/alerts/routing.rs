@@ -1,5 +1,6 @@
 //! Which channels an alert goes to: `[[alerts.rules]]` from config, and each channel's own
-//! `brands`/`min_priority` as an implicit rule for channels no explicit rule names. Pure.
+//! `brands`/`min_priority` as an implicit rule for channels no explicit rule names. Weekly
+//! summaries go to the channels named in `[exports] summary_channels` instead. Pure.
 
 use super::{AlertPayload, ChannelSettings};
 use crate::domain::{BrandId, Priority};
@@ -104,6 +105,14 @@ pub fn channels_for(
     channels: &[ChannelSettings],
     rules: &[AlertRule],
 ) -> Vec<String> {
+    if let AlertPayload::WeeklySummary(report) = payload {
+        // Chosen by `[exports] summary_channels` when the summary was made; rules do not apply.
+        return channels
+            .iter()
+            .filter(|channel| report.channels.contains(&channel.name))
+            .map(|channel| channel.name.clone())
+            .collect();
+    }
     let mut out: Vec<String> = Vec::new();
     for channel in channels {
         let named_by_rules: Vec<&AlertRule> = rules

@@ -7,6 +7,7 @@ mod alerts;
 mod commands;
 mod config;
 mod exports;
+mod exports_chat;
 mod hub;
 mod model;
 mod pipeline;
