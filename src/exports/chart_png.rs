@@ -118,7 +118,9 @@ fn draw_path(path: &usvg::Path, scale: tiny_skia::Transform, pixmap: &mut tiny_s
     }
     let transform = scale.pre_concat(path.abs_transform());
     let fill = |pixmap: &mut tiny_skia::Pixmap| -> Result<(), ChartError> {
-        if let Some(fill) = path.fill() {
+        let bounds = path.data().bounds();
+        // A straight horizontal or vertical line has no inside to fill.
+        if let Some(fill) = path.fill().filter(|_| bounds.width() > 0.0 && bounds.height() > 0.0) {
             let paint = paint_of(fill.paint(), fill.opacity().get())?;
             let rule = match fill.rule() {
                 usvg::FillRule::NonZero => tiny_skia::FillRule::Winding,
