@@ -119,7 +119,7 @@ pub enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
-    /// Write one week's export (posts, daily summary, summary JSON, chart) now.
+    /// Write one week's export (posts, daily summary, summary JSON, chart SVG and PNG) now.
     Export {
         /// ISO week in the configured time zone, e.g. 2026-W47.
         #[arg(long)]
@@ -127,7 +127,7 @@ pub enum Command {
         /// Only this brand (default: all brands).
         #[arg(long)]
         brand: Option<String>,
-        /// Posts file format: csv or json (JSON Lines). parquet is not built in.
+        /// Posts file format: csv, json (JSON Lines) or parquet.
         #[arg(long, default_value = "csv")]
         format: String,
     },
@@ -136,6 +136,9 @@ pub enum Command {
     ExportBench {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
+        /// Format of the exported posts: csv, json or parquet.
+        #[arg(long, default_value = "csv")]
+        format: String,
     },
 }
 
@@ -296,7 +299,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: AlertsCommand::Test { channel },
         } => alerts_test(&cli.config, &channel).await,
         Command::Export { week, brand, format } => export(&cli.config, &week, brand.as_deref(), &format).await,
-        Command::ExportBench { rows } => export_bench(rows).await,
+        Command::ExportBench { rows, format } => export_bench(rows, &format).await,
         Command::Score => {
             let app = App::build(load(&cli.config)?).await?;
             let report = app.pipeline.score_pending().await?;
@@ -460,23 +463,6 @@ async fn alerts_test(config: &std::path::Path, name: &str) -> anyhow::Result<Exi
     }
 }
 
-/// Writes `Exported N rows` over itself on stderr, when stderr is a terminal.
-fn terminal_progress() -> Option<impl Fn(u64) + Send + Sync> {
-    use std::io::{IsTerminal, Write};
-    std::io::stderr().is_terminal().then_some(|n_rows: u64| {
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, "\rExported {n_rows} rows");
-        let _ = stderr.flush();
-    })
-}
-
-fn end_progress() {
-    use std::io::{IsTerminal, Write};
-    if std::io::stderr().is_terminal() {
-        let _ = writeln!(std::io::stderr().lock());
-    }
-}
-
 async fn export(
     config_path: &std::path::Path,
     week: &str,
@@ -502,12 +488,9 @@ async fn export(
         format,
         trigger: crate::store::ExportTrigger::Manual,
     };
-    let progress = terminal_progress();
-    let outcome = match &progress {
-        Some(report) => exporter.export_week(&request, report).await,
-        None => exporter.export_week(&request, &|_| {}).await,
-    };
-    end_progress();
+    let meter = crate::exports::progress::ProgressMeter::for_stderr();
+    let outcome = exporter.export_week(&request, &|n_rows| meter.report(n_rows)).await;
+    meter.finish();
     let outcome = outcome
         .with_context(|| format!("failed to export {week}"))?
         .context("a manual export is always recorded")?;
@@ -524,17 +507,15 @@ async fn export(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn export_bench(rows: u64) -> anyhow::Result<ExitCode> {
+async fn export_bench(rows: u64, format: &str) -> anyhow::Result<ExitCode> {
+    let format: crate::exports::ExportFormat = format.parse()?;
     let dir = tempfile::Builder::new().prefix("earshot-export-bench-").tempdir()?;
     let settings = crate::exports::bench::bench_settings(dir.path())?;
     let store = open_store(&settings).await?;
     say!("Generating {rows} synthetic mentions in {} …", dir.path().display());
-    let progress = terminal_progress();
-    let report = match &progress {
-        Some(report) => crate::exports::bench::run(store, &settings, rows, report).await,
-        None => crate::exports::bench::run(store, &settings, rows, &|_| {}).await,
-    };
-    end_progress();
+    let meter = crate::exports::progress::ProgressMeter::for_stderr();
+    let report = crate::exports::bench::run(store, &settings, rows, format, &|n_rows| meter.report(n_rows)).await;
+    meter.finish();
     let report = report.context("export benchmark failed")?;
     say!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)

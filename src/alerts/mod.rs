@@ -11,6 +11,7 @@ pub mod routing;
 pub mod sink;
 pub mod spike;
 pub mod terms;
+pub mod weekly;
 
 use crate::config::Secret;
 use crate::domain::{BrandId, Priority};
@@ -121,6 +122,8 @@ pub enum AlertPayload {
         counts: Vec<digest::DigestCount>,
         items: Vec<digest::DigestItem>,
     },
+    /// A week was exported: the numbers per brand and a link to the chart.
+    WeeklySummary(weekly::WeeklyReport),
 }
 
 impl AlertPayload {
@@ -145,6 +148,7 @@ impl AlertPayload {
             AlertPayload::Digest {
                 channel, held_until_ms, ..
             } => format!("digest:{channel}:{held_until_ms}"),
+            AlertPayload::WeeklySummary(report) => report.dedup_key(),
         }
     }
 
@@ -157,6 +161,7 @@ impl AlertPayload {
             AlertPayload::Spike { .. } => "spike",
             AlertPayload::SourceSilent { .. } => "source_silent",
             AlertPayload::Digest { .. } => "digest",
+            AlertPayload::WeeklySummary(_) => "weekly_summary",
         }
     }
 
@@ -167,7 +172,8 @@ impl AlertPayload {
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
-            | AlertPayload::Digest { .. } => None,
+            | AlertPayload::Digest { .. }
+            | AlertPayload::WeeklySummary(_) => None,
         }
     }
 
@@ -179,6 +185,8 @@ impl AlertPayload {
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
             | AlertPayload::Digest { .. } => Priority::Critical,
+            // Routed by `[exports] summary_channels`, not by priority.
+            AlertPayload::WeeklySummary(_) => Priority::Low,
         }
     }
 
@@ -189,7 +197,8 @@ impl AlertPayload {
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
-            | AlertPayload::Digest { .. } => None,
+            | AlertPayload::Digest { .. }
+            | AlertPayload::WeeklySummary(_) => None,
         }
     }
 
@@ -199,6 +208,7 @@ impl AlertPayload {
             AlertPayload::TaskOpened { text, .. } => text,
             AlertPayload::Sla { .. } | AlertPayload::SourceUnhealthy { .. } => "",
             AlertPayload::Spike { .. } | AlertPayload::SourceSilent { .. } | AlertPayload::Digest { .. } => "",
+            AlertPayload::WeeklySummary(_) => "",
         }
     }
 
@@ -287,6 +297,23 @@ impl AlertPayload {
                 quote: None,
                 link: None,
                 color: 0xD7_2C_2C,
+            },
+            AlertPayload::WeeklySummary(report) => render::Summary {
+                title: report.title(),
+                facts: report
+                    .brands
+                    .iter()
+                    .take(weekly::MAX_BRANDS)
+                    .map(|brand| {
+                        let facts = weekly::brand_facts(brand);
+                        let line: Vec<String> =
+                            facts.iter().map(|(label, value)| format!("{label}: {value}")).collect();
+                        ("Brand", format!("{} — {}", brand.brand, line.join("; ")))
+                    })
+                    .collect(),
+                quote: None,
+                link: report.chart_url.clone(),
+                color: 0x1F_4E_9C,
             },
             AlertPayload::Spike {
                 brand,

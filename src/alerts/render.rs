@@ -59,6 +59,9 @@ pub struct UpdateOf {
 
 /// The platform body for the payload, marked as an update when `update` is given.
 pub fn render_with(kind: ChannelKind, payload: &AlertPayload, update: Option<UpdateOf>) -> Value {
+    if let AlertPayload::WeeklySummary(report) = payload {
+        return super::weekly::render(kind, report);
+    }
     let mut summary = payload.summary();
     if let Some(update) = update {
         summary.title = format!("Update on task #{}: {}", update.task_id, summary.title);

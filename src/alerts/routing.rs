@@ -1,6 +1,7 @@
 //! Which channels an alert goes to: `[[alerts.rules]]` from config, and each channel's own
 //! `brands`/`min_priority` as an implicit rule for channels no explicit rule names; and
-//! whether a rule's quiet hours hold it for a digest. Pure.
+//! whether a rule's quiet hours hold it for a digest. Weekly summaries go to the channels
+//! named in `[exports] summary_channels` instead, at once. Pure.
 
 use super::quiet::QuietHours;
 use super::{AlertPayload, ChannelSettings};
@@ -131,6 +132,14 @@ pub fn routes_for(
     rules: &[AlertRule],
     now: Option<Millis>,
 ) -> Vec<(String, Option<Millis>)> {
+    if let AlertPayload::WeeklySummary(report) = payload {
+        // Chosen by `[exports] summary_channels` when the summary was made; rules do not apply.
+        return channels
+            .iter()
+            .filter(|channel| report.channels.contains(&channel.name))
+            .map(|channel| (channel.name.clone(), None))
+            .collect();
+    }
     let mut out: Vec<(String, Option<Millis>)> = Vec::new();
     for channel in channels {
         if out.iter().any(|(name, _)| name == &channel.name) {

@@ -435,6 +435,24 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
             ),
         ));
     }
+    for name in &exports.summary_channels {
+        if !settings.alerts.channels.iter().any(|channel| &channel.name == name) {
+            problems.push(problem(
+                "exports.summary_channels",
+                format!("no channel named {name:?} in [[alerts.channels]]"),
+            ));
+        }
+    }
+    if let Some(public_url) = &exports.public_url {
+        let valid = url::Url::parse(public_url)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.query().is_none());
+        if !valid {
+            problems.push(problem(
+                "exports.public_url",
+                "must be an http(s) URL without a query, e.g. https://earshot.example.com".to_owned(),
+            ));
+        }
+    }
     problems
 }
 

@@ -419,6 +419,14 @@ pub struct ExportSettings {
     pub dir: PathBuf,
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Chat channels (`[[alerts.channels]]` names) that get the weekly summary after each
+    /// scheduled export; empty means none.
+    #[serde(default)]
+    pub summary_channels: Vec<String>,
+    /// The web UI's address as people reach it (e.g. `https://earshot.example.com`); when
+    /// set, the weekly summary links the chart's download there.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 fn default_export_schedule() -> String {
@@ -438,6 +446,8 @@ impl Default for ExportSettings {
             timezone: default_timezone(),
             dir: default_export_dir(),
             enabled: true,
+            summary_channels: Vec::new(),
+            public_url: None,
         }
     }
 }

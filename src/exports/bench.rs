@@ -63,6 +63,7 @@ const WORDS: &[&str] = &[
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchReport {
     pub n_rows: u64,
+    pub format: ExportFormat,
     pub generate_secs: f64,
     pub export_secs: f64,
     pub rows_per_sec: f64,
@@ -211,6 +212,7 @@ pub async fn run(
     store: Arc<dyn Store>,
     settings: &Settings,
     n_rows: u64,
+    format: ExportFormat,
     progress: Progress<'_>,
 ) -> Result<BenchReport, ExportError> {
     let exporter = Exporter::new(store.clone(), &settings.exports)?;
@@ -227,7 +229,7 @@ pub async fn run(
     let request = ExportRequest {
         week,
         brand: None,
-        format: ExportFormat::Csv,
+        format,
         trigger: ExportTrigger::Manual,
     };
     let outcome = exporter
@@ -243,6 +245,7 @@ pub async fn run(
         .sum();
     Ok(BenchReport {
         n_rows: outcome.n_rows,
+        format,
         generate_secs,
         export_secs,
         rows_per_sec: outcome.n_rows as f64 / export_secs.max(1e-9),

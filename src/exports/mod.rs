@@ -2,20 +2,26 @@
 //!
 //! `Exporter::export_week` streams a week's mentions out of the store page by page (keyset
 //! order, constant memory), writing the posts file and feeding the summary builder as it
-//! goes, then writes the summary (JSON and a CSV table) and the chart (SVG). Files go to
+//! goes, then writes the summary (JSON and a CSV or Parquet table) and the chart (SVG and
+//! PNG). Before summarising it records task follow-ups (`Store::record_follow_ups`), so
+//! recovered customers count every author who has posted again. Files go to
 //! `<dir>/<week>/` under stable names, written to a temporary name and renamed, so a reader
 //! never sees half a file. `Exporter::run_due` is the scheduled job and its own catch-up:
 //! it exports every recent full week that has no successful scheduled run, recording each
 //! in `export_runs` first so a week is exported once even if two triggers race.
 //!
 //! Invariant: the store is only read through `Store::export_*` and written through the run
-//! log; nothing here knows SQL. Post text is hostile: CSV cells are neutralised (`csv`),
+//! log and the follow-up recording; nothing here knows SQL. Post text is hostile: CSV cells are neutralised (`csv`),
 //! SVG text is escaped (`chart`), and file names are built from validated week and brand ids.
 
+pub mod announce;
 pub mod bench;
 pub mod chart;
+pub mod chart_png;
 pub mod csv;
 pub mod job;
+pub mod parquet;
+pub mod progress;
 pub mod summary;
 pub mod week;
 
@@ -43,7 +49,7 @@ pub const STALE_RUN_MS: Millis = 60 * 60 * 1000;
 /// What went wrong in an export.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("format {0:?} is not supported: use csv or json (parquet is not built in)")]
+    #[error("format {0:?} is not supported: use csv, json or parquet")]
     UnsupportedFormat(String),
     #[error("unknown time zone {0:?}")]
     UnknownTimezone(String),
@@ -61,6 +67,12 @@ pub enum ExportError {
     Csv(#[from] ::csv::Error),
     #[error("failed to write JSON")]
     Json(#[from] serde_json::Error),
+    #[error("failed to write Parquet")]
+    Parquet(#[from] ::parquet::errors::ParquetError),
+    #[error("Parquet table mismatch: {0}")]
+    Schema(String),
+    #[error("failed to draw the chart")]
+    Chart(#[from] chart_png::ChartError),
     #[error("benchmark setup failed: {0}")]
     Bench(String),
 }
@@ -73,6 +85,8 @@ pub enum ExportFormat {
     Csv,
     /// `…-posts.jsonl` (JSON Lines).
     Json,
+    /// `…-posts.parquet` plus `…-daily.parquet`.
+    Parquet,
 }
 
 impl FromStr for ExportFormat {
@@ -82,6 +96,7 @@ impl FromStr for ExportFormat {
         match text {
             "csv" => Ok(ExportFormat::Csv),
             "json" | "jsonl" => Ok(ExportFormat::Json),
+            "parquet" => Ok(ExportFormat::Parquet),
             other => Err(ExportError::UnsupportedFormat(other.to_owned())),
         }
     }
@@ -154,6 +169,9 @@ pub struct Exporter {
     dir: PathBuf,
     tz: Tz,
     page_size: usize,
+    /// Channels that get the weekly summary after a scheduled run.
+    summary_channels: Vec<String>,
+    public_url: Option<String>,
 }
 
 /// A row as the JSON Lines file carries it.
@@ -223,6 +241,8 @@ impl Exporter {
             dir: settings.dir.clone(),
             tz,
             page_size: PAGE_SIZE,
+            summary_channels: settings.summary_channels.clone(),
+            public_url: settings.public_url.clone(),
         })
     }
 
@@ -256,7 +276,13 @@ impl Exporter {
             tracing::info!(week = %week_text, scope = %scope, "Week already exported; skipping.");
             return Ok(None);
         };
-        match self.write_week(request, &scope, progress).await {
+        let written = match self.write_week(request, &scope, progress).await {
+            // Announced before the run is marked done: a crash in between retries the run,
+            // and the dedup key keeps the second enqueue from doubling the message.
+            Ok(written) => self.announce(request, &written.2).await.map(|()| written),
+            Err(error) => Err(error),
+        };
+        match written {
             Ok((files, n_rows, summary)) => {
                 self.store
                     .finish_export_run(
@@ -292,6 +318,19 @@ impl Exporter {
         }
     }
 
+    /// Queues the weekly chat summary of a scheduled run, if channels are configured for it.
+    async fn announce(&self, request: &ExportRequest, summary: &Summary) -> Result<(), ExportError> {
+        if request.trigger != ExportTrigger::Scheduled || self.summary_channels.is_empty() {
+            return Ok(());
+        }
+        let alert = announce::weekly_alert(summary, self.public_url.as_deref(), &self.summary_channels);
+        let brand = request.brand.as_ref().map(BrandId::as_str);
+        if self.store.enqueue_alert(brand, &alert, now_millis()).await? {
+            tracing::info!(week = %request.week, scope = %summary.scope, "Weekly summary queued for chat.");
+        }
+        Ok(())
+    }
+
     async fn write_week(
         &self,
         request: &ExportRequest,
@@ -305,6 +344,8 @@ impl Exporter {
             source,
         })?;
         let now = now_millis();
+        let n_follow_ups = self.store.record_follow_ups().await?;
+        tracing::debug!(n_follow_ups, "Task follow-ups recorded before the export.");
         let previous = self
             .summarise(week.previous(), request.brand.as_ref(), scope, now)
             .await?;
@@ -312,6 +353,7 @@ impl Exporter {
         let posts_name = match request.format {
             ExportFormat::Csv => file_name(week, scope, "posts.csv"),
             ExportFormat::Json => file_name(week, scope, "posts.jsonl"),
+            ExportFormat::Parquet => file_name(week, scope, "posts.parquet"),
         };
         let posts_file = PendingFile::create(&week_dir, &posts_name)?;
         let out = posts_file.writer()?;
@@ -357,6 +399,22 @@ impl Exporter {
                 .await?;
                 out.flush().map_err(ExportError::Write)?;
             }
+            ExportFormat::Parquet => {
+                let mut writer = parquet::PostsParquet::new(out, tz, now)?;
+                self.stream(
+                    week,
+                    request.brand.as_ref(),
+                    |row| {
+                        writer.write(row)?;
+                        builder.add_row(row);
+                        n_rows += 1;
+                        Ok(())
+                    },
+                    progress,
+                )
+                .await?;
+                writer.finish()?.flush().map_err(ExportError::Write)?;
+            }
         }
         posts_file.commit()?;
         progress(n_rows);
@@ -377,12 +435,25 @@ impl Exporter {
             file.commit()?;
             files.push(name);
         }
+        if request.format == ExportFormat::Parquet {
+            let name = file_name(week, scope, "daily.parquet");
+            let file = PendingFile::create(&week_dir, &name)?;
+            parquet::write_summary(file.writer()?, &summary)?
+                .flush()
+                .map_err(ExportError::Write)?;
+            file.commit()?;
+            files.push(name);
+        }
         let name = file_name(week, scope, "summary.json");
         PendingFile::create(&week_dir, &name)?.write_all(&serde_json::to_vec_pretty(&summary)?)?;
         files.push(name);
         let svg = chart::render_svg(&summary);
         let name = file_name(week, scope, "chart.svg");
         PendingFile::create(&week_dir, &name)?.write_all(svg.as_bytes())?;
+        files.push(name);
+        let png = chart_png::svg_to_png(&svg)?;
+        let name = file_name(week, scope, "chart.png");
+        PendingFile::create(&week_dir, &name)?.write_all(&png)?;
         files.push(name);
 
         let files = files.into_iter().map(|name| format!("{week}/{name}")).collect();
@@ -485,7 +556,8 @@ impl Exporter {
                 format: ExportFormat::Csv,
                 trigger: ExportTrigger::Scheduled,
             };
-            match self.export_week(&request, &|_| {}).await {
+            let meter = progress::ProgressMeter::new(progress::ProgressMode::Log);
+            match self.export_week(&request, &|n_rows| meter.report(n_rows)).await {
                 Ok(Some(outcome)) => written.push(outcome),
                 Ok(None) => {}
                 Err(error) => {

@@ -12,8 +12,9 @@
 //!   answered, by the time of the export), the share that were late.
 //! - top complaint terms: words of negative posts, lower-cased, stop-words, links, handles,
 //!   numbers and the brand's own id dropped.
-//! - recovered customers: not computed; it needs the task follow-up flow, which this
-//!   version of the store does not record (always `null`, with a note).
+//! - recovered customers: tasks resolved that day whose author's next post to the brand
+//!   after the resolution was not negative (the review queue's follow-up, `tasks.recovered`).
+//!   A task whose author has not posted again is not counted (yet).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -47,7 +48,7 @@ pub struct PeriodStats {
     pub median_first_response_ms: Option<i64>,
     pub p90_first_response_ms: Option<i64>,
     pub sla_breach_rate: Option<f64>,
-    /// Always `None` for now: see the module docs.
+    /// Resolved tasks whose author's next post was not negative: see the module docs.
     pub recovered_customers: Option<u64>,
     pub top_terms: Vec<TermCount>,
 }
@@ -103,8 +104,8 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
-pub const RECOVERED_NOTE: &str = "recovered_customers is null: it needs the task follow-up flow, \
-     whose data this store does not hold yet";
+pub const RECOVERED_NOTE: &str = "recovered_customers: tasks resolved in the period whose author's next post \
+     to the brand after the resolution was not negative; authors who have not posted again are not counted yet";
 
 #[derive(Debug, Default)]
 struct Counter {
@@ -121,6 +122,7 @@ struct Counter {
     response_ms: Vec<i64>,
     sla_decided: u64,
     sla_breached: u64,
+    recovered: u64,
     terms: HashMap<String, u64>,
 }
 
@@ -169,7 +171,7 @@ impl Counter {
             median_first_response_ms: percentile(&self.response_ms, 50),
             p90_first_response_ms: percentile(&self.response_ms, 90),
             sla_breach_rate: ratio(self.sla_breached, self.sla_decided),
-            recovered_customers: None,
+            recovered_customers: Some(self.recovered),
             top_terms: terms,
         }
     }
@@ -265,30 +267,20 @@ impl SummaryBuilder {
             _ => (None, false),
         };
         let decided = decided_at.and_then(|at| self.day_of(at));
-        let response_ms = task.first_response_at_ms.map(|at| at - task.opened_at_ms);
-        let dismissed = task.status == "dismissed";
-        let counters = self.brand(&task.brand);
-        apply_task(
-            &mut counters.week,
-            opened.is_some(),
-            responded.is_some(),
-            closed.is_some(),
-            dismissed,
-            decided.is_some(),
+        let event = |day: Option<usize>| TaskEvent {
+            opened: opened.is_some() && (day.is_none() || opened == day),
+            responded: responded.is_some() && (day.is_none() || responded == day),
+            closed: closed.is_some() && (day.is_none() || closed == day),
+            decided: decided.is_some() && (day.is_none() || decided == day),
+            dismissed: task.status == "dismissed",
             breached,
-            response_ms,
-        );
+            recovered: task.recovered == Some(true),
+            response_ms: task.first_response_at_ms.map(|at| at - task.opened_at_ms),
+        };
+        let counters = self.brand(&task.brand);
+        event(None).apply(&mut counters.week);
         for (i, day) in counters.days.iter_mut().enumerate() {
-            apply_task(
-                day,
-                opened == Some(i),
-                responded == Some(i),
-                closed == Some(i),
-                dismissed,
-                decided == Some(i),
-                breached,
-                response_ms,
-            );
+            event(Some(i)).apply(day);
         }
     }
 
@@ -336,31 +328,39 @@ impl SummaryBuilder {
     }
 }
 
-#[allow(clippy::too_many_arguments, reason = "one flag per kind of task event")]
-fn apply_task(
-    counter: &mut Counter,
+/// What happened to one task inside one period (the week, or one day of it).
+struct TaskEvent {
     opened: bool,
     responded: bool,
     closed: bool,
-    dismissed: bool,
     decided: bool,
+    dismissed: bool,
     breached: bool,
+    /// The follow-up found the author's next post was not negative.
+    recovered: bool,
     response_ms: Option<i64>,
-) {
-    counter.tasks_opened += u64::from(opened);
-    if closed {
-        if dismissed {
-            counter.tasks_dismissed += 1;
-        } else {
-            counter.tasks_resolved += 1;
+}
+
+impl TaskEvent {
+    fn apply(&self, counter: &mut Counter) {
+        counter.tasks_opened += u64::from(self.opened);
+        if self.closed {
+            if self.dismissed {
+                counter.tasks_dismissed += 1;
+            } else {
+                counter.tasks_resolved += 1;
+                counter.recovered += u64::from(self.recovered);
+            }
         }
-    }
-    if responded && let Some(ms) = response_ms {
-        counter.response_ms.push(ms);
-    }
-    if decided {
-        counter.sla_decided += 1;
-        counter.sla_breached += u64::from(breached);
+        if self.responded
+            && let Some(ms) = self.response_ms
+        {
+            counter.response_ms.push(ms);
+        }
+        if self.decided {
+            counter.sla_decided += 1;
+            counter.sla_breached += u64::from(self.breached);
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub struct ExportTask {
     pub first_response_at_ms: Option<Millis>,
     pub resolved_at_ms: Option<Millis>,
     pub updated_at_ms: Millis,
+    /// The follow-up after resolution: whether the author's next post was not negative;
+    /// `None` until they post again (or for tasks never resolved).
+    pub recovered: Option<bool>,
 }
 
 /// Why an export ran.

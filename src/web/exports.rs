@@ -19,12 +19,15 @@ use crate::exports::week::IsoWeek;
 use crate::store::ExportRunRow;
 
 /// The kinds of file an export writes, with their content types.
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 8] = [
     ("posts.csv", "text/csv; charset=utf-8"),
     ("daily.csv", "text/csv; charset=utf-8"),
     ("posts.jsonl", "application/x-ndjson"),
+    ("posts.parquet", "application/vnd.apache.parquet"),
+    ("daily.parquet", "application/vnd.apache.parquet"),
     ("summary.json", "application/json"),
     ("chart.svg", "image/svg+xml"),
+    ("chart.png", "image/png"),
 ];
 
 pub(super) fn routes() -> Router<AppState> {
@@ -79,10 +82,20 @@ async fn download(
         }
     };
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(handle));
+    // The PNG chart opens in the browser (the link in the weekly chat summary); the rest,
+    // the SVG included (it could carry script if it were ever not ours), download.
+    let disposition = if content_type == "image/png" {
+        "inline"
+    } else {
+        "attachment"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{file}\""),
+            ),
         ],
         body,
     )

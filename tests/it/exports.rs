@@ -1,5 +1,7 @@
-//! Weekly exports on a real SQLite file filled through the real pipeline: week boundaries
-//! in a zone with DST, an empty week, hostile text in CSV, the run log and the download API.
+//! Weekly exports on a real SQLite file and a real PostgreSQL database, filled through the
+//! real pipeline: week boundaries in a zone with DST, an empty week, hostile text in CSV,
+//! Parquet read back with the parquet crate, the PNG chart, recovered customers, the run log
+//! and the download API.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,8 +22,10 @@ use earshot::scoring::lexicon::LexiconScorer;
 use earshot::sources::jsonl::JsonlSource;
 use earshot::store::ExportTrigger;
 use earshot::web::{AppState, router};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::{Field, Row, RowAccessor};
 
-use crate::support::{TestEnv, raw_sqlite, scalar};
+use crate::support::{TestEnv, on_both_backends};
 
 fn settings(env: &TestEnv) -> Settings {
     let toml = format!(
@@ -108,9 +112,7 @@ fn texts_of(exporter: &Exporter, outcome: &ExportOutcome) -> Vec<String> {
     records.iter().map(|r| r[text].to_owned()).collect()
 }
 
-#[tokio::test]
-async fn weeks_follow_local_midnights_across_the_autumn_clock_change() {
-    let env = TestEnv::new();
+async fn weeks_follow_local_midnights_across_the_autumn_clock_change(env: TestEnv) {
     // 2026-W43 in London: Mon 19 Oct 00:00 BST (18 Oct 23:00 UTC) to Mon 26 Oct 00:00 GMT;
     // the clocks go back on Sunday 25 Oct, so the week has 169 hours.
     let pipeline = fill(
@@ -168,9 +170,7 @@ async fn weeks_follow_local_midnights_across_the_autumn_clock_change() {
     assert_eq!(&records[1][column(&header, "created_at_utc")], "2026-10-25T23:30:00Z");
 }
 
-#[tokio::test]
-async fn an_empty_week_writes_every_file_with_headers_and_zero_counts() {
-    let env = TestEnv::new();
+async fn an_empty_week_writes_every_file_with_headers_and_zero_counts(env: TestEnv) {
     let pipeline = fill(&env, &[]).await;
     let exporter = exporter(&pipeline);
 
@@ -183,6 +183,7 @@ async fn an_empty_week_writes_every_file_with_headers_and_zero_counts() {
             "2026-W47/earshot-2026-W47-all-daily.csv",
             "2026-W47/earshot-2026-W47-all-summary.json",
             "2026-W47/earshot-2026-W47-all-chart.svg",
+            "2026-W47/earshot-2026-W47-all-chart.png",
         ]
     );
     let (header, records) = read_csv(&exporter.dir().join(&outcome.files[0]));
@@ -197,6 +198,8 @@ async fn an_empty_week_writes_every_file_with_headers_and_zero_counts() {
     assert_eq!(summary["week"], "2026-W47");
     let chart = std::fs::read_to_string(exporter.dir().join(&outcome.files[3])).unwrap();
     assert!(chart.starts_with("<svg") && chart.contains("No mentions this week"));
+    let png = lodepng::decode24(std::fs::read(exporter.dir().join(&outcome.files[4])).unwrap()).unwrap();
+    assert_eq!((png.width, png.height), (1920, 960));
     let leftovers: Vec<_> = std::fs::read_dir(exporter.dir().join("2026-W47"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -208,9 +211,7 @@ async fn an_empty_week_writes_every_file_with_headers_and_zero_counts() {
     );
 }
 
-#[tokio::test]
-async fn hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised() {
-    let env = TestEnv::new();
+async fn hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised(env: TestEnv) {
     let at = london(2026, 11, 18, 12, 0);
     let hostile = [
         "=HYPERLINK(\"http://evil.example\",\"acme air refund\")",
@@ -250,9 +251,7 @@ async fn hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised()
     assert_eq!(outcome.summary.n_rows, 5);
 }
 
-#[tokio::test]
-async fn json_lines_carry_the_raw_text_and_the_summary_counts_sentiment() {
-    let env = TestEnv::new();
+async fn json_lines_carry_the_raw_text_and_the_summary_counts_sentiment(env: TestEnv) {
     let at = london(2026, 11, 17, 9, 0);
     let pipeline = fill(
         &env,
@@ -287,7 +286,7 @@ async fn json_lines_carry_the_raw_text_and_the_summary_counts_sentiment() {
     assert_eq!(acme["week"]["mentions"], 2);
     assert_eq!(acme["week"]["negative"], 1);
     assert_eq!(acme["week"]["tasks_opened"], 0, "the task was opened now, not in W47");
-    assert!(acme["week"]["recovered_customers"].is_null());
+    assert_eq!(acme["week"]["recovered_customers"], 0, "no task was resolved");
     let terms: Vec<&str> = acme["week"]["top_terms"]
         .as_array()
         .unwrap()
@@ -297,9 +296,7 @@ async fn json_lines_carry_the_raw_text_and_the_summary_counts_sentiment() {
     assert!(terms.contains(&"bag") && terms.contains(&"refund"), "{terms:?}");
 }
 
-#[tokio::test]
-async fn week_over_week_change_compares_with_the_previous_week() {
-    let env = TestEnv::new();
+async fn week_over_week_change_compares_with_the_previous_week(env: TestEnv) {
     let pipeline = fill(
         &env,
         &[
@@ -318,9 +315,7 @@ async fn week_over_week_change_compares_with_the_previous_week() {
     assert_eq!(change.mentions_pct, Some(100.0));
 }
 
-#[tokio::test]
-async fn two_scheduled_triggers_export_a_missed_week_once() {
-    let env = TestEnv::new();
+async fn two_scheduled_triggers_export_a_missed_week_once(env: TestEnv) {
     let pipeline = fill(
         &env,
         &[post_line("1", "@a", "acme air in W46", london(2026, 11, 11, 10, 0))],
@@ -336,20 +331,19 @@ async fn two_scheduled_triggers_export_a_missed_week_once() {
     let weeks: Vec<String> = first.iter().map(|o| o.week.to_string()).collect();
     assert_eq!(weeks, ["2026-W46"], "the week of the first post and none before it");
     assert!(second.is_empty(), "the second trigger finds the week done");
-    let db = raw_sqlite(&env.db_path()).await;
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM export_runs WHERE trigger_kind = 'scheduled'").await,
+        env.scalar_of("SELECT COUNT(*) FROM export_runs WHERE trigger_kind = 'scheduled'")
+            .await,
         1
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM export_runs WHERE status = 'done'").await,
+        env.scalar_of("SELECT COUNT(*) FROM export_runs WHERE status = 'done'")
+            .await,
         1
     );
 }
 
-#[tokio::test]
-async fn concurrent_scheduled_triggers_claim_a_week_once_and_manual_runs_always_write() {
-    let env = TestEnv::new();
+async fn concurrent_scheduled_triggers_claim_a_week_once_and_manual_runs_always_write(env: TestEnv) {
     let pipeline = fill(&env, &[]).await;
     let exporter = Arc::new(exporter(&pipeline));
     let week: IsoWeek = "2026-W47".parse().unwrap();
@@ -382,9 +376,7 @@ async fn concurrent_scheduled_triggers_claim_a_week_once_and_manual_runs_always_
     assert_eq!(kinds, [("manual", "done"), ("manual", "done"), ("scheduled", "done")]);
 }
 
-#[tokio::test]
-async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports() {
-    let env = TestEnv::new();
+async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports(env: TestEnv) {
     let pipeline = fill(
         &env,
         &[post_line(
@@ -413,6 +405,7 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports() {
 
     let runs = get("/api/exports").await;
     let csv = get("/api/exports/2026-W47/earshot-2026-W47-all-posts.csv").await;
+    let png = get("/api/exports/2026-W47/earshot-2026-W47-all-chart.png").await;
     let traversal = get("/api/exports/2026-W47/..%2F..%2Fearshot.db").await;
     let other_week = get("/api/exports/2026-W46/earshot-2026-W47-all-posts.csv").await;
     let bad_week = get("/api/exports/..%2F/earshot.toml").await;
@@ -429,6 +422,15 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports() {
         body.as_ref(),
         std::fs::read(exporter.dir().join("2026-W47/earshot-2026-W47-all-posts.csv")).unwrap()
     );
+    assert_eq!(png.status(), StatusCode::OK);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(
+        png.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline"),
+        "the chart link from chat opens in the browser"
+    );
     for response in [traversal, other_week, bad_week] {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
@@ -438,4 +440,299 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports() {
 fn summaries_serialise_weeks_as_iso_text() {
     let week: IsoWeek = "2026-W01".parse().unwrap();
     assert_eq!(serde_json::to_value(week).unwrap(), "2026-W01");
+}
+
+/// Every row of a Parquet file, read with the parquet crate's own reader.
+fn read_parquet(path: &Path) -> (Vec<String>, Vec<Row>) {
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let names = schema.columns().iter().map(|c| c.name().to_owned()).collect();
+    let rows = reader.get_row_iter(None).unwrap().map(Result::unwrap).collect();
+    (names, rows)
+}
+
+fn field<'a>(names: &[String], row: &'a Row, name: &str) -> &'a Field {
+    let i = names.iter().position(|n| n == name).unwrap();
+    row.get_column_iter().nth(i).unwrap().1
+}
+
+async fn parquet_files_read_back_with_types_and_nulls(env: TestEnv) {
+    let at = london(2026, 7, 14, 9, 30);
+    let pipeline = fill(
+        &env,
+        &[
+            post_line("1", "@jo", "@AcmeAir lost my bag, worst airline, refund never came", at),
+            post_line(
+                "2",
+                "@kim",
+                "=acme air crew were great, thanks 😀",
+                at + chrono::Duration::hours(2),
+            ),
+        ],
+    )
+    .await;
+    let exporter = exporter(&pipeline);
+
+    let outcome = export(&exporter, "2026-W29", ExportFormat::Parquet).await;
+
+    assert_eq!(
+        outcome.files,
+        [
+            "2026-W29/earshot-2026-W29-all-posts.parquet",
+            "2026-W29/earshot-2026-W29-all-daily.parquet",
+            "2026-W29/earshot-2026-W29-all-summary.json",
+            "2026-W29/earshot-2026-W29-all-chart.svg",
+            "2026-W29/earshot-2026-W29-all-chart.png",
+        ]
+    );
+    let (names, rows) = read_parquet(&exporter.dir().join(&outcome.files[0]));
+    assert_eq!(names, earshot::exports::csv::POST_COLUMNS);
+    assert_eq!(rows.len(), 2);
+    let (complaint, praise) = (&rows[0], &rows[1]);
+    assert_eq!(
+        field(&names, complaint, "created_at_utc"),
+        &Field::TimestampMillis(at.timestamp_millis())
+    );
+    assert_eq!(
+        field(&names, complaint, "created_at_local"),
+        &Field::TimestampMillis(at.timestamp_millis() + 3_600_000),
+        "local wall-clock time: 09:30 BST"
+    );
+    assert_eq!(
+        complaint
+            .get_string(names.iter().position(|n| n == "sentiment").unwrap())
+            .unwrap(),
+        "negative"
+    );
+    let p_negative = complaint
+        .get_float(names.iter().position(|n| n == "p_negative").unwrap())
+        .unwrap();
+    assert!(p_negative > 0.5, "{p_negative}");
+    assert!(
+        matches!(field(&names, complaint, "task_id"), Field::Long(id) if *id > 0),
+        "the complaint opened a task"
+    );
+    assert!(matches!(
+        field(&names, complaint, "due_at_local"),
+        Field::TimestampMillis(_)
+    ));
+    assert_eq!(
+        field(&names, complaint, "sla_met"),
+        &Field::Null,
+        "opened just now: not answered, not yet due"
+    );
+    assert_eq!(
+        field(&names, praise, "text"),
+        &Field::Str("=acme air crew were great, thanks 😀".to_owned()),
+        "Parquet keeps the text verbatim"
+    );
+    for nullable in [
+        "task_id",
+        "task_status",
+        "task_opened_at_local",
+        "first_response_minutes",
+        "sla_met",
+    ] {
+        assert_eq!(field(&names, praise, nullable), &Field::Null, "{nullable}");
+    }
+    assert_eq!(
+        field(&names, praise, "permalink"),
+        &Field::Str("https://x.com/kim/status/2".to_owned())
+    );
+
+    let (daily_names, daily) = read_parquet(&exporter.dir().join(&outcome.files[1]));
+    assert_eq!(daily_names, earshot::exports::csv::SUMMARY_COLUMNS);
+    assert_eq!(daily.len(), 8, "seven days and the week for the one brand");
+    let week = &daily[7];
+    assert_eq!(field(&daily_names, week, "period"), &Field::Str("2026-W29".to_owned()));
+    assert_eq!(field(&daily_names, week, "mentions"), &Field::Long(2));
+    assert_eq!(field(&daily_names, week, "negative_share"), &Field::Double(0.5));
+    assert_eq!(field(&daily_names, week, "recovered_customers"), &Field::Long(0));
+    assert_eq!(
+        field(&daily_names, week, "mentions_change_vs_previous_week"),
+        &Field::Null,
+        "no posts the week before"
+    );
+    assert_eq!(
+        field(&daily_names, &daily[1], "period"),
+        &Field::Str("2026-07-14".to_owned())
+    );
+    assert_eq!(field(&daily_names, &daily[1], "mentions"), &Field::Long(2));
+    assert_eq!(
+        field(&daily_names, &daily[0], "negative_share"),
+        &Field::Null,
+        "Monday had no posts"
+    );
+}
+
+async fn recovered_customers_count_resolved_tasks_whose_authors_next_post_was_not_negative(env: TestEnv) {
+    use earshot::auth::Role;
+    use earshot::store::TaskFilter;
+    use earshot::tasks::actions::{Action, Actor, decide};
+
+    let complaint = "@AcmeAir cancelled my flight, terrible service, I want a refund";
+    let pipeline = fill(
+        &env,
+        &[
+            crate::support::line("1", "@jo", complaint),
+            crate::support::line("2", "@kim", complaint),
+        ],
+    )
+    .await;
+    let store = pipeline.store().clone();
+    let tasks = store
+        .list_tasks(&TaskFilter {
+            limit: 10,
+            ..TaskFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 2, "both complaints opened a task");
+    let lead = Actor {
+        name: "lee".to_owned(),
+        role: Role::Lead,
+    };
+    let resolved_at = earshot::domain::now_millis() + 1_000;
+    for task in &tasks {
+        let claim = decide(task, &lead, &Action::Claim, None, resolved_at - 500, 0).unwrap();
+        let claimed = store.apply_task_change(claim).await.unwrap();
+        let resolve = decide(&claimed, &lead, &Action::Resolve, None, resolved_at, 0).unwrap();
+        store.apply_task_change(resolve).await.unwrap();
+    }
+    // A minute after the resolution @jo is happy and @kim is still angry.
+    let later = chrono::DateTime::from_timestamp_millis(resolved_at + 60_000).unwrap();
+    env.append(
+        "acme-feed",
+        &[
+            post_line("3", "@jo", "@AcmeAir rebooked me in minutes, thanks", later),
+            post_line("4", "@kim", "@AcmeAir still no refund, worst airline, terrible", later),
+        ],
+    );
+    let source = pipeline
+        .settings()
+        .source(&SourceId::parse("acme-feed").unwrap())
+        .unwrap()
+        .clone();
+    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
+        panic!("the test config's sources are jsonl sources");
+    };
+    pipeline
+        .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
+        .await
+        .unwrap();
+    pipeline.score_pending().await.unwrap();
+    let exporter = exporter(&pipeline);
+    let week = IsoWeek::containing(resolved_at, exporter.timezone());
+
+    let outcome = export(&exporter, &week.to_string(), ExportFormat::Csv).await;
+
+    let acme = &outcome.summary.brands[0];
+    assert_eq!(acme.week.tasks_resolved, 2);
+    assert_eq!(
+        acme.week.recovered_customers,
+        Some(1),
+        "only @jo's next post was not negative"
+    );
+    let day = earshot::exports::week::local_date(resolved_at, exporter.timezone());
+    let on_the_day = acme.days.iter().find(|d| d.date == day).unwrap();
+    assert_eq!(
+        on_the_day.stats.recovered_customers,
+        Some(1),
+        "counted on the day of resolution"
+    );
+    let (header, records) = read_csv(&exporter.dir().join(&outcome.files[1]));
+    let week_row = records.last().unwrap();
+    assert_eq!(&week_row[column(&header, "recovered_customers")], "1");
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM tasks WHERE recovered IS NOT NULL")
+            .await,
+        2,
+        "the export recorded both follow-ups"
+    );
+}
+
+on_both_backends!(
+    weeks_follow_local_midnights_across_the_autumn_clock_change,
+    an_empty_week_writes_every_file_with_headers_and_zero_counts,
+    hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised,
+    json_lines_carry_the_raw_text_and_the_summary_counts_sentiment,
+    week_over_week_change_compares_with_the_previous_week,
+    two_scheduled_triggers_export_a_missed_week_once,
+    concurrent_scheduled_triggers_claim_a_week_once_and_manual_runs_always_write,
+    the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports,
+    parquet_files_read_back_with_types_and_nulls,
+    recovered_customers_count_resolved_tasks_whose_authors_next_post_was_not_negative,
+);
+
+/// A summary of `week` with `n` posts on its Monday, all with `sentiment`.
+fn summary_with(n: usize, sentiment: &str) -> earshot::exports::summary::Summary {
+    let week: IsoWeek = "2026-W47".parse().unwrap();
+    let tz = chrono_tz::Europe::London;
+    let (start, _) = week.bounds(tz);
+    let mut builder = earshot::exports::summary::SummaryBuilder::new(week, tz, &["acme".to_owned()]);
+    for i in 0..n {
+        builder.add_row(&earshot::store::ExportRow {
+            mention_id: i as i64 + 1,
+            post_id: i as i64 + 1,
+            created_at_ms: start + 3_600_000,
+            brand: "acme".to_owned(),
+            platform: "x".to_owned(),
+            author: "@a".to_owned(),
+            text: "acme air lost my bag".to_owned(),
+            permalink: None,
+            sentiment: Some(sentiment.to_owned()),
+            negative: None,
+            neutral: None,
+            positive: None,
+            criticality: None,
+            task_id: None,
+            task_status: None,
+            task_opened_at_ms: None,
+            first_response_at_ms: None,
+            resolved_at_ms: None,
+            due_at_ms: None,
+        });
+    }
+    builder.finish("all", start, None)
+}
+
+/// Pixels in `rows` of the picture close to `rgb`.
+fn pixels_like(png: &Png, rgb: (u8, u8, u8), rows: std::ops::Range<usize>) -> usize {
+    let close = |a: u8, b: u8| a.abs_diff(b) < 24;
+    png.buffer[rows.start * png.width..rows.end * png.width]
+        .iter()
+        .filter(|p| close(p.r, rgb.0) && close(p.g, rgb.1) && close(p.b, rgb.2))
+        .count()
+}
+
+type Png = lodepng::Bitmap<lodepng::RGB<u8>>;
+
+#[test]
+fn the_png_chart_decodes_shows_text_and_changes_with_the_data() {
+    let angry = earshot::exports::chart_png::render_png(&summary_with(10, "negative")).unwrap();
+    let happy = earshot::exports::chart_png::render_png(&summary_with(10, "positive")).unwrap();
+
+    let angry = lodepng::decode24(&angry).unwrap();
+    let happy = lodepng::decode24(&happy).unwrap();
+    assert_eq!((angry.width, angry.height), (1920, 960), "the SVG's 960x480 at 2x");
+    // The plot area is y 60..370 in SVG units; the legend below it has colour swatches.
+    let plot = 130..730;
+    let red = (0xd6, 0x27, 0x28);
+    let green = (0x2c, 0xa0, 0x2c);
+    assert!(
+        pixels_like(&angry, red, plot.clone()) > 5_000,
+        "a red bar for the negative posts"
+    );
+    assert_eq!(pixels_like(&angry, green, plot.clone()), 0);
+    assert!(
+        pixels_like(&happy, green, plot.clone()) > 5_000,
+        "a green bar for the positive posts"
+    );
+    assert_eq!(pixels_like(&happy, red, plot), 0);
+    // The title (y 12..36 in SVG units) is drawn with the embedded font: dark glyph pixels.
+    let dark = angry.buffer[24 * 1920..72 * 1920]
+        .iter()
+        .filter(|p| u16::from(p.r) + u16::from(p.g) + u16::from(p.b) < 150)
+        .count();
+    assert!(dark > 2_000, "the title text is rendered ({dark} dark pixels)");
 }

@@ -9,6 +9,7 @@ mod browser;
 mod commands;
 mod config;
 mod exports;
+mod exports_chat;
 mod hub;
 mod instances;
 mod model;

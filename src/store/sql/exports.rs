@@ -82,7 +82,8 @@ pub(super) async fn export_tasks(
 ) -> Result<Vec<ExportTask>, StoreError> {
     let brand_condition = if brand.is_some() { "AND brand_id = $3" } else { "" };
     let sql = format!(
-        "SELECT id, brand_id, status, opened_at_ms, due_at_ms, first_response_at_ms, resolved_at_ms, updated_at_ms
+        "SELECT id, brand_id, status, opened_at_ms, due_at_ms, first_response_at_ms, resolved_at_ms, updated_at_ms,
+                recovered
          FROM tasks
          WHERE ((opened_at_ms >= $1 AND opened_at_ms < $2)
              OR (first_response_at_ms >= $1 AND first_response_at_ms < $2)
@@ -107,6 +108,7 @@ pub(super) async fn export_tasks(
                 first_response_at_ms: get(row, "first_response_at_ms")?,
                 resolved_at_ms: get(row, "resolved_at_ms")?,
                 updated_at_ms: get(row, "updated_at_ms")?,
+                recovered: get::<Option<i64>>(row, "recovered")?.map(|r| r != 0),
             })
         })
         .collect()
