@@ -940,7 +940,9 @@ async fn sources_test(config_path: &std::path::Path, source: &str, show: usize) 
     let built = source_settings
         .kind
         .build(source_id.clone(), &crate::app::http_client()?)
-        .with_context(|| format!("{source} is a push source: it is not polled, posts arrive at POST /api/ingest/{source}"))?;
+        .with_context(|| {
+            format!("{source} is a push source: it is not polled, posts arrive at POST /api/ingest/{source}")
+        })?;
     let batch = built
         .poll(cursor.as_ref())
         .await

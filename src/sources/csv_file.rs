@@ -18,8 +18,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use super::import::{FilePosition, blocking_read, parse_time, platform_or};
-use super::jsonl::default_true;
+use super::import::{FilePosition, blocking_read, default_true, parse_time, platform_or};
 use super::{Source, SourceError};
 use crate::domain::{Batch, Cursor, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -73,13 +72,7 @@ fn default_batch_rows() -> usize {
 
 impl CsvSettings {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
-        let mut problems = Vec::new();
-        if self.batch_rows == 0 {
-            problems.push(("batch_rows".to_owned(), "must be at least 1".to_owned()));
-        }
-        if self.path.as_os_str().is_empty() {
-            problems.push(("path".to_owned(), "must not be empty".to_owned()));
-        }
+        let mut problems = super::import::validate_file_import(&self.path, self.batch_rows, "batch_rows");
         if !self.delimiter.is_ascii() || matches!(self.delimiter, '"' | '\n' | '\r') {
             problems.push((
                 "delimiter".to_owned(),
@@ -132,11 +125,7 @@ struct Layout {
 
 impl Layout {
     fn from_header(header: &csv::StringRecord, columns: &CsvColumns) -> Result<Layout, String> {
-        let find = |name: &str| {
-            header
-                .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(name.trim()))
-        };
+        let find = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim()));
         let required = |set: &Option<String>, default: &str| {
             let name = set.as_deref().unwrap_or(default);
             find(name).ok_or_else(|| format!("the header has no column {name:?} (for {default})"))
@@ -163,7 +152,11 @@ impl Layout {
 
     fn to_post(&self, row: &csv::StringRecord, default_platform: Platform) -> Result<Post, String> {
         if row.len() != self.n_fields {
-            return Err(format!("row has {} fields, the header has {}", row.len(), self.n_fields));
+            return Err(format!(
+                "row has {} fields, the header has {}",
+                row.len(),
+                self.n_fields
+            ));
         }
         let field = |idx: usize| row.get(idx).unwrap_or("").trim();
         let optional = |idx: Option<usize>| idx.map(field).filter(|v| !v.is_empty()).map(str::to_owned);

@@ -67,8 +67,7 @@ pub fn parse_json_post(bytes: &[u8], default_platform: Platform) -> Result<Post,
 
 /// Like `parse_json_post`, for a value already parsed.
 pub fn json_value_to_post(value: serde_json::Value, default_platform: Platform) -> Result<Post, String> {
-    let record: ImportRecord =
-        serde_json::from_value(value).map_err(|error| format!("not a post: {error}"))?;
+    let record: ImportRecord = serde_json::from_value(value).map_err(|error| format!("not a post: {error}"))?;
     record_to_post(record, default_platform)
 }
 
@@ -190,6 +189,23 @@ fn inode_of(metadata: &std::fs::Metadata) -> u64 {
 #[cfg(not(unix))]
 fn inode_of(_metadata: &std::fs::Metadata) -> u64 {
     0
+}
+
+/// Serde default for flags that are on unless turned off.
+pub(crate) fn default_true() -> bool {
+    true
+}
+
+/// Checks a file import's `path` and its batch size setting (`batch_field`).
+pub(crate) fn validate_file_import(path: &std::path::Path, batch: usize, batch_field: &str) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    if batch == 0 {
+        problems.push((batch_field.to_owned(), "must be at least 1".to_owned()));
+    }
+    if path.as_os_str().is_empty() {
+        problems.push(("path".to_owned(), "must not be empty".to_owned()));
+    }
+    problems
 }
 
 /// Runs blocking file work off the async threads, mapping a panic to an IO error.

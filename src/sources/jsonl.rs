@@ -31,12 +31,8 @@ pub struct JsonlSettings {
     /// Whether a post must contain a brand keyword or handle to count as a mention (true),
     /// or every post that is not the brand's own or excluded counts (false: for exports that
     /// are about the brand already).
-    #[serde(default = "default_true")]
+    #[serde(default = "super::import::default_true")]
     pub match_keywords: bool,
-}
-
-pub(crate) fn default_true() -> bool {
-    true
 }
 
 fn default_platform() -> Platform {
@@ -48,14 +44,7 @@ fn default_batch_lines() -> usize {
 
 impl JsonlSettings {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
-        let mut problems = Vec::new();
-        if self.batch_lines == 0 {
-            problems.push(("batch_lines".to_owned(), "must be at least 1".to_owned()));
-        }
-        if self.path.as_os_str().is_empty() {
-            problems.push(("path".to_owned(), "must not be empty".to_owned()));
-        }
-        problems
+        super::import::validate_file_import(&self.path, self.batch_lines, "batch_lines")
     }
 }
 

@@ -36,6 +36,16 @@ pub trait Source: Send + Sync {
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError>;
 }
 
+/// A source's position state as a cursor (JSON).
+pub(crate) fn encode_cursor(state: &impl serde::Serialize) -> Result<Cursor, SourceError> {
+    serde_json::to_string(state)
+        .map(Cursor)
+        .map_err(|error| SourceError::Malformed {
+            reason: format!("cannot encode cursor: {error}"),
+            raw: Vec::new(),
+        })
+}
+
 /// Why a poll failed. The variants say what the scheduler should do next.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

@@ -7,8 +7,7 @@
 //! not a valid post is quarantined and reported, and the others are stored. Push sources are
 //! not polled: they have no schedule, and health shows when a push last arrived.
 
-use super::import::json_value_to_post;
-use super::jsonl::default_true;
+use super::import::{default_true, json_value_to_post};
 use crate::domain::{Platform, Post, Quarantined};
 
 /// Settings of a `type = "push"` source.
@@ -136,7 +135,10 @@ mod tests {
     #[test]
     fn bodies_that_are_not_json_are_rejected_whole() {
         assert_eq!(parse_body(b"  \n", Platform::Other).unwrap_err(), BodyError::Empty);
-        assert!(matches!(parse_body(b"[{\"id\":", Platform::Other), Err(BodyError::Array(_))));
+        assert!(matches!(
+            parse_body(b"[{\"id\":", Platform::Other),
+            Err(BodyError::Array(_))
+        ));
         assert!(matches!(
             parse_body(format!("{POST}\n{{oops").as_bytes(), Platform::Other),
             Err(BodyError::Line { line: 2, .. })

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::jsonl::default_true;
+use super::import::default_true;
 use super::{Source, SourceError, html};
 use crate::domain::{Batch, Cursor, Platform, Post, PostDraft, Quarantined, SourceId, now_millis};
 
@@ -115,12 +115,7 @@ impl Source for RssSource {
             etag: response.header("etag").map(str::to_owned),
             last_modified: response.header("last-modified").map(str::to_owned),
         };
-        batch.cursor = Some(Cursor(serde_json::to_string(&next).map_err(|error| {
-            SourceError::Malformed {
-                reason: format!("cannot encode cursor: {error}"),
-                raw: Vec::new(),
-            }
-        })?));
+        batch.cursor = Some(super::encode_cursor(&next)?);
         Ok(batch)
     }
 }
@@ -135,11 +130,18 @@ pub fn parse_feed(body: &[u8], settings: &RssSettings, now: i64) -> Result<Batch
         reason: format!("not an RSS or Atom feed: {error}"),
         raw: body.to_vec(),
     })?;
-    let feed_title = feed.title.as_ref().map(|t| html::to_text(&t.content)).filter(|t| !t.is_empty());
+    let feed_title = feed
+        .title
+        .as_ref()
+        .map(|t| html::to_text(&t.content))
+        .filter(|t| !t.is_empty());
     let mut batch = Batch::default();
     for entry in feed.entries {
         let item = FeedItem::from_entry(entry, feed.language.clone());
-        if item.link_host().is_some_and(|host| is_excluded(&host, &settings.exclude_domains)) {
+        if item
+            .link_host()
+            .is_some_and(|host| is_excluded(&host, &settings.exclude_domains))
+        {
             continue;
         }
         match item.to_post(&settings.url, feed_title.as_deref(), now) {
@@ -185,7 +187,11 @@ impl FeedItem {
         let author = entry
             .authors
             .into_iter()
-            .find_map(|p| Some(p.name).filter(|n| !n.trim().is_empty() && n != "unknown").or(p.email))
+            .find_map(|p| {
+                Some(p.name)
+                    .filter(|n| !n.trim().is_empty() && n != "unknown")
+                    .or(p.email)
+            })
             .map(|name| html::to_text(&name))
             .filter(|name| !name.is_empty());
         FeedItem {
@@ -201,7 +207,8 @@ impl FeedItem {
 
     fn link_host(&self) -> Option<String> {
         let url = url::Url::parse(self.link.as_deref()?).ok()?;
-        url.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+        url.host_str()
+            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
     }
 
     /// The dedup key: the entry's id, else a hash of the link and the title.
@@ -303,7 +310,10 @@ mod tests {
             unwrap_redirect("https://www.google.com/search?q=acme"),
             "https://www.google.com/search?q=acme"
         );
-        assert_eq!(unwrap_redirect("https://blog.example/post"), "https://blog.example/post");
+        assert_eq!(
+            unwrap_redirect("https://blog.example/post"),
+            "https://blog.example/post"
+        );
         assert_eq!(
             unwrap_redirect("https://www.google.com/url?url=javascript:alert(1)"),
             "https://www.google.com/url?url=javascript:alert(1)"

@@ -65,7 +65,9 @@ async fn ingest(
         _ => return Err(ApiError::Unauthorized),
     };
     if !caller.actor.role.may_ingest() {
-        return Err(ApiError::Forbidden("only ingest and admin tokens may push posts".into()));
+        return Err(ApiError::Forbidden(
+            "only ingest and admin tokens may push posts".into(),
+        ));
     }
     let not_found = || ApiError::NotFound(format!("push source {source_id:?}"));
     let id = SourceId::parse(&source_id).map_err(|_| not_found())?;
@@ -92,6 +94,8 @@ async fn ingest(
     if declared.is_some_and(|len| len > settings.max_body_bytes) {
         return Ok(too_large());
     }
+    // Without a Content-Length the limit is enforced while reading. (A body that fails to
+    // arrive at all also ends here; that client is gone and never reads the answer.)
     let Ok(bytes) = axum::body::to_bytes(body, settings.max_body_bytes).await else {
         return Ok(too_large());
     };

@@ -155,12 +155,7 @@ impl Source for MastodonSource {
             batch.posts.extend(page.batch.posts);
             batch.quarantined.extend(page.batch.quarantined);
         }
-        batch.cursor = Some(Cursor(serde_json::to_string(&state).map_err(|error| {
-            SourceError::Malformed {
-                reason: format!("cannot encode cursor: {error}"),
-                raw: Vec::new(),
-            }
-        })?));
+        batch.cursor = Some(crate::sources::encode_cursor(&state)?);
         Ok(batch)
     }
 }

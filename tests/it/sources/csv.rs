@@ -34,7 +34,10 @@ async fn rows_map_through_the_configured_columns_and_bad_rows_are_quarantined_by
     assert_eq!(batch.posts[0].created_at, 1_795_165_200_000);
     assert_eq!(batch.posts[0].url.as_deref(), Some("https://reviews.example/r1"));
     assert_eq!(batch.posts[0].platform, earshot::domain::Platform::Other);
-    assert_eq!(batch.posts[1].text, "Acme Air crew,\n\"lovely\" people", "quoted newline and quotes");
+    assert_eq!(
+        batch.posts[1].text, "Acme Air crew,\n\"lovely\" people",
+        "quoted newline and quotes"
+    );
     let bad: Vec<(&str, &str)> = batch
         .quarantined
         .iter()
@@ -43,7 +46,10 @@ async fn rows_map_through_the_configured_columns_and_bad_rows_are_quarantined_by
     assert_eq!(
         bad,
         [
-            ("line 5", "r3,@max,not a date,Bad,Acme Air delay,https://reviews.example/r3"),
+            (
+                "line 5",
+                "r3,@max,not a date,Bad,Acme Air delay,https://reviews.example/r3"
+            ),
             ("line 6", "r4,@lee,2026-11-20,too,few"),
             ("line 7", ",@ann,2026-11-20,No id,Acme Air,https://reviews.example/r5"),
         ],

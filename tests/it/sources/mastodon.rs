@@ -184,12 +184,18 @@ limit = 2"#,
         ResponseTemplate::new(200).set_body_json(json!({ "accounts": [], "statuses": statuses, "hashtags": [] }))
     };
     search(None, None)
-        .respond_with(results(vec![status("200", "<p>Acme Air lost my bag</p>"), status("199", "<p>Acme Air late</p>")]))
+        .respond_with(results(vec![
+            status("200", "<p>Acme Air lost my bag</p>"),
+            status("199", "<p>Acme Air late</p>"),
+        ]))
         .expect(1)
         .mount(&server)
         .await;
     search(Some("200"), None)
-        .respond_with(results(vec![status("203", "<p>Acme Air again</p>"), status("202", "<p>Acme Air refund</p>")]))
+        .respond_with(results(vec![
+            status("203", "<p>Acme Air again</p>"),
+            status("202", "<p>Acme Air refund</p>"),
+        ]))
         .expect(1)
         .mount(&server)
         .await;
@@ -202,7 +208,11 @@ limit = 2"#,
     let first = pipeline.poll_source(env.source().as_ref()).await.unwrap();
     let second = pipeline.poll_source(env.source().as_ref()).await.unwrap();
 
-    assert_eq!((first.n_batches, first.n_new), (1, 2), "the first poll takes the newest page only");
+    assert_eq!(
+        (first.n_batches, first.n_new),
+        (1, 2),
+        "the first poll takes the newest page only"
+    );
     assert_eq!(
         (second.n_batches, second.n_new),
         (2, 3),

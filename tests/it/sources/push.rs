@@ -36,7 +36,13 @@ match_keywords = false
 async fn app(env: &TestEnv) -> (axum::Router, Arc<dyn Store>) {
     let settings = Arc::new(from_toml(&format!("{}{PUSH_SOURCES}", env.config_toml()), "test").unwrap());
     let store = earshot::app::open_store(&settings).await.unwrap();
-    (router(AppState { store: store.clone(), settings }), store)
+    (
+        router(AppState {
+            store: store.clone(),
+            settings,
+        }),
+        store,
+    )
 }
 
 async fn push(app: &axum::Router, uri: &str, bearer: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {
@@ -70,10 +76,21 @@ async fn pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported(e
 
     assert_eq!(status, StatusCode::MULTI_STATUS, "{first}");
     assert_eq!(
-        (&first["received"], &first["accepted"], &first["new"], &first["quarantined"], &first["skipped"]),
+        (
+            &first["received"],
+            &first["accepted"],
+            &first["new"],
+            &first["quarantined"],
+            &first["skipped"]
+        ),
         (&json!(4), &json!(1), &json!(1), &json!(1), &json!(2))
     );
-    let statuses: Vec<&str> = first["items"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["accepted", "own_post", "unrelated", "quarantined"]);
     assert_eq!(first["items"][3]["location"], "item 4");
     assert!(first["items"][3]["reason"].as_str().unwrap().contains("missing field"));
@@ -81,11 +98,13 @@ async fn pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported(e
     assert_eq!((&retry["new"], &retry["duplicates"]), (&json!(0), &json!(1)), "{retry}");
     assert_eq!(env.scalar_of("SELECT COUNT(*) FROM posts").await, 1);
     assert_eq!(
-        env.scalar_of("SELECT COUNT(*) FROM mentions WHERE source_id = 'reviews-push'").await,
+        env.scalar_of("SELECT COUNT(*) FROM mentions WHERE source_id = 'reviews-push'")
+            .await,
         1
     );
     assert_eq!(
-        env.scalar_of("SELECT COUNT(*) FROM quarantine WHERE source_id = 'reviews-push'").await,
+        env.scalar_of("SELECT COUNT(*) FROM quarantine WHERE source_id = 'reviews-push'")
+            .await,
         1,
         "a retried bad item is kept once"
     );
@@ -103,7 +122,8 @@ async fn pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported(e
     assert_eq!(status, StatusCode::OK, "{summary}");
     assert_eq!((&summary["new"], &summary["quarantined"]), (&json!(2), &json!(0)));
     assert_eq!(
-        env.scalar_of("SELECT COUNT(*) FROM posts WHERE platform = 'reddit'").await,
+        env.scalar_of("SELECT COUNT(*) FROM posts WHERE platform = 'reddit'")
+            .await,
         2
     );
 }
@@ -125,25 +145,67 @@ async fn ingest_answers_401_403_404_413_and_400_and_ingest_tokens_reach_nothing_
 
     let cases = [
         ("/api/ingest/reviews-push", None, one.clone(), StatusCode::UNAUTHORIZED),
-        ("/api/ingest/reviews-push", Some("Bearer wrong"), one.clone(), StatusCode::UNAUTHORIZED),
-        ("/api/ingest/reviews-push", Some(agent.as_str()), one.clone(), StatusCode::FORBIDDEN),
-        ("/api/ingest/nope", Some(ingest.as_str()), one.clone(), StatusCode::NOT_FOUND),
-        ("/api/ingest/acme-feed", Some(ingest.as_str()), one.clone(), StatusCode::NOT_FOUND),
+        (
+            "/api/ingest/reviews-push",
+            Some("Bearer wrong"),
+            one.clone(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(agent.as_str()),
+            one.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/api/ingest/nope",
+            Some(ingest.as_str()),
+            one.clone(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/ingest/acme-feed",
+            Some(ingest.as_str()),
+            one.clone(),
+            StatusCode::NOT_FOUND,
+        ),
         (
             "/api/ingest/reviews-push",
             Some(ingest.as_str()),
-            format!("[{}]", vec![post("big", "@jo", &"Acme Air ".repeat(40)).to_string(); 10].join(",")),
+            format!(
+                "[{}]",
+                vec![post("big", "@jo", &"Acme Air ".repeat(40)).to_string(); 10].join(",")
+            ),
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
-        ("/api/ingest/reviews-push", Some(ingest.as_str()), "[{\"id\":".into(), StatusCode::BAD_REQUEST),
-        ("/api/ingest/reviews-push", Some(ingest.as_str()), "id,text\n1,x".into(), StatusCode::BAD_REQUEST),
-        ("/api/ingest/reviews-push", Some(ingest.as_str()), "".into(), StatusCode::BAD_REQUEST),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            "[{\"id\":".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            "id,text\n1,x".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            "".into(),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (uri, bearer, body, expected) in cases {
         let (status, answer) = push(&app, uri, bearer, body).await;
         assert_eq!(status, expected, "{uri} {bearer:?}: {answer}");
     }
-    assert_eq!(env.scalar_of("SELECT COUNT(*) FROM posts").await, 0, "nothing stored by any of these");
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM posts").await,
+        0,
+        "nothing stored by any of these"
+    );
 
     let response = app
         .clone()
@@ -156,4 +218,34 @@ async fn ingest_answers_401_403_404_413_and_400_and_ingest_tokens_reach_nothing_
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "an ingest token only ingests");
+}
+
+#[test]
+fn push_sources_take_no_schedule_and_polled_sources_need_one() {
+    let config =
+        |sources: &str| format!("[[brands]]\nid = \"acme\"\nname = \"Acme\"\nkeywords = [\"acme\"]\n{sources}");
+    let problems = |sources: &str| -> Vec<String> {
+        match from_toml(&config(sources), "test") {
+            Ok(_) => Vec::new(),
+            Err(error) => error.problems().iter().map(|p| p.to_string()).collect(),
+        }
+    };
+
+    assert!(problems("[[sources]]\nid = \"p\"\nbrand = \"acme\"\ntype = \"push\"\n").is_empty());
+    let scheduled_push =
+        problems("[[sources]]\nid = \"p\"\nbrand = \"acme\"\nschedule = \"0 * * * * *\"\ntype = \"push\"\n");
+    assert!(
+        scheduled_push
+            .iter()
+            .any(|p| p.contains("sources[0].schedule") && p.contains("not polled")),
+        "{scheduled_push:?}"
+    );
+    let unscheduled_feed =
+        problems("[[sources]]\nid = \"f\"\nbrand = \"acme\"\ntype = \"rss\"\nurl = \"https://f.example/feed\"\n");
+    assert!(
+        unscheduled_feed
+            .iter()
+            .any(|p| p.contains("sources[0].schedule") && p.contains("missing")),
+        "{unscheduled_feed:?}"
+    );
 }

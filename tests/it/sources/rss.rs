@@ -13,10 +13,18 @@ use super::{SourceEnv, stored_ids};
 const USER_AGENT: &str = concat!("earshot/", env!("CARGO_PKG_VERSION"), " (social care monitor)");
 
 fn env(server: &MockServer, extra: &str) -> SourceEnv {
-    SourceEnv::new(&format!(
-        "type = \"rss\"\nurl = \"{}/feed.xml\"\n{extra}",
-        server.uri()
-    ))
+    SourceEnv::new(&format!("type = \"rss\"\nurl = \"{}/feed.xml\"\n{extra}", server.uri()))
+}
+
+/// A server that answers every feed request with this Atom document.
+async fn serving_atom(document: &'static str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(document, "application/atom+xml"))
+        .mount(&server)
+        .await;
+    server
 }
 
 const RSS2: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -107,12 +115,7 @@ const ATOM: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 
 #[tokio::test]
 async fn atom_entries_use_content_published_time_and_skip_excluded_domains() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(ATOM, "application/atom+xml"))
-        .mount(&server)
-        .await;
+    let server = serving_atom(ATOM).await;
 
     let batch = env(&server, r#"exclude_domains = ["acme.example"]"#)
         .source()
@@ -123,9 +126,15 @@ async fn atom_entries_use_content_published_time_and_skip_excluded_domains() {
     assert_eq!(batch.posts.len(), 1, "the press release links to the brand's own site");
     let post = &batch.posts[0];
     assert_eq!(post.external_id, "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a");
-    assert_eq!(post.text, "Why Acme Air refunds take months\n\nLong story about refunds.");
+    assert_eq!(
+        post.text,
+        "Why Acme Air refunds take months\n\nLong story about refunds."
+    );
     assert_eq!(post.author_handle, "Kim");
-    assert_eq!(post.created_at, 1_795_242_600_000, "published (06:30 UTC) wins over updated");
+    assert_eq!(
+        post.created_at, 1_795_242_600_000,
+        "published (06:30 UTC) wins over updated"
+    );
 }
 
 const GOOGLE_ALERTS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -147,25 +156,29 @@ const GOOGLE_ALERTS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 
 #[tokio::test]
 async fn google_alerts_links_are_unwrapped_and_bold_markup_stripped() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(GOOGLE_ALERTS, "application/atom+xml"))
-        .mount(&server)
-        .await;
+    let server = serving_atom(GOOGLE_ALERTS).await;
 
     let batch = env(&server, "").source().poll(None).await.unwrap();
 
     assert_eq!(batch.posts.len(), 1, "{:?}", batch.quarantined);
     let post = &batch.posts[0];
-    assert_eq!(post.url.as_deref(), Some("https://news.example.com/2026/11/22/acme-air-stranded"));
+    assert_eq!(
+        post.url.as_deref(),
+        Some("https://news.example.com/2026/11/22/acme-air-stranded")
+    );
     assert_eq!(
         post.text,
         "Acme Air passengers stranded after cancellations\n\nHundreds of Acme Air passengers were stranded ..."
     );
     assert!(!post.text.contains("<b>"));
-    assert_eq!(post.author_handle, "news.example.com", "the publisher, from the real link");
-    assert_eq!(post.external_id, "tag:google.com,2013:googlealerts/feed:4785630196517371342");
+    assert_eq!(
+        post.author_handle, "news.example.com",
+        "the publisher, from the real link"
+    );
+    assert_eq!(
+        post.external_id,
+        "tag:google.com,2013:googlealerts/feed:4785630196517371342"
+    );
 }
 
 #[tokio::test]
@@ -202,11 +215,21 @@ async fn etag_round_trip_sends_if_none_match_and_a_304_stores_nothing_new() {
         Some(r#"{"etag":"\"v1\"","last_modified":"Fri, 20 Nov 2026 10:00:00 GMT"}"#)
     );
     assert_eq!((second.n_fetched, second.n_new), (0, 0));
-    assert_eq!(stored_cursor(&pipeline).await, cursor_after_first, "a 304 keeps the cursor");
+    assert_eq!(
+        stored_cursor(&pipeline).await,
+        cursor_after_first,
+        "a 304 keeps the cursor"
+    );
     let requests = server.received_requests().await.unwrap();
-    assert!(requests[0].headers.get("if-none-match").is_none(), "nothing to send the first time");
+    assert!(
+        requests[0].headers.get("if-none-match").is_none(),
+        "nothing to send the first time"
+    );
     assert_eq!(requests[1].headers["if-none-match"], "\"v1\"");
-    assert_eq!(requests[1].headers["if-modified-since"], "Fri, 20 Nov 2026 10:00:00 GMT");
+    assert_eq!(
+        requests[1].headers["if-modified-since"],
+        "Fri, 20 Nov 2026 10:00:00 GMT"
+    );
     assert_eq!(stored_ids(&pipeline).await.len(), 2);
 }
 
@@ -244,7 +267,11 @@ async fn a_feed_repeating_guidless_items_keeps_one_copy_with_a_stable_key() {
     let second = pipeline.poll_source(env.source().as_ref()).await.unwrap();
 
     assert_eq!((first.n_new, first.n_duplicates), (1, 0));
-    assert_eq!((second.n_new, second.n_duplicates), (0, 1), "seen before: a duplicate, not new");
+    assert_eq!(
+        (second.n_new, second.n_duplicates),
+        (0, 1),
+        "seen before: a duplicate, not new"
+    );
     let ids = stored_ids(&pipeline).await;
     assert_eq!(ids.len(), 1);
     assert!(ids[0].starts_with("urn:earshot:feed-item:"), "{ids:?}");
@@ -271,7 +298,11 @@ async fn malformed_xml_is_quarantined_with_the_raw_body_once() {
     let quarantined = pipeline.store().quarantined(None, 10).await.unwrap();
     assert_eq!(quarantined.len(), 1, "the same bad body is kept once");
     assert_eq!(quarantined[0].raw, broken);
-    assert!(quarantined[0].reason.contains("not an RSS or Atom feed"), "{}", quarantined[0].reason);
+    assert!(
+        quarantined[0].reason.contains("not an RSS or Atom feed"),
+        "{}",
+        quarantined[0].reason
+    );
     let health = pipeline.store().source_health().await.unwrap();
     assert_eq!(health[0].last_error_kind.as_deref(), Some("malformed"));
 }
