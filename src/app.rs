@@ -92,7 +92,12 @@ impl App {
             .sources
             .iter()
             .filter(|s| s.enabled)
-            .map(|s| (s.id.clone(), Arc::<dyn Source>::from(s.kind.build(s.id.clone(), &http))))
+            .filter_map(|s| {
+                Some((
+                    s.id.clone(),
+                    Arc::<dyn Source>::from(s.kind.build(s.id.clone(), &http)?),
+                ))
+            })
             .collect();
         let pipeline = Arc::new(Pipeline::new(store.clone(), scoring, settings.clone()));
         Ok(App {

@@ -11,24 +11,37 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use sha2::{Digest, Sha256};
 
 /// What a user may do. Agents work tasks they claim; leads also assign, reopen and export;
-/// admins can do everything.
+/// admins can do everything. `ingest` is for API tokens only: such a token may push posts to
+/// `POST /api/ingest/{source_id}` and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Agent,
     Lead,
     Admin,
+    Ingest,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Agent, Role::Lead, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Agent, Role::Lead, Role::Admin, Role::Ingest];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Agent => "agent",
             Role::Lead => "lead",
             Role::Admin => "admin",
+            Role::Ingest => "ingest",
         }
+    }
+
+    /// Ingest and admin tokens may push posts.
+    pub fn may_ingest(self) -> bool {
+        matches!(self, Role::Ingest | Role::Admin)
+    }
+
+    /// Whether a person (a user, not a token) may have this role.
+    pub fn is_for_users(self) -> bool {
+        !matches!(self, Role::Ingest)
     }
 
     /// Leads and admins supervise: assign to others, reopen, export, act on any task.
@@ -45,7 +58,7 @@ impl fmt::Display for Role {
 
 /// A role name that is not agent, lead or admin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?} (expected agent, lead or admin)")]
+#[error("unknown role {0:?} (expected agent, lead, admin or, for tokens, ingest)")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
@@ -131,6 +144,8 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
         }
         assert!(!Role::Agent.supervises() && Role::Lead.supervises() && Role::Admin.supervises());
+        assert!(!Role::Ingest.supervises() && !Role::Ingest.is_for_users());
+        assert!(Role::Ingest.may_ingest() && Role::Admin.may_ingest() && !Role::Lead.may_ingest());
         assert!("root".parse::<Role>().is_err());
     }
 }

@@ -160,7 +160,7 @@ pub enum TokenCommand {
     Add {
         #[arg(long)]
         name: String,
-        /// agent, lead or admin.
+        /// agent, lead, admin, or ingest (may only push posts to POST /api/ingest/{source}).
         #[arg(long, default_value = "agent")]
         role: String,
     },
@@ -542,6 +542,10 @@ fn new_user_password() -> anyhow::Result<String> {
 
 async fn add_user(config_path: &std::path::Path, username: &str, role: &str) -> anyhow::Result<ExitCode> {
     let role: crate::auth::Role = role.parse()?;
+    anyhow::ensure!(
+        role.is_for_users(),
+        "{role} is a role for API tokens (`earshot token add --role {role}`), not for users"
+    );
     let username = username.trim();
     anyhow::ensure!(
         !username.is_empty() && username.len() <= 64 && !username.starts_with("token:"),
@@ -630,7 +634,7 @@ async fn poll(config_path: &std::path::Path, source: &str, once: bool) -> anyhow
     let app = App::build(settings).await?;
     let built = app
         .source(&source_id)
-        .with_context(|| format!("source {source:?} is disabled"))?;
+        .with_context(|| format!("source {source:?} is disabled or a push source (not polled)"))?;
     if once {
         let poll_report = app.pipeline.poll_source(built.as_ref()).await?;
         let score_report = app.pipeline.score_pending().await?;
@@ -967,14 +971,22 @@ async fn sources_test(config_path: &std::path::Path, source: &str, show: usize) 
     let cursor_from = if cursor.is_some() { "stored cursor" } else { "start" };
     let built = source_settings
         .kind
-        .build(source_id.clone(), &crate::app::http_client()?);
+        .build(source_id.clone(), &crate::app::http_client()?)
+        .with_context(|| {
+            format!("{source} is a push source: it is not polled, posts arrive at POST /api/ingest/{source}")
+        })?;
     let batch = built
         .poll(cursor.as_ref())
         .await
         .map_err(|error| anyhow::anyhow!(crate::pipeline::error_chain(&error)))
         .with_context(|| format!("polling {source} failed"))?;
     let matcher = BrandMatcher::new(brand);
-    let verdicts: Vec<(&crate::domain::Post, Verdict)> = batch.posts.iter().map(|p| (p, matcher.verdict(p))).collect();
+    let match_keywords = source_settings.kind.match_keywords();
+    let verdicts: Vec<(&crate::domain::Post, Verdict)> = batch
+        .posts
+        .iter()
+        .map(|p| (p, matcher.verdict_for(p, match_keywords)))
+        .collect();
     let count = |wanted: Verdict| verdicts.iter().filter(|(_, v)| *v == wanted).count();
     say!(
         "{}",

@@ -388,7 +388,16 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
                 format!("no brand with id {:?}", source.brand.as_str()),
             ));
         }
-        if let Err(message) = parse_cron(&source.schedule) {
+        if !source.kind.is_polled() {
+            if !source.schedule.is_empty() {
+                problems.push(problem(
+                    &format!("{path}.schedule"),
+                    "push sources are not polled: remove the schedule",
+                ));
+            }
+        } else if source.schedule.is_empty() {
+            problems.push(problem(&format!("{path}.schedule"), "missing field `schedule`"));
+        } else if let Err(message) = parse_cron(&source.schedule) {
             problems.push(problem(&format!("{path}.schedule"), message));
         }
         for (field, message) in source.kind.validate() {

@@ -347,7 +347,8 @@ fn default_threshold() -> f32 {
 pub struct SourceSettings {
     pub id: SourceId,
     pub brand: BrandId,
-    /// Cron expression with seconds (`sec min hour day month weekday`), in UTC.
+    /// Cron expression with seconds (`sec min hour day month weekday`), in UTC; empty for
+    /// push sources.
     pub schedule: String,
     pub enabled: bool,
     pub kind: SourceKind,
@@ -359,6 +360,8 @@ pub struct SourceSettings {
 pub(crate) struct SourceCommon {
     pub(crate) id: SourceId,
     pub(crate) brand: BrandId,
+    /// Empty for push sources, which are not polled.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) schedule: String,
     #[serde(default = "default_true")]
     pub(crate) enabled: bool,

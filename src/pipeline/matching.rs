@@ -45,6 +45,15 @@ impl BrandMatcher {
         &self.handles
     }
 
+    /// Like `verdict`; without `match_keywords`, a post without a keyword or handle is a
+    /// mention too (the source's content is about the brand already).
+    pub fn verdict_for(&self, post: &Post, match_keywords: bool) -> Verdict {
+        match self.verdict(post) {
+            Verdict::Unrelated if !match_keywords => Verdict::Mention,
+            verdict => verdict,
+        }
+    }
+
     pub fn verdict(&self, post: &Post) -> Verdict {
         if self.handles.contains(&normalise_handle(&post.author_handle)) {
             return Verdict::OwnPost;

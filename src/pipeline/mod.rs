@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::domain::{BrandId, SentimentOutcome, now_millis};
+use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis};
 use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::sources::{Source, SourceError};
@@ -146,31 +146,16 @@ impl Pipeline {
                 }
             };
             fail::fail_point!("pipeline::after_poll", |_| std::process::abort());
-            report.n_batches += 1;
-            report.n_fetched += batch.posts.len();
-            let mut mentions = Vec::with_capacity(batch.posts.len());
-            for post in batch.posts {
-                match matcher.verdict(&post) {
-                    Verdict::Mention => mentions.push(post),
-                    Verdict::OwnPost => report.n_own_posts += 1,
-                    Verdict::Excluded => report.n_excluded += 1,
-                    Verdict::Unrelated => report.n_unrelated += 1,
-                }
-            }
-            let commit = PollCommit {
+            let has_more = batch.has_more;
+            let target = CommitTarget {
                 source: &source_id,
                 brand,
-                posts: &mentions,
-                quarantined: &batch.quarantined,
-                cursor: batch.cursor.as_ref(),
-                at: now_millis(),
+                matcher,
+                match_keywords: settings.kind.match_keywords(),
             };
-            let outcome = self.store.commit_poll(commit).await?;
+            commit_batch(self.store.as_ref(), &target, batch, &mut report).await?;
             fail::fail_point!("pipeline::after_commit", |_| std::process::abort());
-            report.n_new += outcome.n_new;
-            report.n_duplicates += outcome.n_duplicates;
-            report.n_quarantined += outcome.n_quarantined;
-            if !batch.has_more || report.n_batches >= MAX_BATCHES_PER_POLL {
+            if !has_more || report.n_batches >= MAX_BATCHES_PER_POLL {
                 break;
             }
         }
@@ -318,6 +303,89 @@ impl Pipeline {
         }
         Ok(report)
     }
+}
+
+/// Where a batch goes: its source, the source's brand, and how mentions are told apart.
+struct CommitTarget<'a> {
+    source: &'a SourceId,
+    brand: &'a BrandId,
+    matcher: &'a BrandMatcher,
+    match_keywords: bool,
+}
+
+/// Keeps a batch's mentions of the brand and commits them with its quarantined items and
+/// cursor in one transaction, adding to `report`. Returns each post's verdict, in order.
+async fn commit_batch(
+    store: &dyn Store,
+    target: &CommitTarget<'_>,
+    batch: Batch,
+    report: &mut PollReport,
+) -> Result<Vec<Verdict>, StoreError> {
+    report.n_batches += 1;
+    report.n_fetched += batch.posts.len();
+    let mut verdicts = Vec::with_capacity(batch.posts.len());
+    let mut mentions = Vec::with_capacity(batch.posts.len());
+    for post in batch.posts {
+        let verdict = target.matcher.verdict_for(&post, target.match_keywords);
+        verdicts.push(verdict);
+        match verdict {
+            Verdict::Mention => mentions.push(post),
+            Verdict::OwnPost => report.n_own_posts += 1,
+            Verdict::Excluded => report.n_excluded += 1,
+            Verdict::Unrelated => report.n_unrelated += 1,
+        }
+    }
+    let commit = PollCommit {
+        source: target.source,
+        brand: target.brand,
+        posts: &mentions,
+        quarantined: &batch.quarantined,
+        cursor: batch.cursor.as_ref(),
+        at: now_millis(),
+    };
+    let outcome = store.commit_poll(commit).await?;
+    report.n_new += outcome.n_new;
+    report.n_duplicates += outcome.n_duplicates;
+    report.n_quarantined += outcome.n_quarantined;
+    Ok(verdicts)
+}
+
+/// Commits posts pushed to a `push` source through the same path as a poll (mentions of the
+/// brand kept, posts stored once per platform and id, bad items quarantined, health
+/// recorded). Scoring picks the new mentions up on its next pass. Returns the report and
+/// each post's verdict, in order.
+pub async fn commit_pushed(
+    store: &dyn Store,
+    settings: &Settings,
+    source_id: &SourceId,
+    batch: Batch,
+) -> Result<(PollReport, Vec<Verdict>), PipelineError> {
+    let unknown = || PipelineError::UnknownSource {
+        source_id: source_id.to_string(),
+    };
+    let source = settings.source(source_id).ok_or_else(unknown)?;
+    let brand = settings.brand(&source.brand).ok_or_else(unknown)?;
+    let matcher = BrandMatcher::new(brand);
+    let target = CommitTarget {
+        source: source_id,
+        brand: &source.brand,
+        matcher: &matcher,
+        match_keywords: source.kind.match_keywords(),
+    };
+    let mut report = PollReport {
+        source: source_id.to_string(),
+        ..PollReport::default()
+    };
+    let verdicts = commit_batch(store, &target, batch, &mut report).await?;
+    tracing::info!(
+        source = %source_id,
+        n_received = report.n_fetched + report.n_quarantined,
+        n_new = report.n_new,
+        n_duplicates = report.n_duplicates,
+        n_quarantined = report.n_quarantined,
+        "Ingested pushed posts."
+    );
+    Ok((report, verdicts))
 }
 
 /// An error and its causes on one line: `a: b: c`.

@@ -1,10 +1,6 @@
 //! Import of mentions exported from elsewhere: a JSON Lines file, one post per line.
 //!
-//! Each line is an object such as
-//! `{"platform":"x","id":"1","author":"@jo","text":"…","created_at":"2026-11-20T10:00:00Z"}`
-//! with optional `author_name`, `followers`, `url`, `lang`, `likes`, `reposts`, `replies`,
-//! `quotes`, `conversation_id` and `in_reply_to`; unknown fields are ignored. `created_at` is
-//! RFC 3339 or Unix seconds; `platform` defaults to the source's `platform` setting.
+//! Each line is one post in the shape `import` documents (the push endpoint takes the same).
 //!
 //! Cursor: the byte offset and line number after the last complete line read, plus the file's
 //! inode. Only lines ending in a newline are read, so a file still being written is picked up
@@ -16,10 +12,10 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use serde::Deserialize;
 
+use super::import::{FilePosition, blocking_read};
 use super::{Source, SourceError};
-use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Platform, Post, Quarantined, SourceId};
 
 /// Settings of a `type = "jsonl"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -32,6 +28,11 @@ pub struct JsonlSettings {
     /// Most lines read in one batch; the pipeline commits and asks for more.
     #[serde(default = "default_batch_lines")]
     pub batch_lines: usize,
+    /// Whether a post must contain a brand keyword or handle to count as a mention (true),
+    /// or every post that is not the brand's own or excluded counts (false: for exports that
+    /// are about the brand already).
+    #[serde(default = "super::import::default_true")]
+    pub match_keywords: bool,
 }
 
 fn default_platform() -> Platform {
@@ -43,14 +44,7 @@ fn default_batch_lines() -> usize {
 
 impl JsonlSettings {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
-        let mut problems = Vec::new();
-        if self.batch_lines == 0 {
-            problems.push(("batch_lines".to_owned(), "must be at least 1".to_owned()));
-        }
-        if self.path.as_os_str().is_empty() {
-            problems.push(("path".to_owned(), "must not be empty".to_owned()));
-        }
-        problems
+        super::import::validate_file_import(&self.path, self.batch_lines, "batch_lines")
     }
 }
 
@@ -66,13 +60,6 @@ impl JsonlSource {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Position {
-    offset: u64,
-    line: u64,
-    inode: u64,
-}
-
 #[async_trait]
 impl Source for JsonlSource {
     fn id(&self) -> &SourceId {
@@ -81,36 +68,20 @@ impl Source for JsonlSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        // A cursor we cannot read (written by an older version) restarts the file: safe,
-        // because ingest is idempotent.
-        let position = cursor
-            .and_then(|c| serde_json::from_str::<Position>(&c.0).ok())
-            .unwrap_or_default();
+        let position = FilePosition::from_cursor(cursor);
         let settings = self.settings.clone();
-        tokio::task::spawn_blocking(move || read_batch(&settings, position))
-            .await
-            .map_err(|error| SourceError::Io {
-                path: self.settings.path.display().to_string(),
-                source: std::io::Error::other(error),
-            })?
+        blocking_read(&self.settings.path, move || read_batch(&settings, position)).await
     }
 }
 
-fn read_batch(settings: &JsonlSettings, mut position: Position) -> Result<Batch, SourceError> {
+fn read_batch(settings: &JsonlSettings, position: FilePosition) -> Result<Batch, SourceError> {
     let io_error = |source| SourceError::Io {
         path: settings.path.display().to_string(),
         source,
     };
     let file = std::fs::File::open(&settings.path).map_err(io_error)?;
     let metadata = file.metadata().map_err(io_error)?;
-    let inode = inode_of(&metadata);
-    if inode != position.inode || metadata.len() < position.offset {
-        position = Position {
-            offset: 0,
-            line: 0,
-            inode,
-        };
-    }
+    let mut position = position.for_file(&metadata);
     let mut reader = BufReader::new(file);
     reader.seek(SeekFrom::Start(position.offset)).map_err(io_error)?;
 
@@ -142,8 +113,7 @@ fn read_batch(settings: &JsonlSettings, mut position: Position) -> Result<Batch,
                 .push(Quarantined::new(format!("line {}", position.line), reason, content)),
         }
     }
-    let encoded = serde_json::to_string(&position).expect("a struct of integers always serialises");
-    batch.cursor = Some(Cursor(encoded));
+    batch.cursor = Some(position.to_cursor());
     Ok(batch)
 }
 
@@ -161,98 +131,9 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-#[cfg(unix)]
-fn inode_of(metadata: &std::fs::Metadata) -> u64 {
-    std::os::unix::fs::MetadataExt::ino(metadata)
-}
-
-#[cfg(not(unix))]
-fn inode_of(_metadata: &std::fs::Metadata) -> u64 {
-    0
-}
-
-/// One line of an import file.
-#[derive(Debug, Deserialize)]
-struct ImportRecord {
-    platform: Option<String>,
-    id: IdValue,
-    author: String,
-    author_name: Option<String>,
-    followers: Option<u64>,
-    text: String,
-    created_at: Timestamp,
-    url: Option<String>,
-    lang: Option<String>,
-    #[serde(default)]
-    likes: u64,
-    #[serde(default)]
-    reposts: u64,
-    #[serde(default)]
-    replies: u64,
-    #[serde(default)]
-    quotes: u64,
-    conversation_id: Option<IdValue>,
-    in_reply_to: Option<IdValue>,
-}
-
-/// Ids arrive as strings or numbers; both become text.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum IdValue {
-    Text(String),
-    Number(u64),
-}
-
-impl IdValue {
-    fn into_string(self) -> String {
-        match self {
-            IdValue::Text(text) => text,
-            IdValue::Number(number) => number.to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Timestamp {
-    Text(String),
-    UnixSeconds(i64),
-}
-
 /// Parses one line into a post, or says why it cannot be one.
 pub fn parse_line(line: &[u8], default_platform: Platform) -> Result<Post, String> {
-    let record: ImportRecord = serde_json::from_slice(line).map_err(|error| format!("invalid JSON: {error}"))?;
-    let platform = match record.platform {
-        Some(name) => name.parse::<Platform>().map_err(|error| error.to_string())?,
-        None => default_platform,
-    };
-    let created_at = match record.created_at {
-        Timestamp::Text(text) => chrono::DateTime::parse_from_rfc3339(&text)
-            .map_err(|error| format!("created_at {text:?} is not RFC 3339: {error}"))?
-            .timestamp_millis(),
-        Timestamp::UnixSeconds(seconds) => seconds
-            .checked_mul(1000)
-            .ok_or_else(|| format!("created_at {seconds} is out of range"))?,
-    };
-    let draft = PostDraft {
-        external_id: record.id.into_string(),
-        text: record.text,
-        author_handle: record.author,
-        author_name: record.author_name,
-        author_followers: record.followers,
-        created_at,
-        url: record.url,
-        lang: record.lang,
-        engagement: Engagement {
-            likes: record.likes,
-            reposts: record.reposts,
-            replies: record.replies,
-            quotes: record.quotes,
-        },
-        conversation_id: record.conversation_id.map(IdValue::into_string),
-        in_reply_to: record.in_reply_to.map(IdValue::into_string),
-    };
-    Post::new(platform, draft).map_err(|error| error.to_string())
+    super::import::parse_json_post(line, default_platform)
 }
 
 #[cfg(test)]

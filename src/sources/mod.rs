@@ -6,12 +6,16 @@
 //! bounded retry of 5xx answers and timeouts.
 
 pub mod bluesky;
+pub mod csv_file;
 pub mod hackernews;
 pub mod html;
 pub mod http;
+pub mod import;
 pub mod jsonl;
 pub mod mastodon;
+pub mod push;
 pub mod reddit;
+pub mod rss;
 pub mod x;
 pub mod youtube;
 
@@ -30,6 +34,16 @@ pub trait Source: Send + Sync {
     /// Fetches what is new after `cursor` (from the start when `None`). Must not write
     /// anywhere: the returned cursor is stored only once the batch is committed.
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError>;
+}
+
+/// A source's position state as a cursor (JSON).
+pub(crate) fn encode_cursor(state: &impl serde::Serialize) -> Result<Cursor, SourceError> {
+    serde_json::to_string(state)
+        .map(Cursor)
+        .map_err(|error| SourceError::Malformed {
+            reason: format!("cannot encode cursor: {error}"),
+            raw: Vec::new(),
+        })
 }
 
 /// Why a poll failed. The variants say what the scheduler should do next.
@@ -102,6 +116,13 @@ pub enum SourceKind {
     /// Hacker News through Algolia's search_by_date.
     #[serde(rename = "hackernews")]
     HackerNews(hackernews::HackerNewsSettings),
+    /// An RSS 2.0, RSS 1.0 or Atom feed (Google Alerts included).
+    #[serde(alias = "atom")]
+    Rss(rss::RssSettings),
+    /// Mentions exported from elsewhere as CSV with a header row.
+    Csv(csv_file::CsvSettings),
+    /// Posts pushed to `POST /api/ingest/{source_id}`; not polled.
+    Push(push::PushSettings),
 }
 
 impl SourceKind {
@@ -115,7 +136,27 @@ impl SourceKind {
             SourceKind::HackerNews(settings) => settings.validate(),
             SourceKind::Bluesky(settings) => settings.validate(),
             SourceKind::YouTube(settings) => settings.validate(),
+            SourceKind::Rss(settings) => settings.validate(),
+            SourceKind::Csv(settings) => settings.validate(),
+            SourceKind::Push(settings) => settings.validate(),
         }
+    }
+
+    /// Whether a post needs a brand keyword or handle to be a mention. Only the imports, the
+    /// push endpoint and feeds can say no: their content may be about the brand already.
+    pub fn match_keywords(&self) -> bool {
+        match self {
+            SourceKind::Jsonl(settings) => settings.match_keywords,
+            SourceKind::Csv(settings) => settings.match_keywords,
+            SourceKind::Push(settings) => settings.match_keywords,
+            SourceKind::Rss(settings) => settings.match_keywords,
+            _ => true,
+        }
+    }
+
+    /// Whether the scheduler polls this source (all but push sources, which need no schedule).
+    pub fn is_polled(&self) -> bool {
+        !matches!(self, SourceKind::Push(_))
     }
 
     /// The type name as written in config.
@@ -128,12 +169,16 @@ impl SourceKind {
             SourceKind::HackerNews(_) => "hackernews",
             SourceKind::Bluesky(_) => "bluesky",
             SourceKind::YouTube(_) => "youtube",
+            SourceKind::Rss(_) => "rss",
+            SourceKind::Csv(_) => "csv",
+            SourceKind::Push(_) => "push",
         }
     }
 
-    /// Builds the source. `http` is the shared client (timeouts, user agent).
-    pub fn build(&self, id: SourceId, http: &reqwest::Client) -> Box<dyn Source> {
-        match self {
+    /// Builds the source. `http` is the shared client (timeouts, user agent). `None` for a
+    /// push source: posts arrive through the API, nothing is polled.
+    pub fn build(&self, id: SourceId, http: &reqwest::Client) -> Option<Box<dyn Source>> {
+        let source: Box<dyn Source> = match self {
             SourceKind::Jsonl(settings) => Box::new(jsonl::JsonlSource::new(id, settings.clone())),
             SourceKind::X(settings) => Box::new(x::XSource::new(id, settings.clone(), http.clone())),
             SourceKind::Reddit(settings) => Box::new(reddit::RedditSource::new(id, settings.clone(), http.clone())),
@@ -145,6 +190,10 @@ impl SourceKind {
             SourceKind::HackerNews(settings) => {
                 Box::new(hackernews::HackerNewsSource::new(id, settings.clone(), http.clone()))
             }
-        }
+            SourceKind::Rss(settings) => Box::new(rss::RssSource::new(id, settings.clone(), http.clone())),
+            SourceKind::Csv(settings) => Box::new(csv_file::CsvSource::new(id, settings.clone())),
+            SourceKind::Push(_) => return None,
+        };
+        Some(source)
     }
 }

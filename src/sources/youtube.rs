@@ -164,12 +164,7 @@ impl Source for YouTubeSource {
         };
         let mut batch = page.batch;
         batch.has_more = next.page_token.is_some();
-        batch.cursor = Some(Cursor(serde_json::to_string(&next).map_err(|error| {
-            SourceError::Malformed {
-                reason: format!("cannot encode cursor: {error}"),
-                raw: Vec::new(),
-            }
-        })?));
+        batch.cursor = Some(super::encode_cursor(&next)?);
         Ok(batch)
     }
 }

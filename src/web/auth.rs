@@ -93,6 +93,9 @@ pub(super) async fn require(State(state): State<AppState>, mut request: Request,
         Ok(None) => return ApiError::Unauthorized.into_response(),
         Err(error) => return error.into_response(),
     };
+    if caller.actor.role == Role::Ingest {
+        return ApiError::Forbidden("an ingest token may only post to /api/ingest/{source_id}".into()).into_response();
+    }
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (false, Some(expected)) = (safe, &caller.csrf_token) {
         let sent = request

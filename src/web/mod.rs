@@ -11,6 +11,7 @@ pub mod auth;
 mod channels;
 mod error;
 mod exports;
+mod ingest;
 pub mod openapi;
 
 use std::future::Future;
@@ -57,7 +58,9 @@ pub fn router(state: AppState) -> Router {
                 .route("/me", get(auth::me))
                 .route("/logout", post(auth::logout))
                 .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
-                .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require)),
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
+                // After the layer: ingest checks its own bearer token (role ingest or admin).
+                .merge(ingest::routes()),
         )
         .merge(exports::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require)))
         .with_state(state)

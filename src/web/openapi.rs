@@ -61,7 +61,34 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/quarantine", "Quarantined input"),
     ("get", "/api/brands", "Configured brands"),
     ("get", "/api/openapi.json", "This document"),
+    (
+        "post",
+        "/api/ingest/{source_id}",
+        "Push posts (JSON array or NDJSON) into a push source (ingest or admin token)",
+    ),
 ];
+
+/// The push endpoint: bearer token only, its own statuses, body and answer.
+fn ingest_operation(summary: &str) -> Value {
+    json!({
+        "summary": summary,
+        "security": [{ "bearer": [] }],
+        "parameters": [{ "name": "source_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "requestBody": { "content": {
+            "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/ImportPost" } } },
+            "application/x-ndjson": { "schema": { "$ref": "#/components/schemas/ImportPost" } }
+        } },
+        "responses": {
+            "200": { "description": "Every item was a valid post; counts and one entry per item" },
+            "207": { "description": "Some items were quarantined; see `items`" },
+            "400": { "description": "The body is not a JSON array or NDJSON; nothing was stored" },
+            "401": { "description": "No valid bearer token" },
+            "403": { "description": "The token's role may not ingest, or the source is disabled" },
+            "404": { "description": "No push source with this id" },
+            "413": { "description": "The body is larger than the source's max_body_bytes" }
+        }
+    })
+}
 
 /// The document.
 pub fn document() -> Value {
@@ -83,6 +110,9 @@ pub fn document() -> Value {
             op["parameters"] = json!([{ "name": "x-csrf-token", "in": "header", "required": false,
                 "description": "Required with a session cookie", "schema": { "type": "string" } }]);
         }
+        if *path == "/api/ingest/{source_id}" {
+            op = ingest_operation(summary);
+        }
         if *path == "/api/tasks/{id}/actions" {
             op["requestBody"] =
                 json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Action" } } } });
@@ -99,6 +129,27 @@ pub fn document() -> Value {
                 "session": { "type": "apiKey", "in": "cookie", "name": "earshot_session" }
             },
             "schemas": {
+                "ImportPost": {
+                    "type": "object",
+                    "required": ["id", "author", "text", "created_at"],
+                    "properties": {
+                        "platform": { "type": "string", "description": "Default: the source's platform" },
+                        "id": { "type": ["string", "integer"] },
+                        "author": { "type": "string" },
+                        "author_name": { "type": "string" },
+                        "followers": { "type": "integer" },
+                        "text": { "type": "string" },
+                        "created_at": { "type": ["string", "integer"], "description": "RFC 3339 or Unix seconds" },
+                        "url": { "type": "string" },
+                        "lang": { "type": "string" },
+                        "likes": { "type": "integer" },
+                        "reposts": { "type": "integer" },
+                        "replies": { "type": "integer" },
+                        "quotes": { "type": "integer" },
+                        "conversation_id": { "type": ["string", "integer"] },
+                        "in_reply_to": { "type": ["string", "integer"] }
+                    }
+                },
                 "Action": {
                     "type": "object",
                     "required": ["action"],

@@ -461,6 +461,7 @@ async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) 
     for (file, prefix) in [
         ("src/web/api.rs", "/api"),
         ("src/web/actions.rs", "/api"),
+        ("src/web/ingest.rs", "/api"),
         ("src/web/mod.rs", ""),
     ] {
         let source = std::fs::read_to_string(file).unwrap();

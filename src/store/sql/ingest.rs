@@ -1,5 +1,6 @@
 //! Ingest: cursors, committing a poll's posts, poll health.
 
+use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{CommitOutcome, PollCommit, PollFailure, StoreError};
@@ -40,9 +41,10 @@ pub(super) async fn commit_poll(
         }
     }
     for item in commit.quarantined {
-        insert_quarantine(tx, commit.source, item, commit.at).await?;
+        if insert_quarantine(tx, commit.source, item, commit.at).await? {
+            outcome.n_quarantined += 1;
+        }
     }
-    outcome.n_quarantined = commit.quarantined.len();
 
     let n_new = i64::try_from(outcome.n_new).unwrap_or(i64::MAX);
     sqlx::query(
@@ -135,23 +137,33 @@ async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -
     Ok(row.try_get::<i64, _>("id")?)
 }
 
+/// Quarantines an item unless the same one (location and raw text) is quarantined for the
+/// source already; returns whether it was added.
 async fn insert_quarantine(
     tx: &mut Transaction<'static, Any>,
     source: &SourceId,
     item: &Quarantined,
     at: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO quarantine (source_id, received_at_ms, location, reason, raw) VALUES ($1, $2, $3, $4, $5)",
+) -> Result<bool, StoreError> {
+    let mut hasher = Sha256::new();
+    hasher.update(item.location.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(item.raw.as_bytes());
+    let dedup_key = hex::encode(hasher.finalize());
+    let inserted = sqlx::query(
+        "INSERT INTO quarantine (source_id, received_at_ms, location, reason, raw, dedup_key)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (source_id, dedup_key) DO NOTHING",
     )
     .bind(source.as_str())
     .bind(at)
     .bind(&item.location)
     .bind(&item.reason)
     .bind(&item.raw)
+    .bind(dedup_key)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(inserted.rows_affected() > 0)
 }
 
 pub(super) async fn record_poll_failure(

@@ -150,3 +150,107 @@ async fn rate_limit_reset_timestamp_and_forbidden_are_mapped() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn statuses_search_sends_the_token_and_pages_with_min_id_and_offset() {
+    let server = MockServer::start().await;
+    let env = SourceEnv::new(&format!(
+        r#"type = "mastodon"
+base_url = "{}"
+search = ["acme air"]
+access_token = "user-token"
+limit = 2"#,
+        server.uri()
+    ));
+    let pipeline = env.pipeline().await;
+    let search = |min_id: Option<&str>, offset: Option<&str>| {
+        let mut mock = Mock::given(method("GET"))
+            .and(path("/api/v2/search"))
+            .and(query_param("q", "acme air"))
+            .and(query_param("type", "statuses"))
+            .and(query_param("resolve", "false"))
+            .and(query_param("limit", "2"))
+            .and(header("authorization", "Bearer user-token"));
+        mock = match min_id {
+            Some(id) => mock.and(query_param("min_id", id)),
+            None => mock.and(query_param_is_missing("min_id")),
+        };
+        match offset {
+            Some(offset) => mock.and(query_param("offset", offset)),
+            None => mock.and(query_param_is_missing("offset")),
+        }
+    };
+    let results = |statuses: Vec<serde_json::Value>| {
+        ResponseTemplate::new(200).set_body_json(json!({ "accounts": [], "statuses": statuses, "hashtags": [] }))
+    };
+    search(None, None)
+        .respond_with(results(vec![
+            status("200", "<p>Acme Air lost my bag</p>"),
+            status("199", "<p>Acme Air late</p>"),
+        ]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    search(Some("200"), None)
+        .respond_with(results(vec![
+            status("203", "<p>Acme Air again</p>"),
+            status("202", "<p>Acme Air refund</p>"),
+        ]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    search(Some("200"), Some("2"))
+        .respond_with(results(vec![status("201", "<p>Acme Air queue</p>")]))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let first = pipeline.poll_source(env.source().as_ref()).await.unwrap();
+    let second = pipeline.poll_source(env.source().as_ref()).await.unwrap();
+
+    assert_eq!(
+        (first.n_batches, first.n_new),
+        (1, 2),
+        "the first poll takes the newest page only"
+    );
+    assert_eq!(
+        (second.n_batches, second.n_new),
+        (2, 3),
+        "a full page is followed with offset, same min_id"
+    );
+    let cursor = pipeline
+        .store()
+        .cursor(&earshot::domain::SourceId::parse("src").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cursor.0, r#"{"search:acme air":{"min_id":"203","offset":0}}"#);
+}
+
+#[test]
+fn statuses_search_without_a_token_is_a_config_error() {
+    let error = earshot::config::from_toml(
+        r#"
+[[brands]]
+id = "acme"
+name = "Acme"
+keywords = ["acme"]
+
+[[sources]]
+id = "m"
+brand = "acme"
+schedule = "0 */5 * * * *"
+type = "mastodon"
+search = ["acme"]
+"#,
+        "test",
+    )
+    .unwrap_err();
+    let problems: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("sources[0].access_token") && p.contains("read:search")),
+        "{problems:?}"
+    );
+}

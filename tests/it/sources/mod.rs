@@ -3,10 +3,13 @@
 
 mod bluesky;
 mod cli;
+mod csv;
 mod hackernews;
 mod health;
 mod mastodon;
+mod push;
 mod reddit;
+mod rss;
 mod x;
 mod youtube;
 
@@ -65,7 +68,10 @@ schedule = "0 */5 * * * *"
     pub(crate) fn source(&self) -> Box<dyn Source> {
         let settings = self.settings();
         let source = settings.source(&SourceId::parse("src").unwrap()).unwrap();
-        source.kind.build(source.id.clone(), &client())
+        source
+            .kind
+            .build(source.id.clone(), &client())
+            .expect("a polled source")
     }
 
     pub(crate) async fn pipeline(&self) -> Arc<Pipeline> {

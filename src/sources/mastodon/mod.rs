@@ -8,7 +8,11 @@
 //! the pipeline polls again right after committing. Boosts (`reblog`) are unwrapped to the
 //! original status; `content` is HTML and is turned into text, with `spoiler_text` in front.
 //!
+//! Statuses search (`search = ["…"]`, see `search`) runs beside the hashtags in the same poll.
+//!
 //! Rate limits: 300 requests / 5 min by default; 429 carries `X-RateLimit-Reset` (a timestamp).
+
+mod search;
 
 use std::collections::BTreeMap;
 
@@ -28,8 +32,13 @@ pub struct MastodonSettings {
     #[serde(default = "default_base_url")]
     pub base_url: String,
     /// Hashtags to follow, without `#`.
+    #[serde(default)]
     pub hashtags: Vec<String>,
-    /// App token with `read:statuses`, for instances that require one.
+    /// Full-text statuses searches (`/api/v2/search?type=statuses`); they need a user token.
+    #[serde(default)]
+    pub search: Vec<String>,
+    /// App token with `read:statuses`, for instances that require one; for `search`, a user
+    /// token with `read:search`.
     #[serde(default)]
     pub access_token: Option<Secret>,
     /// Statuses per request, 1-40.
@@ -47,9 +56,13 @@ fn default_limit() -> u32 {
 impl MastodonSettings {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
-        if self.hashtags.is_empty() {
-            problems.push(("hashtags".to_owned(), "name at least one hashtag".to_owned()));
+        if self.hashtags.is_empty() && self.search.is_empty() {
+            problems.push((
+                "hashtags".to_owned(),
+                "name at least one hashtag or search query".to_owned(),
+            ));
         }
+        problems.extend(search::validate(&self.search, self.access_token.is_some()));
         for (idx, tag) in self.hashtags.iter().enumerate() {
             if tag.is_empty() || tag.starts_with('#') || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
                 problems.push((
@@ -79,8 +92,27 @@ impl MastodonSource {
     }
 }
 
-/// Per hashtag (lowercase), the `min_id` for its next request.
-type MastodonCursor = BTreeMap<String, String>;
+impl MastodonSource {
+    /// GETs an API path with the token, if any, retrying per the shared policy.
+    async fn get(&self, url: &str, query: &[(&str, String)]) -> Result<http::Response, SourceError> {
+        http::send(
+            || {
+                let request = self.http.get(url).query(query);
+                match &self.settings.access_token {
+                    Some(token) => request.bearer_auth(token.expose()),
+                    None => request,
+                }
+            },
+            ResetHeader::Timestamp("x-ratelimit-reset"),
+            RetryPolicy::default(),
+        )
+        .await
+    }
+}
+
+/// Per hashtag (lowercase), the `min_id` for its next request (a string); per search query
+/// (`search:` and the query), a `search::SearchCursor` object.
+type MastodonCursor = BTreeMap<String, serde_json::Value>;
 
 #[async_trait]
 impl Source for MastodonSource {
@@ -96,26 +128,15 @@ impl Source for MastodonSource {
             let key = tag.to_lowercase();
             let url = http::join(&self.settings.base_url, &format!("/api/v1/timelines/tag/{tag}"));
             let mut query = vec![("limit", self.settings.limit.to_string())];
-            if let Some(min_id) = state.get(&key) {
-                query.push(("min_id", min_id.clone()));
+            if let Some(min_id) = state.get(&key).and_then(|v| v.as_str()) {
+                query.push(("min_id", min_id.to_owned()));
             }
-            let response = http::send(
-                || {
-                    let request = self.http.get(&url).query(&query);
-                    match &self.settings.access_token {
-                        Some(token) => request.bearer_auth(token.expose()),
-                        None => request,
-                    }
-                },
-                ResetHeader::Timestamp("x-ratelimit-reset"),
-                RetryPolicy::default(),
-            )
-            .await?;
+            let response = self.get(&url, &query).await?;
             let page = parse_statuses(&response.body)?;
             let n_read = page.n_statuses;
             let newest = response.header("link").and_then(link_min_id).or(page.newest_id);
             if let Some(newest) = newest {
-                state.insert(key, newest);
+                state.insert(key, serde_json::Value::String(newest));
             }
             if n_read >= self.settings.limit as usize {
                 batch.has_more = true;
@@ -123,12 +144,18 @@ impl Source for MastodonSource {
             batch.posts.extend(page.batch.posts);
             batch.quarantined.extend(page.batch.quarantined);
         }
-        batch.cursor = Some(Cursor(serde_json::to_string(&state).map_err(|error| {
-            SourceError::Malformed {
-                reason: format!("cannot encode cursor: {error}"),
-                raw: Vec::new(),
+        for query in &self.settings.search {
+            let key = format!("search:{query}");
+            let previous = state.get(&key).and_then(|v| serde_json::from_value(v.clone()).ok());
+            let (page, next) = search::poll_query(self, query, previous).await?;
+            if next.offset > 0 {
+                batch.has_more = true;
             }
-        })?));
+            state.insert(key, serde_json::to_value(next).unwrap_or_default());
+            batch.posts.extend(page.batch.posts);
+            batch.quarantined.extend(page.batch.quarantined);
+        }
+        batch.cursor = Some(crate::sources::encode_cursor(&state)?);
         Ok(batch)
     }
 }
@@ -152,7 +179,7 @@ pub fn link_min_id(link: &str) -> Option<String> {
 }
 
 /// Mastodon ids are opaque: the longer is newer, then the lexically greater.
-fn newer(a: &str, b: &str) -> bool {
+pub(crate) fn newer(a: &str, b: &str) -> bool {
     (a.len(), a) > (b.len(), b)
 }
 
@@ -199,9 +226,14 @@ pub struct MastodonPage {
 /// Maps a timeline body (an array of Status) to posts; boosts become the boosted status.
 pub fn parse_statuses(body: &[u8]) -> Result<MastodonPage, SourceError> {
     let items: Vec<serde_json::Value> = http::decode_json(body)?;
+    Ok(statuses_page(&items))
+}
+
+/// Maps statuses (as JSON values) to posts, quarantining the ones that are not statuses.
+fn statuses_page(items: &[serde_json::Value]) -> MastodonPage {
     let mut batch = Batch::default();
     let mut newest_id: Option<String> = None;
-    for raw in &items {
+    for raw in items {
         let id = raw.get("id").and_then(|v| v.as_str()).unwrap_or("?");
         if id != "?" && newest_id.as_deref().is_none_or(|n| newer(id, n)) {
             newest_id = Some(id.to_owned());
@@ -221,11 +253,11 @@ pub fn parse_statuses(body: &[u8]) -> Result<MastodonPage, SourceError> {
                 .push(Quarantined::new(location, reason, raw.to_string().as_bytes())),
         }
     }
-    Ok(MastodonPage {
+    MastodonPage {
         batch,
         n_statuses: items.len(),
         newest_id,
-    })
+    }
 }
 
 fn to_post(status: Status) -> Result<Post, String> {

@@ -1,0 +1,251 @@
+//! `POST /api/ingest/{source_id}` through the real router and store: items committed like a
+//! poll (idempotent on platform and id), bad items quarantined and reported, and the
+//! statuses for auth, unknown sources, size and bodies that are not JSON.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use earshot::auth::{Role, new_token, token_hash};
+use earshot::config::from_toml;
+use earshot::domain::now_millis;
+use earshot::store::Store;
+use earshot::web::{AppState, router};
+
+use crate::support::{TestEnv, api_bearer, on_both_backends};
+
+const PUSH_SOURCES: &str = r#"
+[[sources]]
+id = "reviews-push"
+brand = "acme"
+type = "push"
+max_body_bytes = 2048
+
+[[sources]]
+id = "all-push"
+brand = "acme"
+type = "push"
+platform = "reddit"
+match_keywords = false
+"#;
+
+async fn app(env: &TestEnv) -> (axum::Router, Arc<dyn Store>) {
+    let settings = Arc::new(from_toml(&format!("{}{PUSH_SOURCES}", env.config_toml()), "test").unwrap());
+    let store = earshot::app::open_store(&settings).await.unwrap();
+    (
+        router(AppState {
+            store: store.clone(),
+            settings,
+        }),
+        store,
+    )
+}
+
+async fn push(app: &axum::Router, uri: &str, bearer: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {
+    let mut request = Request::post(uri);
+    if let Some(bearer) = bearer {
+        request = request.header("authorization", bearer);
+    }
+    let response = app.clone().oneshot(request.body(body.into()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn post(id: &str, author: &str, text: &str) -> Value {
+    json!({ "id": id, "author": author, "text": text, "created_at": "2026-11-20T10:00:00Z", "platform": "x" })
+}
+
+async fn pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported(env: TestEnv) {
+    let (app, store) = app(&env).await;
+    let bearer = api_bearer(&store, Role::Ingest).await;
+    let body = json!([
+        post("p1", "@jo", "Acme Air lost my bag"),
+        post("p2", "@AcmeAir", "Acme Air here, sorry about that"),
+        post("p3", "@kim", "Nice weather today"),
+        { "id": "p4", "author": "@max" },
+    ])
+    .to_string();
+
+    let (status, first) = push(&app, "/api/ingest/reviews-push", Some(&bearer), body.clone()).await;
+    let (retry_status, retry) = push(&app, "/api/ingest/reviews-push", Some(&bearer), body).await;
+
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{first}");
+    assert_eq!(
+        (
+            &first["received"],
+            &first["accepted"],
+            &first["new"],
+            &first["quarantined"],
+            &first["skipped"]
+        ),
+        (&json!(4), &json!(1), &json!(1), &json!(1), &json!(2))
+    );
+    let statuses: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["accepted", "own_post", "unrelated", "quarantined"]);
+    assert_eq!(first["items"][3]["location"], "item 4");
+    assert!(first["items"][3]["reason"].as_str().unwrap().contains("missing field"));
+    assert_eq!(retry_status, StatusCode::MULTI_STATUS);
+    assert_eq!((&retry["new"], &retry["duplicates"]), (&json!(0), &json!(1)), "{retry}");
+    assert_eq!(env.scalar_of("SELECT COUNT(*) FROM posts").await, 1);
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM mentions WHERE source_id = 'reviews-push'")
+            .await,
+        1
+    );
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM quarantine WHERE source_id = 'reviews-push'")
+            .await,
+        1,
+        "a retried bad item is kept once"
+    );
+    let health = store.source_health().await.unwrap();
+    let push_health = health.iter().find(|h| h.source == "reviews-push").unwrap();
+    assert!(push_health.last_success_at_ms.is_some());
+
+    // NDJSON, into a source that takes every post (no keyword needed), platform by default.
+    let ndjson = format!(
+        "{}\n{}\n",
+        json!({ "id": 7, "author": "@ann", "text": "App crashes at login", "created_at": 1_795_165_200 }),
+        json!({ "id": 8, "author": "@ann", "text": "Still crashing", "created_at": 1_795_165_300 })
+    );
+    let (status, summary) = push(&app, "/api/ingest/all-push", Some(&bearer), ndjson).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!((&summary["new"], &summary["quarantined"]), (&json!(2), &json!(0)));
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM posts WHERE platform = 'reddit'")
+            .await,
+        2
+    );
+}
+
+on_both_backends!(pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported);
+
+#[tokio::test]
+async fn ingest_answers_401_403_404_413_and_400_and_ingest_tokens_reach_nothing_else() {
+    let env = TestEnv::new();
+    let (app, store) = app(&env).await;
+    let ingest = api_bearer(&store, Role::Ingest).await;
+    let agent_token = new_token();
+    store
+        .create_api_token(&token_hash(&agent_token), "agent-token", Role::Agent, now_millis())
+        .await
+        .unwrap();
+    let agent = format!("Bearer {agent_token}");
+    let one = json!([post("p1", "@jo", "Acme Air lost my bag")]).to_string();
+
+    let cases = [
+        ("/api/ingest/reviews-push", None, one.clone(), StatusCode::UNAUTHORIZED),
+        (
+            "/api/ingest/reviews-push",
+            Some("Bearer wrong"),
+            one.clone(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(agent.as_str()),
+            one.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/api/ingest/nope",
+            Some(ingest.as_str()),
+            one.clone(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/ingest/acme-feed",
+            Some(ingest.as_str()),
+            one.clone(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            format!(
+                "[{}]",
+                vec![post("big", "@jo", &"Acme Air ".repeat(40)).to_string(); 10].join(",")
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            "[{\"id\":".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            "id,text\n1,x".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/ingest/reviews-push",
+            Some(ingest.as_str()),
+            "".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (uri, bearer, body, expected) in cases {
+        let (status, answer) = push(&app, uri, bearer, body).await;
+        assert_eq!(status, expected, "{uri} {bearer:?}: {answer}");
+    }
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM posts").await,
+        0,
+        "nothing stored by any of these"
+    );
+
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get("/api/tasks")
+                .header("authorization", &ingest)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "an ingest token only ingests");
+}
+
+#[test]
+fn push_sources_take_no_schedule_and_polled_sources_need_one() {
+    let config =
+        |sources: &str| format!("[[brands]]\nid = \"acme\"\nname = \"Acme\"\nkeywords = [\"acme\"]\n{sources}");
+    let problems = |sources: &str| -> Vec<String> {
+        match from_toml(&config(sources), "test") {
+            Ok(_) => Vec::new(),
+            Err(error) => error.problems().iter().map(|p| p.to_string()).collect(),
+        }
+    };
+
+    assert!(problems("[[sources]]\nid = \"p\"\nbrand = \"acme\"\ntype = \"push\"\n").is_empty());
+    let scheduled_push =
+        problems("[[sources]]\nid = \"p\"\nbrand = \"acme\"\nschedule = \"0 * * * * *\"\ntype = \"push\"\n");
+    assert!(
+        scheduled_push
+            .iter()
+            .any(|p| p.contains("sources[0].schedule") && p.contains("not polled")),
+        "{scheduled_push:?}"
+    );
+    let unscheduled_feed =
+        problems("[[sources]]\nid = \"f\"\nbrand = \"acme\"\ntype = \"rss\"\nurl = \"https://f.example/feed\"\n");
+    assert!(
+        unscheduled_feed
+            .iter()
+            .any(|p| p.contains("sources[0].schedule") && p.contains("missing")),
+        "{unscheduled_feed:?}"
+    );
+}
