@@ -344,7 +344,10 @@ impl Exporter {
             source,
         })?;
         let now = now_millis();
-        let n_follow_ups = self.store.record_follow_ups().await?;
+        // The previous week is summarised too, so its resolved tasks need their record as well.
+        let (previous_start, _) = week.previous().bounds(self.tz);
+        let resolved_since = previous_start.min(now.saturating_sub(crate::pipeline::follow_up::FOLLOW_UP_LOOKBACK_MS));
+        let n_follow_ups = self.store.record_follow_ups(now, resolved_since).await?;
         tracing::debug!(n_follow_ups, "Task follow-ups recorded before the export.");
         let previous = self
             .summarise(week.previous(), request.brand.as_ref(), scope, now)

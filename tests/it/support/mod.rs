@@ -170,14 +170,7 @@ pub(crate) async fn raw_sqlite(path: &Path) -> sqlx::SqlitePool {
         .expect("open sqlite read-only")
 }
 
-pub(crate) async fn scalar(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(pool)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-/// Like `scalar`, on either backend.
+/// One integer from a query, on either backend.
 pub(crate) async fn scalar_any(pool: &sqlx::AnyPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(pool)
