@@ -21,6 +21,7 @@ pub mod chart_png;
 pub mod csv;
 pub mod job;
 pub mod parquet;
+mod posts_file;
 pub mod progress;
 pub mod summary;
 pub mod week;
@@ -172,15 +173,6 @@ pub struct Exporter {
     /// Channels that get the weekly summary after a scheduled run.
     summary_channels: Vec<String>,
     public_url: Option<String>,
-}
-
-/// A row as the JSON Lines file carries it.
-#[derive(serde::Serialize)]
-struct JsonRow<'a> {
-    #[serde(flatten)]
-    row: &'a ExportRow,
-    created_at: String,
-    sla_met: Option<bool>,
 }
 
 /// A file being written under a temporary name in its final folder.
@@ -363,62 +355,20 @@ impl Exporter {
         let mut builder = self.builder(week, request.brand.as_ref());
         let mut n_rows = 0u64;
         let tz = self.tz;
-        match request.format {
-            ExportFormat::Csv => {
-                let mut writer = csv::PostsCsv::new(out, tz, now)?;
-                self.stream(
-                    week,
-                    request.brand.as_ref(),
-                    |row| {
-                        writer.write(row)?;
-                        builder.add_row(row);
-                        n_rows += 1;
-                        Ok(())
-                    },
-                    progress,
-                )
-                .await?;
-                writer.finish()?.flush().map_err(ExportError::Write)?;
-            }
-            ExportFormat::Json => {
-                let mut out = out;
-                self.stream(
-                    week,
-                    request.brand.as_ref(),
-                    |row| {
-                        let line = JsonRow {
-                            row,
-                            created_at: format_utc(row.created_at_ms),
-                            sla_met: sla_met(row, now),
-                        };
-                        serde_json::to_writer(&mut out, &line)?;
-                        out.write_all(b"\n").map_err(ExportError::Write)?;
-                        builder.add_row(row);
-                        n_rows += 1;
-                        Ok(())
-                    },
-                    progress,
-                )
-                .await?;
-                out.flush().map_err(ExportError::Write)?;
-            }
-            ExportFormat::Parquet => {
-                let mut writer = parquet::PostsParquet::new(out, tz, now)?;
-                self.stream(
-                    week,
-                    request.brand.as_ref(),
-                    |row| {
-                        writer.write(row)?;
-                        builder.add_row(row);
-                        n_rows += 1;
-                        Ok(())
-                    },
-                    progress,
-                )
-                .await?;
-                writer.finish()?.flush().map_err(ExportError::Write)?;
-            }
-        }
+        let mut writer = self::posts_file::for_format(request.format, out, tz, now)?;
+        self.stream(
+            week,
+            request.brand.as_ref(),
+            |row| {
+                writer.write(row)?;
+                builder.add_row(row);
+                n_rows += 1;
+                Ok(())
+            },
+            progress,
+        )
+        .await?;
+        writer.finish()?;
         posts_file.commit()?;
         progress(n_rows);
 

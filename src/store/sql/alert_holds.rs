@@ -7,8 +7,9 @@ use super::rows::get;
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Millis};
 
-/// Fans an alert out like `alerts::route_alert`; a channel with a hold gets a `held`
-/// delivery that waits until the hold's end.
+/// Fans an alert out to each route's channel and marks it routed; running it twice adds
+/// nothing. A channel without a hold gets a `pending` delivery due now, one with a hold a
+/// `held` delivery that waits until the hold's end.
 pub(super) async fn route_alert_with_holds(
     tx: &mut Transaction<'static, Any>,
     alert_id: i64,

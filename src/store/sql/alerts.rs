@@ -9,32 +9,16 @@ use crate::alerts::AlertPayload;
 use crate::domain::Millis;
 use crate::domain::Priority;
 
-/// Fans an alert out to `channels` and marks it routed; running it twice adds nothing.
+/// Fans an alert out to `channels` at once and marks it routed; running it twice adds
+/// nothing. (`alert_holds::route_alert_with_holds` with no holds.)
 pub(super) async fn route_alert(
     tx: &mut Transaction<'static, Any>,
     alert_id: i64,
     channels: &[String],
     now: Millis,
 ) -> Result<usize, StoreError> {
-    let mut added = 0;
-    for channel in channels {
-        let result = sqlx::query(
-            "INSERT INTO alert_deliveries (alert_id, channel, status, attempts, next_attempt_at_ms, created_at_ms)
-             VALUES ($1, $2, 'pending', 0, $3, $3)
-             ON CONFLICT (alert_id, channel) DO NOTHING",
-        )
-        .bind(alert_id)
-        .bind(channel)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        added += usize::try_from(result.rows_affected()).unwrap_or(0);
-    }
-    sqlx::query("UPDATE alert_outbox SET status = 'routed' WHERE id = $1 AND status = 'pending'")
-        .bind(alert_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(added)
+    let routes: Vec<(String, Option<Millis>)> = channels.iter().map(|channel| (channel.clone(), None)).collect();
+    super::alert_holds::route_alert_with_holds(tx, alert_id, &routes, now).await
 }
 
 /// Takes up to `limit` pending deliveries due at `now` on enabled channels and leases them
