@@ -1,9 +1,12 @@
 //! The few W3C WebDriver commands the browser tests use, over the `reqwest` client earshot
 //! already depends on.
 //!
-//! Why not a WebDriver crate: fantoccini (and thirtyfour) pull `webdriver`/`cookie`, whose
-//! `time` and `syn` features change shared dependencies and force a rebuild of `torch-sys`
-//! for every developer and CI run. The protocol subset here is small and stable: sessions,
+//! Why not a WebDriver crate: fantoccini (and thirtyfour), as dev-dependencies, turn on
+//! `syn`/`time` features that shared dependencies (serde's derive, torch-sys's build
+//! dependencies) also use, so the test build could no longer reuse the demo build's artifacts:
+//! running both README commands would compile torch-sys and everything above it twice
+//! (measured: `Compiling torch-sys` after adding fantoccini to a warm tree). The protocol
+//! subset here is small and stable (W3C WebDriver, JSON over HTTP): sessions,
 //! navigation, element lookup by CSS selector, click, keys, text/attribute/property,
 //! script, alert text, screenshot and page source.
 
