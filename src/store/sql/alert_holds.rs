@@ -3,7 +3,7 @@
 use sqlx::{Any, AnyPool, Transaction};
 
 use super::super::{HeldDelivery, NegativePost, StoreError};
-use super::rows::get;
+use super::rows::{alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Millis};
 
@@ -61,14 +61,12 @@ pub(super) async fn held_deliveries_due(
     .await?;
     rows.iter()
         .map(|row| {
-            let payload_json: String = get(row, "payload_json")?;
             Ok(HeldDelivery {
                 id: get(row, "id")?,
                 channel: get(row, "channel")?,
                 held_until_ms: get(row, "next_attempt_at_ms")?,
                 brand: get(row, "brand_id")?,
-                payload: serde_json::from_str(&payload_json)
-                    .map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))?,
+                payload: alert_payload_of(row)?,
             })
         })
         .collect()
@@ -244,10 +242,5 @@ pub(super) async fn recent_alerts(
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let payload_json: String = get(row, "payload_json")?;
-            serde_json::from_str(&payload_json).map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))
-        })
-        .collect()
+    rows.iter().map(alert_payload_of).collect()
 }

@@ -4,7 +4,7 @@
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{Backend, ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
-use super::rows::get;
+use super::rows::{alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::Millis;
 use crate::domain::Priority;
@@ -57,9 +57,7 @@ pub(super) async fn claim_deliveries(
         let id: i64 = get(row, "id")?;
         let channel: String = get(row, "channel")?;
         let task_id: Option<i64> = get(row, "task_id")?;
-        let payload_json: String = get(row, "payload_json")?;
-        let payload = serde_json::from_str(&payload_json)
-            .map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))?;
+        let payload = alert_payload_of(row)?;
         sqlx::query("UPDATE alert_deliveries SET next_attempt_at_ms = $2 WHERE id = $1")
             .bind(id)
             .bind(lease_until)

@@ -5,7 +5,7 @@ use sqlx::AnyPool;
 use super::super::{
     Counts, OutboxAlert, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter, TaskPost, TaskRow,
 };
-use super::rows::{f32_of, get, scores_of, source_health_of, task_row_of};
+use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
 use crate::domain::{Factor, Millis, SourceId};
 
 pub(super) const TASK_COLUMNS: &str =
@@ -246,14 +246,12 @@ pub(super) async fn due_alerts(pool: &AnyPool, now: Millis, limit: usize) -> Res
     .await?;
     rows.iter()
         .map(|row| {
-            let payload_json: String = get(row, "payload_json")?;
             Ok(OutboxAlert {
                 id: get(row, "id")?,
                 dedup_key: get(row, "dedup_key")?,
                 brand: get(row, "brand_id")?,
                 task_id: get(row, "task_id")?,
-                payload: serde_json::from_str(&payload_json)
-                    .map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))?,
+                payload: alert_payload_of(row)?,
                 attempts: get(row, "attempts")?,
                 created_at_ms: get(row, "created_at_ms")?,
             })

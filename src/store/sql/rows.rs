@@ -21,6 +21,12 @@ pub(super) fn u64_of(row: &AnyRow, column: &str) -> Result<u64, StoreError> {
     Ok(u64::try_from(get::<i64>(row, column)?).unwrap_or(0))
 }
 
+/// The alert payload stored as JSON in the row's `payload_json` column.
+pub(super) fn alert_payload_of(row: &AnyRow) -> Result<crate::alerts::AlertPayload, StoreError> {
+    let payload_json: String = get(row, "payload_json")?;
+    serde_json::from_str(&payload_json).map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))
+}
+
 pub(super) fn post_of(row: &AnyRow) -> Result<Post, StoreError> {
     let platform: String = get(row, "platform")?;
     let platform = platform
