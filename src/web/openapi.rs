@@ -60,6 +60,22 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/sources", "Source health"),
     ("get", "/api/quarantine", "Quarantined input"),
     ("get", "/api/brands", "Configured brands"),
+    (
+        "get",
+        "/api/channels",
+        "Alert channels: kind, disabled (and why), delivery counts; never the URL",
+    ),
+    (
+        "post",
+        "/api/channels/{name}/enable",
+        "Turn a disabled channel back on; its waiting deliveries go out (leads, admins)",
+    ),
+    ("get", "/api/exports", "Export runs: week, scope, status, files"),
+    (
+        "get",
+        "/api/exports/{week}/{file}",
+        "Download a file an export wrote (CSV, JSON Lines, Parquet, summary, chart)",
+    ),
     ("get", "/api/openapi.json", "This document"),
     (
         "post",

@@ -548,9 +548,9 @@ fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> String {
     )
 }
 
-async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url(env: TestEnv) {
+async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_on(env: TestEnv) {
     use axum::body::Body;
-    use axum::http::Request;
+    use axum::http::{Request, StatusCode};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
@@ -558,6 +558,7 @@ async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url(env
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(410).set_body_string("channel_is_archived"))
+        .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
@@ -570,27 +571,32 @@ async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url(env
         client(Duration::from_secs(5)),
     );
     deliverer.deliver_due(NOW).await.unwrap();
-    let bearer = crate::support::api_bearer(&store, earshot::auth::Role::Agent).await;
+    let agent = crate::support::api_bearer(&store, earshot::auth::Role::Agent).await;
+    let lead = crate::support::api_bearer(&store, earshot::auth::Role::Lead).await;
     let app = earshot::web::router(earshot::web::AppState {
-        store,
+        store: store.clone(),
         settings: Arc::new(settings),
     });
-
-    let response = app
-        .oneshot(
-            Request::get("/api/channels")
+    let call = |method: &'static str, uri: &'static str, bearer: String| {
+        let app = app.clone();
+        async move {
+            let request = Request::builder()
+                .method(method)
+                .uri(uri)
                 .header("authorization", bearer)
                 .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
 
-    assert_eq!(response.status(), axum::http::StatusCode::OK);
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).to_string();
+    let (status, text) = call("GET", "/api/channels", agent.clone()).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(!text.contains("secret-part"), "{text}");
-    let channels: Value = serde_json::from_slice(&bytes).unwrap();
+    let channels: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(channels[0]["name"], "ops");
     assert_eq!(channels[0]["kind"], "slack");
     assert_eq!(channels[0]["disabled"], true);
@@ -601,6 +607,27 @@ async fn the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url(env
             .contains("channel_is_archived")
     );
     assert_eq!(channels[0]["pending"], 1);
+
+    // Agents may not turn it on; an unknown channel is 404; a lead may.
+    let (status, _) = call("POST", "/api/channels/ops/enable", agent).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call("POST", "/api/channels/nope/enable", lead.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, text) = call("POST", "/api/channels/ops/enable", lead).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let enabled: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((&enabled["disabled"], &enabled["pending"]), (&json!(false), &json!(1)));
+
+    // The webhook works again: the alert that waited goes out, once.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let resumed = deliverer.deliver_due(NOW + 1).await.unwrap();
+    assert_eq!(resumed.n_sent, 1);
+    let states = store.channel_states(&["ops".to_owned()]).await.unwrap();
+    assert_eq!((states[0].sent, states[0].pending), (1, 0));
 }
 
 #[tokio::test]
@@ -814,5 +841,5 @@ on_both_backends!(
     an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message,
     an_sla_warning_goes_to_the_tasks_google_chat_thread,
     a_failing_source_is_reported_once_per_outage,
-    the_channels_api_shows_a_disabled_channel_and_why_but_never_its_url,
+    a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_on,
 );

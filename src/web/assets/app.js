@@ -196,6 +196,25 @@ function actionPanel(task) {
     el("p", {}, reason, " ", reasonText, " ", dismiss));
 }
 
+// "The model got this one wrong": the reviewer's label is kept as a training example.
+function relabelControl(taskId, post) {
+  const select = el("select", { class: "relabel", "data-post": String(post.post_id) },
+    ...["negative", "neutral", "positive"].map((label) => el("option", { value: label }, label)));
+  if (post.sentiment) {
+    const s = post.sentiment;
+    select.value = s.negative >= s.neutral && s.negative >= s.positive ? "negative"
+      : (s.positive > s.neutral ? "positive" : "neutral");
+  }
+  const save = el("button", { type: "button", class: "save-label", "data-post": String(post.post_id) }, "Save label");
+  save.addEventListener("click", async () => {
+    const [ok, data] = await postJson(
+      `/api/tasks/${encodeURIComponent(taskId)}/posts/${encodeURIComponent(post.post_id)}/label`, { label: select.value });
+    flash(ok ? `Post labelled ${select.value}: kept as a training example.` : `Could not label: ${data && data.error}`);
+    if (ok) await showTask(taskId);
+  });
+  return el("p", { class: "muted" }, "Sentiment is really ", select, " ", save);
+}
+
 async function showTask(id) {
   selectedTask = id;
   const detail = await getJson(`/api/tasks/${encodeURIComponent(id)}`);
@@ -214,6 +233,7 @@ async function showTask(id) {
     el("p", { class: "muted" }, post.sentiment
       ? `p(negative) ${post.sentiment.negative.toFixed(2)} · p(neutral) ${post.sentiment.neutral.toFixed(2)} · p(positive) ${post.sentiment.positive.toFixed(2)} · ${post.model}`
       : `unscored: ${post.sentiment_reason || "no score"}`),
+    relabelControl(task.id, post),
     el("h4", {}, `Why flagged: criticality ${post.criticality.toFixed(0)}`),
     el("ul", { class: "factors" }, ...post.factors.map((factor) =>
       el("li", {}, el("b", {}, `+${factor.points.toFixed(1)} ${factor.name}`), " ", factor.detail)))));
@@ -249,9 +269,87 @@ async function loadSources() {
   const sources = await getJson("/api/sources");
   $("#sources tbody").replaceChildren(...sources.map((s) => el("tr", {},
     el("td", {}, s.source), el("td", {}, s.brand), el("td", {}, s.kind),
+    sourceHealthCell(s),
     el("td", {}, when(s.last_success_at_ms)),
     el("td", { class: s.last_error ? "error" : "" }, s.last_error ? `${s.last_error} (${s.consecutive_failures}×)` : "–"),
     el("td", {}, s.last_poll_new ?? "–"), el("td", {}, s.total_new))));
+}
+
+function sourceHealthCell(s) {
+  if (!s.active) return el("td", { class: "muted" }, "inactive");
+  if (s.consecutive_failures > 0 && s.last_error_kind === "unauthorized") {
+    return el("td", { class: "error" }, "credentials rejected: fix the token in the config");
+  }
+  if (s.consecutive_failures > 0) return el("td", { class: "error" }, `failing (${s.last_error_kind || "error"})`);
+  if (s.silent) return el("td", { class: "error" }, `silent: ${s.silent}`);
+  return el("td", {}, s.last_success_at_ms ? "ok" : "not polled yet");
+}
+
+async function loadChannels() {
+  const channels = await getJson("/api/channels");
+  $("#channels tbody").replaceChildren(...channels.map((c) => {
+    let enable = null;
+    if (c.disabled && supervises()) {
+      enable = el("button", { type: "button", class: "enable-channel", "data-channel": c.name }, "Turn back on");
+      enable.addEventListener("click", async () => {
+        const [ok, data] = await postJson(`/api/channels/${encodeURIComponent(c.name)}/enable`, {});
+        flash(ok ? `Channel ${c.name} is on again; ${data.pending} waiting alerts go out on the next delivery run.`
+          : `Could not turn ${c.name} on: ${data && data.error}`);
+        await loadChannels();
+      });
+    }
+    return el("tr", { "data-channel": c.name },
+      el("td", {}, c.name), el("td", {}, c.kind),
+      c.disabled
+        ? el("td", { class: "error state" }, `off since ${when(c.disabled_at_ms)}: ${c.disabled_reason || "permanent failure"}`)
+        : el("td", { class: "state" }, "on, delivering"),
+      el("td", {}, c.pending), el("td", {}, c.held), el("td", {}, c.sent), el("td", {}, c.dead),
+      el("td", { class: c.last_error ? "error" : "" }, c.last_error || "–"),
+      el("td", {}, enable));
+  }));
+  if (channels.length === 0) {
+    $("#channels tbody").append(el("tr", {}, el("td", { colSpan: 9, class: "muted" }, "No alert channels are configured.")));
+  }
+}
+
+// Export file names are built by the server from a fixed pattern; encode them anyway.
+function exportLink(week, file) {
+  return el("a", { href: `/api/exports/${encodeURIComponent(week)}/${encodeURIComponent(file)}`, class: "export-file" }, file);
+}
+
+async function loadExports() {
+  const runs = await getJson("/api/exports?limit=100");
+  $("#exports tbody").replaceChildren(...runs.map((r) => el("tr", { "data-run": String(r.id) },
+    el("td", {}, r.week), el("td", {}, r.scope), el("td", {}, r.trigger),
+    el("td", { class: r.status === "failed" ? "error" : "" }, r.error ? `${r.status}: ${r.error}` : r.status),
+    el("td", {}, r.n_rows ?? "–"), el("td", {}, when(r.finished_at_ms)),
+    el("td", { class: "files" }, ...r.files.flatMap((file) => [exportLink(r.week, file), " "])))));
+  if (runs.length === 0) {
+    $("#exports tbody").append(el("tr", {}, el("td", { colSpan: 7, class: "muted" },
+      "No exports yet: the weekly job writes one after each week, or run earshot export --week.")));
+  }
+}
+
+async function loadTuning() {
+  const brands = await getJson("/api/brands");
+  const rows = await Promise.all(brands.map(async (brand) => {
+    const { suggestion } = await getJson(`/api/brands/${encodeURIComponent(brand.id)}/threshold-suggestion`);
+    const target = `${Math.round(suggestion.target_precision * 100)}%`;
+    const why = suggestion.threshold === null
+      ? `${suggestion.n_reviewed} reviewed tasks: not enough to reach ${target} precision yet.`
+      : `${suggestion.n_reviewed} reviewed (${suggestion.n_false_positive} false positives); at the suggestion ` +
+        `${Math.round(suggestion.precision * 100)}% of flagged tasks were real (target ${target}) and ` +
+        `${suggestion.n_relevant_kept} of ${suggestion.n_relevant} real ones would still be flagged.`;
+    return el("tr", { "data-brand": brand.id },
+      el("td", {}, brand.name), el("td", {}, brand.threshold),
+      el("td", { class: "suggested" }, suggestion.threshold === null ? "–" : suggestion.threshold.toFixed(0)),
+      el("td", {}, why));
+  }));
+  $("#thresholds tbody").replaceChildren(...rows);
+}
+
+function supervises() {
+  return me !== null && (me.role === "lead" || me.role === "admin");
 }
 
 async function loadQuarantine() {
@@ -269,6 +367,9 @@ async function refresh() {
     if (view === "queue") await Promise.all([loadTasks(), loadFollowUps()]);
     if (view === "sources") await loadSources();
     if (view === "quarantine") await loadQuarantine();
+    if (view === "channels") await loadChannels();
+    if (view === "exports") await loadExports();
+    if (view === "tuning") await loadTuning();
   } catch (error) {
     $("#stats").textContent = `Cannot reach earshot: ${error.message}`;
   }
@@ -330,6 +431,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     $("#me").textContent = `${me.username} (${me.role})`;
     templates = await getJson("/api/templates");
   } catch (_) { return; }
+  $("nav button[data-view=tuning]").hidden = !supervises();
   $("#logout").addEventListener("click", async () => {
     await postJson("/api/logout", {});
     window.location.assign("/login");
@@ -343,7 +445,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     button.addEventListener("click", () => {
       view = button.dataset.view;
       document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b === button));
-      for (const name of ["queue", "sources", "quarantine"]) $(`#${name}-view`).hidden = name !== view;
+      for (const b of document.querySelectorAll("nav button")) {
+        $(`#${b.dataset.view}-view`).hidden = b.dataset.view !== view;
+      }
       refresh();
     });
   }

@@ -14,7 +14,7 @@ use crate::review::{PASSWORD, complaints, filled, poll_and_score};
 use crate::support::{TestEnv, line};
 
 /// The app over a store the real pipeline filled from `lines`; follow-ups are due at once.
-async fn site(env: &TestEnv, lines: &[String]) -> Site {
+pub(super) async fn site(env: &TestEnv, lines: &[String]) -> Site {
     let (store, settings) = filled(env, lines).await;
     let mut settings = (*settings).clone();
     settings.tasks.follow_up_secs = 0;
@@ -22,7 +22,7 @@ async fn site(env: &TestEnv, lines: &[String]) -> Site {
 }
 
 /// Logs in through the login page, starting from the queue's address.
-async fn log_in(client: &Client, site: &Site, username: &str, role: &str) {
+pub(super) async fn log_in(client: &Client, site: &Site, username: &str, role: &str) {
     client.goto(&site.url("/")).await.unwrap();
     wait_for("the redirect to the login page", || async {
         let url = client.current_url().await.map_err(|e| e.to_string())?;
@@ -76,7 +76,7 @@ async fn rows(client: &Client, min_rows: usize) -> Vec<(i64, Vec<String>)> {
     .await
 }
 
-async fn task_of(store: &Arc<dyn Store>, author: &str) -> earshot::store::TaskRow {
+pub(super) async fn task_of(store: &Arc<dyn Store>, author: &str) -> earshot::store::TaskRow {
     store
         .list_tasks(&TaskFilter {
             limit: 1000,
@@ -89,7 +89,7 @@ async fn task_of(store: &Arc<dyn Store>, author: &str) -> earshot::store::TaskRo
         .unwrap_or_else(|| panic!("a task for {author}"))
 }
 
-async fn click(client: &Client, css: &str) {
+pub(super) async fn click(client: &Client, css: &str) {
     client.find(css).await.unwrap().click().await.unwrap();
 }
 

@@ -226,13 +226,13 @@ impl Drop for TestEnv {
 }
 
 /// Creates a machine token for API tests (the API needs a session or a token) and returns
-/// the `authorization` header value for it.
+/// the `authorization` header value for it (one token per role: names are unique).
 pub(crate) async fn api_bearer(store: &std::sync::Arc<dyn earshot::store::Store>, role: earshot::auth::Role) -> String {
     let token = earshot::auth::new_token();
     store
         .create_api_token(
             &earshot::auth::token_hash(&token),
-            "tests",
+            &format!("tests-{}", role.as_str()),
             role,
             earshot::domain::now_millis(),
         )
