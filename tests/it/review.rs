@@ -472,7 +472,8 @@ async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) 
         let source = std::fs::read_to_string(file).unwrap();
         for capture in route.captures_iter(&source) {
             let path = &capture[1];
-            let full = if path.starts_with("/api/") || (in_mod && !["/me", "/logout", "/openapi.json"].contains(&path)) {
+            let full = if path.starts_with("/api/") || (in_mod && !["/me", "/logout", "/openapi.json"].contains(&path))
+            {
                 path.to_owned()
             } else {
                 format!("/api{path}")
@@ -486,7 +487,11 @@ async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) 
         .filter(|p| !pages.contains(&p.as_str()) && !paths.contains_key(p.as_str()))
         .collect();
     assert!(served.len() > 25, "{served:?}");
-    for expected in ["/api/channels/{name}/enable", "/api/exports/{week}/{file}", "/api/ingest/{source_id}"] {
+    for expected in [
+        "/api/channels/{name}/enable",
+        "/api/exports/{week}/{file}",
+        "/api/ingest/{source_id}",
+    ] {
         assert!(served.iter().any(|p| p == expected), "{expected} was found: {served:?}");
     }
     assert!(

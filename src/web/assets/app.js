@@ -312,9 +312,11 @@ async function loadChannels() {
   }
 }
 
-// Export file names are built by the server from a fixed pattern; encode them anyway.
+// A run lists its files relative to the exports folder (`<week>/<name>`); the download
+// route takes the week and the name. Names come from a fixed pattern; encode them anyway.
 function exportLink(week, file) {
-  return el("a", { href: `/api/exports/${encodeURIComponent(week)}/${encodeURIComponent(file)}`, class: "export-file" }, file);
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  return el("a", { href: `/api/exports/${encodeURIComponent(week)}/${encodeURIComponent(name)}`, class: "export-file" }, name);
 }
 
 async function loadExports() {

@@ -84,7 +84,13 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
             click(&client, "nav button[data-view=channels]").await;
             let state = wait_for_text(&client, "#channels tr[data-channel=ops] td.state", "off since").await;
             assert!(state.contains("channel_is_archived"), "{state}");
-            let row = client.find("#channels tr[data-channel=ops]").await.unwrap().text().await.unwrap();
+            let row = client
+                .find("#channels tr[data-channel=ops]")
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             assert!(!row.contains("never-called"), "the webhook URL is a secret: {row}");
             click(&client, "#channels button.enable-channel").await;
             wait_for_text(&client, "#flash", "Channel ops is on again").await;
@@ -116,7 +122,13 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
             click(&client, "nav button[data-view=tuning]").await;
             let row = wait_for_text(&client, "#thresholds tr[data-brand=acme]", "Acme Air").await;
             assert!(row.contains("40") && row.contains("reviewed"), "{row}");
-            let href = client.find("#feedback-download").await.unwrap().attr("href").await.unwrap();
+            let href = client
+                .find("#feedback-download")
+                .await
+                .unwrap()
+                .attr("href")
+                .await
+                .unwrap();
             assert_eq!(href.as_deref(), Some("/api/feedback/export"));
 
             // An agent is not offered the tuning page nor the switch for a channel.
@@ -129,7 +141,12 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
             let tuning = client.find("nav button[data-view=tuning]").await.unwrap();
             assert!(!tuning.is_displayed().await.unwrap(), "no tuning page for agents");
             click(&client, "nav button[data-view=channels]").await;
-            wait_for_text(&client, "#channels tr[data-channel=ops] td.state", "404 from the platform").await;
+            wait_for_text(
+                &client,
+                "#channels tr[data-channel=ops] td.state",
+                "404 from the platform",
+            )
+            .await;
             let buttons = client.find_all("#channels button.enable-channel").await.unwrap();
             assert!(buttons.is_empty(), "agents cannot turn channels on");
         })

@@ -89,8 +89,19 @@ pub(super) async fn task_of(store: &Arc<dyn Store>, author: &str) -> earshot::st
         .unwrap_or_else(|| panic!("a task for {author}"))
 }
 
+/// Clicks what `css` matches. The page re-renders lists when data arrives (a refresh, a
+/// live update), which can replace the element between finding and clicking it: then the
+/// fresh one is found and clicked.
 pub(super) async fn click(client: &Client, css: &str) {
-    client.find(css).await.unwrap().click().await.unwrap();
+    wait_for(&format!("a click on {css}"), || async {
+        let element = client.find(css).await.map_err(|e| e.to_string())?;
+        match element.click().await {
+            Ok(()) => Ok(Some(())),
+            Err(error) if error.code == "stale element reference" => Err(error.to_string()),
+            Err(error) => panic!("clicking {css}: {error}"),
+        }
+    })
+    .await;
 }
 
 /// Types keys as if on the page itself (not into a field), for the keyboard shortcuts.
