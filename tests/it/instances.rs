@@ -432,6 +432,11 @@ async fn three_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothi
         total
     );
     assert_eq!(
+        count("SELECT COUNT(*) FROM mentions WHERE assessed = 1").await,
+        total,
+        "every mention is off the unassessed index"
+    );
+    assert_eq!(
         count("SELECT CAST(SUM(total_new) AS BIGINT) FROM source_state").await,
         total,
         "every post was committed as new exactly once"

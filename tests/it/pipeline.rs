@@ -259,6 +259,7 @@ async fn two_instances_scoring_at_once_assess_each_mention_once_and_open_one_tas
         "one task per author"
     );
     assert_eq!(env.scalar_of("SELECT COUNT(*) FROM alert_outbox").await, 8);
+    assert_eq!(env.assessed_flag_disagreements().await, 0);
 }
 
 on_both_backends!(

@@ -180,6 +180,7 @@ mod crashes {
         assert_eq!(env.scalar_of("SELECT COUNT(*) FROM mentions").await, 5);
         assert_eq!(env.scalar_of("SELECT COUNT(*) FROM assessments").await, 5);
         assert_eq!(env.scalar_of("SELECT COUNT(*) FROM tasks").await, 5);
+        assert_eq!(env.assessed_flag_disagreements().await, 0);
     }
 
     async fn a_crash_between_sentiments_and_assessments_reuses_the_saved_scores(env: TestEnv) {
@@ -196,6 +197,7 @@ mod crashes {
         assert_eq!(env.scalar_of("SELECT COUNT(*) FROM sentiments").await, 5);
         assert_eq!(env.scalar_of("SELECT COUNT(*) FROM tasks").await, 5);
         assert_eq!(env.scalar_of("SELECT COUNT(*) FROM alert_outbox").await, 5);
+        assert_eq!(env.assessed_flag_disagreements().await, 0);
     }
 
     on_both_backends!(

@@ -213,8 +213,7 @@ pub(super) async fn counts(pool: &AnyPool) -> Result<Counts, StoreError> {
             (SELECT COUNT(*) FROM mentions) AS mentions,
             (SELECT COUNT(*) FROM sentiments WHERE status = 'scored') AS scored,
             (SELECT COUNT(*) FROM sentiments WHERE status <> 'scored') AS unscored,
-            (SELECT COUNT(*) FROM mentions m LEFT JOIN assessments a ON a.mention_id = m.id
-              WHERE a.mention_id IS NULL) AS pending,
+            (SELECT COUNT(*) FROM mentions WHERE assessed = 0) AS pending,
             (SELECT COUNT(*) FROM tasks WHERE status IN ('open', 'assigned', 'responded')) AS tasks_active,
             (SELECT COUNT(*) FROM tasks) AS tasks_total,
             (SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending') AS alerts_pending,

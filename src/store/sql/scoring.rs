@@ -29,8 +29,8 @@ pub(super) async fn claim_pending_mentions(
     let claimed = sqlx::query(&format!(
         "UPDATE mentions SET claimed_by = $1, claimed_until_ms = $2
          WHERE id IN (
-             SELECT m.id FROM mentions m LEFT JOIN assessments a ON a.mention_id = m.id
-             WHERE a.mention_id IS NULL {respect_claims}
+             SELECT m.id FROM mentions m
+             WHERE m.assessed = 0 {respect_claims}
              ORDER BY m.id LIMIT $4{lock})
          RETURNING id"
     ))
@@ -51,9 +51,8 @@ pub(super) async fn claim_pending_mentions(
                 s.model AS s_model, s.language AS s_language, s.reason AS s_reason
          FROM mentions m
          JOIN posts p ON p.id = m.post_id
-         LEFT JOIN assessments a ON a.mention_id = m.id
          LEFT JOIN sentiments s ON s.post_id = m.post_id
-         WHERE a.mention_id IS NULL AND m.claimed_by = $1 AND m.claimed_until_ms = $2
+         WHERE m.assessed = 0 AND m.claimed_by = $1 AND m.claimed_until_ms = $2
          ORDER BY m.id",
     )
     .bind(claim.holder)
@@ -170,6 +169,11 @@ pub(super) async fn save_assessment(
     if inserted.is_none() {
         return Ok(AssessmentOutcome::AlreadyAssessed);
     }
+    // Off the unassessed index, in the same transaction as the assessment (migration 0009).
+    sqlx::query("UPDATE mentions SET assessed = 1 WHERE id = $1")
+        .bind(assessment.mention_id)
+        .execute(&mut **tx)
+        .await?;
     let Some(plan) = assessment.task else {
         return Ok(AssessmentOutcome::Recorded);
     };

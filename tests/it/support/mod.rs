@@ -55,6 +55,16 @@ impl TestEnv {
     }
 
     /// The first column of the first row of `sql`, read directly from the database.
+    /// How many mentions' `assessed` flag disagrees with whether an assessment exists (the
+    /// flag is what the scoring claim reads; migration 0009). Always 0.
+    pub(crate) async fn assessed_flag_disagreements(&self) -> i64 {
+        self.scalar_of(
+            "SELECT COUNT(*) FROM mentions m
+             WHERE m.assessed <> (SELECT COUNT(*) FROM assessments a WHERE a.mention_id = m.id)",
+        )
+        .await
+    }
+
     pub(crate) async fn scalar_of(&self, sql: &str) -> i64 {
         scalar_any(&self.raw().await, sql).await
     }
