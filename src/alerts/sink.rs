@@ -163,8 +163,23 @@ impl AlertSink {
             .text()
             .await
             .map_err(|error| SendError::Transient(format!("reading the answer failed: {}", error.without_url())))?;
+        if self.settings.kind == ChannelKind::Discord
+            && previous.is_some()
+            && status == StatusCode::NOT_FOUND
+            && is_discord_unknown_message(&text)
+        {
+            // Someone deleted the message this update would edit; the webhook itself is fine
+            // (a gone webhook says "Unknown Webhook"), so post the update as a new message.
+            tracing::info!(channel = %self.settings.name, "The earlier Discord message was deleted; posting anew.");
+            return Box::pin(self.send_with(payload, message_id, None, update, now)).await;
+        }
         classify(self.settings.kind, status, retry_after, &text, thread_key(payload))
     }
+}
+
+/// Discord's JSON error code 10008, "Unknown Message" (10015 would be "Unknown Webhook").
+fn is_discord_unknown_message(body: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v["code"].as_i64() == Some(10_008))
 }
 
 /// Maps the platform's answer to the outcome.

@@ -39,8 +39,6 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
 pub const SOURCE_FAILURES: i64 = 3;
 /// How long before an SLA due time the "due soon" alert goes out.
 pub const SLA_WARNING: Duration = Duration::from_secs(15 * 60);
-/// Temporary failures after which a delivery is given up (about a day of retries).
-pub const MAX_ATTEMPTS: i64 = 30;
 
 /// What one delivery run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,7 +50,7 @@ pub struct DeliveryReport {
     /// Rescheduled after a 429, 5xx or timeout, or held back by the local rate limit.
     pub n_retrying: usize,
     pub n_deferred: usize,
-    /// Given up (refused by the platform, or too many attempts).
+    /// Given up: the platform refused the message itself (a 4xx other than 401/403/404/410/429).
     pub n_dead: usize,
     /// Channels disabled in this run.
     pub disabled: Vec<String>,
@@ -310,16 +308,12 @@ impl Deliverer {
                 report.n_retrying += 1;
             }
             Err(SendError::Transient(error)) => {
-                if delivery.attempts + 1 >= MAX_ATTEMPTS {
-                    self.store.mark_delivery_dead(delivery.id, &error).await?;
-                    tracing::error!(channel = %delivery.channel, alert = %delivery.dedup_key, error = %error, "Alert given up after repeated failures.");
-                    report.n_dead += 1;
-                } else {
-                    let at = now + millis(jitter(backoff(delivery.attempts)));
-                    self.store.reschedule_delivery(delivery.id, at, Some(&error)).await?;
-                    tracing::warn!(channel = %delivery.channel, alert = %delivery.dedup_key, error = %error, "Alert delivery failed; will retry.");
-                    report.n_retrying += 1;
-                }
+                // However long the outage, the alert waits (retried at most hourly) and the
+                // channel's pending count and last error show it; a chat outage loses nothing.
+                let at = now + millis(jitter(backoff(delivery.attempts)));
+                self.store.reschedule_delivery(delivery.id, at, Some(&error)).await?;
+                tracing::warn!(channel = %delivery.channel, alert = %delivery.dedup_key, attempts = delivery.attempts + 1, error = %error, "Alert delivery failed; will retry.");
+                report.n_retrying += 1;
             }
             Err(SendError::Gone(error)) => {
                 self.store.disable_channel(&delivery.channel, &error, now).await?;

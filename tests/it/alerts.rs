@@ -737,6 +737,57 @@ async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message(env: 
     );
 }
 
+async fn an_update_whose_discord_message_was_deleted_is_posted_anew_and_the_channel_stays_on(env: TestEnv) {
+    let store = tasks(&env, 1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/1/t"))
+        .and(query_param("wait", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/webhooks/1/t/messages/900"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Unknown Message", "code": 10008})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let discord = channel(
+        "discord",
+        ChannelKind::Discord,
+        format!("{}/api/webhooks/1/t", server.uri()),
+    );
+    let deliverer = deliverer(&store, &[discord]);
+    deliverer.deliver_due(NOW).await.unwrap();
+    Mock::given(method("POST"))
+        .and(path("/api/webhooks/1/t"))
+        .and(query_param("wait", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "901"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap();
+    let report = deliverer.deliver_due(NOW + 60_000).await.unwrap();
+
+    assert_eq!((report.n_sent, report.disabled.len()), (1, 0), "{report:?}");
+    let states = store.channel_states(&["discord".to_owned()]).await.unwrap();
+    assert!(!states[0].disabled, "{states:?}");
+    let requests = server.received_requests().await.unwrap();
+    let methods: Vec<&str> = requests.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["POST", "PATCH", "POST"]);
+    let reposted: Value = serde_json::from_slice(&requests[2].body).unwrap();
+    assert!(
+        reposted["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("SLA breached"),
+        "{reposted}"
+    );
+}
+
 async fn an_sla_warning_goes_to_the_tasks_google_chat_thread(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let db = env.raw().await;
@@ -839,6 +890,7 @@ on_both_backends!(
     a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_once,
     routing_rules_pick_channels_per_alert,
     an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message,
+    an_update_whose_discord_message_was_deleted_is_posted_anew_and_the_channel_stays_on,
     an_sla_warning_goes_to_the_tasks_google_chat_thread,
     a_failing_source_is_reported_once_per_outage,
     a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_on,
