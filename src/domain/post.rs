@@ -255,6 +255,15 @@ pub struct Batch {
     pub has_more: bool,
 }
 
+impl Batch {
+    /// Whether the page carried any item, a post or a quarantined one. Paging stops at an
+    /// empty page, never at a page whose every item was malformed: the pages behind it
+    /// still hold posts.
+    pub fn has_items(&self) -> bool {
+        !self.posts.is_empty() || !self.quarantined.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

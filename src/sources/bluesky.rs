@@ -111,7 +111,7 @@ impl BlueskySource {
         )
         .await
         .map_err(login_failure)?;
-        response.json()
+        response.credentials_json()
     }
 
     async fn refresh_session(&self, refresh: &str) -> Result<Session, SourceError> {
@@ -122,7 +122,7 @@ impl BlueskySource {
             RetryPolicy::default(),
         )
         .await?;
-        response.json()
+        response.credentials_json()
     }
 
     async fn search(&self, query: &[(&str, String)]) -> Result<http::Response, SourceError> {
@@ -216,7 +216,7 @@ impl Source for BlueskySource {
         let page = parse_search(&response.body)?;
         let pending_ms = state.pending_ms.max(page.newest_ms);
         let next = match page.cursor {
-            Some(next_page) if !page.batch.posts.is_empty() => BlueskyCursor {
+            Some(next_page) if page.batch.has_items() => BlueskyCursor {
                 newest_ms: state.newest_ms,
                 page: Some(next_page),
                 pending_ms,

@@ -117,7 +117,7 @@ impl Source for HackerNewsSource {
         .await?;
         let page = parse_search(&response.body)?;
         let pending = state.pending_newest.max(page.newest);
-        let next = if state.page + 1 < page.n_pages && !page.batch.posts.is_empty() {
+        let next = if state.page + 1 < page.n_pages && page.batch.has_items() {
             HnCursor {
                 newest: state.newest,
                 page: state.page + 1,

@@ -60,6 +60,19 @@ impl Response {
         decode_json(&self.body)
     }
 
+    /// Like `json`, for an answer that carries credentials (a session or an access token):
+    /// when it does not decode, the raw body is not kept, so no token can reach the
+    /// quarantine (which the UI shows); the reason still says where it went wrong.
+    pub fn credentials_json<T: DeserializeOwned>(&self) -> Result<T, SourceError> {
+        decode_json(&self.body).map_err(|error| match error {
+            SourceError::Malformed { reason, .. } => SourceError::Malformed {
+                reason: format!("{reason} (the answer carries credentials, so it is not kept)"),
+                raw: Vec::new(),
+            },
+            other => other,
+        })
+    }
+
     /// A header's value as text, if present and readable.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

@@ -122,7 +122,7 @@ impl RedditSource {
             RetryPolicy::default(),
         )
         .await?;
-        let grant: TokenResponse = response.json()?;
+        let grant: TokenResponse = response.credentials_json()?;
         let Some(token) = grant.access_token else {
             // Reddit answers a bad grant with 200 and `{"error": "invalid_grant"}`.
             return Err(SourceError::Unauthorized {
@@ -222,13 +222,11 @@ impl Source for RedditSource {
             state.pending.clone()
         };
         let next = match (&page.after, page.reached_seen) {
-            (Some(after), false) if !page.batch.posts.is_empty() || !page.batch.quarantined.is_empty() => {
-                RedditCursor {
-                    newest: state.newest.clone(),
-                    after: Some(after.clone()),
-                    pending,
-                }
-            }
+            (Some(after), false) if page.batch.has_items() => RedditCursor {
+                newest: state.newest.clone(),
+                after: Some(after.clone()),
+                pending,
+            },
             _ => RedditCursor {
                 newest: pending.or(state.newest),
                 after: None,

@@ -151,7 +151,7 @@ impl Source for YouTubeSource {
             state.pending.clone()
         };
         let next = match (&page.next_page_token, page.reached_seen) {
-            (Some(token), false) if !page.batch.posts.is_empty() => YouTubeCursor {
+            (Some(token), false) if page.batch.has_items() => YouTubeCursor {
                 newest: state.newest.clone(),
                 page_token: Some(token.clone()),
                 pending,

@@ -90,6 +90,44 @@ async fn pages_are_followed_and_the_next_poll_filters_from_the_newest_minus_over
 }
 
 #[tokio::test]
+async fn a_page_of_only_malformed_hits_does_not_end_the_paging() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search_by_date"))
+        .and(query_param("page", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![json!({"objectID": "1", "author": "x"})],
+            0,
+            2,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search_by_date"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![story("300", 1_795_000_300, "Acme Air outage")],
+            1,
+            2,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let report = pipeline.poll_source(env.source().as_ref()).await.unwrap();
+
+    assert_eq!(
+        (report.n_batches, report.n_new, report.n_quarantined),
+        (2, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(stored_ids(&pipeline).await, ["300"]);
+}
+
+#[tokio::test]
 async fn stories_and_comments_map_to_text_links_and_threads() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

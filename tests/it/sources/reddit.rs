@@ -174,6 +174,33 @@ async fn rejected_credentials_at_the_token_endpoint_are_unauthorized() {
 }
 
 #[tokio::test]
+async fn a_token_answer_that_does_not_decode_is_never_quarantined_with_its_token() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/access_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "leaky-secret-token", "token_type": "bearer", "expires_in": "a day"
+        })))
+        .mount(&server)
+        .await;
+
+    let error = pipeline.poll_source(env.source().as_ref()).await.unwrap_err();
+
+    let text = format!("{error:?} {error}");
+    assert!(
+        text.contains("expires_in") && !text.contains("leaky-secret-token"),
+        "{text}"
+    );
+    let quarantined = pipeline.store().quarantined(None, 10).await.unwrap();
+    assert!(
+        quarantined.iter().all(|q| !q.raw.contains("leaky-secret-token")),
+        "{quarantined:?}"
+    );
+}
+
+#[tokio::test]
 async fn rate_limit_uses_seconds_until_reset() {
     let server = MockServer::start().await;
     mount_token(&server, "tok", 1).await;
