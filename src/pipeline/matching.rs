@@ -2,7 +2,7 @@
 //! brand's own posts.
 
 use crate::config::BrandSettings;
-use crate::domain::Post;
+use crate::domain::{Platform, Post};
 
 /// Why a post was not taken as a mention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,22 +20,75 @@ pub enum Verdict {
 #[derive(Debug, Clone)]
 pub struct BrandMatcher {
     keywords: Vec<Vec<String>>,
+    /// The `@name` forms, for mentions in post text.
     handles: Vec<String>,
+    own_accounts: Vec<OwnAccount>,
     exclude: Vec<Vec<String>>,
+}
+
+/// One of the brand's own accounts, from a `handles` entry: `@AcmeAir` on any platform, or
+/// `platform:name` on one (`reddit:u/AcmeAir`, `youtube:UC…` for a channel id,
+/// `bluesky:acmeair.bsky.social`, `mastodon:acmeair@mastodon.social`).
+#[derive(Debug, Clone, PartialEq)]
+struct OwnAccount {
+    platform: Option<Platform>,
+    /// `account_name` of the entry.
+    name: String,
+}
+
+impl OwnAccount {
+    fn parse(entry: &str) -> OwnAccount {
+        let entry = entry.trim();
+        match entry.split_once(':') {
+            Some((prefix, name)) if prefix.parse::<Platform>().is_ok() => OwnAccount {
+                platform: prefix.parse().ok(),
+                name: account_name(name),
+            },
+            _ => OwnAccount {
+                platform: None,
+                name: account_name(entry),
+            },
+        }
+    }
+
+    fn wrote(&self, post: &Post) -> bool {
+        self.platform.is_none_or(|platform| platform == post.platform) && self.name == account_name(&post.author_handle)
+    }
+}
+
+/// An account name as the connectors store authors, compared case-insensitively: without
+/// the leading `@` (X, Bluesky, Mastodon) or `u/` (Reddit). A Mastodon account on another
+/// server keeps its `@server`, so `@acme` on one server is not `@acme@other.social`.
+fn account_name(handle: &str) -> String {
+    let lower = handle.trim().to_lowercase();
+    let name = lower.trim_start_matches('@');
+    let name = name
+        .strip_prefix("/u/")
+        .or_else(|| name.strip_prefix("u/"))
+        .unwrap_or(name);
+    name.to_owned()
 }
 
 impl BrandMatcher {
     pub fn new(brand: &BrandSettings) -> BrandMatcher {
         let phrases =
             |list: &[String]| -> Vec<Vec<String>> { list.iter().map(|p| words(p)).filter(|w| !w.is_empty()).collect() };
+        let own_accounts: Vec<OwnAccount> = brand
+            .handles
+            .iter()
+            .map(|entry| OwnAccount::parse(entry))
+            .filter(|account| !account.name.is_empty())
+            .collect();
+        let mut handles: Vec<String> = own_accounts
+            .iter()
+            .map(|account| format!("@{}", account.name))
+            .collect();
+        handles.sort();
+        handles.dedup();
         BrandMatcher {
             keywords: phrases(&brand.keywords),
-            handles: brand
-                .handles
-                .iter()
-                .map(|h| normalise_handle(h))
-                .filter(|h| h.len() > 1)
-                .collect(),
+            handles,
+            own_accounts,
             exclude: phrases(&brand.exclude),
         }
     }
@@ -55,7 +108,7 @@ impl BrandMatcher {
     }
 
     pub fn verdict(&self, post: &Post) -> Verdict {
-        if self.handles.contains(&normalise_handle(&post.author_handle)) {
+        if self.own_accounts.iter().any(|account| account.wrote(post)) {
             return Verdict::OwnPost;
         }
         let text_words = words(&post.text);
@@ -70,11 +123,6 @@ impl BrandMatcher {
             Verdict::Unrelated
         }
     }
-}
-
-fn normalise_handle(handle: &str) -> String {
-    let trimmed = handle.trim().trim_start_matches('@').to_lowercase();
-    format!("@{trimmed}")
 }
 
 /// Lowercased words; `#` is dropped so `#AcmeAir` matches the keyword `acmeair`.
@@ -101,10 +149,10 @@ fn mentions_handle(lower_text: &str, handle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{BrandId, Platform, PostDraft};
+    use crate::domain::{BrandId, PostDraft};
 
-    fn matcher() -> BrandMatcher {
-        BrandMatcher::new(&BrandSettings {
+    fn matcher_settings() -> BrandSettings {
+        BrandSettings {
             id: BrandId::parse("northwind").unwrap(),
             name: "Northwind Air".into(),
             keywords: vec!["Northwind Air".into(), "northwindair".into()],
@@ -112,17 +160,69 @@ mod tests {
             exclude: vec!["northwind traders".into()],
             threshold: 55.0,
             business_hours: None,
-        })
+        }
+    }
+
+    fn matcher() -> BrandMatcher {
+        BrandMatcher::new(&matcher_settings())
     }
 
     fn post(author: &str, text: &str) -> Post {
+        post_on(Platform::X, author, text)
+    }
+
+    fn post_on(platform: Platform, author: &str, text: &str) -> Post {
         let draft = PostDraft {
             external_id: "1".into(),
             text: text.into(),
             author_handle: author.into(),
             ..PostDraft::default()
         };
-        Post::new(Platform::X, draft).unwrap()
+        Post::new(platform, draft).unwrap()
+    }
+
+    #[test]
+    fn own_accounts_are_recognised_as_each_connector_stores_its_authors() {
+        let m = BrandMatcher::new(&BrandSettings {
+            handles: vec![
+                "@NorthwindAir".into(),
+                "reddit:u/Northwind_Care".into(),
+                "youtube:UCnorthwind123".into(),
+                "bluesky:northwind.bsky.social".into(),
+                "mastodon:northwind@mastodon.social".into(),
+            ],
+            ..matcher_settings()
+        });
+        let text = "Sorry to hear that, Northwind Air here";
+        let own = [
+            (Platform::X, "@northwindair"),
+            (Platform::HackerNews, "NorthwindAir"),
+            (Platform::Reddit, "u/Northwind_Care"),
+            (Platform::YouTube, "UCnorthwind123"),
+            (Platform::Bluesky, "@northwind.bsky.social"),
+            (Platform::Mastodon, "@northwind@mastodon.social"),
+        ];
+        for (platform, author) in own {
+            assert_eq!(
+                m.verdict(&post_on(platform, author, text)),
+                Verdict::OwnPost,
+                "{platform} {author}"
+            );
+        }
+        let others = [
+            // A platform-bound account is that platform's only.
+            (Platform::X, "@northwind_care"),
+            (Platform::Reddit, "u/ucnorthwind123"),
+            // The same name on another Mastodon server is someone else.
+            (Platform::Mastodon, "@northwind@other.social"),
+        ];
+        for (platform, author) in others {
+            assert_eq!(
+                m.verdict(&post_on(platform, author, text)),
+                Verdict::Mention,
+                "{platform} {author}"
+            );
+        }
     }
 
     #[test]

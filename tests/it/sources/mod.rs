@@ -50,7 +50,7 @@ scorer = "lexicon"
 id = "acme"
 name = "Acme Air"
 keywords = ["acme air", "acmeair"]
-handles = ["@AcmeAir"]
+handles = ["@AcmeAir", "reddit:u/acme_care"]
 threshold = 40
 
 [[sources]]

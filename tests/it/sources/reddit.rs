@@ -201,6 +201,29 @@ async fn a_token_answer_that_does_not_decode_is_never_quarantined_with_its_token
 }
 
 #[tokio::test]
+async fn the_brands_own_reddit_account_is_not_a_mention() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    mount_token(&server, "tok", 1).await;
+    let mut own = link("own1", 1_795_000_300.0, "Acme Air here: we are sorry, DM us");
+    own["data"]["author"] = json!("Acme_Care");
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(
+            vec![own, link("cust1", 1_795_000_200.0, "Acme Air lost my bag")],
+            None,
+        )))
+        .mount(&server)
+        .await;
+
+    let report = pipeline.poll_source(env.source().as_ref()).await.unwrap();
+
+    assert_eq!((report.n_new, report.n_own_posts), (1, 1), "{report:?}");
+    assert_eq!(stored_ids(&pipeline).await, ["t3_cust1"]);
+}
+
+#[tokio::test]
 async fn rate_limit_uses_seconds_until_reset() {
     let server = MockServer::start().await;
     mount_token(&server, "tok", 1).await;
