@@ -6,10 +6,14 @@
 //!   languages); with the BOM it reads UTF-8. LibreOffice, Google Sheets, pandas
 //!   (`encoding="utf-8-sig"`) and the `csv` crate all skip it.
 //! - RFC 4180 quoting (the `csv` crate): quotes, commas and newlines in post text survive.
-//! - Formula neutralisation: a text cell starting with `=`, `+`, `-`, `@`, tab or carriage
-//!   return is prefixed with `'`, so `=HYPERLINK(…)` in a post is shown, never evaluated
-//!   (OWASP "CSV injection"). Only text that came from outside is neutralised; numbers we
-//!   write ourselves (a negative week-over-week change) stay numbers.
+//! - Formula neutralisation: a text cell whose first visible character is `=`, `+`, `-` or
+//!   `@` (spaces, line breaks and control characters before it do not hide it), or that
+//!   starts with a control character (tab, carriage return, NUL…), is prefixed with `'`, so
+//!   `=HYPERLINK(…)` in a post is shown, never evaluated (OWASP "CSV injection"). Only text
+//!   that came from outside is neutralised; numbers we write ourselves (a negative
+//!   week-over-week change) stay numbers.
+//! - Every non-numeric field is quoted, so a `;` in a post cannot split a cell for a
+//!   spreadsheet that takes `;` as the separator.
 
 use std::io::Write;
 
@@ -49,9 +53,12 @@ pub const POST_COLUMNS: [&str; 21] = [
 
 /// Makes a text cell safe to open in a spreadsheet: see the module docs.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
-        _ => std::borrow::Cow::Borrowed(cell),
+    let starts_with_control = cell.chars().next().is_some_and(char::is_control);
+    let first_visible = cell.chars().find(|c| !c.is_whitespace() && !c.is_control());
+    if starts_with_control || matches!(first_visible, Some('=' | '+' | '-' | '@')) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
     }
 }
 
@@ -68,6 +75,7 @@ impl<W: Write> PostsCsv<W> {
         out.write_all(BOM).map_err(ExportError::Write)?;
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::NonNumeric)
             .from_writer(out);
         writer.write_record(POST_COLUMNS)?;
         Ok(PostsCsv { writer, tz, now })
@@ -148,6 +156,7 @@ pub fn write_summary<W: Write>(mut out: W, summary: &Summary) -> Result<W, Expor
     out.write_all(BOM).map_err(ExportError::Write)?;
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::NonNumeric)
         .from_writer(out);
     writer.write_record(SUMMARY_COLUMNS)?;
     let opt = |value: Option<f64>, digits: usize| value.map(|v| format!("{v:.digits$}")).unwrap_or_default();
@@ -204,10 +213,22 @@ mod tests {
 
     #[test]
     fn cells_that_a_spreadsheet_would_evaluate_get_a_quote_prefix() {
-        for hostile in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x"] {
-            assert_eq!(neutralise(hostile), format!("'{hostile}"));
+        for hostile in [
+            "=1+1",
+            "+SUM(A1)",
+            "-2+3",
+            "@cmd",
+            "\t=x",
+            "\r=x",
+            " =spaced",
+            "\n\n=HYPERLINK(\"x\")",
+            "\u{0}=x",
+            "\u{0}plain",
+            "\u{a0}@cmd",
+        ] {
+            assert_eq!(neutralise(hostile), format!("'{hostile}"), "{hostile:?}");
         }
-        for harmless in ["plain", "", "'already", " =spaced", "a=b", "😀 -"] {
+        for harmless in ["plain", "", "'already", "a=b", "😀 -", "  spaced words"] {
             assert_eq!(neutralise(harmless), harmless);
         }
     }

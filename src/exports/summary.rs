@@ -256,17 +256,20 @@ impl SummaryBuilder {
         let opened = self.day_of(task.opened_at_ms);
         let responded = task.first_response_at_ms.and_then(|at| self.day_of(at));
         let closed_at = match task.status.as_str() {
-            "resolved" | "dismissed" => task.resolved_at_ms.or(Some(task.updated_at_ms)),
+            "resolved" => task.resolved_at_ms,
+            "dismissed" => task.dismissed_at_ms,
             _ => None,
         };
         let closed = closed_at.and_then(|at| self.day_of(at));
-        // The SLA is decided at the first response, or at the due time if there was none.
-        let (decided_at, breached) = match task.first_response_at_ms {
-            Some(at) if at <= task.due_at_ms => (Some(at), false),
-            _ if task.due_at_ms <= now => (Some(task.due_at_ms), true),
-            _ => (None, false),
-        };
-        let decided = decided_at.and_then(|at| self.day_of(at));
+        let sla = super::sla_outcome(
+            &task.status,
+            task.due_at_ms,
+            task.first_response_at_ms,
+            task.resolved_at_ms,
+            now,
+        );
+        let breached = sla.is_some_and(|sla| sla.breached);
+        let decided = sla.and_then(|sla| self.day_of(sla.decided_at_ms));
         let event = |day: Option<usize>| TaskEvent {
             opened: opened.is_some() && (day.is_none() || opened == day),
             responded: responded.is_some() && (day.is_none() || responded == day),

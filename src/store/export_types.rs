@@ -51,7 +51,8 @@ pub struct ExportTask {
     pub due_at_ms: Millis,
     pub first_response_at_ms: Option<Millis>,
     pub resolved_at_ms: Option<Millis>,
-    pub updated_at_ms: Millis,
+    /// When a dismissed task was (last) dismissed, from its events.
+    pub dismissed_at_ms: Option<Millis>,
     /// The follow-up after resolution: whether the author's next post was not negative;
     /// `None` until they post again (or for tasks never resolved).
     pub recovered: Option<bool>,

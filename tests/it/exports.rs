@@ -219,6 +219,8 @@ async fn hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised(e
         "-acme air minus",
         "@AcmeAir worst service",
         "acme air \"quoted\", comma\nnew line ünïcödé 航班 😡",
+        "  \n=acme air after a line break",
+        "acme air; =HYPERLINK(\"http://evil.example\")",
     ];
     let lines: Vec<String> = hostile
         .iter()
@@ -240,7 +242,7 @@ async fn hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised(e
     let texts = texts_of(&exporter, &outcome);
     let expected: Vec<String> = hostile
         .iter()
-        .map(|text| match text.chars().next() {
+        .map(|text| match text.trim_start().chars().next() {
             Some('=' | '+' | '-' | '@') => format!("'{text}"),
             _ => (*text).to_owned(),
         })
@@ -248,7 +250,13 @@ async fn hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised(e
     assert_eq!(texts, expected);
     let (header, records) = read_csv(&exporter.dir().join(&outcome.files[0]));
     assert!(records.iter().all(|r| r[column(&header, "author")].starts_with("'@")));
-    assert_eq!(outcome.summary.n_rows, 5);
+    assert_eq!(outcome.summary.n_rows, 7);
+    // Text cells are quoted, so a spreadsheet splitting on `;` keeps the post in one cell.
+    let raw = String::from_utf8(std::fs::read(exporter.dir().join(&outcome.files[0])).unwrap()).unwrap();
+    assert!(
+        raw.contains("\"acme air; =HYPERLINK(\"\"http://evil.example\"\")\""),
+        "{raw}"
+    );
 }
 
 async fn json_lines_carry_the_raw_text_and_the_summary_counts_sentiment(env: TestEnv) {
@@ -651,7 +659,113 @@ async fn recovered_customers_count_resolved_tasks_whose_authors_next_post_was_no
     );
 }
 
+/// Inserts a task of brand `acme` as the review queue would leave it (times chosen by the
+/// test), with a `dismissed` event when `dismissed_at` is given; returns its id.
+async fn task_row(
+    env: &TestEnv,
+    opened: i64,
+    replied: Option<i64>,
+    resolved: Option<i64>,
+    dismissed_at: Option<i64>,
+) -> i64 {
+    let db = env.raw().await;
+    let status = match (resolved, dismissed_at, replied) {
+        (Some(_), _, _) => "resolved",
+        (_, Some(_), _) => "dismissed",
+        (_, _, Some(_)) => "responded",
+        _ => "open",
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (brand_id, platform, author_handle, status, priority, criticality, opened_at_ms,
+                            due_at_ms, first_response_at_ms, resolved_at_ms, last_activity_at_ms, updated_at_ms)
+         VALUES ('acme', 'x', '@someone', $1, 1, 70.0, $2, $3, $4, $5, $2, $2) RETURNING id",
+    )
+    .bind(status)
+    .bind(opened)
+    .bind(opened + HOUR_MS)
+    .bind(replied)
+    .bind(resolved)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    if let Some(at) = dismissed_at {
+        sqlx::query(
+            "INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES ($1, $2, 'lee', 'dismissed', '{}')",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+async fn sla_numbers_count_each_task_in_the_week_its_sla_was_decided_and_leave_dismissals_out(env: TestEnv) {
+    let pipeline = fill(&env, &[]).await;
+    let exporter = exporter(&pipeline);
+    let week: IsoWeek = "2025-W10".parse().unwrap();
+    let (start, _) = week.bounds(exporter.timezone());
+    let tuesday = start + 24 * HOUR_MS + 10 * HOUR_MS;
+    // Due an hour after opening. Met: a reply in time; a resolution without a recorded reply.
+    task_row(&env, tuesday, Some(tuesday + HOUR_MS / 2), None, None).await;
+    task_row(&env, tuesday, None, Some(tuesday + HOUR_MS / 3), None).await;
+    // Breached: a late reply; no reply at all; and one opened late the Sunday before, due
+    // in this week, never answered.
+    task_row(&env, tuesday, Some(tuesday + 2 * HOUR_MS), None, None).await;
+    task_row(&env, tuesday, None, None, None).await;
+    task_row(&env, start - HOUR_MS / 2, None, None, None).await;
+    // Spam, dismissed after its due time: it needed no answer. A note a week later moves
+    // its updated time, not its dismissal.
+    let spam = task_row(&env, tuesday, None, None, Some(tuesday + 3 * HOUR_MS)).await;
+    let db = env.raw().await;
+    sqlx::query("UPDATE tasks SET updated_at_ms = $1 WHERE id = $2")
+        .bind(tuesday + 8 * 24 * HOUR_MS)
+        .bind(spam)
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let this = export(&exporter, "2025-W10", ExportFormat::Csv).await;
+    let before = export(&exporter, "2025-W09", ExportFormat::Csv).await;
+    let after = export(&exporter, "2025-W11", ExportFormat::Csv).await;
+
+    let stats = &this.summary.brands[0].week;
+    assert_eq!(
+        (stats.tasks_opened, stats.tasks_resolved, stats.tasks_dismissed),
+        (5, 1, 1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.sla_breach_rate, Some(3.0 / 5.0), "{stats:?}");
+    let tuesday_stats = &this.summary.brands[0].days[1].stats;
+    assert_eq!(tuesday_stats.sla_breach_rate, Some(2.0 / 4.0), "{tuesday_stats:?}");
+    let monday_stats = &this.summary.brands[0].days[0].stats;
+    assert_eq!(
+        monday_stats.sla_breach_rate,
+        Some(1.0),
+        "the Sunday task breached on Monday"
+    );
+    let opened_before = &before.summary.brands[0].week;
+    assert_eq!(
+        (opened_before.tasks_opened, opened_before.sla_breach_rate),
+        (1, None),
+        "opened the week before, decided in this one"
+    );
+    let week_after = after
+        .summary
+        .brands
+        .first()
+        .map(|b| (b.week.tasks_dismissed, b.week.sla_breach_rate));
+    assert!(
+        matches!(week_after, None | Some((0, None))),
+        "nothing happened the week after: {week_after:?}"
+    );
+}
+
 on_both_backends!(
+    sla_numbers_count_each_task_in_the_week_its_sla_was_decided_and_leave_dismissals_out,
     weeks_follow_local_midnights_across_the_autumn_clock_change,
     an_empty_week_writes_every_file_with_headers_and_zero_counts,
     hostile_text_survives_the_csv_round_trip_and_formulas_are_neutralised,

@@ -80,16 +80,23 @@ pub(super) async fn export_tasks(
     end: Millis,
     brand: Option<&BrandId>,
 ) -> Result<Vec<ExportTask>, StoreError> {
-    let brand_condition = if brand.is_some() { "AND brand_id = $3" } else { "" };
+    let brand_condition = if brand.is_some() { "WHERE t.brand_id = $3" } else { "" };
+    // Every task something happened to in the week: opened, answered, resolved, dismissed
+    // (the time of its `dismissed` event; a later note does not move it), or due (an SLA
+    // decided in the week, answered or not).
     let sql = format!(
-        "SELECT id, brand_id, status, opened_at_ms, due_at_ms, first_response_at_ms, resolved_at_ms, updated_at_ms,
-                recovered
-         FROM tasks
-         WHERE ((opened_at_ms >= $1 AND opened_at_ms < $2)
-             OR (first_response_at_ms >= $1 AND first_response_at_ms < $2)
-             OR (resolved_at_ms >= $1 AND resolved_at_ms < $2)
-             OR (status = 'dismissed' AND updated_at_ms >= $1 AND updated_at_ms < $2))
-           {brand_condition}
+        "SELECT * FROM (
+             SELECT t.id, t.brand_id, t.status, t.opened_at_ms, t.due_at_ms, t.first_response_at_ms,
+                    t.resolved_at_ms, t.recovered,
+                    CASE WHEN t.status = 'dismissed' THEN
+                        (SELECT MAX(e.at_ms) FROM task_events e WHERE e.task_id = t.id AND e.kind = 'dismissed')
+                    END AS dismissed_at_ms
+             FROM tasks t {brand_condition}) AS w
+         WHERE (opened_at_ms >= $1 AND opened_at_ms < $2)
+            OR (first_response_at_ms >= $1 AND first_response_at_ms < $2)
+            OR (resolved_at_ms >= $1 AND resolved_at_ms < $2)
+            OR (dismissed_at_ms >= $1 AND dismissed_at_ms < $2)
+            OR (due_at_ms >= $1 AND due_at_ms < $2)
          ORDER BY id"
     );
     let mut statement = sqlx::query(&sql).bind(start).bind(end);
@@ -107,7 +114,7 @@ pub(super) async fn export_tasks(
                 due_at_ms: get(row, "due_at_ms")?,
                 first_response_at_ms: get(row, "first_response_at_ms")?,
                 resolved_at_ms: get(row, "resolved_at_ms")?,
-                updated_at_ms: get(row, "updated_at_ms")?,
+                dismissed_at_ms: get(row, "dismissed_at_ms")?,
                 recovered: get::<Option<i64>>(row, "recovered")?.map(|r| r != 0),
             })
         })
