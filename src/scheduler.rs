@@ -7,8 +7,8 @@
 //! On shutdown the cron stops firing, and every worker finishes the job it is in before
 //! exiting: work in flight is completed, and anything not started is picked up next start.
 //! Several instances may share one database: a lease makes each trigger's poll run on one of
-//! them (renewed while the poll runs, so it lapses only when its holder dies; the lengths are
-//! `[instances]` settings), and scoring claims (see `Store::claim_pending_mentions`) spread the
+//! them (`pipeline::poll_lease`: renewed while the poll runs, held a little after it and
+//! through a rate-limit wait; the lengths are `[instances]` settings), and scoring claims (see `Store::claim_pending_mentions`) spread the
 //! rest: an idle scoring worker also sweeps for mentions other instances committed. The alert
 //! worker also raises SLA, failing-source and silent-source alerts; the spike worker runs
 //! `pipeline::spikes::check_spikes` every minute.
@@ -24,18 +24,15 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::domain::now_millis;
 use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
-use crate::pipeline::instance::secs_to_ms;
+use crate::pipeline::poll_lease::{BACKOFF_BASE, TriggerOutcome, poll_once_per_trigger};
 use crate::pipeline::{Pipeline, PipelineError, error_chain};
-use crate::sources::{Source, SourceError};
+use crate::sources::Source;
 use crate::store::Store;
 
 /// How often the alert worker looks for due deliveries.
 const ALERT_SWEEP: Duration = Duration::from_secs(5);
 /// How often the spike job judges the latest buckets.
 const SPIKE_SWEEP: Duration = Duration::from_secs(60);
-/// Backoff after a failed poll that gave no reset time, doubled per failure up to the cap.
-const BACKOFF_BASE: Duration = Duration::from_secs(30);
-const BACKOFF_CAP: Duration = Duration::from_secs(30 * 60);
 
 /// Why the scheduler could not start.
 #[derive(Debug, thiserror::Error)]
@@ -154,67 +151,20 @@ async fn source_worker(
             continue;
         }
         // With several instances on one database, one of them polls each trigger.
-        let lease = format!("poll:{}", source.id());
-        let store = pipeline.store();
-        let lease_ms = secs_to_ms(pipeline.settings().instances.poll_lease_secs);
-        match store
-            .try_acquire_lease(&lease, pipeline.instance_id(), now_millis(), lease_ms)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::debug!(source = %source.id(), "Another instance holds the poll lease.");
-                continue;
-            }
-            Err(error) => {
-                tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not take the poll lease.");
-                continue;
-            }
-        }
-        // Not raced against `cancel`: a poll that started finishes and commits. The lease is
-        // renewed beside it, so a long poll keeps it and only a dead holder's lease lapses.
-        let polled = {
-            let poll = pipeline.poll_source(source.as_ref());
-            tokio::pin!(poll);
-            let renew_every = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(1).max(1));
-            loop {
-                tokio::select! {
-                    polled = &mut poll => break polled,
-                    _ = tokio::time::sleep(renew_every) => {
-                        match store.try_acquire_lease(&lease, pipeline.instance_id(), now_millis(), lease_ms).await {
-                            Ok(true) => {}
-                            Ok(false) => tracing::warn!(source = %source.id(), "The poll lease was taken over during a poll."),
-                            Err(error) => tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not renew the poll lease."),
-                        }
-                    }
-                }
-            }
-        };
-        if let Err(error) = store.release_lease(&lease, pipeline.instance_id()).await {
-            tracing::warn!(source = %source.id(), error = %error_chain(&error), "Could not release the poll lease.");
-        }
-        match polled {
-            Ok(report) => {
+        match poll_once_per_trigger(&pipeline, source.as_ref(), n_failures).await {
+            TriggerOutcome::Skipped => {}
+            TriggerOutcome::Polled { result: Ok(report), .. } => {
                 n_failures = 0;
                 if report.n_new > 0 {
                     scoring_needed.notify_one();
                 }
             }
-            Err(error) => {
+            TriggerOutcome::Polled {
+                result: Err(error),
+                wait,
+            } => {
                 n_failures = n_failures.saturating_add(1);
-                let wait = match &error {
-                    PipelineError::Source {
-                        error:
-                            SourceError::RateLimited {
-                                retry_after: Some(wait),
-                            },
-                        ..
-                    } => *wait,
-                    _ => BACKOFF_BASE
-                        .saturating_mul(2u32.saturating_pow(n_failures - 1))
-                        .min(BACKOFF_CAP),
-                };
-                not_before = tokio::time::Instant::now() + wait;
+                not_before = tokio::time::Instant::now() + wait.unwrap_or(BACKOFF_BASE);
                 // Source failures were logged where they were recorded; log the others here.
                 if !matches!(error, PipelineError::Source { .. }) {
                     tracing::error!(source = %source.id(), error = %error_chain(&error), "Poll could not be committed.");

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod follow_up;
 pub mod instance;
 pub mod matching;
+pub mod poll_lease;
 pub mod spikes;
 
 use std::collections::{HashMap, HashSet};

@@ -271,3 +271,54 @@ on_both_backends!(
     the_same_post_from_two_sources_is_stored_once_and_own_and_excluded_posts_are_skipped,
     follow_ups_from_the_same_author_join_the_open_task,
 );
+
+/// Two instances on one PostgreSQL database, each firing the same cron trigger (the second a
+/// moment later, as clocks and schedulers drift): the source is polled once. After a failed
+/// poll, the lease is held through the backoff, so no instance polls before it ends.
+#[tokio::test]
+async fn one_instance_polls_each_trigger_and_a_failing_source_waits_on_all() {
+    use earshot::pipeline::poll_lease::{BACKOFF_BASE, TriggerOutcome, poll_once_per_trigger};
+
+    let env = TestEnv::postgres().await;
+    env.append("acme-feed", &[line("1", "@jo", "Acme Air lost my bag")]);
+    let (a, b) = (env.pipeline().await, env.pipeline().await);
+    let feed = source(&env, "acme-feed");
+    let new_posts = |outcome: TriggerOutcome| match outcome {
+        TriggerOutcome::Polled { result: Ok(report), .. } => Some(report.n_new),
+        TriggerOutcome::Polled { result: Err(error), .. } => panic!("the poll failed: {error}"),
+        TriggerOutcome::Skipped => None,
+    };
+
+    let first = new_posts(poll_once_per_trigger(&a, &feed, 0).await);
+    env.append("acme-feed", &[line("2", "@max", "Acme Air cancelled my flight")]);
+    let late = new_posts(poll_once_per_trigger(&b, &feed, 0).await);
+    let next = new_posts(poll_once_per_trigger(&a, &feed, 0).await);
+
+    assert_eq!(first, Some(1));
+    assert_eq!(late, None, "the other instance's late trigger found the lease held");
+    assert_eq!(next, Some(1), "the holder's next trigger polls");
+
+    // The feed file disappears: after a fourth failure in a row the backoff is 8 × 30 s,
+    // and the lease is held that long, for every instance.
+    std::fs::remove_file(env.feed("acme-feed")).unwrap();
+    let failed = poll_once_per_trigger(&a, &feed, 3).await;
+    let TriggerOutcome::Polled {
+        result: Err(_),
+        wait: Some(wait),
+    } = failed
+    else {
+        panic!("a failed poll with a wait: {failed:?}");
+    };
+    assert_eq!(wait, BACKOFF_BASE * 8);
+    let held_ms = env
+        .scalar_of(&format!(
+            "SELECT expires_at_ms - {} FROM leases WHERE name = 'poll:acme-feed'",
+            earshot::domain::now_millis()
+        ))
+        .await;
+    assert!(held_ms > 200_000, "held for the backoff: {held_ms} ms left");
+    assert!(matches!(
+        poll_once_per_trigger(&b, &feed, 0).await,
+        TriggerOutcome::Skipped
+    ));
+}
