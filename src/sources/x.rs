@@ -333,7 +333,8 @@ fn to_post(tweet: Tweet, users: &HashMap<&str, &User>) -> Result<Post, String> {
     let draft = PostDraft {
         url: Some(format!("https://x.com/{}/status/{}", author.username, tweet.id)),
         external_id: tweet.id,
-        text: tweet.text,
+        // X escapes `&`, `<` and `>` in post text as HTML entities; the text is plain.
+        text: html_escape::decode_html_entities(&tweet.text).into_owned(),
         author_handle: format!("@{}", author.username),
         author_name: author.name.clone(),
         author_followers: author.public_metrics.as_ref().and_then(|m| m.followers_count),

@@ -418,6 +418,34 @@ async fn bulk_dismissals_report_each_task_and_false_positives_become_training_da
             .any(|l| l["text"].as_str().unwrap().contains("lost my bag"))
     );
 
+    // Labelled again, a post stays one example, with the latest label.
+    let (_, detail) = lee.get(&format!("/api/tasks/{jo}")).await;
+    let post_id = detail["posts"][0]["post_id"].as_i64().unwrap();
+    let (status, _, body) = lee
+        .send(
+            "POST",
+            &format!("/api/tasks/{jo}/posts/{post_id}/label"),
+            Some(json!({ "label": "negative" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, export) = lee.send("GET", "/api/feedback/export", None).await;
+    let labels: Vec<(String, String)> = export
+        .as_str()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|l| {
+            (
+                l["text"].as_str().unwrap().to_owned(),
+                l["label"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    let jo_label = labels.iter().find(|(text, _)| text.contains("lost my bag")).unwrap();
+    assert_eq!(jo_label.1, "negative", "{labels:?}");
+
     let (status, suggestion) = lee.get("/api/brands/acme/threshold-suggestion").await;
     assert_eq!(status, StatusCode::OK, "{suggestion}");
     assert_eq!(suggestion["suggestion"]["n_false_positive"], 2);

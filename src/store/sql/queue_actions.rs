@@ -272,9 +272,16 @@ pub(super) async fn relabel_post(
 }
 
 pub(super) async fn labelled_examples(pool: &AnyPool) -> Result<Vec<LabelledExample>, StoreError> {
-    let rows = sqlx::query("SELECT text, label FROM labelled_examples ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    // A post labelled more than once (re-labelled, or dismissed again after a reopen) is one
+    // example, with the reviewer's latest word on it.
+    let rows = sqlx::query(
+        "SELECT l.text, l.label FROM labelled_examples l
+         WHERE l.post_id IS NULL
+            OR l.id = (SELECT MAX(latest.id) FROM labelled_examples latest WHERE latest.post_id = l.post_id)
+         ORDER BY l.id",
+    )
+    .fetch_all(pool)
+    .await?;
     rows.iter()
         .map(|row| {
             Ok(LabelledExample {

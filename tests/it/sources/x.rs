@@ -77,6 +77,7 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
     let ids: Vec<&str> = batch.posts.iter().map(|p| p.external_id.as_str()).collect();
     assert_eq!(ids, ["1900", "1899", "1700"]);
     let first = &batch.posts[0];
+    assert_eq!(first.text, "Acme Air lost my bag & nobody answers", "entities decoded");
     assert_eq!(first.author_handle, "@jo");
     assert_eq!(first.author_followers, Some(1200));
     assert_eq!(first.url.as_deref(), Some("https://x.com/jo/status/1900"));
