@@ -182,18 +182,32 @@ function actionPanel(task) {
   resolve.addEventListener("click", () => act({ action: "resolve" }));
   const reason = el("select", { id: "dismiss-reason" },
     ...["false_positive", "spam", "not_ours", "other"].map((r) => el("option", { value: r }, r.replace("_", " "))));
+  // A false positive becomes a training example: with the sentiment it really has.
+  const falseLabel = el("select", { id: "dismiss-label", title: "The post's real sentiment (kept as a training example)" },
+    ...["neutral", "positive", "negative"].map((l) => el("option", { value: l }, `really ${l}`)));
+  reason.addEventListener("change", () => { falseLabel.hidden = reason.value !== "false_positive"; });
   const reasonText = el("input", { id: "dismiss-text", placeholder: "Why (needed for other)" });
   const dismiss = el("button", { type: "button", id: "dismiss" }, "Dismiss (d)");
-  dismiss.addEventListener("click", () => act({ action: "dismiss", reason: reason.value, text: reasonText.value || null }));
+  dismiss.addEventListener("click", () => act(Object.assign(
+    { action: "dismiss", reason: reason.value, text: reasonText.value || null },
+    reason.value === "false_positive" ? { label: falseLabel.value } : {})));
+  let assignRow = null;
+  if (supervises()) {
+    const assignee = el("input", { id: "assign-to", placeholder: "username", size: 12 });
+    const assign = el("button", { type: "button", id: "assign" }, "Assign");
+    assign.addEventListener("click", () => act({ action: "assign", to: assignee.value.trim() }));
+    assignRow = el("p", {}, "Assign to ", assignee, " ", assign);
+  }
   const reopen = el("button", { type: "button", id: "reopen" }, "Reopen");
   reopen.addEventListener("click", () => act({ action: "reopen" }));
   return el("div", { class: "actions" },
     el("p", {}, claim, " ", resolve, " ", reopen),
+    assignRow,
     el("p", {}, templateSelect), replyText,
     el("p", { class: "muted" }, "earshot does not post: copy this reply to the platform, then record it here."),
     el("p", {}, reply),
     el("p", {}, note, " ", addNote),
-    el("p", {}, reason, " ", reasonText, " ", dismiss));
+    el("p", {}, reason, " ", falseLabel, " ", reasonText, " ", dismiss));
 }
 
 // "The model got this one wrong": the reviewer's label is kept as a training example.

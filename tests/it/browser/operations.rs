@@ -1,6 +1,6 @@
-//! The team lead's pages in the browser: re-labelling a post the model got wrong, turning a
-//! channel that a revoked webhook switched off back on, downloading an export, and the
-//! threshold suggestion; and what an agent is not offered.
+//! The team lead's pages in the browser: assigning a task, re-labelling a post the model
+//! got wrong, turning a channel that a revoked webhook switched off back on, downloading an
+//! export, and the threshold suggestion; and what an agent is not offered.
 
 use std::sync::Arc;
 
@@ -59,9 +59,19 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
         .run(|client| async move {
             log_in(&client, &site, "lee", "lead").await;
 
-            // The model called @jo's post negative; the lead says it is neutral.
+            // The lead hands @jo's task to bob.
             click(&client, &format!("#tasks tr[data-id=\"{}\"]", jo.id)).await;
             wait_for_text(&client, "#detail h2", &format!("Task #{}", jo.id)).await;
+            client.find("#assign-to").await.unwrap().send_keys("bob").await.unwrap();
+            click(&client, "#assign").await;
+            wait_for_text(&client, "#flash", "assign done (assigned)").await;
+            wait_for_text(&client, "#detail", "assignee bob").await;
+            assert_eq!(
+                store.task_detail(jo.id).await.unwrap().task.assignee.as_deref(),
+                Some("bob")
+            );
+
+            // The model called @jo's post negative; the lead says it is neutral.
             client
                 .find("#detail select.relabel")
                 .await
@@ -131,7 +141,7 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
                 .unwrap();
             assert_eq!(href.as_deref(), Some("/api/feedback/export"));
 
-            // An agent is not offered the tuning page nor the switch for a channel.
+            // An agent is offered neither the tuning page, nor assigning, nor the channel switch.
             store
                 .disable_channel("ops", "404 from the platform", now_millis())
                 .await
@@ -140,6 +150,12 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
             log_in(&client, &site, "ann", "agent").await;
             let tuning = client.find("nav button[data-view=tuning]").await.unwrap();
             assert!(!tuning.is_displayed().await.unwrap(), "no tuning page for agents");
+            click(&client, &format!("#tasks tr[data-id=\"{}\"]", jo.id)).await;
+            wait_for_text(&client, "#detail h2", &format!("Task #{}", jo.id)).await;
+            assert!(
+                client.find_all("#assign-to").await.unwrap().is_empty(),
+                "agents claim, leads assign"
+            );
             click(&client, "nav button[data-view=channels]").await;
             wait_for_text(
                 &client,
