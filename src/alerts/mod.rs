@@ -78,6 +78,10 @@ pub enum AlertPayload {
         author: String,
         due_at_ms: i64,
         breached: bool,
+        /// The post that opened the task, so keyword rules route this alert where they
+        /// routed the task (empty in alerts stored before it was added).
+        #[serde(default)]
+        text: String,
     },
     /// A source keeps failing (or its credentials were refused) and no posts come in.
     SourceUnhealthy {
@@ -205,8 +209,8 @@ impl AlertPayload {
     /// Text that keyword rules look at.
     pub fn text(&self) -> &str {
         match self {
-            AlertPayload::TaskOpened { text, .. } => text,
-            AlertPayload::Sla { .. } | AlertPayload::SourceUnhealthy { .. } => "",
+            AlertPayload::TaskOpened { text, .. } | AlertPayload::Sla { text, .. } => text,
+            AlertPayload::SourceUnhealthy { .. } => "",
             AlertPayload::Spike { .. } | AlertPayload::SourceSilent { .. } | AlertPayload::Digest { .. } => "",
             AlertPayload::WeeklySummary(_) => "",
         }
@@ -251,6 +255,7 @@ impl AlertPayload {
                 author,
                 due_at_ms,
                 breached,
+                text,
             } => render::Summary {
                 title: if *breached {
                     format!("SLA breached: {} task #{task_id} for {brand}", priority.as_str())
@@ -267,7 +272,7 @@ impl AlertPayload {
                             .unwrap_or_else(|| due_at_ms.to_string()),
                     ),
                 ],
-                quote: None,
+                quote: (!text.is_empty()).then(|| text.clone()),
                 link: None,
                 color: if *breached { 0xD7_2C_2C } else { 0xE8_A2_00 },
             },

@@ -122,6 +122,7 @@ impl Deliverer {
                 author: task.author_handle,
                 due_at_ms: task.due_at_ms,
                 breached: task.due_at_ms <= now,
+                text: task.text,
             };
             if self.store.enqueue_alert(Some(&task.brand_id), &payload, now).await? {
                 added += 1;

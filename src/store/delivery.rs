@@ -48,6 +48,8 @@ pub struct SlaTask {
     pub platform: String,
     pub author_handle: String,
     pub due_at_ms: Millis,
+    /// The text of the post that opened the task.
+    pub text: String,
 }
 
 /// A delivery held by quiet hours whose hold has ended, with the alert it carries.

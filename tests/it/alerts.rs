@@ -539,6 +539,27 @@ async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
     let report = deliverer.deliver_due(NOW).await.unwrap();
 
     assert_eq!((report.n_deliveries_added, report.n_sent), (3, 3));
+
+    // Both tasks' SLAs pass unanswered: each breach follows its task, so the keyword rule
+    // sends the bag complaint's breach to #bags too.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/bags"))
+        .and(wiremock::matchers::body_string_contains("SLA breached"))
+        .and(wiremock::matchers::body_string_contains("lost my bag"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/all"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    assert_eq!(deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap(), 2);
+    let breaches = deliverer.deliver_due(NOW + 60_000).await.unwrap();
+    assert_eq!((breaches.n_deliveries_added, breaches.n_sent), (3, 3));
 }
 
 fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> String {
