@@ -141,6 +141,10 @@ impl Default for DatabaseSettings {
 pub struct HttpSettings {
     #[serde(default = "default_bind")]
     pub bind: SocketAddr,
+    /// Set when people reach the UI over HTTPS (directly or through a TLS proxy): the
+    /// session cookie is then marked `Secure`, so a browser never sends it over plain HTTP.
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 fn default_bind() -> SocketAddr {
@@ -149,7 +153,10 @@ fn default_bind() -> SocketAddr {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { bind: default_bind() }
+        HttpSettings {
+            bind: default_bind(),
+            secure_cookies: false,
+        }
     }
 }
 

@@ -1,9 +1,12 @@
 //! Who is asking: session cookies for people (with a CSRF token on every state-changing
 //! request), bearer tokens for machines; the login and logout endpoints.
 //!
-//! The cookie is `HttpOnly; SameSite=Strict; Path=/`; the database keeps only the sha256 of
-//! the cookie value and of API tokens. Password checks run on the blocking pool (argon2 is
-//! deliberately slow).
+//! The cookie is `HttpOnly; SameSite=Strict; Path=/`, and `Secure` with `[http]
+//! secure_cookies`; the database keeps only the sha256 of the cookie value and of API
+//! tokens. Password checks run on the blocking pool (argon2 is deliberately slow), guarded
+//! against floods and guessing by `login_guard`.
+
+use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -12,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::login_guard::LOGIN_GUARD;
 use super::{ApiError, AppState};
 use crate::auth::{Role, new_token, same_secret, token_hash, verify_password};
 use crate::domain::now_millis;
@@ -128,9 +132,17 @@ pub(super) struct Me {
 
 /// `POST /login`: checks the password, starts a session, sets the cookie.
 pub(super) async fn login(State(state): State<AppState>, Json(body): Json<LoginRequest>) -> Result<Response, ApiError> {
+    let guard = &*LOGIN_GUARD;
+    if let Some(left) = guard.locked_for(&body.username, Instant::now()) {
+        tracing::warn!("Login refused: too many failed attempts for this username.");
+        return Err(ApiError::TooManyAttempts {
+            retry_after_secs: left.as_secs().max(1),
+        });
+    }
     let user = state.store.user_by_name(&body.username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = body.password;
+    let slot = guard.check_slot().await;
     // A missing user still costs one hash check, so timing does not reveal usernames.
     let ok = tokio::task::spawn_blocking(move || match stored {
         Some(hash) => verify_password(&password, &hash),
@@ -141,13 +153,16 @@ pub(super) async fn login(State(state): State<AppState>, Json(body): Json<LoginR
     })
     .await
     .unwrap_or(false);
+    drop(slot);
     let user = match user {
         Some(user) if ok && !user.disabled => user,
         _ => {
+            guard.failed(&body.username, Instant::now());
             tracing::info!("Login refused.");
             return Err(ApiError::Unauthorized);
         }
     };
+    guard.succeeded(&body.username);
     let session = new_token();
     let csrf = new_token();
     let now = now_millis();
@@ -156,8 +171,13 @@ pub(super) async fn login(State(state): State<AppState>, Json(body): Json<LoginR
         .create_session(&token_hash(&session), user.id, &csrf, now, now + SESSION_MS)
         .await?;
     tracing::info!(user = %user.username, "Logged in.");
+    let secure = if state.settings.http.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_MS / 1000
     );
     let mut response = Json(Me {

@@ -25,6 +25,9 @@ pub enum ApiError {
     /// 409: the task is not in a state for this, or someone else changed it.
     #[error("{0}")]
     Conflict(String),
+    /// 429: too many attempts; try again after `retry_after_secs`.
+    #[error("too many failed logins for this user; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// 500: details are logged, never sent.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,17 +71,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Internal(error) => {
-                tracing::error!(error = %error_chain(error), "Request failed.");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        if let ApiError::Internal(error) = &self {
+            tracing::error!(error = %error_chain(error), "Request failed.");
+        }
+        let body = Json(serde_json::json!({ "error": self.to_string() }));
+        let mut response = (self.status(), body).into_response();
+        if let ApiError::TooManyAttempts { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }

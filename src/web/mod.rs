@@ -12,6 +12,7 @@ mod channels;
 mod error;
 mod exports;
 mod ingest;
+mod login_guard;
 pub mod openapi;
 
 use std::future::Future;

@@ -202,6 +202,49 @@ async fn everything_but_health_and_login_needs_a_session_or_token(env: TestEnv) 
     assert_eq!(forged.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
 }
 
+async fn guessing_a_password_locks_the_username_and_https_sites_get_secure_cookies(env: TestEnv) {
+    let (store, settings) = filled(&env, &complaints()).await;
+    let mut settings = (*settings).clone();
+    settings.http.secure_cookies = true;
+    let app = router(AppState {
+        store,
+        settings: Arc::new(settings),
+    });
+    let anonymous = Client::anonymous(&app);
+    let login = |username: &'static str, password: &'static str| {
+        let anonymous = &anonymous;
+        async move {
+            let (status, headers, _) = anonymous
+                .send(
+                    "POST",
+                    "/login",
+                    Some(json!({ "username": username, "password": password })),
+                )
+                .await;
+            (status, headers)
+        }
+    };
+
+    let (status, headers) = login("ann", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    for _ in 0..10 {
+        assert_eq!(login("lee", "guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, headers) = login("lee", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    let retry_after: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((800..=900).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        login("LEE", PASSWORD).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "case does not matter"
+    );
+    assert_eq!(login("ann", PASSWORD).await.0, StatusCode::OK, "other users log in");
+}
+
 async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let app = router(AppState { store, settings });
@@ -657,6 +700,7 @@ async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEn
 crate::support::on_both_backends!(
     everything_but_health_and_login_needs_a_session_or_token,
     a_session_cookie_is_strict_and_state_changes_need_the_csrf_token,
+    guessing_a_password_locks_the_username_and_https_sites_get_secure_cookies,
     a_task_walks_claim_reply_resolve_with_an_event_for_each_step,
     agents_work_only_their_own_tasks_and_leads_assign,
     bulk_dismissals_report_each_task_and_false_positives_become_training_data,

@@ -20,6 +20,9 @@ document.addEventListener("DOMContentLoaded", () => {
       });
       if (response.ok) {
         window.location.assign("/");
+      } else if (response.status === 429) {
+        const minutes = Math.ceil(Number(response.headers.get("retry-after") || "60") / 60);
+        error.textContent = `Too many failed attempts for this user: try again in ${minutes} minutes.`;
       } else {
         error.textContent = "Wrong username or password.";
       }
