@@ -96,7 +96,12 @@ pub fn validate(
                     "must be whsec_ followed by base64".to_owned(),
                 );
             }
-            (super::ChannelKind::Webhook, _) => {}
+            (super::ChannelKind::Webhook, Some(_)) => {}
+            (super::ChannelKind::Webhook, None) => report(
+                format!("{path}.signing_secret"),
+                "a webhook channel is signed the Standard Webhooks way: set whsec_<base64>, shared with the receiver"
+                    .to_owned(),
+            ),
             (_, Some(_)) => report(
                 format!("{path}.signing_secret"),
                 "only webhook channels are signed".to_owned(),

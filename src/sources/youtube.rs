@@ -135,12 +135,20 @@ impl Source for YouTubeSource {
         if response.status == 403
             && let Some(reason) = quota_reason(&response.body)
         {
+            // The daily quota resets at Pacific midnight; `rateLimitExceeded` is a short-term
+            // per-second/per-user limit, over in moments.
+            let retry_after = if reason == "rateLimitExceeded" {
+                SHORT_RATE_LIMIT_WAIT
+            } else {
+                until_pacific_midnight(chrono::Utc::now())
+            };
             tracing::warn!(
                 reason,
-                "YouTube quota exhausted; waiting for the Pacific midnight reset."
+                wait_secs = retry_after.as_secs(),
+                "YouTube refused for quota; waiting."
             );
             return Err(SourceError::RateLimited {
-                retry_after: Some(until_pacific_midnight(chrono::Utc::now())),
+                retry_after: Some(retry_after),
             });
         }
         let response = http::classify(response, ResetHeader::None)?;
@@ -170,6 +178,9 @@ impl Source for YouTubeSource {
 }
 
 /// The quota reason of a 403 body (`error.errors[].reason`), if it is one.
+/// How long to wait after YouTube's short-term `rateLimitExceeded`.
+const SHORT_RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn quota_reason(body: &[u8]) -> Option<&'static str> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let errors = value.pointer("/error/errors")?.as_array()?;

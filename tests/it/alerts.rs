@@ -687,7 +687,7 @@ async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_withou
 fn routing_rules_are_checked_against_channels_and_brands() {
     let env = TestEnv::new();
     let toml = format!(
-        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://example.invalid/h\"\nsigning_secret = \"whsec_***\"\n\n[[alerts.rules]]\nbrands = [\"nope\"]\nchannels = [\"ops\", \"missing\"]\n",
+        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://example.invalid/h\"\nsigning_secret = \"whsec_***\"\n\n[[alerts.channels]]\nname = \"unsigned\"\ntype = \"webhook\"\nurl = \"https://example.invalid/u\"\n\n[[alerts.rules]]\nbrands = [\"nope\"]\nchannels = [\"ops\", \"missing\"]\n",
         env.config_toml()
     );
 
@@ -712,7 +712,13 @@ fn routing_rules_are_checked_against_channels_and_brands() {
         found.iter().any(|p| p.starts_with("alerts.channels[0].signing_secret")),
         "{found:?}"
     );
-    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("alerts.channels[1].signing_secret") && p.contains("Standard Webhooks")),
+        "a webhook channel without a secret: {found:?}"
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
 }
 
 async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message(env: TestEnv) {

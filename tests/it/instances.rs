@@ -270,6 +270,7 @@ overlap_secs = 0
 name = "ops"
 type = "webhook"
 url = {{ env = "EARSHOT_TEST_ALERT_URL" }}
+signing_secret = "whsec_c2lnbmluZyBrZXkgb2YgdGhlIGluc3RhbmNlcyB0ZXN0"
 min_priority = "low"
 "#,
         db = env.database_url(),

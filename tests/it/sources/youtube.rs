@@ -102,6 +102,19 @@ async fn quota_exceeded_waits_for_the_reset_and_other_403s_are_unauthorized() {
         "{error:?}"
     );
 
+    let short = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {"code": 403,
+            "message": "The request cannot be completed because you have exceeded your quota.",
+            "errors": [{"domain": "youtube.quota", "reason": "rateLimitExceeded"}]}})))
+        .mount(&short)
+        .await;
+    let error = env(&short).source().poll(None).await.unwrap_err();
+    assert!(
+        matches!(error, SourceError::RateLimited { retry_after: Some(wait) } if wait.as_secs() == 60),
+        "a short-term limit waits a minute, not until midnight: {error:?}"
+    );
+
     let disabled = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {"code": 403,
