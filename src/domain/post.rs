@@ -122,6 +122,10 @@ pub struct PostDraft {
     pub conversation_id: Option<String>,
     /// The post this one replies to, if any.
     pub in_reply_to: Option<String>,
+    /// The post this one quotes (or crossposts), if any: its platform id.
+    pub quote_of: Option<String>,
+    /// The quoted post's text, when the platform sends it along.
+    pub quoted_text: Option<String>,
 }
 
 /// A validated post. Text and names are cleaned of NUL and control characters (PostgreSQL
@@ -140,7 +144,13 @@ pub struct Post {
     pub engagement: Engagement,
     pub conversation_id: Option<String>,
     pub in_reply_to: Option<String>,
+    pub quote_of: Option<String>,
+    /// Cut to `MAX_QUOTED_CHARS`.
+    pub quoted_text: Option<String>,
 }
+
+/// Longest quoted text kept with a post, in characters.
+pub(crate) const MAX_QUOTED_CHARS: usize = 2_000;
 
 /// Longest text kept for a post, in characters; longer text is cut and marked.
 pub(crate) const MAX_TEXT_CHARS: usize = 10_000;
@@ -180,6 +190,11 @@ impl Post {
             engagement: draft.engagement,
             conversation_id: optional_line(draft.conversation_id, MAX_ID_BYTES),
             in_reply_to: optional_line(draft.in_reply_to, MAX_ID_BYTES),
+            quote_of: optional_line(draft.quote_of, MAX_ID_BYTES),
+            quoted_text: draft
+                .quoted_text
+                .map(|text| clean_text(&text, MAX_QUOTED_CHARS))
+                .filter(|text| !text.trim().is_empty()),
         })
     }
 }

@@ -281,6 +281,8 @@ mod tests {
             },
             conversation_id: None,
             in_reply_to: None,
+            quote_of: None,
+            quoted_text: None,
         }
     }
 

@@ -255,6 +255,32 @@ struct PostView {
     reply_count: u64,
     #[serde(default)]
     quote_count: u64,
+    /// The hydrated embed: for a quote post `app.bsky.embed.record#view` (or
+    /// `…recordWithMedia#view` around one), read loosely since embeds come in many kinds.
+    embed: Option<serde_json::Value>,
+}
+
+/// The quoted post of a post view's embed: its at:// URI and text, if the embed quotes one.
+fn quoted_record(embed: Option<&serde_json::Value>) -> (Option<String>, Option<String>) {
+    let Some(embed) = embed else {
+        return (None, None);
+    };
+    let record = match embed.get("$type").and_then(|t| t.as_str()) {
+        Some("app.bsky.embed.record#view") => embed.get("record"),
+        Some("app.bsky.embed.recordWithMedia#view") => embed.get("record").and_then(|r| r.get("record")),
+        _ => None,
+    };
+    let Some(record) =
+        record.filter(|r| r.get("$type").and_then(|t| t.as_str()) == Some("app.bsky.embed.record#viewRecord"))
+    else {
+        return (None, None);
+    };
+    let uri = record.get("uri").and_then(|u| u.as_str()).map(str::to_owned);
+    let text = record
+        .pointer("/value/text")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned);
+    (uri, text)
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,6 +361,7 @@ fn to_post(view: PostView) -> Result<(Post, Millis), String> {
         Some(reply) => (Some(reply.root.uri.clone()), Some(reply.parent.uri.clone())),
         None => (Some(view.uri.clone()), None),
     };
+    let (quote_of, quoted_text) = quoted_record(view.embed.as_ref());
     let draft = PostDraft {
         url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", view.author.handle)),
         external_id: view.uri.clone(),
@@ -352,6 +379,8 @@ fn to_post(view: PostView) -> Result<(Post, Millis), String> {
         },
         conversation_id,
         in_reply_to,
+        quote_of,
+        quoted_text,
     };
     let post = Post::new(Platform::Bluesky, draft).map_err(|error| error.to_string())?;
     Ok((post, created_at.min(indexed_at)))

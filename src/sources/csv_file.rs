@@ -178,6 +178,8 @@ impl Layout {
             engagement: Default::default(),
             conversation_id: None,
             in_reply_to: None,
+            quote_of: None,
+            quoted_text: None,
         };
         let platform = platform_or(self.platform.map(field), default_platform)?;
         Post::new(platform, draft).map_err(|error| error.to_string())

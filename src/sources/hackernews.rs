@@ -229,6 +229,8 @@ fn to_post(hit: Hit) -> Result<Post, String> {
         } else {
             None
         },
+        quote_of: None,
+        quoted_text: None,
     };
     Post::new(Platform::HackerNews, draft).map_err(|error| error.to_string())
 }

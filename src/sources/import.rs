@@ -4,8 +4,8 @@
 //! The post shape (one JSON object per post) is
 //! `{"platform":"x","id":"1","author":"@jo","text":"…","created_at":"2026-11-20T10:00:00Z"}`
 //! with optional `author_name`, `followers`, `url`, `lang`, `likes`, `reposts`, `replies`,
-//! `quotes`, `conversation_id` and `in_reply_to`; unknown fields are ignored. `platform`
-//! defaults to the source's `platform` setting.
+//! `quotes`, `conversation_id`, `in_reply_to`, `quote_of` and `quoted_text`; unknown fields
+//! are ignored. `platform` defaults to the source's `platform` setting.
 
 use serde::Deserialize;
 
@@ -33,6 +33,8 @@ struct ImportRecord {
     quotes: u64,
     conversation_id: Option<IdValue>,
     in_reply_to: Option<IdValue>,
+    quote_of: Option<IdValue>,
+    quoted_text: Option<String>,
 }
 
 /// Ids arrive as strings or numbers; both become text.
@@ -94,6 +96,8 @@ fn record_to_post(record: ImportRecord, default_platform: Platform) -> Result<Po
         },
         conversation_id: record.conversation_id.map(IdValue::into_string),
         in_reply_to: record.in_reply_to.map(IdValue::into_string),
+        quote_of: record.quote_of.map(IdValue::into_string),
+        quoted_text: record.quoted_text,
     };
     Post::new(platform, draft).map_err(|error| error.to_string())
 }

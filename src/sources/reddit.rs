@@ -269,6 +269,18 @@ struct Link {
     score: i64,
     #[serde(default)]
     num_comments: u64,
+    /// A crosspost names the post it shares (`t3_…`) and carries it in `crosspost_parent_list`.
+    crosspost_parent: Option<String>,
+    #[serde(default)]
+    crosspost_parent_list: Vec<CrosspostParent>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CrosspostParent {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    selftext: String,
 }
 
 /// A parsed search page.
@@ -338,6 +350,13 @@ fn to_post(link: Link) -> Result<Post, String> {
     if !link.created_utc.is_finite() {
         return Err("created_utc is not a number".into());
     }
+    let quoted_text = link.crosspost_parent_list.first().map(|parent| {
+        if parent.selftext.trim().is_empty() {
+            parent.title.clone()
+        } else {
+            format!("{}\n\n{}", parent.title, parent.selftext)
+        }
+    });
     let draft = PostDraft {
         url: Some(format!("https://www.reddit.com{}", link.permalink)),
         conversation_id: Some(link.name.clone()),
@@ -354,6 +373,8 @@ fn to_post(link: Link) -> Result<Post, String> {
             ..Engagement::default()
         },
         in_reply_to: None,
+        quote_of: link.crosspost_parent,
+        quoted_text,
     };
     Post::new(Platform::Reddit, draft).map_err(|error| error.to_string())
 }

@@ -251,6 +251,8 @@ impl FeedItem {
             engagement: Default::default(),
             conversation_id: None,
             in_reply_to: None,
+            quote_of: None,
+            quoted_text: None,
         };
         Post::new(Platform::Rss, draft).map_err(|error| error.to_string())
     }

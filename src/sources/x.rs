@@ -301,7 +301,7 @@ pub fn parse_search(body: &[u8]) -> Result<Page, SourceError> {
             },
             None => tweet,
         };
-        match to_post(tweet, &users) {
+        match to_post(tweet, &users, &included) {
             Ok(post) => batch.posts.push(post),
             Err(reason) => batch
                 .quarantined
@@ -314,7 +314,11 @@ pub fn parse_search(body: &[u8]) -> Result<Page, SourceError> {
     })
 }
 
-fn to_post(tweet: Tweet, users: &HashMap<&str, &User>) -> Result<Post, String> {
+fn to_post(
+    tweet: Tweet,
+    users: &HashMap<&str, &User>,
+    included: &HashMap<String, &serde_json::Value>,
+) -> Result<Post, String> {
     let author = tweet
         .author_id
         .as_deref()
@@ -330,6 +334,17 @@ fn to_post(tweet: Tweet, users: &HashMap<&str, &User>) -> Result<Post, String> {
         .iter()
         .find(|r| r.kind == "replied_to")
         .map(|r| r.id.clone());
+    // A quote post: the quoted post is in `includes.tweets` (expansion referenced_tweets.id).
+    let quote_of = tweet
+        .referenced_tweets
+        .iter()
+        .find(|r| r.kind == "quoted")
+        .map(|r| r.id.clone());
+    let quoted_text = quote_of
+        .as_ref()
+        .and_then(|id| included.get(id))
+        .and_then(|quoted| quoted.get("text")?.as_str())
+        .map(|text| html_escape::decode_html_entities(text).into_owned());
     let draft = PostDraft {
         url: Some(format!("https://x.com/{}/status/{}", author.username, tweet.id)),
         external_id: tweet.id,
@@ -348,6 +363,8 @@ fn to_post(tweet: Tweet, users: &HashMap<&str, &User>) -> Result<Post, String> {
         },
         conversation_id: tweet.conversation_id,
         in_reply_to,
+        quote_of,
+        quoted_text,
     };
     Post::new(Platform::X, draft).map_err(|error| error.to_string())
 }

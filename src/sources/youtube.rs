@@ -339,6 +339,8 @@ fn to_post(thread: Thread, published_ms: Millis) -> Result<Post, String> {
         },
         conversation_id: thread.snippet.video_id,
         in_reply_to: None,
+        quote_of: None,
+        quoted_text: None,
     };
     Post::new(Platform::YouTube, draft).map_err(|error| error.to_string())
 }

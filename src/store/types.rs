@@ -213,6 +213,11 @@ pub struct TaskPost {
     pub reposts: i64,
     pub replies: i64,
     pub quotes: i64,
+    /// The platform id of the post this one replies to.
+    pub in_reply_to: Option<String>,
+    /// The post this one quotes: its platform id, and its text when the platform sent it.
+    pub quote_of: Option<String>,
+    pub quoted_text: Option<String>,
     pub sentiment: Option<SentimentScores>,
     pub sentiment_status: Option<String>,
     pub sentiment_reason: Option<String>,

@@ -163,7 +163,9 @@ pub fn document() -> Value {
                         "replies": { "type": "integer" },
                         "quotes": { "type": "integer" },
                         "conversation_id": { "type": ["string", "integer"] },
-                        "in_reply_to": { "type": ["string", "integer"] }
+                        "in_reply_to": { "type": ["string", "integer"] },
+                        "quote_of": { "type": ["string", "integer"], "description": "The post this one quotes" },
+                        "quoted_text": { "type": "string", "description": "The quoted post's text" }
                     }
                 },
                 "Action": {

@@ -60,6 +60,9 @@ fn settings(env: &TestEnv, servers: &[MockServer], agents: &MockServer, public_u
             "\n[[alerts.channels]]\nname = \"{name}\"\ntype = \"{kind}\"\nurl = \"{}{hook}\"\nmin_priority = \"critical\"\n",
             server.uri()
         ));
+        if *kind == "webhook" {
+            toml.push_str("signing_secret = \"whsec_c2lnbmluZyBrZXkgb2YgdGhlIHN1bW1hcnkgdGVzdA==\"\n");
+        }
         names.push(format!("\"{name}\""));
     }
     toml.push_str(&format!(

@@ -205,6 +205,33 @@ struct Status {
     in_reply_to_id: Option<String>,
     account: Account,
     reblog: Option<Box<Status>>,
+    /// Mastodon 4.5 quotes: `{"state": "accepted", "quoted_status": Status}` (or a shallow
+    /// `quoted_status_id`), read loosely.
+    quote: Option<serde_json::Value>,
+}
+
+/// The quoted status of a quote, if it was accepted and sent along: its URI and plain text.
+fn quoted_status(quote: Option<&serde_json::Value>) -> (Option<String>, Option<String>) {
+    let Some(quote) = quote.filter(|q| q.get("state").and_then(|s| s.as_str()) == Some("accepted")) else {
+        return (None, None);
+    };
+    match quote.get("quoted_status").filter(|s| s.is_object()) {
+        Some(status) => (
+            status
+                .get("uri")
+                .or_else(|| status.get("id"))
+                .and_then(|u| u.as_str())
+                .map(str::to_owned),
+            status.get("content").and_then(|c| c.as_str()).map(html::to_text),
+        ),
+        None => (
+            quote
+                .get("quoted_status_id")
+                .and_then(|i| i.as_str())
+                .map(str::to_owned),
+            None,
+        ),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,6 +294,7 @@ fn to_post(status: Status) -> Result<Post, String> {
     } else {
         format!("{}\n\n{content}", status.spoiler_text.trim())
     };
+    let (quote_of, quoted_text) = quoted_status(status.quote.as_ref());
     let draft = PostDraft {
         external_id: status.uri.clone().unwrap_or_else(|| status.id.clone()),
         text,
@@ -284,6 +312,8 @@ fn to_post(status: Status) -> Result<Post, String> {
         },
         conversation_id: None,
         in_reply_to: status.in_reply_to_id,
+        quote_of,
+        quoted_text,
     };
     Post::new(Platform::Mastodon, draft).map_err(|error| error.to_string())
 }
@@ -291,6 +321,24 @@ fn to_post(status: Status) -> Result<Post, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_accepted_quote_gives_the_quoted_uri_and_text_and_others_nothing() {
+        let full = serde_json::json!({"state": "accepted", "quoted_status": {
+            "id": "9", "uri": "https://m.example/users/kim/statuses/9", "content": "<p>Acme Air lost my bag</p>"}});
+        assert_eq!(
+            quoted_status(Some(&full)),
+            (
+                Some("https://m.example/users/kim/statuses/9".to_owned()),
+                Some("Acme Air lost my bag".to_owned())
+            )
+        );
+        let shallow = serde_json::json!({"state": "accepted", "quoted_status_id": "9"});
+        assert_eq!(quoted_status(Some(&shallow)), (Some("9".to_owned()), None));
+        let pending = serde_json::json!({"state": "pending", "quoted_status": null});
+        assert_eq!(quoted_status(Some(&pending)), (None, None));
+        assert_eq!(quoted_status(None), (None, None));
+    }
 
     #[test]
     fn link_header_prev_gives_min_id() {

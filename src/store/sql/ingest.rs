@@ -94,8 +94,9 @@ pub(super) async fn commit_poll(
 async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -> Result<i64, StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO posts (platform, external_id, author_handle, author_name, author_followers, text, url, lang,
-                            created_at_ms, first_seen_at_ms, likes, reposts, replies, quotes, conversation_id, in_reply_to)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                            created_at_ms, first_seen_at_ms, likes, reposts, replies, quotes, conversation_id, in_reply_to,
+                            quote_of, quoted_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (platform, external_id) DO NOTHING RETURNING id",
     )
     .bind(post.platform.as_str())
@@ -114,6 +115,8 @@ async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -
     .bind(saturating_i64(post.engagement.quotes))
     .bind(post.conversation_id.clone())
     .bind(post.in_reply_to.clone())
+    .bind(post.quote_of.clone())
+    .bind(post.quoted_text.clone())
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(row) = inserted {

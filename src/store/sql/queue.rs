@@ -83,6 +83,7 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
     let post_rows = sqlx::query(
         "SELECT p.id AS post_id, m.id AS mention_id, p.platform, p.external_id, p.author_handle, p.author_name,
                 p.author_followers, p.text, p.url, p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes,
+                p.in_reply_to, p.quote_of, p.quoted_text,
                 s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
                 s.model AS s_model, s.reason AS s_reason, a.criticality, a.factors_json
          FROM assessments a
@@ -116,6 +117,9 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
             reposts: get(row, "reposts")?,
             replies: get(row, "replies")?,
             quotes: get(row, "quotes")?,
+            in_reply_to: get(row, "in_reply_to")?,
+            quote_of: get(row, "quote_of")?,
+            quoted_text: get(row, "quoted_text")?,
             sentiment: scores_of(row)?,
             sentiment_status: get(row, "s_status")?,
             sentiment_reason: get(row, "s_reason")?,

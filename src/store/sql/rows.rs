@@ -50,6 +50,8 @@ pub(super) fn post_of(row: &AnyRow) -> Result<Post, StoreError> {
         },
         conversation_id: get(row, "conversation_id")?,
         in_reply_to: get(row, "in_reply_to")?,
+        quote_of: get(row, "quote_of")?,
+        quoted_text: get(row, "quoted_text")?,
     })
 }
 

@@ -47,6 +47,7 @@ pub(super) async fn claim_pending_mentions(
         "SELECT m.id AS mention_id, m.post_id, m.brand_id,
                 p.platform, p.external_id, p.author_handle, p.author_name, p.author_followers, p.text, p.url,
                 p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
+                p.quote_of, p.quoted_text,
                 s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
                 s.model AS s_model, s.language AS s_language, s.reason AS s_reason
          FROM mentions m

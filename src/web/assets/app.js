@@ -242,7 +242,13 @@ async function showTask(id) {
     el("header", {}, el("strong", {}, post.author_name || post.author_handle), " ", post.author_handle,
       post.author_followers !== null ? ` · ${post.author_followers} followers` : "",
       ` · ${post.platform} · ${when(post.created_at_ms)}`),
+    post.in_reply_to ? el("p", { class: "muted in-reply-to" }, `In reply to ${post.in_reply_to}`) : null,
     el("p", { class: "post-text" }, post.text),
+    post.quote_of || post.quoted_text
+      ? el("blockquote", { class: "quoted" },
+        el("span", { class: "muted" }, post.quoted_text ? "Quoting:" : `Quoting ${post.quote_of}`),
+        post.quoted_text ? el("span", { class: "quoted-text" }, post.quoted_text) : null)
+      : null,
     post.url ? safeLink(post.url, "Open original") : null,
     el("p", { class: "muted" }, post.sentiment
       ? `p(negative) ${post.sentiment.negative.toFixed(2)} · p(neutral) ${post.sentiment.neutral.toFixed(2)} · p(positive) ${post.sentiment.positive.toFixed(2)} · ${post.model}`

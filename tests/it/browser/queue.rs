@@ -248,6 +248,8 @@ async fn hostile_post_text_renders_as_literal_text() {
         <a href=\"javascript:window.pwned='anchor'\">click me</a> javascript:alert(document.cookie)";
     let mut post: serde_json::Value = serde_json::from_str(&line("66", "@mallory", hostile)).unwrap();
     post["url"] = json!("javascript:window.pwned='url'");
+    post["quote_of"] = json!("1234");
+    post["quoted_text"] = json!("<img src=x onerror=\"window.pwned = 'quote'\"> quoted <b>bold</b>");
     let site = site(&env, &[post.to_string()]).await;
     let store = site.store.clone();
     Browser::start()
@@ -280,6 +282,12 @@ async fn hostile_post_text_renders_as_literal_text() {
                 assert!(shown.contains(literal), "{literal:?} is shown as text: {shown:?}");
             }
 
+            let quoted = wait_for_text(&client, "#detail .quoted-text", "quoted").await;
+            assert_eq!(
+                quoted,
+                "<img src=x onerror=\"window.pwned = 'quote'\"> quoted <b>bold</b>"
+            );
+
             // No dialog opened, no injected code ran, no element came from the post.
             assert!(
                 client.alert_text().await.is_err_and(|e| e.code == "no such alert"),
@@ -293,7 +301,7 @@ async fn hostile_post_text_renders_as_literal_text() {
                        images: document.images.length,
                        javascriptLinks: [...document.querySelectorAll('a')]
                          .filter((a) => /^\\s*javascript:/i.test(a.getAttribute('href') || '')).length,
-                       linksInPosts: document.querySelectorAll('.post-text *, #tasks td.text *').length,
+                       linksInPosts: document.querySelectorAll('.post-text *, .quoted-text *, #tasks td.text *').length,
                      };",
                 )
                 .await

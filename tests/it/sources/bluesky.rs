@@ -95,13 +95,22 @@ async fn one_session_serves_every_poll_and_since_moves_with_the_committed_posts(
 }
 
 #[tokio::test]
-async fn a_post_maps_permalink_language_and_reply_context() {
+async fn a_post_maps_permalink_language_and_reply_and_quote_context() {
     let server = MockServer::start().await;
+    // A quote post with media: app.bsky.embed.recordWithMedia#view around the quoted record.
+    let mut quote = post("3kc", "Same with Acme Air", "2026-11-20T09:00:00.000Z");
+    quote["embed"] = json!({"$type": "app.bsky.embed.recordWithMedia#view",
+        "media": {"$type": "app.bsky.embed.images#view", "images": []},
+        "record": {"$type": "app.bsky.embed.record#view", "record": {
+            "$type": "app.bsky.embed.record#viewRecord", "uri": "at://did:plc:kim/app.bsky.feed.post/3ka", "cid": "c",
+            "author": {"did": "did:plc:kim", "handle": "kim.bsky.social"},
+            "value": {"$type": "app.bsky.feed.post", "text": "Acme Air lost my bag", "createdAt": "2026-11-20T08:00:00.000Z"},
+            "indexedAt": "2026-11-20T08:00:00.000Z"}}});
     mount_login(&server, "access-1", 1).await;
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "posts": [post("3kb", "Acme Air cancelled my flight", "2026-11-20T10:00:00.000Z"), {"uri": "at://bad"}],
+            "posts": [post("3kb", "Acme Air cancelled my flight", "2026-11-20T10:00:00.000Z"), {"uri": "at://bad"}, quote],
             "cursor": "page-2"
         })))
         .mount(&server)
@@ -125,6 +134,15 @@ async fn a_post_maps_permalink_language_and_reply_context() {
         Some("at://did:plc:x/app.bsky.feed.post/root")
     );
     assert_eq!(post.engagement.total(), 7);
+    assert_eq!(post.quote_of, None);
+    let quoting = &batch.posts[1];
+    assert_eq!(
+        (quoting.quote_of.as_deref(), quoting.quoted_text.as_deref()),
+        (
+            Some("at://did:plc:kim/app.bsky.feed.post/3ka"),
+            Some("Acme Air lost my bag")
+        )
+    );
     assert_eq!(batch.quarantined.len(), 1);
     assert!(batch.has_more, "the search cursor is followed");
     assert!(batch.cursor.unwrap().0.contains(r#""page":"page-2""#));

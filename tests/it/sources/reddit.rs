@@ -224,6 +224,30 @@ async fn the_brands_own_reddit_account_is_not_a_mention() {
 }
 
 #[tokio::test]
+async fn a_crosspost_keeps_the_post_it_shares_as_its_quote() {
+    let server = MockServer::start().await;
+    mount_token(&server, "tok", 1).await;
+    let mut crosspost = link("x2", 1_795_000_300.0, "Acme Air does it again");
+    crosspost["data"]["crosspost_parent"] = json!("t3_orig");
+    crosspost["data"]["crosspost_parent_list"] =
+        json!([{"name": "t3_orig", "title": "Acme Air lost my bag", "selftext": "Third time this year."}]);
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(vec![crosspost], None)))
+        .mount(&server)
+        .await;
+
+    let batch = env(&server).source().poll(None).await.unwrap();
+
+    let post = &batch.posts[0];
+    assert_eq!(post.quote_of.as_deref(), Some("t3_orig"));
+    assert_eq!(
+        post.quoted_text.as_deref(),
+        Some("Acme Air lost my bag\n\nThird time this year.")
+    );
+}
+
+#[tokio::test]
 async fn rate_limit_uses_seconds_until_reset() {
     let server = MockServer::start().await;
     mount_token(&server, "tok", 1).await;

@@ -49,10 +49,16 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
              "referenced_posts": [{"type": "replied_to", "id": "1800"}]},
             // A retweet: unwrapped to the original post from includes.
             {"id": "1898", "text": "RT @kim: Acme Air is the wor…", "author_id": "u1", "created_at": "2026-11-20T08:00:00Z",
-             "referenced_tweets": [{"type": "retweeted", "id": "1700"}]}
+             "referenced_tweets": [{"type": "retweeted", "id": "1700"}]},
+            // A quote post: the quoted post comes in includes.
+            {"id": "1897", "text": "Same here with Acme Air", "author_id": "u2", "created_at": "2026-11-20T07:00:00Z",
+             "referenced_tweets": [{"type": "quoted", "id": "1600"}]}
         ],
-        "includes": {"users": users(), "tweets": [tweet("1700", "u2", "Acme Air is the worst airline I have flown")]},
-        "meta": {"newest_id": "1900", "oldest_id": "1898", "result_count": 3}
+        "includes": {"users": users(), "tweets": [
+            tweet("1700", "u2", "Acme Air is the worst airline I have flown"),
+            tweet("1600", "u1", "Acme Air lost 3 bags &lt;again&gt;"),
+        ]},
+        "meta": {"newest_id": "1900", "oldest_id": "1897", "result_count": 4}
     });
     Mock::given(method("GET"))
         .and(path(PATH))
@@ -63,6 +69,10 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
             "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
         ))
         .and(query_param("user.fields", "username,name,public_metrics"))
+        .and(query_param(
+            "tweet.fields",
+            "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id",
+        ))
         .and(query_param_is_missing("since_id"))
         .and(query_param_is_missing("next_token"))
         .and(header("authorization", "Bearer test-bearer"))
@@ -75,7 +85,13 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
     let batch = env(&server).source().poll(None).await.unwrap();
 
     let ids: Vec<&str> = batch.posts.iter().map(|p| p.external_id.as_str()).collect();
-    assert_eq!(ids, ["1900", "1899", "1700"]);
+    assert_eq!(ids, ["1900", "1899", "1700", "1897"]);
+    let quote = &batch.posts[3];
+    assert_eq!(
+        (quote.quote_of.as_deref(), quote.quoted_text.as_deref()),
+        (Some("1600"), Some("Acme Air lost 3 bags <again>"))
+    );
+    assert_eq!(batch.posts[0].quote_of, None);
     let first = &batch.posts[0];
     assert_eq!(first.text, "Acme Air lost my bag & nobody answers", "entities decoded");
     assert_eq!(first.author_handle, "@jo");
