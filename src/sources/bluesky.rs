@@ -228,7 +228,7 @@ impl Source for BlueskySource {
             },
         };
         let mut batch = page.batch;
-        batch.has_more = next.page.is_some();
+        batch.has_more = next.page.is_some() && !response.quota_exhausted();
         batch.cursor = Some(super::encode_cursor(&next)?);
         Ok(batch)
     }

@@ -73,6 +73,18 @@ impl Response {
         })
     }
 
+    /// Whether the answer says the rate-limit window has no requests left
+    /// (`x-rate-limit-remaining` on X, `RateLimit-Remaining` on Bluesky,
+    /// `X-RateLimit-Remaining` on Mastodon and Reddit, which sends a decimal): a poll then
+    /// stops paging, keeping its cursor, instead of running into a 429.
+    pub fn quota_exhausted(&self) -> bool {
+        ["x-rate-limit-remaining", "ratelimit-remaining", "x-ratelimit-remaining"]
+            .iter()
+            .filter_map(|name| self.header(name))
+            .filter_map(|value| value.trim().parse::<f64>().ok())
+            .any(|remaining| remaining < 1.0)
+    }
+
     /// A header's value as text, if present and readable.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -335,6 +347,25 @@ mod tests {
             retry_after(&h, ResetHeader::EpochSeconds("ratelimit-reset"), now()),
             Some(Duration::ZERO)
         );
+    }
+
+    #[test]
+    fn a_remaining_count_below_one_means_the_window_is_used_up() {
+        let with = |name: &'static str, value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value.parse().unwrap());
+            Response {
+                status: 200,
+                headers,
+                body: Vec::new(),
+            }
+        };
+        assert!(with("x-rate-limit-remaining", "0").quota_exhausted());
+        assert!(with("RateLimit-Remaining", "0").quota_exhausted());
+        assert!(with("X-Ratelimit-Remaining", "0.0").quota_exhausted());
+        assert!(!with("X-Ratelimit-Remaining", "12.0").quota_exhausted());
+        assert!(!with("x-rate-limit-remaining", "n/a").quota_exhausted());
+        assert!(!with("content-type", "0").quota_exhausted());
     }
 
     #[test]

@@ -234,7 +234,7 @@ impl Source for RedditSource {
             },
         };
         let mut batch = page.batch;
-        batch.has_more = next.after.is_some();
+        batch.has_more = next.after.is_some() && !response.quota_exhausted();
         batch.cursor = Some(super::encode_cursor(&next)?);
         Ok(batch)
     }

@@ -158,7 +158,7 @@ impl Source for XSource {
         let page = parse_search(&response.body)?;
         let next = next_cursor(&state, &page.meta);
         let mut batch = page.batch;
-        batch.has_more = next.next_token.is_some();
+        batch.has_more = next.next_token.is_some() && !response.quota_exhausted();
         batch.cursor = Some(super::encode_cursor(&next)?);
         Ok(batch)
     }

@@ -138,7 +138,7 @@ impl Source for MastodonSource {
             if let Some(newest) = newest {
                 state.insert(key, serde_json::Value::String(newest));
             }
-            if n_read >= self.settings.limit as usize {
+            if n_read >= self.settings.limit as usize && !response.quota_exhausted() {
                 batch.has_more = true;
             }
             batch.posts.extend(page.batch.posts);

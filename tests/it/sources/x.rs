@@ -175,6 +175,51 @@ async fn pages_keep_since_id_and_the_next_poll_starts_from_the_first_pages_newes
 }
 
 #[tokio::test]
+async fn a_used_up_rate_limit_window_stops_paging_and_the_next_poll_resumes_at_the_next_page() {
+    let server = MockServer::start().await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("next_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-rate-limit-limit", "450")
+                .insert_header("x-rate-limit-remaining", "0")
+                .insert_header("x-rate-limit-reset", "1795000900")
+                .set_body_json(json!({
+                    "data": [tweet("30", "u1", "Acme Air refund please")],
+                    "includes": {"users": users()},
+                    "meta": {"newest_id": "30", "result_count": 1, "next_token": "page2"}
+                })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("next_token", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("20", "u2", "Acme Air lost my luggage")],
+            "includes": {"users": users()},
+            "meta": {"newest_id": "20", "result_count": 1}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let source = env.source();
+
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let requests_after_first = server.received_requests().await.unwrap().len();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    assert_eq!((first.n_batches, first.n_new), (1, 1), "no second page within the poll");
+    assert_eq!(requests_after_first, 1);
+    assert_eq!(second.n_new, 1, "the next poll went on with page 2");
+    assert_eq!(stored_ids(&pipeline).await, ["20", "30"]);
+}
+
+#[tokio::test]
 async fn a_failed_second_page_leaves_the_cursor_at_the_committed_first_page() {
     let server = MockServer::start().await;
     let env = env(&server);
