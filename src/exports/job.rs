@@ -1,4 +1,5 @@
-//! The weekly export as a scheduler job: a `CronTask` whose body is `Exporter::run_due`.
+//! The weekly export as scheduler jobs: `CronTask`s whose body is `Exporter::run_due`, on
+//! the configured schedule and hourly as a catch-up.
 //!
 //! tokio-cron-scheduler fixes a job's UTC offset when the job is created, so across a DST
 //! change the trigger may fire an hour early or late. That does not matter here: each
@@ -26,15 +27,26 @@ pub fn weekly_export(
         return Ok((Vec::new(), None));
     }
     let exporter = Arc::new(Exporter::new(store, &settings.exports)?);
-    let run_exporter = exporter.clone();
-    let task = CronTask {
-        name: "weekly-export".into(),
-        schedule: settings.exports.schedule.clone(),
-        timezone: exporter.timezone(),
-        run: Arc::new(move || run_due(run_exporter.clone()).boxed()),
+    let task = |name: &str, schedule: &str| {
+        let exporter = exporter.clone();
+        CronTask {
+            name: name.into(),
+            schedule: schedule.to_owned(),
+            timezone: exporter.timezone(),
+            run: Arc::new(move || run_due(exporter.clone()).boxed()),
+        }
     };
-    Ok((vec![task], Some(run_due(exporter).boxed())))
+    let tasks = vec![
+        task("weekly-export", &settings.exports.schedule),
+        // A week whose run failed, or crashed and went stale, is not left for a week.
+        task("weekly-export-catch-up", CATCH_UP_SCHEDULE),
+    ];
+    Ok((tasks, Some(run_due(exporter).boxed())))
 }
+
+/// Hourly, at minute 17: exports any recent full week still without a finished scheduled
+/// run (a failed run, or one still `running` an hour after it started). Usually nothing.
+pub const CATCH_UP_SCHEDULE: &str = "0 17 * * * *";
 
 async fn run_due(exporter: Arc<Exporter>) {
     match exporter.run_due(now_millis()).await {
