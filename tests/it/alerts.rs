@@ -506,21 +506,21 @@ async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_o
     assert_eq!(titles.len(), 5, "five different tasks, each posted once: {titles:?}");
 }
 
+/// `server` answers `n` POSTs to `at` with 200 "ok", and checks it got exactly that many.
+async fn expect_posts(server: &MockServer, at: &str, n: u64) {
+    Mock::given(method("POST"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(n)
+        .mount(server)
+        .await;
+}
+
 async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
     let store = tasks(&env, 2).await;
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/bags"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/all"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .expect(2)
-        .mount(&server)
-        .await;
+    expect_posts(&server, "/bags", 1).await;
+    expect_posts(&server, "/all", 2).await;
     let bags = channel("bags", ChannelKind::Slack, format!("{}/bags", server.uri()));
     let all = channel("all", ChannelKind::Slack, format!("{}/all", server.uri()));
     let rules: Vec<earshot::alerts::routing::AlertRule> = vec![
@@ -551,12 +551,7 @@ async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/all"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .expect(2)
-        .mount(&server)
-        .await;
+    expect_posts(&server, "/all", 2).await;
     assert_eq!(deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap(), 2);
     let breaches = deliverer.deliver_due(NOW + 60_000).await.unwrap();
     assert_eq!((breaches.n_deliveries_added, breaches.n_sent), (3, 3));
