@@ -497,6 +497,16 @@ async fn bulk_dismissals_report_each_task_and_false_positives_become_training_da
         Value::Null,
         "nothing reaches 0.8 precision"
     );
+
+    // Reopening @max's task says it was no false positive: its example is withdrawn.
+    let (status, reopened) = lee.act(max, json!({ "action": "reopen" })).await;
+    assert_eq!(status, StatusCode::OK, "{reopened}");
+    let (_, _, export) = lee.send("GET", "/api/feedback/export", None).await;
+    // One JSON line reads back as one JSON value.
+    assert!(
+        export["text"].as_str().is_some_and(|t| t.contains("lost my bag")),
+        "only @jo's example is left: {export}"
+    );
 }
 
 async fn machines_use_bearer_tokens_with_their_role_and_no_csrf(env: TestEnv) {

@@ -221,6 +221,17 @@ pub(super) async fn apply_task_change(
             None => StoreError::NotFound(format!("task {}", change.task_id)),
         });
     }
+    if change.event_kind == "reopened" && change.event_detail["from"] == "dismissed" {
+        // Reopening a dismissed task says the dismissal was wrong: the examples it labelled
+        // (written at the dismissal's time) are withdrawn. Re-labels of single posts stay.
+        sqlx::query(
+            "DELETE FROM labelled_examples WHERE task_id = $1 AND at_ms =
+                 (SELECT MAX(e.at_ms) FROM task_events e WHERE e.task_id = $1 AND e.kind = 'dismissed')",
+        )
+        .bind(change.task_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     insert_event(
         tx,
         change.task_id,
