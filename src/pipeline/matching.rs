@@ -39,20 +39,24 @@ struct OwnAccount {
 impl OwnAccount {
     fn parse(entry: &str) -> OwnAccount {
         let entry = entry.trim();
-        match entry.split_once(':') {
-            Some((prefix, name)) if prefix.parse::<Platform>().is_ok() => OwnAccount {
-                platform: prefix.parse().ok(),
+        let on_platform = entry
+            .split_once(':')
+            .and_then(|(prefix, name)| Some((prefix.parse::<Platform>().ok()?, name)));
+        match on_platform {
+            Some((platform, name)) => OwnAccount {
+                platform: Some(platform),
                 name: account_name(name),
             },
-            _ => OwnAccount {
+            None => OwnAccount {
                 platform: None,
                 name: account_name(entry),
             },
         }
     }
 
-    fn wrote(&self, post: &Post) -> bool {
-        self.platform.is_none_or(|platform| platform == post.platform) && self.name == account_name(&post.author_handle)
+    /// Whether this account is `author` (an `account_name`) on `platform`.
+    fn is(&self, platform: Platform, author: &str) -> bool {
+        self.platform.is_none_or(|own| own == platform) && self.name == author
     }
 }
 
@@ -108,7 +112,12 @@ impl BrandMatcher {
     }
 
     pub fn verdict(&self, post: &Post) -> Verdict {
-        if self.own_accounts.iter().any(|account| account.wrote(post)) {
+        let author = account_name(&post.author_handle);
+        if self
+            .own_accounts
+            .iter()
+            .any(|account| account.is(post.platform, &author))
+        {
             return Verdict::OwnPost;
         }
         let text_words = words(&post.text);
