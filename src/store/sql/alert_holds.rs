@@ -3,7 +3,7 @@
 use sqlx::{Any, AnyPool, Transaction};
 
 use super::super::{HeldDelivery, NegativePost, StoreError};
-use super::rows::{alert_payload_of, get};
+use super::rows::{alert_payload_json, alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Millis};
 
@@ -79,8 +79,7 @@ pub(super) async fn commit_digest(
     held_ids: &[i64],
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let payload_json = serde_json::to_string(digest)
-        .map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))?;
+    let payload_json = alert_payload_json(digest)?;
     let inserted = sqlx::query(
         "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
                                    attempts, next_attempt_at_ms)

@@ -4,7 +4,7 @@
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{Backend, ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
-use super::rows::{alert_payload_of, get};
+use super::rows::{alert_payload_json, alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::Millis;
 use crate::domain::Priority;
@@ -282,8 +282,7 @@ pub(super) async fn enqueue_alert(
     payload: &AlertPayload,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let payload_json = serde_json::to_string(payload)
-        .map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))?;
+    let payload_json = alert_payload_json(payload)?;
     let result = sqlx::query(
         "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
                                    attempts, next_attempt_at_ms)

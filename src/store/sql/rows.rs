@@ -27,6 +27,11 @@ pub(super) fn alert_payload_of(row: &AnyRow) -> Result<crate::alerts::AlertPaylo
     serde_json::from_str(&payload_json).map_err(|error| StoreError::Corrupt(format!("alert payload: {error}")))
 }
 
+/// An alert payload as the JSON the `payload_json` column keeps.
+pub(super) fn alert_payload_json(payload: &crate::alerts::AlertPayload) -> Result<String, StoreError> {
+    serde_json::to_string(payload).map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))
+}
+
 pub(super) fn post_of(row: &AnyRow) -> Result<Post, StoreError> {
     let platform: String = get(row, "platform")?;
     let platform = platform

@@ -5,7 +5,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use super::super::Backend;
 
 use super::super::{AssessmentOutcome, AuthorHistory, Claim, NewAssessment, PendingMention, StoreError, TaskPlan};
-use super::rows::{get, post_of, sentiment_of};
+use super::rows::{alert_payload_json, get, post_of, sentiment_of};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
 pub(super) async fn claim_pending_mentions(
@@ -299,8 +299,7 @@ async fn open_task(
     insert_event(tx, task_id, at, "earshot", "opened", &detail).await?;
     if let Some(alert) = plan.alert {
         let payload = alert.into_payload(task_id, plan.priority, criticality);
-        let payload_json = serde_json::to_string(&payload)
-            .map_err(|error| StoreError::Corrupt(format!("alert does not serialise: {error}")))?;
+        let payload_json = alert_payload_json(&payload)?;
         sqlx::query(
             "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
                                        attempts, next_attempt_at_ms)
