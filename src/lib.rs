@@ -18,13 +18,14 @@
 //! - [`scheduler`]: when things run.
 //! - [`exports`]: weekly files (posts, summaries, chart) for managers and spreadsheets.
 //! - [`web`]: the queue UI and JSON API; [`auth`]: roles, password hashes, tokens.
-//! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands, the demo, logging;
-//!   [`bench_instances`]: the several-instances benchmark (child processes).
+//! - [`app`], [`cli`], [`demo`], [`telemetry`]: wiring, commands (one file per command),
+//!   the demo, logging.
+//! - [`tools`]: offline tooling people run on purpose (model pull, training, evaluation,
+//!   benchmarks); never used by the running service.
 
 pub mod alerts;
 pub mod app;
 pub mod auth;
-pub mod bench_instances;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -37,4 +38,5 @@ pub mod sources;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;
+pub mod tools;
 pub mod web;

@@ -26,9 +26,10 @@ use crate::config::Settings;
 use crate::domain::now_millis;
 use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
 use crate::pipeline::poll_lease::{BACKOFF_BASE, TriggerOutcome, poll_once_per_trigger};
-use crate::pipeline::{Pipeline, PipelineError, error_chain};
+use crate::pipeline::{Pipeline, PipelineError};
 use crate::sources::Source;
 use crate::store::Store;
+use crate::telemetry::error_chain;
 
 /// How often the alert worker looks for due deliveries.
 const ALERT_SWEEP: Duration = Duration::from_secs(5);

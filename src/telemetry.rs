@@ -1,4 +1,5 @@
-//! Logging setup: `tracing` to stderr (stdout is for command output), filtered by `RUST_LOG`.
+//! Logging setup: `tracing` to stderr (stdout is for command output), filtered by `RUST_LOG`;
+//! and `error_chain`, how an error and its causes are written in a log field.
 //!
 //! Invariant: the only place that installs a subscriber.
 
@@ -24,4 +25,16 @@ pub fn init(format: LogFormat) {
         LogFormat::Pretty => builder.compact().try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// An error and its causes on one line: `a: b: c`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }

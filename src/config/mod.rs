@@ -184,7 +184,7 @@ pub struct ScoringSettings {
 }
 
 /// The transformer is the default; the lexicon is a transparent baseline for comparison.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ScorerKind {
     #[default]

@@ -56,7 +56,7 @@ async fn run_due(exporter: Arc<Exporter>) {
             }
         }
         Err(error) => {
-            tracing::error!(error = %crate::pipeline::error_chain(&error), "Weekly export failed.");
+            tracing::error!(error = %crate::telemetry::error_chain(&error), "Weekly export failed.");
         }
     }
 }

@@ -15,7 +15,6 @@
 //! SVG text is escaped (`chart`), and file names are built from validated week and brand ids.
 
 pub mod announce;
-pub mod bench;
 pub mod chart;
 pub mod chart_png;
 pub mod csv;
@@ -334,7 +333,7 @@ impl Exporter {
                 }))
             }
             Err(error) => {
-                let message = crate::pipeline::error_chain(&error);
+                let message = crate::telemetry::error_chain(&error);
                 if let Err(record_error) = self
                     .store
                     .finish_export_run(run_id, ExportRunEnd::Failed { error: message }, now_millis())
@@ -551,7 +550,7 @@ impl Exporter {
                 Ok(Some(outcome)) => written.push(outcome),
                 Ok(None) => {}
                 Err(error) => {
-                    tracing::error!(week = %week, error = %crate::pipeline::error_chain(&error), "Scheduled export failed.");
+                    tracing::error!(week = %week, error = %crate::telemetry::error_chain(&error), "Scheduled export failed.");
                 }
             }
         }

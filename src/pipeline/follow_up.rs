@@ -42,7 +42,7 @@ pub fn follow_up_job(store: Arc<dyn Store>) -> CronTask {
                     Ok(0) => {}
                     Ok(n_recorded) => tracing::info!(n_recorded, "Follow-ups recorded."),
                     Err(error) => {
-                        tracing::error!(error = %super::error_chain(&error), "Recording follow-ups failed.");
+                        tracing::error!(error = %crate::telemetry::error_chain(&error), "Recording follow-ups failed.");
                     }
                 }
             }

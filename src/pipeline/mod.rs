@@ -24,6 +24,7 @@ use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::sources::{Source, SourceError};
 use crate::store::{AssessmentOutcome, Claim, NewAssessment, PollCommit, PollFailure, Store, StoreError};
 use crate::tasks;
+use crate::telemetry::error_chain;
 use matching::{BrandMatcher, Verdict};
 
 /// Most batches one poll takes before yielding to the next scheduled run.
@@ -387,16 +388,4 @@ pub async fn commit_pushed(
         "Ingested pushed posts."
     );
     Ok((report, verdicts))
-}
-
-/// An error and its causes on one line: `a: b: c`.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

@@ -8,9 +8,10 @@
 use std::time::Duration;
 
 use super::instance::secs_to_ms;
-use super::{Pipeline, PipelineError, PollReport, error_chain};
+use super::{Pipeline, PipelineError, PollReport};
 use crate::domain::now_millis;
 use crate::sources::{Source, SourceError};
+use crate::telemetry::error_chain;
 
 /// How far apart the instances' triggers for one cron time may fire and still count as one
 /// (at most the poll lease itself).

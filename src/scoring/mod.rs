@@ -6,16 +6,12 @@
 //! files are read from `models/` at start and checked against their manifest; nothing is
 //! ever downloaded here.
 
-pub mod bench;
 pub mod criticality;
-pub mod eval;
-pub mod hub;
 pub mod language;
 pub mod lexicon;
 pub mod manifest;
 pub mod model;
 pub mod normalise;
-pub mod train;
 
 use std::path::PathBuf;
 use std::thread;

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::pipeline::error_chain;
 use crate::store::StoreError;
+use crate::telemetry::error_chain;
 
 /// An error a handler returns.
 #[derive(Debug, thiserror::Error)]

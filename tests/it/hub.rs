@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use earshot::scoring::hub::{PullRequest, pull};
 use earshot::scoring::model::TransformerScorer;
 use earshot::scoring::normalise::normalise;
+use earshot::tools::hub::{PullRequest, pull};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

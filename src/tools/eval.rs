@@ -8,9 +8,9 @@
 
 use std::fmt::Write as _;
 
-use super::criticality::{self, CriticalityInput};
-use super::{ScoreInput, ScoringError, ScoringService};
 use crate::domain::{Platform, Post, PostDraft, SentimentLabel, SentimentOutcome};
+use crate::scoring::criticality::{self, CriticalityInput};
+use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::store::AuthorHistory;
 
 /// One labelled post.

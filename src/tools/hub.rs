@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::manifest::ModelManifest;
 use crate::domain::SentimentLabel;
+use crate::scoring::manifest::ModelManifest;
 
 /// What to pull and how to describe it.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::manifest::ModelManifest;
+use crate::scoring::manifest::ModelManifest;
 
 /// What the user asked for on top of the recorded recipe.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,4 +1,4 @@
-//! `earshot bench --instances 1,3`: pipeline throughput with one and with several instances
+//! `earshot bench-instances --instances 1,3`: pipeline throughput with one and with several instances
 //! sharing a fresh PostgreSQL database.
 //!
 //! For each instance count: a scratch database is created on the server, N `earshot serve`
@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::config::{self, ScorerKind, ScoringSettings};
-use crate::scoring::bench;
+use super::bench::{self, BenchMode};
+use super::memory::{kib_to_mib, peak_rss_kib_of};
+use crate::config::{self, ScoringSettings};
 use crate::store::{create_scratch_database, drop_scratch_database};
 
 /// What to measure.
@@ -119,7 +120,10 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
     let feed = dir.path().join("posts.jsonl");
     std::fs::write(&feed, "")?;
     let config_path = dir.path().join("earshot.toml");
-    std::fs::write(&config_path, config_toml(bench, url, &feed, dir.path()))?;
+    std::fs::write(
+        &config_path,
+        bench::config_toml(BenchMode::Instances, url, &bench.scoring, &feed, dir.path()),
+    )?;
     // Migrate once, so the instances do not race to create the schema.
     // (`from_toml`, not `load`: an EARSHOT_DATABASE_URL in our environment must not redirect it.)
     let settings = config::from_toml(&std::fs::read_to_string(&config_path)?, "the benchmark configuration")?;
@@ -180,7 +184,11 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let seconds = started.elapsed().as_secs_f64();
-    let peak_rss_mib = children.0.iter().map(|child| peak_rss_of(child.id())).collect();
+    let peak_rss_mib = children
+        .0
+        .iter()
+        .map(|child| peak_rss_kib_of(child.id()).map(kib_to_mib))
+        .collect();
     drop(children);
     Ok(InstancesRun {
         instances: count,
@@ -189,41 +197,6 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
         n_tasks: counts.tasks_total,
         peak_rss_mib,
     })
-}
-
-fn config_toml(bench: &InstancesBench, url: &str, feed: &Path, dir: &Path) -> String {
-    let quote = |text: &str| toml::Value::String(text.to_owned()).to_string();
-    let scoring = &bench.scoring;
-    format!(
-        "[database]\nurl = {url}\nmax_connections = 4\n\n\
-         [scoring]\nscorer = \"{kind}\"\nmodel = {model}\nbatch_size = {batch}\nqueue_batches = {queue}\nthreads = {threads}\n\n\
-         [instances]\nscoring_sweep_ms = 200\n\n\
-         [exports]\nenabled = false\ndir = {exports}\n\n\
-         [[brands]]\nid = \"{id}\"\nname = \"{name}\"\nkeywords = [\"northwind air\", \"northwindair\"]\nhandles = [\"{handle}\"]\n\n\
-         [[sources]]\nid = \"bench-feed\"\nbrand = \"{id}\"\nschedule = \"* * * * * *\"\ntype = \"jsonl\"\npath = {feed}\nbatch_lines = 200\n",
-        url = quote(url),
-        kind = match scoring.scorer {
-            ScorerKind::Model => "model",
-            ScorerKind::Lexicon => "lexicon",
-        },
-        model = quote(&scoring.model.display().to_string()),
-        batch = scoring.batch_size,
-        queue = scoring.queue_batches,
-        threads = scoring.threads,
-        exports = quote(&dir.join("exports").display().to_string()),
-        id = bench::BRAND_ID,
-        name = bench::BRAND_NAME,
-        handle = bench::BRAND_HANDLE,
-        feed = quote(&feed.display().to_string()),
-    )
-}
-
-/// `VmHWM` of another process, in MiB.
-fn peak_rss_of(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
 
 /// The last lines of an instance's log, for error messages.
@@ -273,22 +246,21 @@ mod tests {
 
     #[test]
     fn the_instance_config_loads() {
-        let bench = InstancesBench {
-            server_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
-            counts: vec![1],
-            n_posts: 10,
-            seed: 1,
-            scoring: ScoringSettings {
-                scorer: ScorerKind::Lexicon,
-                ..ScoringSettings::default()
-            },
-            binary: PathBuf::from("earshot"),
+        let scoring = ScoringSettings {
+            scorer: crate::config::ScorerKind::Lexicon,
+            ..ScoringSettings::default()
         };
         let dir = tempfile::tempdir().unwrap();
         let feed = dir.path().join("f.jsonl");
         std::fs::write(&feed, "").unwrap();
 
-        let toml = config_toml(&bench, "postgres://postgres@127.0.0.1:5432/x", &feed, dir.path());
+        let toml = bench::config_toml(
+            BenchMode::Instances,
+            "postgres://postgres@127.0.0.1:5432/x",
+            &scoring,
+            &feed,
+            dir.path(),
+        );
 
         let settings = config::from_toml(&toml, "bench").unwrap();
         assert_eq!(settings.sources.len(), 1);

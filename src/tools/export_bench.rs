@@ -10,13 +10,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::week::IsoWeek;
-use super::{ExportError, ExportFormat, ExportRequest, Exporter, Progress};
 use crate::config::{Settings, from_toml};
 use crate::domain::{
     BrandId, Millis, Platform, Post, PostDraft, SentimentOutcome, SentimentScores, SourceId, now_millis,
 };
+use crate::exports::week::IsoWeek;
+use crate::exports::{ExportError, ExportFormat, ExportRequest, Exporter, Progress};
 use crate::store::{ExportQuery, ExportTrigger, PollCommit, Store};
+use crate::tools::memory::{peak_rss_kib, reset_peak_rss};
 
 /// The week the synthetic posts are spread over.
 pub const BENCH_WEEK: &str = "2026-W47";
@@ -195,18 +196,6 @@ pub async fn generate(store: &Arc<dyn Store>, n_rows: u64, start: Millis, end: M
     Ok(())
 }
 
-/// `VmHWM` (peak resident set) of this process in kB, on Linux.
-pub fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Resets the peak-RSS mark (Linux only; ignored elsewhere).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 /// Generates, exports and measures.
 pub async fn run(
     store: Arc<dyn Store>,
@@ -218,12 +207,12 @@ pub async fn run(
     let exporter = Exporter::new(store.clone(), &settings.exports)?;
     let week: IsoWeek = BENCH_WEEK
         .parse()
-        .map_err(|e: super::week::WeekParseError| ExportError::Bench(e.to_string()))?;
+        .map_err(|e: crate::exports::week::WeekParseError| ExportError::Bench(e.to_string()))?;
     let (start, end) = week.bounds(exporter.timezone());
     let began = Instant::now();
     generate(&store, n_rows, start, end).await?;
     let generate_secs = began.elapsed().as_secs_f64();
-    let generate_peak_rss_kb = peak_rss_kb();
+    let generate_peak_rss_kb = peak_rss_kib();
     reset_peak_rss();
     let began = Instant::now();
     let request = ExportRequest {
@@ -249,7 +238,7 @@ pub async fn run(
         generate_secs,
         export_secs,
         rows_per_sec: outcome.n_rows as f64 / export_secs.max(1e-9),
-        export_peak_rss_kb: peak_rss_kb(),
+        export_peak_rss_kb: peak_rss_kib(),
         generate_peak_rss_kb,
         files: outcome.files,
         file_bytes,

@@ -1,0 +1,242 @@
+//! The command line: `Cli` and its `Command`s, one file per command, each a thin call into
+//! the library that prints the outcome.
+//!
+//! Arguments are parsed into their types by clap (`IsoWeek`, `ExportFormat`, `Role`,
+//! `ScorerKind`, `BrandId`, `SourceId`), so a bad value is a usage error before anything
+//! runs. Adding a command: a file here with its `Args` and `run`, a `Command` variant and
+//! its arm in `run`.
+//!
+//! Invariant: no business logic here; command output goes to stdout through `say!`, logs go
+//! to stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, shutdown_signal};
+use crate::config::{self, ConfigError, ScorerKind, ScoringSettings, Settings};
+use crate::telemetry::LogFormat;
+
+/// Prints a line of command output to stdout (logs go to stderr).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        #[allow(clippy::print_stdout, reason = "command output is the point of the CLI")]
+        {
+            println!($($arg)*);
+        }
+    }};
+}
+
+mod alerts_test;
+mod bench;
+mod bench_instances;
+mod check_config;
+mod demo;
+mod eval;
+mod export;
+mod export_bench;
+mod migrate;
+mod model_pull;
+mod model_train;
+mod poll;
+mod print_config;
+mod score;
+mod serve;
+mod sources_test;
+mod token_add;
+mod user_add;
+
+/// earshot: hear every complaint about your brand, answer the ones that matter first.
+#[derive(Debug, Parser)]
+#[command(name = "earshot", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML).
+    #[arg(long, short, global = true, env = "EARSHOT_CONFIG", default_value = "earshot.toml")]
+    pub config: PathBuf,
+    /// Log line format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: scheduled polls, scoring, the web queue.
+    Serve,
+    /// Run the whole service on bundled sample data, with no config to write.
+    Demo(demo::DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Check the configuration and list every problem found.
+    CheckConfig,
+    /// Print the effective configuration with secrets redacted.
+    PrintConfig,
+    /// Poll one source: once (`--once`) or on its schedule until stopped.
+    Poll(poll::PollArgs),
+    /// Score and assess every stored mention that is not assessed yet.
+    Score,
+    /// Users of the web queue.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for machines.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Score a labelled dataset; print sentiment metrics (and complaint detection if labelled).
+    Eval(eval::EvalArgs),
+    /// Benchmark scoring alone and the whole pipeline on generated posts.
+    Bench(bench::BenchArgs),
+    /// Benchmark pipeline throughput with several instances (`earshot serve` child processes)
+    /// on a fresh PostgreSQL database.
+    BenchInstances(bench_instances::BenchInstancesArgs),
+    /// Get or make sentiment models: pull from a Hugging Face hub, or fine-tune.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// Work with the configured sources.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
+    /// Alert channels.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+    /// Write one week's export (posts, daily summary, summary JSON, chart SVG and PNG) now.
+    Export(export::ExportArgs),
+    /// Benchmark: N synthetic mentions in a temporary SQLite file, exported; prints rows/s
+    /// and peak memory.
+    ExportBench(export_bench::ExportBenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password comes from EARSHOT_NEW_USER_PASSWORD or stdin.
+    Add(user_add::UserAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it once.
+    Add(token_add::TokenAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a sequence-classification model (safetensors only) into `models/<org>--<name>/`.
+    Pull(model_pull::PullArgs),
+    /// Fine-tune the shipped recipe, optionally on extra reviewed posts (JSONL text/label).
+    Train(model_train::TrainArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Poll one source once against its configured API and print what would be ingested,
+    /// writing nothing (the stored cursor is used if the database exists).
+    Test(sources_test::SourcesTestArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send a sample alert to one channel now (not through the outbox) and print the outcome.
+    Test(alerts_test::AlertsTestArgs),
+}
+
+/// Runs a parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config.as_path();
+    match cli.command {
+        Command::Serve => serve::run(config).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Migrate => migrate::run(config).await,
+        Command::CheckConfig => check_config::run(config),
+        Command::PrintConfig => print_config::run(config),
+        Command::Poll(args) => poll::run(config, args).await,
+        Command::Score => score::run(config).await,
+        Command::User {
+            command: UserCommand::Add(args),
+        } => user_add::run(config, args).await,
+        Command::Token {
+            command: TokenCommand::Add(args),
+        } => token_add::run(config, args).await,
+        Command::Eval(args) => eval::run(config, args).await,
+        Command::Bench(args) => bench::run(config, args).await,
+        Command::BenchInstances(args) => bench_instances::run(config, args).await,
+        Command::Model {
+            command: ModelCommand::Pull(args),
+        } => model_pull::run(args).await,
+        Command::Model {
+            command: ModelCommand::Train(args),
+        } => model_train::run(args),
+        Command::Sources {
+            command: SourcesCommand::Test(args),
+        } => sources_test::run(config, args).await,
+        Command::Alerts {
+            command: AlertsCommand::Test(args),
+        } => alerts_test::run(config, args).await,
+        Command::Export(args) => export::run(config, args).await,
+        Command::ExportBench(args) => export_bench::run(args).await,
+    }
+}
+
+/// Loads the configuration; a missing file points at `--config` and the demo.
+fn load(path: &Path) -> anyhow::Result<Settings> {
+    config::load(path).map_err(|error| match &error {
+        ConfigError::Read { .. } => anyhow::Error::new(error)
+            .context("no configuration: pass --config FILE (see config/example.toml), or try `earshot demo`"),
+        ConfigError::Invalid { .. } => anyhow::Error::new(error),
+    })
+}
+
+/// The config's scoring settings and first brand threshold when the config file exists;
+/// otherwise the defaults with the shipped model. `scorer` and `model` override them.
+fn scoring_settings(
+    config_path: &Path,
+    scorer: Option<ScorerKind>,
+    model: Option<PathBuf>,
+) -> anyhow::Result<(ScoringSettings, Option<f32>)> {
+    let (mut scoring, threshold) = if config_path.is_file() {
+        let settings = load(config_path)?;
+        let threshold = settings.brands.first().map(|b| b.threshold);
+        (settings.scoring, threshold)
+    } else {
+        let scoring = ScoringSettings {
+            model: crate::demo::shipped_model_dir(),
+            ..ScoringSettings::default()
+        };
+        (scoring, None)
+    };
+    if let Some(scorer) = scorer {
+        scoring.scorer = scorer;
+    }
+    if let Some(model) = model {
+        scoring.model = model;
+        scoring.multilingual_model = None;
+    }
+    Ok((scoring, threshold))
+}
+
+/// Serves `app` on `listener` until SIGINT or SIGTERM, then shuts down gracefully.
+async fn run_until_signal(app: App, listener: TcpListener) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    app.run(listener, shutdown).await
+}
+
+/// The build profile, for benchmark headers.
+fn profile() -> &'static str {
+    if cfg!(debug_assertions) { "debug" } else { "release" }
+}
