@@ -7,6 +7,7 @@
 mod ids;
 mod post;
 mod score;
+mod search;
 pub mod silence;
 mod task;
 mod time;
@@ -14,5 +15,6 @@ mod time;
 pub use ids::{BrandId, IdError, SourceId};
 pub use post::{Batch, Cursor, Engagement, Platform, Post, PostDraft, PostError, Quarantined};
 pub use score::{Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores};
+pub use search::{MAX_SEARCH_CHARS, SEARCH_SEPARATOR, SearchTerm, SearchTermError, search_text};
 pub use task::{Priority, TaskStatus, UnknownName};
 pub use time::{Millis, now_millis};

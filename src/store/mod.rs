@@ -10,6 +10,7 @@
 
 mod delivery;
 mod export_types;
+mod mention_types;
 mod queue_types;
 mod sql;
 mod types;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 pub use delivery::*;
 pub use export_types::*;
+pub use mention_types::*;
 pub use queue_types::*;
 pub use sql::admin::{create_scratch_database, drop_scratch_database};
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
@@ -288,10 +290,13 @@ pub trait Store: Send + Sync {
         reviewer: &str,
         at: Millis,
     ) -> Result<(), StoreError>;
-    /// Every labelled example, oldest first.
+    /// Every labelled post once, with the latest sentiment and complaint labels reviewers
+    /// gave it, in the order of its latest label.
     async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError>;
-    /// The brand's reviewed tasks (responded, resolved, or dismissed as false positive).
-    async fn reviewed_tasks(&self, brand: &BrandId) -> Result<Vec<ReviewedTask>, StoreError>;
+    /// The brand's evidence for its threshold: flagged tasks once reviewed (responded or
+    /// resolved: complaints; dismissed as false positive: not), and mentions below the
+    /// threshold a reviewer opened a task from (missed complaints), each with its criticality.
+    async fn threshold_evidence(&self, brand: &BrandId) -> Result<Vec<ReviewedItem>, StoreError>;
     /// For tasks resolved at or after `resolved_since` without one yet: records the author's
     /// next scored post to the brand after resolution, its sentiment, and `recovered` (that
     /// post is not negative), with a `follow_up_recorded` event at `now`. Each task is
@@ -299,6 +304,19 @@ pub trait Store: Send + Sync {
     async fn record_follow_ups(&self, now: Millis, resolved_since: Millis) -> Result<u64, StoreError>;
     /// The latest task change time and the task count: cheap "did anything change?".
     async fn queue_version(&self) -> Result<(Millis, i64), StoreError>;
+
+    // --- The mentions sweep -------------------------------------------------------------------
+
+    /// One page of mentions matching the filter, with how many match in all.
+    async fn list_mentions(&self, filter: &MentionFilter) -> Result<MentionPage, StoreError>;
+    /// One mention with its post; `NotFound` if there is none.
+    async fn mention_detail(&self, mention_id: i64) -> Result<MentionDetail, StoreError>;
+    /// "This needed an answer": in one transaction, joins the conversation's active task or
+    /// opens one (with its event naming the reviewer and the new-task alert), links the
+    /// mention to it, and records a missed-complaint example. A mention that has a task
+    /// already gets `Existing` and nothing changes, so repeating the request is harmless;
+    /// `Conflict` if the mention is not assessed yet.
+    async fn open_task_from_mention(&self, request: MentionTaskRequest) -> Result<MentionTaskOutcome, StoreError>;
 }
 
 /// The database behind a store.

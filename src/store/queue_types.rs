@@ -39,11 +39,14 @@ pub struct ApiTokenRecord {
     pub role: Role,
 }
 
-/// A label a reviewer gave: `post_id` `None` labels every post of the task.
+/// A label a reviewer gave: `post_id` `None` labels every post of the task. `label` is the
+/// sentiment; `complaint` whether the posts are complaints (`Some(false)` for a false
+/// positive), `None` when the reviewer did not say.
 #[derive(Debug, Clone)]
 pub struct NewLabel {
     pub post_id: Option<i64>,
     pub label: String,
+    pub complaint: Option<bool>,
 }
 
 /// The new state of a task after an action, decided by `tasks::actions`, and the event that
@@ -66,17 +69,11 @@ pub struct TaskChange {
     pub label: Option<NewLabel>,
 }
 
-/// One line of the training export.
-#[derive(Debug, Clone, serde::Serialize)]
+/// One reviewed post for the training export: the reviewer's latest word on its sentiment
+/// and on whether it is a complaint (each `None` when no reviewer said).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelledExample {
     pub text: String,
-    pub label: String,
-}
-
-/// A reviewed task, for threshold suggestions: its criticality and whether it was a real
-/// complaint (responded/resolved) or a false positive (dismissed as such).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReviewedTask {
-    pub criticality: f32,
-    pub relevant: bool,
+    pub sentiment: Option<String>,
+    pub complaint: Option<bool>,
 }

@@ -284,6 +284,7 @@ pub fn decide(
                 change.label = Some(NewLabel {
                     post_id: None,
                     label: label.as_str().to_owned(),
+                    complaint: Some(false),
                 });
                 change.event_detail["label"] = serde_json::json!(label.as_str());
             }
@@ -430,7 +431,8 @@ mod tests {
         let c = decide(&t, &agent("ann"), &dismiss, None, 2_000, 0).unwrap();
         assert_eq!(c.status, TaskStatus::Dismissed);
         assert_eq!(c.dismissed_reason.as_deref(), Some("false_positive"));
-        assert_eq!(c.label.unwrap().label, "neutral");
+        let label = c.label.unwrap();
+        assert_eq!((label.label.as_str(), label.complaint), ("neutral", Some(false)));
         let other = Action::Dismiss {
             reason: DismissReason::Other,
             text: Some("  ".into()),

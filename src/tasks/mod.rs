@@ -1,5 +1,6 @@
-//! Task rules: when a flagged mention opens a task, its priority, its SLA (around the clock
-//! or in the brand's business hours), and which conversation it belongs to. The store
+//! Task rules: when a flagged mention opens a task (or a reviewer opens one from a mention
+//! the pipeline let through), its priority, its SLA (around the clock or in the brand's
+//! business hours), and which conversation it belongs to. The store
 //! applies the decision atomically.
 //!
 //! Invariant: no IO here; these are pure functions of settings, post and score.
@@ -38,6 +39,39 @@ pub fn plan(
         return None;
     }
     let priority = priority_for(criticality.score(), &settings.priority);
+    Some(task_plan(brand, post, criticality, settings, now, priority))
+}
+
+/// The task decision when a reviewer says a mention the pipeline did not flag needed an
+/// answer: the same conversation, SLA and alert rules as `plan`, whatever the threshold,
+/// with at least medium priority (the queue's normal), and the alert says who opened it.
+pub fn plan_from_review(
+    brand: &BrandSettings,
+    post: &Post,
+    criticality: &Criticality,
+    settings: &TaskSettings,
+    now: Millis,
+    reviewer: &str,
+) -> TaskPlan {
+    // `Priority` sorts most urgent first, so the smaller of the two is the more urgent.
+    let priority = priority_for(criticality.score(), &settings.priority).min(Priority::Medium);
+    let mut plan = task_plan(brand, post, criticality, settings, now, priority);
+    if let Some(alert) = &mut plan.alert {
+        alert
+            .reasons
+            .insert(0, format!("opened by {reviewer} from the mentions: it was not flagged"));
+    }
+    plan
+}
+
+fn task_plan(
+    brand: &BrandSettings,
+    post: &Post,
+    criticality: &Criticality,
+    settings: &TaskSettings,
+    now: Millis,
+    priority: Priority,
+) -> TaskPlan {
     let sla_ms = i64::try_from(settings.sla_secs.for_priority(priority)).unwrap_or(i64::MAX / 2000) * 1000;
     // Validated when the config was loaded; hours that do not parse count around the clock.
     let calendar = brand
@@ -51,7 +85,7 @@ pub fn plan(
         .filter(|f| f.points >= 1.0)
         .map(|f| format!("{} (+{:.0}): {}", f.name, f.points, f.detail))
         .collect();
-    Some(TaskPlan {
+    TaskPlan {
         platform: post.platform.as_str().to_owned(),
         author_handle: post.author_handle.clone(),
         conversation_key: post.conversation_id.clone().or_else(|| post.in_reply_to.clone()),
@@ -66,7 +100,7 @@ pub fn plan(
             url: post.url.clone(),
             reasons,
         }),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +147,23 @@ mod tests {
         assert_eq!(plan.priority, Priority::Medium);
         assert_eq!(plan.due_at, 1_000 + 24 * 3600 * 1000);
         assert_eq!(plan.conversation_key.as_deref(), Some("thread-1"));
+    }
+
+    #[test]
+    fn a_reviewer_opened_mention_is_planned_below_the_threshold_at_least_medium() {
+        let settings = TaskSettings::default();
+        let low = plan_from_review(&brand(60.0), &post(), &criticality(12.0), &settings, 1_000, "lee");
+        assert_eq!(
+            low.priority,
+            Priority::Medium,
+            "low criticality still gets the normal priority"
+        );
+        assert_eq!(low.due_at, 1_000 + 24 * 3600 * 1000, "medium's SLA");
+        assert_eq!(low.conversation_key.as_deref(), Some("thread-1"));
+        let alert = low.alert.unwrap();
+        assert_eq!(alert.reasons[0], "opened by lee from the mentions: it was not flagged");
+        let high = plan_from_review(&brand(90.0), &post(), &criticality(75.0), &settings, 1_000, "lee");
+        assert_eq!(high.priority, Priority::High, "a higher criticality keeps its priority");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod error;
 mod exports;
 mod ingest;
 mod login_guard;
+mod mentions;
 pub mod openapi;
 
 use std::future::Future;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             api::routes()
                 .merge(actions::routes())
                 .merge(channels::routes())
+                .merge(mentions::routes())
                 .route("/me", get(auth::me))
                 .route("/logout", post(auth::logout))
                 .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))

@@ -43,12 +43,23 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "get",
         "/api/feedback/export",
-        "Labelled examples as JSONL (leads, admins)",
+        "Labelled examples as JSONL: text, sentiment (and label), complaint 0/1 (leads, admins)",
     ),
     (
         "get",
         "/api/brands/{id}/threshold-suggestion",
-        "Threshold suggestion from reviewed tasks (leads, admins)",
+        "Threshold suggestion from reviewed tasks and missed complaints: expected recall and precision, \
+         or not enough reviews yet (leads, admins)",
+    ),
+    (
+        "get",
+        "/api/mentions",
+        "Every mention, flagged or not, with its scores and task: filters, text search, paging, total",
+    ),
+    (
+        "post",
+        "/api/mentions/{id}/task",
+        "This needed an answer: open (or join) a task for a mention, once; kept as a missed-complaint example",
     ),
     (
         "post",
@@ -106,6 +117,59 @@ fn ingest_operation(summary: &str) -> Value {
     })
 }
 
+/// `GET /api/mentions`: its query parameters.
+fn mentions_parameters() -> Value {
+    let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+    json!([
+        query("brand", "Brand id", json!({ "type": "string" })),
+        query(
+            "platform",
+            "Platform",
+            json!({ "enum": ["x", "bluesky", "mastodon", "reddit", "hackernews", "youtube", "rss", "other"] })
+        ),
+        query(
+            "q",
+            "Text search over post text, author handle and name; case-insensitive; at most 200 characters",
+            json!({ "type": "string" })
+        ),
+        query(
+            "sentiment",
+            "The model's label",
+            json!({ "enum": ["negative", "neutral", "positive"] })
+        ),
+        query(
+            "below_threshold",
+            "true: only assessed mentions the pipeline did not flag",
+            json!({ "type": "boolean" })
+        ),
+        query(
+            "since",
+            "Posts written at or after: RFC 3339 or YYYY-MM-DD (UTC)",
+            json!({ "type": "string" })
+        ),
+        query(
+            "until",
+            "Posts written before: RFC 3339 or YYYY-MM-DD (UTC)",
+            json!({ "type": "string" })
+        ),
+        query(
+            "sort",
+            "criticality (default: most critical first) or newest",
+            json!({ "enum": ["criticality", "newest"] })
+        ),
+        query(
+            "limit",
+            "Mentions per page, 1 to 200 (default 50)",
+            json!({ "type": "integer", "minimum": 1, "maximum": 200 })
+        ),
+        query(
+            "offset",
+            "Mentions to skip, 0 to 100000",
+            json!({ "type": "integer", "minimum": 0, "maximum": 100_000 })
+        ),
+    ])
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -128,6 +192,22 @@ pub fn document() -> Value {
         }
         if *path == "/api/ingest/{source_id}" {
             op = ingest_operation(summary);
+        }
+        if *path == "/api/mentions" {
+            op["parameters"] = mentions_parameters();
+            op["responses"]["200"] =
+                json!({ "description": "`total`, `limit`, `offset`, `sort` and `items`, one per mention" });
+        }
+        if *path == "/api/mentions/{id}/task" {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": {
+                "type": "object",
+                "properties": { "label": { "enum": ["negative", "neutral", "positive"],
+                    "description": "The post's real sentiment, kept with the example" } }
+            } } } });
+            op["responses"]["201"] = json!({ "description": "A task was opened: `outcome` opened, `task_id`, `task`" });
+            op["responses"]["200"] = json!({ "description": "`outcome` joined (the author's open conversation) or existing (the mention had its task)" });
+            op["responses"]["409"] =
+                json!({ "description": "The mention is not scored yet, or its brand is no longer configured" });
         }
         if *path == "/api/tasks/{id}/actions" {
             op["requestBody"] =

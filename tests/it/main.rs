@@ -12,6 +12,7 @@ mod exports;
 mod exports_chat;
 mod hub;
 mod instances;
+mod mentions;
 mod model;
 mod pipeline;
 mod process;

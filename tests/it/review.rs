@@ -82,15 +82,17 @@ pub(crate) fn complaints() -> Vec<String> {
     ]
 }
 
-struct Client {
+/// A caller of the router: anonymous, logged in (cookie and CSRF token) or with a bearer
+/// token.
+pub(crate) struct Client {
     app: axum::Router,
     cookie: Option<String>,
     csrf: Option<String>,
-    bearer: Option<String>,
+    pub(crate) bearer: Option<String>,
 }
 
 impl Client {
-    fn anonymous(app: &axum::Router) -> Client {
+    pub(crate) fn anonymous(app: &axum::Router) -> Client {
         Client {
             app: app.clone(),
             cookie: None,
@@ -99,7 +101,7 @@ impl Client {
         }
     }
 
-    async fn login(app: &axum::Router, username: &str) -> Client {
+    pub(crate) async fn login(app: &axum::Router, username: &str) -> Client {
         let mut client = Client::anonymous(app);
         let (status, headers, body) = client
             .send(
@@ -115,7 +117,12 @@ impl Client {
         client
     }
 
-    async fn send(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
@@ -142,12 +149,12 @@ impl Client {
         (status, headers, json)
     }
 
-    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, uri: &str) -> (StatusCode, Value) {
         let (status, _, body) = self.send("GET", uri, None).await;
         (status, body)
     }
 
-    async fn act(&self, id: i64, action: Value) -> (StatusCode, Value) {
+    pub(crate) async fn act(&self, id: i64, action: Value) -> (StatusCode, Value) {
         let (status, _, body) = self
             .send("POST", &format!("/api/tasks/{id}/actions"), Some(action))
             .await;
@@ -155,7 +162,7 @@ impl Client {
     }
 }
 
-async fn task_id_of(client: &Client, author: &str) -> i64 {
+pub(crate) async fn task_id_of(client: &Client, author: &str) -> i64 {
     let (_, tasks) = client.get("/api/tasks?status=").await;
     tasks
         .as_array()
@@ -454,7 +461,13 @@ async fn bulk_dismissals_report_each_task_and_false_positives_become_training_da
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2, "one example per post of the two tasks");
-    assert!(lines.iter().all(|l| l["label"] == "neutral" && l["text"].is_string()));
+    assert!(
+        lines.iter().all(|l| l["label"] == "neutral"
+            && l["sentiment"] == "neutral"
+            && l["complaint"] == 0
+            && l["text"].is_string()),
+        "{lines:?}"
+    );
     assert!(
         lines
             .iter()
@@ -495,7 +508,14 @@ async fn bulk_dismissals_report_each_task_and_false_positives_become_training_da
     assert_eq!(
         suggestion["suggestion"]["threshold"],
         Value::Null,
-        "nothing reaches 0.8 precision"
+        "two reviews are not enough to suggest anything"
+    );
+    assert!(
+        suggestion["suggestion"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not enough reviews yet"),
+        "{suggestion}"
     );
 
     // Reopening @max's task says it was no false positive: its example is withdrawn.

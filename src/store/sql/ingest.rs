@@ -95,8 +95,8 @@ async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -
     let inserted = sqlx::query(
         "INSERT INTO posts (platform, external_id, author_handle, author_name, author_followers, text, url, lang,
                             created_at_ms, first_seen_at_ms, likes, reposts, replies, quotes, conversation_id, in_reply_to,
-                            quote_of, quoted_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                            quote_of, quoted_text, search_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT (platform, external_id) DO NOTHING RETURNING id",
     )
     .bind(post.platform.as_str())
@@ -117,6 +117,11 @@ async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -
     .bind(post.in_reply_to.clone())
     .bind(post.quote_of.clone())
     .bind(post.quoted_text.clone())
+    .bind(crate::domain::search_text(
+        &post.author_handle,
+        post.author_name.as_deref(),
+        &post.text,
+    ))
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(row) = inserted {

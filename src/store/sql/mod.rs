@@ -11,6 +11,7 @@ mod alert_holds;
 mod alerts;
 mod exports;
 mod ingest;
+mod mentions;
 mod queue;
 mod queue_actions;
 mod rows;
@@ -23,13 +24,14 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, TaskChange, UserRecord};
+use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedItem, SessionUser, TaskChange, UserRecord};
 use super::{
     AssessmentOutcome, AuthorHistory, Backend, BrandRecord, ChannelState, Claim, CommitOutcome, Counts, DueDelivery,
     NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SlaTask, SourceHealth,
     SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use super::{ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, NewExportRun};
+use super::{MentionDetail, MentionFilter, MentionPage, MentionTaskOutcome, MentionTaskRequest};
 use crate::config::DatabaseSettings;
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
 
@@ -128,6 +130,10 @@ impl Store for SqlStore {
             Backend::Postgres => &MIGRATOR_POSTGRES,
         };
         migrator.run(&self.pool).await?;
+        let filled = mentions::backfill_search_text(self).await?;
+        if filled > 0 {
+            tracing::info!(n_posts = filled, "Filled in the search text of stored posts.");
+        }
         Ok(())
     }
 
@@ -536,8 +542,8 @@ impl Store for SqlStore {
         queue_actions::labelled_examples(&self.pool).await
     }
 
-    async fn reviewed_tasks(&self, brand: &BrandId) -> Result<Vec<ReviewedTask>, StoreError> {
-        queue_actions::reviewed_tasks(&self.pool, brand).await
+    async fn threshold_evidence(&self, brand: &BrandId) -> Result<Vec<ReviewedItem>, StoreError> {
+        mentions::threshold_evidence(&self.pool, brand).await
     }
 
     async fn record_follow_ups(&self, now: Millis, resolved_since: Millis) -> Result<u64, StoreError> {
@@ -549,6 +555,21 @@ impl Store for SqlStore {
 
     async fn queue_version(&self) -> Result<(Millis, i64), StoreError> {
         queue_actions::queue_version(&self.pool).await
+    }
+
+    async fn list_mentions(&self, filter: &MentionFilter) -> Result<MentionPage, StoreError> {
+        mentions::list_mentions(&self.pool, filter).await
+    }
+
+    async fn mention_detail(&self, mention_id: i64) -> Result<MentionDetail, StoreError> {
+        mentions::mention_detail(&self.pool, mention_id).await
+    }
+
+    async fn open_task_from_mention(&self, request: MentionTaskRequest) -> Result<MentionTaskOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        let outcome = mentions::open_task_from_mention(&mut tx, self.backend, request).await?;
+        tx.commit().await?;
+        Ok(outcome)
     }
 }
 

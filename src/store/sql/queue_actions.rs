@@ -1,16 +1,18 @@
 //! Writing for the review queue: users, sessions, API tokens, task changes with their events,
-//! review labels, follow-ups; and the reads that feedback needs.
+//! review labels, follow-ups; and the training examples reviewers made.
 
 use sqlx::{Any, AnyPool, Transaction};
 
+use std::collections::HashMap;
+
 use super::super::{
-    ApiTokenRecord, LabelledExample, NewUser, ReviewedTask, SessionUser, StoreError, TaskChange, TaskRow, UserRecord,
+    ApiTokenRecord, LabelledExample, NewLabel, NewUser, SessionUser, StoreError, TaskChange, TaskRow, UserRecord,
 };
 use super::queue::TASK_COLUMNS;
-use super::rows::{f32_of, get, task_row_of};
+use super::rows::{get, task_row_of};
 use super::scoring::insert_event;
 use crate::auth::Role;
-use crate::domain::{BrandId, Millis};
+use crate::domain::Millis;
 
 fn role_of(value: &str) -> Result<Role, StoreError> {
     value
@@ -158,37 +160,28 @@ pub(super) async fn api_token(pool: &AnyPool, token_hash: &str) -> Result<Option
 async fn insert_labels(
     tx: &mut Transaction<'static, Any>,
     task_id: i64,
-    post_id: Option<i64>,
-    label: &str,
+    label: &NewLabel,
     reviewer: &str,
     at: Millis,
 ) -> Result<u64, StoreError> {
-    let base = "INSERT INTO labelled_examples (task_id, post_id, text, label, reviewer, at_ms)
-         SELECT a.task_id, p.id, p.text, $2, $3, $4 FROM assessments a
+    let base = "INSERT INTO labelled_examples (task_id, post_id, text, label, complaint, reviewer, at_ms)
+         SELECT a.task_id, p.id, p.text, $2, $3, $4, $5 FROM assessments a
          JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
          WHERE a.task_id = $1";
-    let done = match post_id {
-        Some(post_id) => {
-            sqlx::query(&format!("{base} AND p.id = $5"))
-                .bind(task_id)
-                .bind(label)
-                .bind(reviewer)
-                .bind(at)
-                .bind(post_id)
-                .execute(&mut **tx)
-                .await?
-        }
-        None => {
-            sqlx::query(base)
-                .bind(task_id)
-                .bind(label)
-                .bind(reviewer)
-                .bind(at)
-                .execute(&mut **tx)
-                .await?
-        }
+    let sql = match label.post_id {
+        Some(_) => format!("{base} AND p.id = $6"),
+        None => base.to_owned(),
     };
-    Ok(done.rows_affected())
+    let mut query = sqlx::query(&sql)
+        .bind(task_id)
+        .bind(label.label.as_str())
+        .bind(label.complaint.map(i64::from))
+        .bind(reviewer)
+        .bind(at);
+    if let Some(post_id) = label.post_id {
+        query = query.bind(post_id);
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected())
 }
 
 pub(super) async fn apply_task_change(
@@ -242,15 +235,7 @@ pub(super) async fn apply_task_change(
     )
     .await?;
     if let Some(label) = &change.label {
-        insert_labels(
-            tx,
-            change.task_id,
-            label.post_id,
-            &label.label,
-            &change.actor,
-            change.updated_at_ms,
-        )
-        .await?;
+        insert_labels(tx, change.task_id, label, &change.actor, change.updated_at_ms).await?;
     }
     let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1"))
         .bind(change.task_id)
@@ -267,7 +252,12 @@ pub(super) async fn relabel_post(
     reviewer: &str,
     at: Millis,
 ) -> Result<(), StoreError> {
-    let n = insert_labels(tx, task_id, Some(post_id), label, reviewer, at).await?;
+    let sentiment = NewLabel {
+        post_id: Some(post_id),
+        label: label.to_owned(),
+        complaint: None,
+    };
+    let n = insert_labels(tx, task_id, &sentiment, reviewer, at).await?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("post {post_id} of task {task_id}")));
     }
@@ -283,43 +273,40 @@ pub(super) async fn relabel_post(
 }
 
 pub(super) async fn labelled_examples(pool: &AnyPool) -> Result<Vec<LabelledExample>, StoreError> {
-    // A post labelled more than once (re-labelled, or dismissed again after a reopen) is one
-    // example, with the reviewer's latest word on it.
-    let rows = sqlx::query(
-        "SELECT l.text, l.label FROM labelled_examples l
-         WHERE l.post_id IS NULL
-            OR l.id = (SELECT MAX(latest.id) FROM labelled_examples latest WHERE latest.post_id = l.post_id)
-         ORDER BY l.id",
-    )
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(LabelledExample {
-                text: get(row, "text")?,
-                label: get(row, "label")?,
-            })
-        })
-        .collect()
-}
-
-pub(super) async fn reviewed_tasks(pool: &AnyPool, brand: &BrandId) -> Result<Vec<ReviewedTask>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT criticality, status FROM tasks
-         WHERE brand_id = $1 AND (status IN ('responded', 'resolved')
-             OR (status = 'dismissed' AND dismissed_reason LIKE 'false_positive%'))",
-    )
-    .bind(brand.as_str())
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(ReviewedTask {
-                criticality: f32_of(row, "criticality")?,
-                relevant: get::<String>(row, "status")? != "dismissed",
-            })
-        })
-        .collect()
+    // A post labelled more than once (re-labelled, opened from the sweep, dismissed again
+    // after a reopen) is one example: for its sentiment and for whether it is a complaint,
+    // the reviewer's latest word on each.
+    let rows = sqlx::query("SELECT post_id, text, label, complaint FROM labelled_examples ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    let mut by_post: HashMap<i64, (usize, LabelledExample)> = HashMap::new();
+    for (order, row) in rows.iter().enumerate() {
+        let post_id: i64 = get(row, "post_id")?;
+        let label: Option<String> = get(row, "label")?;
+        let complaint = get::<Option<i64>>(row, "complaint")?.map(|c| c != 0);
+        let text: String = get(row, "text")?;
+        let (latest, example) = by_post.entry(post_id).or_insert_with(|| {
+            (
+                order,
+                LabelledExample {
+                    text: String::new(),
+                    sentiment: None,
+                    complaint: None,
+                },
+            )
+        });
+        *latest = order;
+        example.text = text;
+        if label.is_some() {
+            example.sentiment = label;
+        }
+        if complaint.is_some() {
+            example.complaint = complaint;
+        }
+    }
+    let mut examples: Vec<(usize, LabelledExample)> = by_post.into_values().collect();
+    examples.sort_by_key(|(latest, _)| *latest);
+    Ok(examples.into_iter().map(|(_, example)| example).collect())
 }
 
 pub(super) async fn record_follow_ups(

@@ -179,22 +179,32 @@ pub(super) async fn save_assessment(
         return Ok(AssessmentOutcome::Recorded);
     };
     let brand = assessment.brand.as_str();
-    if backend == Backend::Postgres {
-        // Two instances assessing posts of one conversation at once must not both open a
-        // task: serialise on the conversation until commit. (SQLite writers are serial.)
-        let key = format!("{brand}\u{1f}{}\u{1f}{}", plan.platform, plan.author_handle);
-        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
-            .bind(key)
-            .fetch_one(&mut **tx)
-            .await?;
-    }
+    lock_conversation(tx, backend, brand, &plan).await?;
     let (task_id, outcome) = match active_task(tx, brand, &plan).await? {
         Some(task_id) => {
-            join_task(tx, task_id, assessment.mention_id, criticality, &plan, assessment.at).await?;
+            join_task(
+                tx,
+                task_id,
+                assessment.mention_id,
+                criticality,
+                &plan,
+                assessment.at,
+                &PIPELINE,
+            )
+            .await?;
             (task_id, AssessmentOutcome::Joined { task_id })
         }
         None => {
-            let task_id = open_task(tx, brand, assessment.mention_id, criticality, plan, assessment.at).await?;
+            let task_id = open_task(
+                tx,
+                brand,
+                assessment.mention_id,
+                criticality,
+                plan,
+                assessment.at,
+                &PIPELINE,
+            )
+            .await?;
             (task_id, AssessmentOutcome::Opened { task_id })
         }
     };
@@ -206,9 +216,41 @@ pub(super) async fn save_assessment(
     Ok(outcome)
 }
 
+/// Who opens or joins a task: the pipeline, or a reviewer who found the mention in the
+/// sweep ("this needed an answer"). The task's history names them.
+pub(super) struct Opener<'a> {
+    pub(super) actor: &'a str,
+    pub(super) by_reviewer: bool,
+}
+
+/// The pipeline, opening tasks for flagged mentions.
+pub(super) const PIPELINE: Opener<'static> = Opener {
+    actor: "earshot",
+    by_reviewer: false,
+};
+
+/// On PostgreSQL, serialises work on the plan's conversation until commit, so two instances
+/// (or a reviewer and the pipeline) handling posts of one conversation at once do not both
+/// open a task. SQLite writers are serial already.
+pub(super) async fn lock_conversation(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    brand: &str,
+    plan: &TaskPlan,
+) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        let key = format!("{brand}\u{1f}{}\u{1f}{}", plan.platform, plan.author_handle);
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The conversation's active task: same brand, platform and author, with the same
 /// conversation key or activity inside the window.
-async fn active_task(
+pub(super) async fn active_task(
     tx: &mut Transaction<'static, Any>,
     brand: &str,
     plan: &TaskPlan,
@@ -234,13 +276,14 @@ async fn active_task(
     }
 }
 
-async fn join_task(
+pub(super) async fn join_task(
     tx: &mut Transaction<'static, Any>,
     task_id: i64,
     mention_id: i64,
     criticality: f32,
     plan: &TaskPlan,
     at: Millis,
+    opener: &Opener<'_>,
 ) -> Result<(), StoreError> {
     // A more urgent post raises the task's priority and can only bring its due time forward.
     let row = sqlx::query(
@@ -261,17 +304,21 @@ async fn join_task(
     .fetch_one(&mut **tx)
     .await?;
     let priority: i64 = row.try_get("priority")?;
-    let detail = serde_json::json!({ "mention_id": mention_id, "criticality": criticality, "priority": priority });
-    insert_event(tx, task_id, at, "earshot", "post_added", &detail).await
+    let mut detail = serde_json::json!({ "mention_id": mention_id, "criticality": criticality, "priority": priority });
+    if opener.by_reviewer {
+        detail["by_reviewer"] = serde_json::json!(true);
+    }
+    insert_event(tx, task_id, at, opener.actor, "post_added", &detail).await
 }
 
-async fn open_task(
+pub(super) async fn open_task(
     tx: &mut Transaction<'static, Any>,
     brand: &str,
     mention_id: i64,
     criticality: f32,
     plan: TaskPlan,
     at: Millis,
+    opener: &Opener<'_>,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO tasks (brand_id, platform, author_handle, conversation_key, status, priority, criticality,
@@ -290,13 +337,16 @@ async fn open_task(
     .fetch_one(&mut **tx)
     .await?;
     let task_id: i64 = row.try_get("id")?;
-    let detail = serde_json::json!({
+    let mut detail = serde_json::json!({
         "mention_id": mention_id,
         "criticality": criticality,
         "priority": plan.priority.as_str(),
         "due_at_ms": plan.due_at,
     });
-    insert_event(tx, task_id, at, "earshot", "opened", &detail).await?;
+    if opener.by_reviewer {
+        detail["by_reviewer"] = serde_json::json!(true);
+    }
+    insert_event(tx, task_id, at, opener.actor, "opened", &detail).await?;
     if let Some(alert) = plan.alert {
         let payload = alert.into_payload(task_id, plan.priority, criticality);
         let payload_json = alert_payload_json(&payload)?;

@@ -82,9 +82,9 @@ async function loadStats() {
 }
 
 async function loadBrands() {
-  const select = $("#filters select[name=brand]");
+  const selects = [$("#filters select[name=brand]"), $("#mention-filters select[name=brand]")];
   for (const brand of await getJson("/api/brands")) {
-    select.append(el("option", { value: brand.id }, brand.name));
+    for (const select of selects) select.append(el("option", { value: brand.id }, brand.name));
   }
 }
 
@@ -352,22 +352,173 @@ async function loadExports() {
   }
 }
 
+function percent(value) {
+  return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
+}
+
+// Expected recall (share of known complaints that become tasks) and precision at a threshold.
+function expectedAt(point) {
+  return point ? `recall ${percent(point.recall)} · precision ${percent(point.precision)}` : "–";
+}
+
 async function loadTuning() {
   const brands = await getJson("/api/brands");
   const rows = await Promise.all(brands.map(async (brand) => {
-    const { suggestion } = await getJson(`/api/brands/${encodeURIComponent(brand.id)}/threshold-suggestion`);
-    const target = `${Math.round(suggestion.target_precision * 100)}%`;
-    const why = suggestion.threshold === null
-      ? `${suggestion.n_reviewed} reviewed tasks: not enough to reach ${target} precision yet.`
-      : `${suggestion.n_reviewed} reviewed (${suggestion.n_false_positive} false positives); at the suggestion ` +
-        `${Math.round(suggestion.precision * 100)}% of flagged tasks were real (target ${target}) and ` +
-        `${suggestion.n_relevant_kept} of ${suggestion.n_relevant} real ones would still be flagged.`;
+    const { suggestion: s } = await getJson(`/api/brands/${encodeURIComponent(brand.id)}/threshold-suggestion`);
     return el("tr", { "data-brand": brand.id },
       el("td", {}, brand.name), el("td", {}, brand.threshold),
-      el("td", { class: "suggested" }, suggestion.threshold === null ? "–" : suggestion.threshold.toFixed(0)),
-      el("td", {}, why));
+      el("td", { class: "expected-now" }, s.enough ? expectedAt(s.current) : "–"),
+      el("td", { class: "suggested" }, s.threshold === null ? "–" : s.threshold.toFixed(0)),
+      el("td", { class: "expected-suggested" }, expectedAt(s.suggested)),
+      el("td", { class: "message" }, s.message,
+        el("div", { class: "muted" }, `${s.n_reviewed} reviewed: ${s.n_complaints} complaints ` +
+          `(${s.n_missed} missed by the threshold), ${s.n_false_positive} false positives`)));
   }));
   $("#thresholds tbody").replaceChildren(...rows);
+}
+
+// --- Mentions: everything, flagged or not, for a lead's sweep --------------------------
+
+const MENTION_FILTERS = ["q", "brand", "platform", "sentiment", "below_threshold", "sort"];
+const MENTION_LIMIT = 50;
+let mentionOffset = 0;
+
+// The filters as API (and address) parameters; defaults left out.
+function mentionParams() {
+  const form = $("#mention-filters");
+  const params = new URLSearchParams();
+  for (const name of MENTION_FILTERS) {
+    const field = form.elements[name];
+    if (field.type === "checkbox") {
+      if (field.checked) params.set(name, "true");
+    } else if (field.value.trim() && !(name === "sort" && field.value === "criticality")) {
+      params.set(name, field.value.trim());
+    }
+  }
+  if (mentionOffset > 0) params.set("offset", String(mentionOffset));
+  return params;
+}
+
+function fillMentionFilters(params) {
+  const form = $("#mention-filters");
+  for (const name of MENTION_FILTERS) {
+    const field = form.elements[name];
+    const value = params.get(name) || "";
+    if (field.type === "checkbox") field.checked = value === "true";
+    else field.value = value || (name === "sort" ? "criticality" : "");
+  }
+  const offset = Number.parseInt(params.get("offset") || "0", 10);
+  mentionOffset = Number.isFinite(offset) && offset > 0 ? offset : 0;
+}
+
+// Keeps the view and its filters in the address, so a sweep can be bookmarked, shared and
+// gone back to.
+function rememberMentionFilters(push) {
+  const params = mentionParams();
+  params.set("view", "mentions");
+  const url = `/?${params}`;
+  if (push) window.history.pushState(null, "", url);
+  else window.history.replaceState(null, "", url);
+}
+
+function taskLink(id, status) {
+  return el("a", { href: `/?task=${encodeURIComponent(id)}`, class: "task-link" },
+    status ? `Task #${id} (${status})` : `Task #${id}`);
+}
+
+function sentimentText(m) {
+  if (!m.sentiment) return "not scored yet";
+  if (m.sentiment.status !== "scored") return `unscored: ${m.sentiment.reason || "no score"}`;
+  const p = m.sentiment[m.sentiment.label];
+  return typeof p === "number" ? `${m.sentiment.label} ${p.toFixed(2)}` : m.sentiment.label;
+}
+
+async function openTaskFromMention(m, cell, button) {
+  button.disabled = true;
+  const [ok, data] = await postJson(`/api/mentions/${encodeURIComponent(m.mention_id)}/task`, {});
+  if (!ok) {
+    button.disabled = false;
+    flash(`Could not open a task from ${m.author_handle}'s post: ${data && data.error}`);
+    return;
+  }
+  const said = {
+    opened: `Task #${data.task_id} opened for ${m.author_handle}'s post.`,
+    joined: `${m.author_handle} already had an open conversation: the post joined task #${data.task_id}.`,
+    existing: `This post already has task #${data.task_id}.`,
+  };
+  flash(said[data.outcome] || `Task #${data.task_id}.`);
+  const prefix = { opened: "Opened: ", joined: "Joined: ", existing: "" };
+  cell.replaceChildren(el("span", { class: "opened" }, prefix[data.outcome] || ""), taskLink(data.task_id, data.task.status));
+}
+
+function mentionTaskCell(m) {
+  const cell = el("td", { class: "task" });
+  if (m.task_id !== null) {
+    cell.append(taskLink(m.task_id, m.task_status));
+    if (m.reviewer_opened) cell.append(el("div", { class: "muted" }, `opened by ${m.reviewer_opened.by}`));
+  } else if (!m.assessed) {
+    cell.append(el("span", { class: "muted" }, "being scored"));
+  } else {
+    const button = el("button", { type: "button", class: "open-task", "data-mention": String(m.mention_id),
+      title: "This needed an answer: open a task (kept as a missed complaint)" }, "Open task");
+    button.addEventListener("click", () => openTaskFromMention(m, cell, button));
+    cell.append(button);
+  }
+  return cell;
+}
+
+function mentionRow(m) {
+  const factors = m.factors.map((f) => `+${f.points.toFixed(1)} ${f.name}: ${f.detail}`).join("\n");
+  return el("tr", { "data-mention": String(m.mention_id), class: m.flagged ? "flagged" : "" },
+    el("td", { class: "criticality", title: factors },
+      m.criticality === null ? "–" : m.criticality.toFixed(0),
+      el("div", { class: "muted" }, m.flagged ? "flagged" : (m.assessed ? "not flagged" : ""))),
+    el("td", { class: "sentiment" }, sentimentText(m)),
+    el("td", {}, m.brand),
+    el("td", {}, m.platform),
+    el("td", { class: "author" }, m.author_handle,
+      m.author_name ? el("div", { class: "muted" }, m.author_name) : null,
+      m.author_followers !== null ? el("div", { class: "muted" }, `${m.author_followers} followers`) : null),
+    el("td", { class: "post-cell" }, el("div", { class: "mention-text" }, m.text),
+      m.url ? safeLink(m.url, "Open original") : null),
+    el("td", {}, when(m.created_at_ms)),
+    mentionTaskCell(m));
+}
+
+async function loadMentions() {
+  const params = mentionParams();
+  params.set("limit", String(MENTION_LIMIT));
+  const response = await fetch(`/api/mentions?${params}`, { headers: { accept: "application/json" } });
+  if (response.status === 401) window.location.assign("/login");
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  const body = $("#mentions tbody");
+  if (!response.ok) {
+    $("#mentions-count").textContent = `Cannot list mentions: ${data && data.error ? data.error : `HTTP ${response.status}`}`;
+    body.replaceChildren();
+    return;
+  }
+  body.replaceChildren(...data.items.map(mentionRow));
+  if (data.items.length === 0) {
+    body.append(el("tr", {}, el("td", { colSpan: 8, class: "muted" }, "No mentions match.")));
+  }
+  const first = data.items.length ? data.offset + 1 : 0;
+  $("#mentions-count").textContent = `Showing ${data.items.length} of ${data.total}` +
+    (data.items.length ? ` (${first}–${data.offset + data.items.length})` : "");
+  $("#mentions-prev").disabled = data.offset === 0;
+  $("#mentions-next").disabled = data.offset + data.items.length >= data.total;
+}
+
+function searchMentions() {
+  mentionOffset = 0;
+  rememberMentionFilters(true);
+  loadMentions();
+}
+
+function pageMentions(step) {
+  mentionOffset = Math.max(0, mentionOffset + step * MENTION_LIMIT);
+  rememberMentionFilters(true);
+  loadMentions();
 }
 
 function supervises() {
@@ -383,10 +534,13 @@ async function loadQuarantine() {
 
 let view = "queue";
 
-async function refresh() {
+// Reloads the current view; the periodic refresh (`full` false) leaves the mentions list
+// alone, so the rows a lead is reading do not move under them.
+async function refresh(full) {
   try {
     await loadStats();
     if (view === "queue") await Promise.all([loadTasks(), loadFollowUps()]);
+    if (view === "mentions" && full) await loadMentions();
     if (view === "sources") await loadSources();
     if (view === "quarantine") await loadQuarantine();
     if (view === "channels") await loadChannels();
@@ -465,17 +619,45 @@ document.addEventListener("DOMContentLoaded", async () => {
   liveUpdates();
   for (const button of document.querySelectorAll("nav button")) {
     button.addEventListener("click", () => {
-      view = button.dataset.view;
-      document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b === button));
-      for (const b of document.querySelectorAll("nav button")) {
-        $(`#${b.dataset.view}-view`).hidden = b.dataset.view !== view;
-      }
-      refresh();
+      showView(button.dataset.view);
+      if (view === "mentions") rememberMentionFilters(false);
+      else if (window.location.search) window.history.replaceState(null, "", "/");
+      refresh(true);
     });
   }
   $("#filters").addEventListener("change", () => loadTasks());
   $("#show-follow-ups").addEventListener("click", showFollowUps);
+  $("#mention-filters").addEventListener("submit", (event) => { event.preventDefault(); searchMentions(); });
+  for (const field of document.querySelectorAll("#mention-filters select, #mention-filters input[type=checkbox]")) {
+    field.addEventListener("change", searchMentions);
+  }
+  $("#mentions-prev").addEventListener("click", () => pageMentions(-1));
+  $("#mentions-next").addEventListener("click", () => pageMentions(1));
+  window.addEventListener("popstate", () => { applyLocation(); refresh(true); });
   await loadBrands().catch(() => {});
-  await refresh();
-  setInterval(refresh, 15000);
+  applyLocation();
+  await refresh(true);
+  setInterval(() => refresh(false), 15000);
 });
+
+function showView(name) {
+  view = document.querySelector(`nav button[data-view="${CSS.escape(name)}"]`) ? name : "queue";
+  for (const b of document.querySelectorAll("nav button")) {
+    b.classList.toggle("active", b.dataset.view === view);
+    $(`#${b.dataset.view}-view`).hidden = b.dataset.view !== view;
+  }
+}
+
+// The address says what to show: `?view=mentions&q=…` a sweep with its filters, `?task=N`
+// that task in the queue (the Mentions view links there).
+function applyLocation() {
+  const params = new URLSearchParams(window.location.search);
+  if (params.get("view") === "mentions") {
+    fillMentionFilters(params);
+    showView("mentions");
+    return;
+  }
+  showView(params.get("view") || "queue");
+  const task = Number.parseInt(params.get("task") || "", 10);
+  if (view === "queue" && Number.isFinite(task) && task > 0) showTask(task).catch(() => flash(`Task #${task} not found.`));
+}

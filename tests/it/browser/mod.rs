@@ -8,6 +8,7 @@
 //! for an observable condition with a deadline, never sleep. A failing scenario saves a
 //! screenshot, the page source and chromedriver's log into a kept folder and prints its path.
 
+mod mentions;
 mod operations;
 mod queue;
 mod webdriver;

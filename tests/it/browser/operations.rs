@@ -86,7 +86,7 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
             assert!(
                 examples
                     .iter()
-                    .any(|e| e.label == "neutral" && e.text.contains("lost my bag")),
+                    .any(|e| e.sentiment.as_deref() == Some("neutral") && e.text.contains("lost my bag")),
                 "the label is kept as a training example: {examples:?}"
             );
 
@@ -131,7 +131,7 @@ async fn a_lead_relabels_turns_a_channel_back_on_downloads_an_export_and_sees_th
             // The tuning page: the brand's threshold and what the reviewed tasks suggest.
             click(&client, "nav button[data-view=tuning]").await;
             let row = wait_for_text(&client, "#thresholds tr[data-brand=acme]", "Acme Air").await;
-            assert!(row.contains("40") && row.contains("reviewed"), "{row}");
+            assert!(row.contains("40") && row.contains("not enough reviews yet"), "{row}");
             let href = client
                 .find("#feedback-download")
                 .await
