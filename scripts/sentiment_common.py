@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 LABELS = ["negative", "neutral", "positive"]
@@ -74,17 +75,27 @@ def parse_label(value) -> int:
 
 
 def read_jsonl(path: os.PathLike) -> list[tuple[str, int]]:
+    """`{"text", "label"}` lines (or `"sentiment"`, as earshot's feedback export writes it).
+    A line with only a `complaint` label (a missed complaint whose sentiment no reviewer gave)
+    carries nothing for the sentiment head: it is skipped and counted on stderr."""
     out = []
+    skipped = 0
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line:
                 continue
             obj = json.loads(line)
+            label = obj.get("sentiment", obj.get("label"))
+            if label is None and "complaint" in obj:
+                skipped += 1
+                continue
             try:
-                out.append((obj["text"], parse_label(obj["label"])))
+                out.append((obj["text"], parse_label(label)))
             except (KeyError, ValueError) as e:
                 raise SystemExit(f"{path}:{n}: {e}")
+    if skipped:
+        print(f"{path}: skipped {skipped} complaint-only examples (no sentiment label)", file=sys.stderr)
     return out
 
 
