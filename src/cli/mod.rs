@@ -38,6 +38,7 @@ mod demo;
 mod eval;
 mod export;
 mod export_bench;
+mod match_bench;
 mod migrate;
 mod model_pull;
 mod model_train;
@@ -116,6 +117,8 @@ pub enum Command {
     /// Benchmark: N synthetic mentions in a temporary SQLite file, exported; prints rows/s
     /// and peak memory.
     ExportBench(export_bench::ExportBenchArgs),
+    /// Benchmark: posts/s of brand matching, many brands' keywords at once.
+    MatchBench(match_bench::MatchBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +188,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => alerts_test::run(config, args).await,
         Command::Export(args) => export::run(config, args).await,
         Command::ExportBench(args) => export_bench::run(args).await,
+        Command::MatchBench(args) => match_bench::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ mod csv;
 mod hackernews;
 mod health;
 mod mastodon;
+mod matching;
 mod push;
 mod reddit;
 mod rss;
