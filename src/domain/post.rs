@@ -128,6 +128,11 @@ pub struct PostDraft {
     pub quoted_text: Option<String>,
 }
 
+/// The author handle of a post whose author the platform no longer says (a deleted Reddit
+/// account). Such posts are never joined by author: not into one task, not into an author's
+/// history, not as a resolved task's follow-up.
+pub const UNKNOWN_AUTHOR: &str = "[deleted]";
+
 /// A validated post. Text and names are cleaned of NUL and control characters (PostgreSQL
 /// rejects NUL, terminals and spreadsheets misbehave on the others) and bounded in length.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -158,6 +163,11 @@ const MAX_ID_BYTES: usize = 512;
 const MAX_NAME_CHARS: usize = 200;
 
 impl Post {
+    /// Whether the platform says who wrote it (see `UNKNOWN_AUTHOR`).
+    pub fn author_is_known(&self) -> bool {
+        self.author_handle != UNKNOWN_AUTHOR
+    }
+
     /// Validates and cleans a draft from `platform`.
     pub fn new(platform: Platform, draft: PostDraft) -> Result<Post, PostError> {
         let external_id = draft.external_id.trim().to_owned();

@@ -13,6 +13,10 @@
 //! committing each before the next. The newest fullname becomes the cursor only once the last
 //! page is committed.
 //!
+//! Text: the title, then the selftext (Markdown source: its HTML entities such as `&#x200B;`
+//! decoded) unless it is the `[deleted]`/`[removed]` placeholder. A deleted account
+//! (`[deleted]`) is stored as `UNKNOWN_AUTHOR`, never as one user `u/[deleted]`.
+//!
 //! Rate limits: 100 queries/minute per client id; `X-Ratelimit-Reset` is seconds until reset.
 
 use std::time::Duration;
@@ -341,28 +345,51 @@ pub fn parse_listing(body: &[u8], seen: Option<&Seen>) -> Result<RedditPage, Sou
     })
 }
 
-fn to_post(link: Link) -> Result<Post, String> {
-    let text = if link.selftext.trim().is_empty() {
-        link.title
+/// The body Reddit leaves in place of a deleted (`[deleted]`) or moderator-removed
+/// (`[removed]`) post's text.
+const PLACEHOLDERS: [&str; 2] = ["[deleted]", "[removed]"];
+
+/// Title and selftext as the post reads: the selftext is Markdown source, so its HTML
+/// entities are decoded (the new editor writes `&#x200B;` for an empty line; the zero-width
+/// spaces and the blank lines they leave are dropped) and a placeholder body is no body.
+fn post_text(title: &str, selftext: &str) -> String {
+    let decoded = html_escape::decode_html_entities(selftext).replace('\u{200B}', "");
+    let mut lines: Vec<&str> = Vec::new();
+    for line in decoded.lines().map(str::trim_end) {
+        if !(line.is_empty() && lines.last().is_none_or(|last| last.is_empty())) {
+            lines.push(line);
+        }
+    }
+    let body = lines.join("\n");
+    let body = body.trim();
+    if body.is_empty() || PLACEHOLDERS.contains(&body) {
+        title.to_owned()
     } else {
-        format!("{}\n\n{}", link.title, link.selftext)
-    };
+        format!("{title}\n\n{body}")
+    }
+}
+
+fn to_post(link: Link) -> Result<Post, String> {
+    let text = post_text(&link.title, &link.selftext);
     if !link.created_utc.is_finite() {
         return Err("created_utc is not a number".into());
     }
-    let quoted_text = link.crosspost_parent_list.first().map(|parent| {
-        if parent.selftext.trim().is_empty() {
-            parent.title.clone()
-        } else {
-            format!("{}\n\n{}", parent.title, parent.selftext)
-        }
-    });
+    let quoted_text = link
+        .crosspost_parent_list
+        .first()
+        .map(|parent| post_text(&parent.title, &parent.selftext));
+    // A deleted account is `[deleted]`: unknown, not one user.
+    let author_handle = if link.author.is_empty() || PLACEHOLDERS.contains(&link.author.as_str()) {
+        crate::domain::UNKNOWN_AUTHOR.to_owned()
+    } else {
+        format!("u/{}", link.author)
+    };
     let draft = PostDraft {
         url: Some(format!("https://www.reddit.com{}", link.permalink)),
         conversation_id: Some(link.name.clone()),
         external_id: link.name,
         text,
-        author_handle: format!("u/{}", link.author),
+        author_handle,
         author_name: None,
         author_followers: None,
         created_at: (link.created_utc * 1000.0) as i64,

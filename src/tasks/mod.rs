@@ -89,7 +89,13 @@ fn task_plan(
         platform: post.platform.as_str().to_owned(),
         author_handle: post.author_handle.clone(),
         conversation_key: post.conversation_id.clone().or_else(|| post.in_reply_to.clone()),
-        window_start: now.saturating_sub(window_ms),
+        // An unknown author (`UNKNOWN_AUTHOR`) is nobody's conversation: only the same thread
+        // joins, never the window.
+        window_start: if post.author_is_known() {
+            now.saturating_sub(window_ms)
+        } else {
+            Millis::MAX
+        },
         priority,
         due_at: business_hours::sla_due(now, sla_ms, calendar.as_ref()),
         alert: Some(TaskAlert {
@@ -147,6 +153,22 @@ mod tests {
         assert_eq!(plan.priority, Priority::Medium);
         assert_eq!(plan.due_at, 1_000 + 24 * 3600 * 1000);
         assert_eq!(plan.conversation_key.as_deref(), Some("thread-1"));
+    }
+
+    #[test]
+    fn an_unknown_author_joins_only_its_own_thread_never_the_window() {
+        let settings = TaskSettings::default();
+        let mut deleted = post();
+        deleted.author_handle = crate::domain::UNKNOWN_AUTHOR.into();
+        let known = plan(&brand(60.0), &post(), &criticality(70.0), &settings, 10_000_000).unwrap();
+        let unknown = plan(&brand(60.0), &deleted, &criticality(70.0), &settings, 10_000_000).unwrap();
+        assert!(known.window_start < 10_000_000);
+        assert_eq!(
+            unknown.window_start,
+            Millis::MAX,
+            "no task is active after the end of time"
+        );
+        assert_eq!(unknown.conversation_key.as_deref(), Some("thread-1"));
     }
 
     #[test]

@@ -317,10 +317,12 @@ pub(super) async fn record_follow_ups(
     let tasks = sqlx::query(
         "SELECT id, brand_id, platform, author_handle, resolved_at_ms FROM tasks
          WHERE status = 'resolved' AND next_post_id IS NULL AND resolved_at_ms IS NOT NULL
-           AND resolved_at_ms >= $1
+           AND resolved_at_ms >= $1 AND author_handle <> $2
          ORDER BY id",
     )
     .bind(resolved_since)
+    // A deleted account's next post would be anybody's.
+    .bind(crate::domain::UNKNOWN_AUTHOR)
     .fetch_all(&mut **tx)
     .await?;
     let mut updated = 0;

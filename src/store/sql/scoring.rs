@@ -122,6 +122,10 @@ pub(super) async fn author_history(
     author: &str,
     since: Millis,
 ) -> Result<AuthorHistory, StoreError> {
+    if author == crate::domain::UNKNOWN_AUTHOR {
+        // Posts of deleted accounts are not one person's record.
+        return Ok(AuthorHistory::default());
+    }
     // Only assessed mentions count, so the mention being assessed never counts itself.
     let row = sqlx::query(
         "SELECT COUNT(*) AS n_mentions,

@@ -122,8 +122,8 @@ async fn a_post_maps_title_selftext_permalink_and_score() {
     let post = &batch.posts[0];
     assert_eq!(post.external_id, "t3_x1");
     assert_eq!(
-        post.text, "Acme Air\n\nWorst &amp; slowest",
-        "raw_json text is kept as sent"
+        post.text, "Acme Air\n\nWorst & slowest",
+        "selftext is Markdown source: an entity reads as its character"
     );
     assert_eq!(post.author_handle, "u/jo");
     assert_eq!(
@@ -286,4 +286,56 @@ async fn a_malformed_listing_keeps_the_raw_body() {
         matches!(&error, SourceError::Malformed { raw, .. } if raw == b"<html>Our CDN is down</html>"),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn deleted_authors_are_unknown_and_placeholder_bodies_are_dropped() {
+    let server = MockServer::start().await;
+    mount_token(&server, "tok", 2).await;
+    // As Reddit answers for a post whose author deleted the account, one a moderator
+    // removed, and one written in the new editor (an empty line is `&#x200B;`).
+    let mut deleted = link("d1", 1_795_000_300.0, "Acme Air lost my bag, terrible, awful");
+    deleted["data"]["author"] = json!("[deleted]");
+    deleted["data"]["selftext"] = json!("[deleted]");
+    let mut removed = link(
+        "d2",
+        1_795_000_200.0,
+        "Acme Air cancelled my flight, worst, unacceptable",
+    );
+    removed["data"]["author"] = json!("[deleted]");
+    removed["data"]["selftext"] = json!("[removed]");
+    let mut spaced = link("d3", 1_795_000_100.0, "Acme Air refund?");
+    spaced["data"]["selftext"] = json!("First line\n\n&#x200B;\n\nStill waiting &amp; angry");
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(vec![deleted, removed, spaced], None)))
+        .mount(&server)
+        .await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    let source = env.source();
+
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let scored = pipeline.score_pending().await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    assert_eq!(first.n_new, 3);
+    assert_eq!(second.n_new, 0, "a second poll ingests nothing");
+    let batch = env.source().poll(None).await.unwrap();
+    let texts: Vec<(&str, &str)> = batch
+        .posts
+        .iter()
+        .map(|p| (p.author_handle.as_str(), p.text.as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("[deleted]", "Acme Air lost my bag, terrible, awful"),
+            ("[deleted]", "Acme Air cancelled my flight, worst, unacceptable"),
+            ("u/jo", "Acme Air refund?\n\nFirst line\n\nStill waiting & angry"),
+        ]
+    );
+    assert!(batch.posts.iter().take(2).all(|p| !p.author_is_known()));
+    // Two complaints by deleted accounts are two tasks, not one author's conversation.
+    assert_eq!((scored.n_tasks_opened, scored.n_tasks_joined), (3, 0));
 }
