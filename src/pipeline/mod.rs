@@ -173,7 +173,22 @@ impl Pipeline {
     }
 
     async fn record_failure(&self, source_id: &crate::domain::SourceId, error: &SourceError) -> Result<(), StoreError> {
-        let message = error_chain(error);
+        let at = now_millis();
+        let mut message = error_chain(error);
+        if let SourceError::RateLimited {
+            retry_after: Some(wait),
+        } = error
+        {
+            // Health says when the platform's window reopens, not only that it is closed.
+            let reset_ms = at.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
+            if let Some(reset) = chrono::DateTime::from_timestamp_millis(reset_ms) {
+                message = format!(
+                    "{message} until {} (in {} s)",
+                    reset.format("%Y-%m-%d %H:%M:%S UTC"),
+                    wait.as_secs()
+                );
+            }
+        }
         let quarantine = match error {
             SourceError::Malformed { reason, raw } => {
                 Some(crate::domain::Quarantined::new("response", reason.clone(), raw))
@@ -187,7 +202,7 @@ impl Pipeline {
                 kind: error.kind(),
                 message: &message,
                 quarantine,
-                at: now_millis(),
+                at,
             })
             .await
     }

@@ -10,8 +10,10 @@
 //! inclusive and compared to `sortAt`, the earlier of `createdAt` and `indexedAt`); the
 //! response's `cursor` is followed for further pages; dedup is on the post `uri` (the store's
 //! uniqueness drops the overlap). The new `since` is taken only after the last page is
-//! committed. Permalink `https://bsky.app/profile/{handle}/post/{rkey}`. Search results carry
-//! no follower counts. Rate limits: `RateLimit-Reset` (epoch seconds) on 429.
+//! committed. Permalink `https://bsky.app/profile/{handle}/post/{rkey}`; an author whose
+//! handle does not resolve (`handle.invalid`) is stored, and linked, by DID instead. A link
+//! facet's full `uri` replaces the shortened link text. Search results carry no follower
+//! counts. Rate limits: `RateLimit-Reset` (epoch seconds) on 429.
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -286,8 +288,26 @@ fn quoted_record(embed: Option<&serde_json::Value>) -> (Option<String>, Option<S
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Author {
+    #[serde(default)]
+    did: String,
     handle: String,
     display_name: Option<String>,
+}
+
+/// What the AppView puts in `handle` when the account's handle does not resolve.
+const INVALID_HANDLE: &str = "handle.invalid";
+
+impl Author {
+    /// The handle, or the DID when the handle is `handle.invalid` (many accounts share
+    /// that; a DID names one and works in `bsky.app` profile links).
+    fn identity(&self) -> &str {
+        let invalid = self.handle.is_empty() || self.handle.eq_ignore_ascii_case(INVALID_HANDLE);
+        if invalid && !self.did.is_empty() {
+            &self.did
+        } else {
+            &self.handle
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +319,54 @@ struct Record {
     #[serde(default)]
     langs: Vec<String>,
     reply: Option<ReplyRef>,
+    #[serde(default)]
+    facets: Vec<Facet>,
+}
+
+/// A rich-text facet (`app.bsky.richtext.facet`): UTF-8 byte range of the text, and features.
+#[derive(Debug, Deserialize)]
+struct Facet {
+    index: ByteSlice,
+    #[serde(default)]
+    features: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ByteSlice {
+    byte_start: usize,
+    byte_end: usize,
+}
+
+/// The text with each link facet's range replaced by its full `uri`: apps show links
+/// shortened ("example.com/very/lo…") and keep the whole link only in the facet. A range
+/// that is not on character boundaries or overlaps another is left as it is.
+fn with_full_links(text: &str, facets: &[Facet]) -> String {
+    let mut links: Vec<(usize, usize, &str)> = facets
+        .iter()
+        .filter_map(|facet| {
+            let uri = facet.features.iter().find_map(|f| {
+                (f.get("$type").and_then(|t| t.as_str()) == Some("app.bsky.richtext.facet#link"))
+                    .then(|| f.get("uri").and_then(|u| u.as_str()))
+                    .flatten()
+            })?;
+            let (start, end) = (facet.index.byte_start, facet.index.byte_end);
+            (start < end && text.get(start..end).is_some()).then_some((start, end, uri))
+        })
+        .collect();
+    links.sort_by_key(|(start, _, _)| *start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, uri) in links {
+        if start < at {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(uri);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 #[derive(Debug, Deserialize)]
@@ -362,11 +430,12 @@ fn to_post(view: PostView) -> Result<(Post, Millis), String> {
         None => (Some(view.uri.clone()), None),
     };
     let (quote_of, quoted_text) = quoted_record(view.embed.as_ref());
+    let identity = view.author.identity();
     let draft = PostDraft {
-        url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", view.author.handle)),
+        url: Some(format!("https://bsky.app/profile/{identity}/post/{rkey}")),
         external_id: view.uri.clone(),
-        text: view.record.text,
-        author_handle: format!("@{}", view.author.handle),
+        text: with_full_links(&view.record.text, &view.record.facets),
+        author_handle: format!("@{identity}"),
         author_name: view.author.display_name,
         author_followers: None,
         created_at,

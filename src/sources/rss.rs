@@ -8,7 +8,8 @@
 //!
 //! Each entry becomes a post: text = title + summary (else content), HTML stripped; created
 //! time = published, else updated, else the time it was first seen (the store keeps the first);
-//! author = the entry's author, else the linked site's host, else the feed's title; language =
+//! author = the entry's author (the name of an RSS `email (Name)`), else the feed's (Atom),
+//! else the linked site's host, else the feed's title; language =
 //! the channel's. Google redirect links (`https://www.google.com/url?…&url=<target>`) are
 //! unwrapped to the target. Dedup key: the entry's guid/id (prefixed with the feed URL unless
 //! it is itself an absolute URI, so two feeds' `guid` 1 do not collide), else a stable hash of
@@ -135,9 +136,11 @@ pub fn parse_feed(body: &[u8], settings: &RssSettings, now: i64) -> Result<Batch
         .as_ref()
         .map(|t| html::to_text(&t.content))
         .filter(|t| !t.is_empty());
+    // An Atom entry without an author has the feed's (RFC 4287 §4.2.1).
+    let feed_author = feed.authors.iter().find_map(person_name);
     let mut batch = Batch::default();
     for entry in feed.entries {
-        let item = FeedItem::from_entry(entry, feed.language.clone());
+        let item = FeedItem::from_entry(entry, feed.language.clone(), feed_author.as_deref());
         if item
             .link_host()
             .is_some_and(|host| is_excluded(&host, &settings.exclude_domains))
@@ -156,6 +159,23 @@ pub fn parse_feed(body: &[u8], settings: &RssSettings, now: i64) -> Result<Batch
     Ok(batch)
 }
 
+/// A feed person's name, as a post author. feed-rs names an Atom person without a name
+/// "unknown", and an RSS 2.0 `<author>` by its role, "author", keeping the element's text,
+/// `email (Name)` by the spec, as the email: that gives the name in brackets, else the email.
+fn person_name(person: &feed_rs::model::Person) -> Option<String> {
+    let name = person.name.trim();
+    let name = if name.is_empty() || name == "unknown" || name == "author" {
+        let email = person.email.as_deref()?.trim();
+        match email.split_once('(') {
+            Some((_, rest)) => rest.trim_end().strip_suffix(')').unwrap_or(rest).trim(),
+            None => email,
+        }
+    } else {
+        name
+    };
+    Some(html::to_text(name)).filter(|name| !name.is_empty())
+}
+
 /// The parts of an entry a post is made of, links unwrapped and markup stripped.
 struct FeedItem {
     id: String,
@@ -168,7 +188,7 @@ struct FeedItem {
 }
 
 impl FeedItem {
-    fn from_entry(entry: feed_rs::model::Entry, feed_lang: Option<String>) -> FeedItem {
+    fn from_entry(entry: feed_rs::model::Entry, feed_lang: Option<String>, feed_author: Option<&str>) -> FeedItem {
         let title = entry.title.map(|t| html::to_text(&t.content)).unwrap_or_default();
         let summary = entry
             .summary
@@ -183,17 +203,11 @@ impl FeedItem {
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
             .or(entry.links.first())
             .map(|l| unwrap_redirect(l.href.trim()));
-        // feed-rs names an Atom author without a name "unknown": that is no author.
         let author = entry
             .authors
-            .into_iter()
-            .find_map(|p| {
-                Some(p.name)
-                    .filter(|n| !n.trim().is_empty() && n != "unknown")
-                    .or(p.email)
-            })
-            .map(|name| html::to_text(&name))
-            .filter(|name| !name.is_empty());
+            .iter()
+            .find_map(person_name)
+            .or_else(|| feed_author.map(str::to_owned));
         FeedItem {
             id: entry.id.trim().to_owned(),
             title,

@@ -11,7 +11,9 @@
 //! Quota: 10,000 units a day, reset at midnight Pacific time. A 403 with reason
 //! `quotaExceeded` (or `rateLimitExceeded`) is `RateLimited` until that midnight; any other
 //! 403 (key restricted, comments disabled) is `Unauthorized` with Google's message.
-//! Permalink: `https://www.youtube.com/watch?v={videoId}&lc={commentId}`.
+//! Permalink: `https://www.youtube.com/watch?v={videoId}&lc={commentId}`. Text: `textOriginal`
+//! when sent (only to the comment's author), else `textDisplay`, which `plainText` makes plain
+//! text, kept verbatim.
 
 use async_trait::async_trait;
 use chrono::{Datelike, TimeZone};
@@ -313,9 +315,10 @@ pub fn parse_threads(body: &[u8], seen: Option<&SeenComment>) -> Result<YouTubeP
 fn to_post(thread: Thread, published_ms: Millis) -> Result<Post, String> {
     let comment = thread.snippet.top_level_comment;
     let snippet = comment.snippet;
-    let text = snippet
-        .text_original
-        .unwrap_or_else(|| super::html::to_text(&snippet.text_display));
+    // `textFormat=plainText` was asked for, so `textDisplay` is plain text already: taken
+    // verbatim ("from <$100 to >$250" is not markup). `textOriginal` comes only to a
+    // comment's author.
+    let text = snippet.text_original.unwrap_or(snippet.text_display);
     let draft = PostDraft {
         url: thread
             .snippet

@@ -7,6 +7,8 @@
 //! opaque strings compared by length, then lexically). A full page means more is waiting, so
 //! the pipeline polls again right after committing. Boosts (`reblog`) are unwrapped to the
 //! original status; `content` is HTML and is turned into text, with `spoiler_text` in front.
+//! Authors are always `@user@server`: a local account's `acct` has no server, so it is taken
+//! from the account's `url` (else the instance), and the brand's own local account is known.
 //!
 //! Statuses search (`search = ["…"]`, see `search`) runs beside the hashtags in the same poll.
 //!
@@ -132,7 +134,7 @@ impl Source for MastodonSource {
                 query.push(("min_id", min_id.to_owned()));
             }
             let response = self.get(&url, &query).await?;
-            let page = parse_statuses(&response.body)?;
+            let page = parse_statuses(&response.body, &self.settings.base_url)?;
             let n_read = page.n_statuses;
             let newest = response.header("link").and_then(link_min_id).or(page.newest_id);
             if let Some(newest) = newest {
@@ -237,6 +239,8 @@ fn quoted_status(quote: Option<&serde_json::Value>) -> (Option<String>, Option<S
 #[derive(Debug, Deserialize)]
 struct Account {
     acct: String,
+    /// The profile page, on the account's home server.
+    url: Option<String>,
     display_name: Option<String>,
     followers_count: Option<u64>,
 }
@@ -250,14 +254,19 @@ pub struct MastodonPage {
     pub newest_id: Option<String>,
 }
 
-/// Maps a timeline body (an array of Status) to posts; boosts become the boosted status.
-pub fn parse_statuses(body: &[u8]) -> Result<MastodonPage, SourceError> {
+/// Maps a timeline body (an array of Status) from the instance at `base_url` to posts;
+/// boosts become the boosted status.
+pub fn parse_statuses(body: &[u8], base_url: &str) -> Result<MastodonPage, SourceError> {
     let items: Vec<serde_json::Value> = http::decode_json(body)?;
-    Ok(statuses_page(&items))
+    Ok(statuses_page(&items, base_url))
 }
 
-/// Maps statuses (as JSON values) to posts, quarantining the ones that are not statuses.
-fn statuses_page(items: &[serde_json::Value]) -> MastodonPage {
+/// Maps statuses (as JSON values) from the instance at `base_url` to posts, quarantining the
+/// ones that are not statuses.
+fn statuses_page(items: &[serde_json::Value], base_url: &str) -> MastodonPage {
+    let instance_host = url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_lowercase));
     let mut batch = Batch::default();
     let mut newest_id: Option<String> = None;
     for raw in items {
@@ -271,7 +280,7 @@ fn statuses_page(items: &[serde_json::Value]) -> MastodonPage {
             .and_then(|mut status| {
                 // A boost wraps the boosted status: keep that one.
                 let boosted = status.reblog.take();
-                to_post(boosted.map(|b| *b).unwrap_or(status))
+                to_post(boosted.map(|b| *b).unwrap_or(status), instance_host.as_deref())
             });
         match parsed {
             Ok(post) => batch.posts.push(post),
@@ -287,7 +296,25 @@ fn statuses_page(items: &[serde_json::Value]) -> MastodonPage {
     }
 }
 
-fn to_post(status: Status) -> Result<Post, String> {
+/// `@user@server` for an account: `acct` is `user@server` for remote accounts but only
+/// `user` for the instance's own, whose server is `account.url`'s host, else the instance's.
+fn account_handle(account: &Account, instance_host: Option<&str>) -> String {
+    if account.acct.contains('@') {
+        return format!("@{}", account.acct);
+    }
+    let home = account
+        .url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_lowercase))
+        .or_else(|| instance_host.map(str::to_owned));
+    match home {
+        Some(host) => format!("@{}@{host}", account.acct),
+        None => format!("@{}", account.acct),
+    }
+}
+
+fn to_post(status: Status, instance_host: Option<&str>) -> Result<Post, String> {
     let content = html::to_text(&status.content);
     let text = if status.spoiler_text.trim().is_empty() {
         content
@@ -298,7 +325,7 @@ fn to_post(status: Status) -> Result<Post, String> {
     let draft = PostDraft {
         external_id: status.uri.clone().unwrap_or_else(|| status.id.clone()),
         text,
-        author_handle: format!("@{}", status.account.acct),
+        author_handle: account_handle(&status.account, instance_host),
         author_name: status.account.display_name,
         author_followers: status.account.followers_count,
         created_at: http::rfc3339_millis(&status.created_at)?,

@@ -75,7 +75,7 @@ pub(super) async fn poll_query(
     }
     let response = source.get(&url, &params).await?;
     let results: SearchResults = response.json()?;
-    let page = statuses_page(&results.statuses);
+    let page = statuses_page(&results.statuses, &source.settings.base_url);
     let pending = match (state.pending.clone(), page.newest_id.clone()) {
         (Some(a), Some(b)) => Some(if newer(&b, &a) { b } else { a }),
         (a, b) => a.or(b),

@@ -220,3 +220,58 @@ async fn a_wrong_app_password_and_a_rate_limit_are_reported() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn invalid_handles_become_dids_and_link_facets_keep_the_full_link() {
+    let server = MockServer::start().await;
+    // Two accounts whose handles no longer resolve: the AppView sends `handle.invalid`.
+    let mut first = post("3ma", "Acme Air lost my bag", "2026-11-20T10:00:00.000Z");
+    first["uri"] = json!("at://did:plc:ann/app.bsky.feed.post/3ma");
+    first["author"] = json!({"did": "did:plc:ann", "handle": "handle.invalid"});
+    let mut second = post("3mb", "Acme Air late again", "2026-11-20T10:01:00.000Z");
+    second["uri"] = json!("at://did:plc:bob/app.bsky.feed.post/3mb");
+    second["author"] = json!({"did": "did:plc:bob", "handle": "handle.invalid"});
+    // The app shows a shortened link; the facet (UTF-8 byte offsets) holds the whole one.
+    let text = "Acme Air “refund” policy: acme.example/refunds/pol... what?";
+    let shown = "acme.example/refunds/pol...";
+    let start = text.find(shown).unwrap();
+    let mut linked = post("3mc", text, "2026-11-20T10:02:00.000Z");
+    linked["record"]["facets"] = json!([{
+        "index": {"byteStart": start, "byteEnd": start + shown.len()},
+        "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://acme.example/refunds/policy-2026?ref=app"}]
+    }, {
+        "index": {"byteStart": 0, "byteEnd": 8},
+        "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "acme"}]
+    }]);
+    mount_login(&server, "access-1", 1).await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"posts": [linked, second, first]})))
+        .mount(&server)
+        .await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    let source = env.source();
+
+    let first_poll = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second_poll = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let batch = source.poll(None).await.unwrap();
+
+    assert_eq!(first_poll.n_new, 3);
+    assert_eq!(second_poll.n_new, 0, "a second poll ingests nothing");
+    assert_eq!(
+        batch.posts[0].text,
+        "Acme Air “refund” policy: https://acme.example/refunds/policy-2026?ref=app what?"
+    );
+    let authors: Vec<(&str, Option<&str>)> = batch.posts[1..]
+        .iter()
+        .map(|p| (p.author_handle.as_str(), p.url.as_deref()))
+        .collect();
+    assert_eq!(
+        authors,
+        [
+            ("@did:plc:bob", Some("https://bsky.app/profile/did:plc:bob/post/3mb")),
+            ("@did:plc:ann", Some("https://bsky.app/profile/did:plc:ann/post/3ma")),
+        ]
+    );
+}

@@ -254,3 +254,92 @@ search = ["acme"]
         "{problems:?}"
     );
 }
+
+#[tokio::test]
+async fn local_accounts_get_their_server_so_the_brands_own_is_known() {
+    let server = MockServer::start().await;
+    // On its own instance an account's `acct` is just the username (Account entity).
+    let local = |id: &str, acct: &str, url: Option<String>, html: &str| {
+        let mut s = status(id, html);
+        s["account"] = json!({"id": id, "username": acct, "acct": acct, "url": url, "display_name": acct});
+        s
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param("min_id", "203"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param_is_missing("min_id"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            local(
+                "203",
+                "acme_air",
+                Some("https://m.example/@acme_air".into()),
+                "<p>#AcmeAir sorry to hear that</p>"
+            ),
+            local(
+                "202",
+                "kim",
+                Some("https://m.example/@kim".into()),
+                "<p>#AcmeAir lost my bag</p>"
+            ),
+            local("201", "lee", None, "<p>#AcmeAir late again</p>"),
+        ])))
+        .mount(&server)
+        .await;
+    let env = env(&server, "");
+    let pipeline = env.pipeline().await;
+    let source = env.source();
+
+    let batch = source.poll(None).await.unwrap();
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    let host = url::Url::parse(&server.uri()).unwrap().host_str().unwrap().to_owned();
+    let authors: Vec<&str> = batch.posts.iter().map(|p| p.author_handle.as_str()).collect();
+    assert_eq!(
+        authors,
+        ["@acme_air@m.example", "@kim@m.example", &format!("@lee@{host}")],
+        "the server from account.url, else the instance"
+    );
+    assert_eq!(
+        (first.n_new, first.n_own_posts),
+        (2, 1),
+        "the brand's own local account is skipped"
+    );
+    assert_eq!(second.n_new, 0, "a second poll ingests nothing");
+}
+
+#[tokio::test]
+async fn a_rate_limited_poll_shows_the_reset_time_in_source_health() {
+    let server = MockServer::start().await;
+    let reset = chrono::Utc::now() + chrono::Duration::seconds(600);
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("x-ratelimit-limit", "300")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.to_rfc3339().as_str())
+                .set_body_json(json!({"error": "Too many requests"})),
+        )
+        .mount(&server)
+        .await;
+    let env = env(&server, "");
+    let pipeline = env.pipeline().await;
+
+    pipeline.poll_source(env.source().as_ref()).await.unwrap_err();
+
+    let health = pipeline.store().source_health().await.unwrap();
+    let message = health[0].last_error.clone().unwrap();
+    let shown = message
+        .strip_prefix("rate limited until ")
+        .and_then(|rest| rest.split(" UTC").next())
+        .and_then(|at| chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").ok())
+        .unwrap_or_else(|| panic!("no reset time in {message:?}"))
+        .and_utc();
+    assert!((shown - reset).num_seconds().abs() <= 2, "{message} vs {reset}");
+    assert_eq!(health[0].last_error_kind.as_deref(), Some("rate_limited"));
+}

@@ -51,7 +51,7 @@ scorer = "lexicon"
 id = "acme"
 name = "Acme Air"
 keywords = ["acme air", "acmeair"]
-handles = ["@AcmeAir", "reddit:u/acme_care"]
+handles = ["@AcmeAir", "reddit:u/acme_care", "mastodon:acme_air@m.example"]
 threshold = 40
 
 [[sources]]

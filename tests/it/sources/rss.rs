@@ -306,3 +306,71 @@ async fn malformed_xml_is_quarantined_with_the_raw_body_once() {
     let health = pipeline.store().source_health().await.unwrap();
     assert_eq!(health[0].last_error_kind.as_deref(), Some("malformed"));
 }
+
+const AUTHORS_RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+<channel>
+  <title>Travel Gripes</title>
+  <link>https://gripes.example/</link>
+  <description>Complaints</description>
+  <item>
+    <title>Acme Air lost my bag</title>
+    <link>https://gripes.example/a</link>
+    <guid>https://gripes.example/a</guid>
+    <author>jo@gripes.example (Jo Traveller)</author>
+  </item>
+  <item>
+    <title>Acme Air late</title>
+    <link>https://gripes.example/b</link>
+    <guid>https://gripes.example/b</guid>
+    <author>kim@gripes.example</author>
+  </item>
+</channel>
+</rss>"#;
+
+const AUTHORS_ATOM: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>urn:uuid:60a76c80-d399-11d9-b93C-0003939e0af6</id>
+  <title>Lee's travel log</title>
+  <updated>2026-11-22T09:00:00Z</updated>
+  <author><name>Lee Flyer</name><email>lee@log.example</email></author>
+  <entry>
+    <id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
+    <title>Acme Air cancelled again</title>
+    <link href="https://log.example/1"/>
+    <updated>2026-11-22T09:00:00Z</updated>
+  </entry>
+  <entry>
+    <id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6b</id>
+    <title>Acme Air guest post</title>
+    <link href="https://log.example/2"/>
+    <updated>2026-11-22T08:00:00Z</updated>
+    <author><name>Guest Writer</name></author>
+  </entry>
+</feed>"#;
+
+#[tokio::test]
+async fn rss_authors_give_their_name_and_atom_entries_without_one_take_the_feeds() {
+    for (document, expected) in [
+        (AUTHORS_RSS, ["Jo Traveller", "kim@gripes.example"]),
+        (AUTHORS_ATOM, ["Lee Flyer", "Guest Writer"]),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/feed.xml"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(document, "application/xml"))
+            .mount(&server)
+            .await;
+        let env = env(&server, "");
+        let pipeline = env.pipeline().await;
+        let source = env.source();
+
+        let batch = source.poll(None).await.unwrap();
+        let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+        let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+        let authors: Vec<&str> = batch.posts.iter().map(|p| p.author_handle.as_str()).collect();
+        assert_eq!(authors, expected);
+        assert_eq!((first.n_new, second.n_new), (2, 0), "a second poll ingests nothing");
+    }
+}

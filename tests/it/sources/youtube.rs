@@ -129,3 +129,32 @@ async fn quota_exceeded_waits_for_the_reset_and_other_403s_are_unauthorized() {
     );
     assert!(!format!("{error:?} {error}").contains("yt-key"));
 }
+
+#[tokio::test]
+async fn plain_text_display_is_kept_verbatim() {
+    let server = MockServer::start().await;
+    // With textFormat=plainText, textDisplay is plain text; textOriginal goes only to the
+    // comment's author, so an API key does not get it.
+    let text = "Acme Air fares went from <$100 to >$250 & the <b>app</b> says nothing";
+    let mut item = thread("c9", text, "2026-11-20T10:00:00Z");
+    item["snippet"]["topLevelComment"]["snippet"]
+        .as_object_mut()
+        .unwrap()
+        .remove("textOriginal");
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("textFormat", "plainText"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(vec![item])))
+        .mount(&server)
+        .await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    let source = env.source();
+
+    let batch = source.poll(None).await.unwrap();
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    assert_eq!(batch.posts[0].text, text);
+    assert_eq!((first.n_new, second.n_new), (1, 0), "a second poll ingests nothing");
+}
