@@ -208,15 +208,21 @@ pub fn classify(response: Response, reset: ResetHeader) -> Result<Response, Sour
 }
 
 /// Longest error message kept from a response body.
-const MAX_DETAIL_CHARS: usize = 300;
+const MAX_DETAIL_CHARS: usize = 500;
 
 /// The human message in an error body: the first of the usual fields (`detail`, `message`,
 /// `error_description`, `error`, `title`, `errors[0].message`, `error.message`), else the
-/// body's text, cut short.
+/// body's text, cut short. X puts the generic words in `detail` and what was wrong in
+/// `errors[].message`: those messages follow the detail.
 pub fn error_detail(body: &[u8]) -> String {
     let from_json = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|value| {
+            let specific: Vec<&str> = value
+                .pointer("/errors")
+                .and_then(|e| e.as_array())
+                .map(|errors| errors.iter().filter_map(|e| e.get("message")?.as_str()).collect())
+                .unwrap_or_default();
             let candidates = [
                 value.pointer("/detail"),
                 value.pointer("/message"),
@@ -226,10 +232,14 @@ pub fn error_detail(body: &[u8]) -> String {
                 value.pointer("/errors/0/message"),
                 value.pointer("/title"),
             ];
-            candidates
-                .into_iter()
-                .flatten()
-                .find_map(|v| v.as_str().map(str::to_owned))
+            let general = candidates.into_iter().flatten().find_map(|v| v.as_str());
+            match general {
+                Some(general) if !specific.is_empty() && !specific.contains(&general) => {
+                    Some(format!("{general}: {}", specific.join("; ")))
+                }
+                Some(general) => Some(general.to_owned()),
+                None => None,
+            }
         });
     let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
     let cleaned: String = text
@@ -376,6 +386,16 @@ mod tests {
         );
         assert_eq!(error_detail(br#"{"error":{"code":403,"message":"quota"}}"#), "quota");
         assert_eq!(error_detail(b"plain\ntext"), "plain text");
+        // X: the generic detail, then what was wrong.
+        assert_eq!(
+            error_detail(
+                br#"{"errors":[{"parameters":{"query":[""]},"message":"Invalid 'query'"},{"message":"Bad 'max_results'"}],
+                    "title":"Invalid Request","detail":"One or more parameters to your request was invalid.",
+                    "type":"https://api.twitter.com/2/problems/invalid-request"}"#
+            ),
+            "One or more parameters to your request was invalid.: Invalid 'query'; Bad 'max_results'"
+        );
+        assert_eq!(error_detail(br#"{"errors":[{"message":"only this"}]}"#), "only this");
         assert_eq!(error_detail(b""), "no detail given");
         assert_eq!(error_detail(&[b'a'; 1000]).len(), MAX_DETAIL_CHARS);
     }

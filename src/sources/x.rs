@@ -15,6 +15,15 @@
 //! `includes.tweets`), or skipped when the original is not included. Permalink:
 //! `https://x.com/{username}/status/{id}`.
 //!
+//! Text: `note_tweet` and `entities` are requested; a long post (over 280 characters) is
+//! stored whole from `note_tweet.text`, and every `t.co` link in the stored text is replaced
+//! by where it leads (`entities.urls[].unwound_url`, else `expanded_url`), so links read and
+//! match as written; the `t.co` form is not kept.
+//!
+//! A `since_id` older than the 7-day window is refused (400) at every poll: the poll then
+//! starts again with `start_time` = the window's start (plus five minutes), and the gap is
+//! quarantined (location `since_id …`, X's message) so source health shows it.
+//!
 //! Rate limits: 450 requests / 15 min per app; 429 carries `x-rate-limit-reset` (epoch seconds).
 
 use std::collections::HashMap;
@@ -115,8 +124,8 @@ pub struct XCursor {
     pub pending_newest: Option<String>,
 }
 
-const POST_FIELDS: &str =
-    "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id";
+const POST_FIELDS: &str = "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,\
+in_reply_to_user_id,note_tweet,entities";
 
 #[async_trait]
 impl Source for XSource {
@@ -127,6 +136,43 @@ impl Source for XSource {
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
         let state: XCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let mut gap = None;
+        let (response, state) = match self.search(&state, None).await {
+            // X refuses a since_id older than recent search's 7 days, at every poll: start
+            // again from the window's start, and say what could not be read.
+            Err(SourceError::Rejected { status: 400, detail })
+                if state.since_id.is_some() && detail.contains("since_id") =>
+            {
+                let start = chrono::Utc::now() - chrono::Duration::days(7) + chrono::Duration::minutes(5);
+                let start = start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let old = state.since_id.clone().unwrap_or_default();
+                tracing::warn!(since_id = %old, start_time = %start, "X since_id is older than recent search reaches; posts before start_time were not read.");
+                gap = Some(Quarantined::new(
+                    format!("since_id {old}"),
+                    format!(
+                        "gap: since_id {old} is older than X's 7-day recent search; polling restarted at \
+                         {start}, posts between them were not read (X: {detail})"
+                    ),
+                    detail.as_bytes(),
+                ));
+                let fresh = XCursor::default();
+                (self.search(&fresh, Some(start)).await?, fresh)
+            }
+            other => (other?, state),
+        };
+        let page = parse_search(&response.body)?;
+        let next = next_cursor(&state, &page.meta);
+        let mut batch = page.batch;
+        batch.quarantined.extend(gap);
+        batch.has_more = next.next_token.is_some() && !response.quota_exhausted();
+        batch.cursor = Some(super::encode_cursor(&next)?);
+        Ok(batch)
+    }
+}
+
+impl XSource {
+    /// One recent-search request from `state`, or from `start_time` (ISO 8601) without one.
+    async fn search(&self, state: &XCursor, start_time: Option<String>) -> Result<http::Response, SourceError> {
         let url = http::join(&self.settings.base_url, "/2/tweets/search/recent");
         let mut query: Vec<(&str, String)> = vec![
             ("query", self.settings.query.clone()),
@@ -144,7 +190,10 @@ impl Source for XSource {
         if let Some(token) = &state.next_token {
             query.push(("next_token", token.clone()));
         }
-        let response = http::send(
+        if let Some(start) = start_time {
+            query.push(("start_time", start));
+        }
+        http::send(
             || {
                 self.http
                     .get(&url)
@@ -154,13 +203,7 @@ impl Source for XSource {
             ResetHeader::EpochSeconds("x-rate-limit-reset"),
             self.retry,
         )
-        .await?;
-        let page = parse_search(&response.body)?;
-        let next = next_cursor(&state, &page.meta);
-        let mut batch = page.batch;
-        batch.has_more = next.next_token.is_some() && !response.quota_exhausted();
-        batch.cursor = Some(super::encode_cursor(&next)?);
-        Ok(batch)
+        .await
     }
 }
 
@@ -236,6 +279,50 @@ struct Tweet {
     public_metrics: Option<TweetMetrics>,
     #[serde(default, alias = "referenced_posts")]
     referenced_tweets: Vec<Reference>,
+    /// A post over 280 characters: `text` is cut short, the whole text is here.
+    #[serde(alias = "note_post")]
+    note_tweet: Option<NoteTweet>,
+    entities: Option<Entities>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NoteTweet {
+    text: String,
+    entities: Option<Entities>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Entities {
+    #[serde(default)]
+    urls: Vec<UrlEntity>,
+}
+
+/// A link in the text: the `t.co` form written there and where it leads.
+#[derive(Debug, Deserialize)]
+struct UrlEntity {
+    url: String,
+    expanded_url: Option<String>,
+    /// The final target after redirects, with the URL enrichment add-on.
+    unwound_url: Option<String>,
+}
+
+impl Tweet {
+    /// The whole text, plain: `note_tweet.text` for a long post, else `text`; HTML entities
+    /// decoded (X escapes `&`, `<`, `>`), and each `t.co` link replaced by where it leads.
+    fn full_text(&self) -> String {
+        let (text, entities) = match &self.note_tweet {
+            Some(note) => (&note.text, note.entities.as_ref().or(self.entities.as_ref())),
+            None => (&self.text, self.entities.as_ref()),
+        };
+        let mut text = html_escape::decode_html_entities(text).into_owned();
+        for link in entities.map(|e| e.urls.as_slice()).unwrap_or_default() {
+            let target = link.unwound_url.as_deref().or(link.expanded_url.as_deref());
+            if let Some(target) = target.filter(|t| !t.is_empty() && !link.url.is_empty()) {
+                text = text.replace(&link.url, target);
+            }
+        }
+        text
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -328,6 +415,7 @@ fn to_post(
         Some(value) => http::rfc3339_millis(value)?,
         None => return Err("created_at is missing (tweet.fields/post.fields not honoured?)".into()),
     };
+    let text = tweet.full_text();
     let metrics = tweet.public_metrics.unwrap_or_default();
     let in_reply_to = tweet
         .referenced_tweets
@@ -343,13 +431,12 @@ fn to_post(
     let quoted_text = quote_of
         .as_ref()
         .and_then(|id| included.get(id))
-        .and_then(|quoted| quoted.get("text")?.as_str())
-        .map(|text| html_escape::decode_html_entities(text).into_owned());
+        .and_then(|quoted| serde_json::from_value::<Tweet>((*quoted).clone()).ok())
+        .map(|quoted| quoted.full_text());
     let draft = PostDraft {
         url: Some(format!("https://x.com/{}/status/{}", author.username, tweet.id)),
         external_id: tweet.id,
-        // X escapes `&`, `<` and `>` in post text as HTML entities; the text is plain.
-        text: html_escape::decode_html_entities(&tweet.text).into_owned(),
+        text,
         author_handle: format!("@{}", author.username),
         author_name: author.name.clone(),
         author_followers: author.public_metrics.as_ref().and_then(|m| m.followers_count),

@@ -71,7 +71,7 @@ async fn a_page_is_mapped_and_the_request_has_the_documented_shape() {
         .and(query_param("user.fields", "username,name,public_metrics"))
         .and(query_param(
             "tweet.fields",
-            "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id",
+            "author_id,created_at,lang,public_metrics,conversation_id,referenced_tweets,in_reply_to_user_id,note_tweet,entities",
         ))
         .and(query_param_is_missing("since_id"))
         .and(query_param_is_missing("next_token"))
@@ -376,4 +376,157 @@ async fn server_errors_are_retried_with_backoff_then_reported() {
         .await;
     let error = env(&failing).source().poll(None).await.unwrap_err();
     assert!(matches!(error, SourceError::Server { status: 502 }), "{error:?}");
+}
+
+#[tokio::test]
+async fn long_posts_are_stored_whole_and_t_co_links_expanded() {
+    let server = MockServer::start().await;
+    let long = format!(
+        "Acme Air {} and the refund form at https://t.co/Ab12 still fails &amp; support is silent",
+        "kept me waiting for six hours at the gate with no information whatsoever".repeat(4)
+    );
+    let mut note = tweet("2000", "u1", &format!("{}… https://t.co/Self99", &long[..250]));
+    note["note_tweet"] = json!({"text": long, "entities": {"urls": [
+        {"start": 10, "end": 33, "url": "https://t.co/Ab12", "expanded_url": "https://acme.example/refunds/form?id=77", "display_url": "acme.example/refunds/…"}
+    ]}});
+    let mut short = tweet("1999", "u2", "Acme Air see https://t.co/Xy9 and https://t.co/Zz8");
+    short["entities"] = json!({"urls": [
+        {"start": 13, "end": 36, "url": "https://t.co/Xy9", "expanded_url": "https://bit.ly/3abc", "unwound_url": "https://news.example/acme-air-strike", "display_url": "bit.ly/3abc"},
+        {"start": 41, "end": 64, "url": "https://t.co/Zz8", "expanded_url": "https://x.com/kim/status/1999/photo/1", "display_url": "pic.x.com/Zz8"}
+    ]});
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [note, short], "includes": {"users": users()},
+            "meta": {"newest_id": "2000", "oldest_id": "1999", "result_count": 2}
+        })))
+        .mount(&server)
+        .await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    let source = env.source();
+
+    let batch = source.poll(None).await.unwrap();
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    assert!(batch.posts[0].text.len() > 280);
+    assert!(
+        batch.posts[0]
+            .text
+            .ends_with("the refund form at https://acme.example/refunds/form?id=77 still fails & support is silent"),
+        "{}",
+        batch.posts[0].text
+    );
+    assert_eq!(
+        batch.posts[1].text,
+        "Acme Air see https://news.example/acme-air-strike and https://x.com/kim/status/1999/photo/1"
+    );
+    assert_eq!((first.n_new, second.n_new), (2, 0), "a second poll ingests nothing");
+}
+
+#[tokio::test]
+async fn a_since_id_older_than_seven_days_restarts_from_the_window_and_records_the_gap() {
+    let server = MockServer::start().await;
+    // What X answers, at every poll, for a since_id older than recent search reaches.
+    let refused = json!({
+        "errors": [{"parameters": {"since_id": ["1000"]},
+                    "message": "Invalid 'since_id':'1000'. 'since_id' must be a tweet id created after 2026-11-27T12:00Z. Please use a 'since_id' that is larger than 1862000000000000000"}],
+        "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request"
+    });
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("since_id", "1000"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(refused))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("since_id"))
+        .and(header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("1900", "u1", "Acme Air lost my bag")], "includes": {"users": users()},
+            "meta": {"newest_id": "1900", "oldest_id": "1900", "result_count": 1}
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("since_id", "1900"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"result_count": 0}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = env(&server);
+    let pipeline = env.pipeline().await;
+    let source = env.source();
+    let cursor = earshot::domain::Cursor(r#"{"since_id":"1000","next_token":null,"pending_newest":null}"#.into());
+
+    let batch = source.poll(Some(&cursor)).await.unwrap();
+    // The same through the pipeline, from a stored cursor that old.
+    pipeline
+        .store()
+        .commit_poll(earshot::store::PollCommit {
+            source: &earshot::domain::SourceId::parse("src").unwrap(),
+            brand: &earshot::domain::BrandId::parse("acme").unwrap(),
+            posts: &[],
+            quarantined: &[],
+            cursor: Some(&cursor),
+            at: earshot::domain::now_millis(),
+        })
+        .await
+        .unwrap();
+    let first = pipeline.poll_source(source.as_ref()).await.unwrap();
+    let second = pipeline.poll_source(source.as_ref()).await.unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    let restart = requests[1]
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "start_time")
+        .map(|(_, v)| v.into_owned());
+    let start = chrono::DateTime::parse_from_rfc3339(&restart.expect("start_time sent")).unwrap();
+    let window_start = chrono::Utc::now() - chrono::Duration::days(7);
+    assert!((start.to_utc() - window_start).num_minutes().abs() <= 6, "{start}");
+    assert_eq!(batch.posts.len(), 1);
+    assert_eq!(batch.quarantined.len(), 1, "the gap is recorded");
+    let gap = &batch.quarantined[0];
+    assert_eq!(gap.location, "since_id 1000");
+    assert!(gap.reason.starts_with("gap: since_id 1000 is older"), "{}", gap.reason);
+    assert!(
+        gap.reason.contains("must be a tweet id created after"),
+        "X's own message: {}",
+        gap.reason
+    );
+    assert_eq!(
+        (first.n_new, first.n_quarantined),
+        (1, 1),
+        "the post, and the gap in source health"
+    );
+    assert_eq!(second.n_new, 0, "the next poll goes on from the restart's newest id");
+}
+
+#[tokio::test]
+async fn a_rejected_request_shows_xs_own_error_messages() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "errors": [{"parameters": {"query": ["(acme"]}, "message": "There were errors processing your request: Unmatched parenthesis"}],
+            "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request"
+        })))
+        .mount(&server)
+        .await;
+
+    let error = env(&server).source().poll(None).await.unwrap_err();
+
+    assert!(
+        matches!(&error, SourceError::Rejected { status: 400, detail }
+            if detail == "One or more parameters to your request was invalid.: There were errors processing your request: Unmatched parenthesis"),
+        "{error:?}"
+    );
 }
