@@ -140,6 +140,18 @@ brand = "kettlebrook"
 schedule = "0 */5 * * * *"
 type = "jsonl"
 path = {kettlebrook}
+
+[[templates]]
+name = "Apology: we're on it"
+text = "Hi {{author}}, I'm sorry about this: it isn't the experience you should have with {{brand}}. I'm {{agent}} and I'm looking into it now. Could you send us a direct message with your booking or account reference (never a password or full card number) so I can put it right?"
+
+[[templates]]
+name = "Apology: sorry for the wait"
+text = "Hi {{author}}, I'm sorry you've had to wait, and thank you for your patience. I'm {{agent}} from {{brand}}: I've passed this to the team who can fix it and I'll update you here on {{platform}} as soon as I hear back."
+
+[[templates]]
+name = "Apology: follow-up"
+text = "Hi {{author}}, {{agent}} from {{brand}} again. I'm sorry this happened, and I wanted to check: is everything sorted for you now? If not, reply here and I'll pick it up straight away."
 "#,
         db_url = toml::Value::String(format!("sqlite://{}", db.display())),
         model = quote(model),
@@ -186,5 +198,20 @@ mod tests {
 
         assert_eq!(settings.brands.len(), 3);
         assert_eq!(settings.sources.len(), 3);
+        let values = crate::tasks::templates::TemplateValues {
+            author: "@jo",
+            brand: "Northwind Air",
+            agent: "ann",
+            platform: "x",
+        };
+        assert_eq!(settings.templates.len(), 3, "the demo ships reply templates");
+        for template in &settings.templates {
+            let text = crate::tasks::templates::render(&template.text, &values).unwrap();
+            assert!(
+                text.starts_with("Hi @jo,") && text.contains("sorry"),
+                "apology first: {text}"
+            );
+            assert!(!text.contains('{'), "every placeholder filled: {text}");
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! Text search over mentions: what a search term may be, and the folded text it is matched
-//! against (author handle, author name and post text, lower-cased the same way on every
-//! backend).
+//! Text search over mentions and over the posts of tasks: what a search term may be, and the
+//! folded text it is matched against (author handle, author name and post text, lower-cased
+//! the same way on every backend).
 
 use std::fmt;
 

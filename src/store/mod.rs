@@ -111,7 +111,10 @@ pub trait Store: Send + Sync {
 
     // --- Queue and reports -------------------------------------------------------------------
 
+    /// One page of the tasks `filter` selects (its `limit` and `offset`), most urgent first.
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError>;
+    /// How many tasks `filter` selects in all, ignoring its `limit` and `offset`.
+    async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64, StoreError>;
     async fn task_detail(&self, task_id: i64) -> Result<TaskDetail, StoreError>;
     async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError>;
     async fn quarantined(&self, source: Option<&SourceId>, limit: usize) -> Result<Vec<QuarantineRow>, StoreError>;

@@ -2,8 +2,8 @@
 
 use crate::alerts::AlertPayload;
 use crate::domain::{
-    BrandId, Criticality, Cursor, Factor, Millis, Post, Priority, Quarantined, SentimentOutcome, SentimentScores,
-    SourceId, TaskStatus,
+    BrandId, Criticality, Cursor, Factor, Millis, Post, Priority, Quarantined, SearchTerm, SentimentOutcome,
+    SentimentScores, SourceId, TaskStatus,
 };
 
 /// A brand as the store mirrors it from config.
@@ -157,7 +157,14 @@ pub struct TaskFilter {
     pub statuses: Vec<TaskStatus>,
     pub platform: Option<String>,
     pub assignee: Option<String>,
+    /// Only tasks nobody is assigned to.
+    pub unassigned: bool,
     pub priority: Option<Priority>,
+    /// Matched, case-insensitively, against the handle, name and text of any of the task's
+    /// posts (the mentions sweep's search).
+    pub q: Option<SearchTerm>,
+    /// Only active, unanswered tasks due before this time (overdue, or about to be).
+    pub unanswered_due_before: Option<Millis>,
     pub limit: usize,
     pub offset: usize,
     /// Only resolved tasks whose follow-up is due at this time and not yet recorded.

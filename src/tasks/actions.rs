@@ -140,14 +140,18 @@ fn may_work(task: &TaskRow, actor: &Actor) -> Result<(), ActionError> {
     }
 }
 
+/// The state rule: only active (open, assigned, responded) tasks are worked on.
 fn active(task: &TaskRow, action: &Action) -> Result<(), ActionError> {
     if task.status.is_active() {
         Ok(())
     } else {
+        let past = match action {
+            Action::Reply { .. } => "replied to",
+            other => other.kind(),
+        };
         Err(ActionError::Conflict(format!(
-            "cannot {} a {} task",
-            action.kind(),
-            task.status
+            "task {} is {}: only open, assigned or responded tasks can be {past}; a lead can reopen it",
+            task.id, task.status
         )))
     }
 }
@@ -442,6 +446,27 @@ mod tests {
             decide(&t, &agent("ann"), &other, None, 2_000, 0),
             Err(ActionError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_refusal_by_a_state_rule_says_which_rule() {
+        let done = task(TaskStatus::Resolved, Some("ann"));
+        let Err(ActionError::Conflict(message)) = decide(&done, &agent("ann"), &Action::Claim, None, 2_000, 0) else {
+            panic!("a conflict");
+        };
+        assert_eq!(
+            message,
+            "task 7 is resolved: only open, assigned or responded tasks can be claimed; a lead can reopen it"
+        );
+        let lead = Actor {
+            name: "lee".into(),
+            role: Role::Lead,
+        };
+        let open = task(TaskStatus::Open, None);
+        let Err(ActionError::Conflict(message)) = decide(&open, &lead, &Action::Reopen, None, 2_000, 0) else {
+            panic!("a conflict");
+        };
+        assert_eq!(message, "task 7 is already open");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! JSON endpoints under `/api`.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::mentions::{bad, bounded, present};
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Priority, SourceId, TaskStatus};
+use crate::domain::{BrandId, Millis, Priority, SearchTerm, SourceId, TaskStatus, now_millis};
 use crate::store::{Counts, QuarantineRow, SourceHealth, TaskDetail, TaskFilter, TaskRow};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -19,7 +21,18 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/brands", get(brands))
 }
 
-#[derive(Debug, Deserialize)]
+/// Tasks per page when the request does not say.
+const DEFAULT_LIMIT: usize = 50;
+/// Most tasks one page may hold.
+const MAX_LIMIT: usize = 200;
+/// Deepest page start accepted; narrow the filters to go further.
+const MAX_OFFSET: usize = 100_000;
+/// Furthest ahead `due_within_mins` looks: a week.
+const MAX_DUE_WITHIN_MINS: usize = 7 * 24 * 60;
+
+/// The query string of `GET /api/tasks`, as text: every value is parsed here, so a bad one
+/// is a 400 that says which and why.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaskQuery {
     brand: Option<String>,
@@ -27,55 +40,91 @@ struct TaskQuery {
     status: Option<String>,
     platform: Option<String>,
     assignee: Option<String>,
+    /// `true`: only tasks nobody is assigned to.
+    unassigned: Option<String>,
     priority: Option<String>,
-    limit: Option<usize>,
-    offset: Option<usize>,
+    /// Text search over the task's posts: text, author handle and name.
+    q: Option<String>,
+    /// Only active, unanswered tasks overdue or due within this many minutes.
+    due_within_mins: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
     /// `true`: only resolved tasks whose follow-up is due now.
-    follow_ups_due: Option<bool>,
+    follow_ups_due: Option<String>,
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+fn flag(name: &str, value: Option<String>) -> Result<bool, ApiError> {
+    match present(value).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(bad(format!("{name} must be true or false, not {other:?}"))),
+    }
 }
 
 impl TaskQuery {
-    fn into_filter(self) -> Result<TaskFilter, ApiError> {
-        let brand = non_empty(self.brand)
-            .map(|b| BrandId::parse(&b).map_err(|e| ApiError::BadRequest(e.to_string())))
+    fn into_filter(self, now: Millis) -> Result<TaskFilter, ApiError> {
+        let brand = present(self.brand)
+            .map(|b| BrandId::parse(&b).map_err(|e| bad(e.to_string())))
             .transpose()?;
         let mut statuses = Vec::new();
-        for name in non_empty(self.status).iter().flat_map(|s| s.split(',')) {
+        for name in present(self.status).iter().flat_map(|s| s.split(',')) {
             match name.trim() {
                 "active" => statuses.extend(TaskStatus::ALL.into_iter().filter(|s| s.is_active())),
-                other => statuses.push(
-                    other
-                        .parse::<TaskStatus>()
-                        .map_err(|e| ApiError::BadRequest(e.to_string()))?,
-                ),
+                other => statuses.push(other.parse::<TaskStatus>().map_err(|e| bad(e.to_string()))?),
             }
         }
-        let priority = non_empty(self.priority)
-            .map(|p| p.parse::<Priority>().map_err(|e| ApiError::BadRequest(e.to_string())))
+        let priority = present(self.priority)
+            .map(|p| p.parse::<Priority>().map_err(|e| bad(e.to_string())))
             .transpose()?;
+        let q = present(self.q)
+            .map(|q| SearchTerm::parse(&q).map_err(|e| bad(e.to_string())))
+            .transpose()?;
+        let unanswered_due_before = match present(self.due_within_mins.clone()) {
+            None => None,
+            Some(_) => {
+                let mins = bounded("due_within_mins", self.due_within_mins, 0, 0, MAX_DUE_WITHIN_MINS)?;
+                Some(now + i64::try_from(mins).unwrap_or(0) * 60_000)
+            }
+        };
         Ok(TaskFilter {
             brand,
             statuses,
-            platform: non_empty(self.platform),
-            assignee: non_empty(self.assignee),
+            platform: present(self.platform),
+            assignee: present(self.assignee),
+            unassigned: flag("unassigned", self.unassigned)?,
             priority,
-            limit: self.limit.unwrap_or(200),
-            offset: self.offset.unwrap_or(0),
-            follow_ups_due_at: self.follow_ups_due.unwrap_or(false).then(crate::domain::now_millis),
+            q,
+            unanswered_due_before,
+            limit: bounded("limit", self.limit, DEFAULT_LIMIT, 1, MAX_LIMIT)?,
+            offset: bounded("offset", self.offset, 0, 0, MAX_OFFSET)?,
+            follow_ups_due_at: flag("follow_ups_due", self.follow_ups_due)?.then_some(now),
         })
     }
 }
 
+/// A page of tasks, how many match in all and the paging that produced it.
+#[derive(Debug, serde::Serialize)]
+struct TasksResponse {
+    total: i64,
+    limit: usize,
+    offset: usize,
+    items: Vec<TaskRow>,
+}
+
 async fn list_tasks(
     State(state): State<AppState>,
-    Query(query): Query<TaskQuery>,
-) -> Result<Json<Vec<TaskRow>>, ApiError> {
-    let filter = query.into_filter()?;
-    Ok(Json(state.store.list_tasks(&filter).await?))
+    query: Result<Query<TaskQuery>, QueryRejection>,
+) -> Result<Json<TasksResponse>, ApiError> {
+    let Query(query) = query.map_err(|rejection| bad(rejection.body_text()))?;
+    let filter = query.into_filter(now_millis())?;
+    let items = state.store.list_tasks(&filter).await?;
+    let total = state.store.count_tasks(&filter).await?;
+    Ok(Json(TasksResponse {
+        total,
+        limit: filter.limit,
+        offset: filter.offset,
+        items,
+    }))
 }
 
 async fn task_detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<TaskDetail>, ApiError> {
@@ -101,7 +150,7 @@ async fn quarantine(
     State(state): State<AppState>,
     Query(query): Query<QuarantineQuery>,
 ) -> Result<Json<Vec<QuarantineRow>>, ApiError> {
-    let source = non_empty(query.source)
+    let source = present(query.source)
         .map(|s| SourceId::parse(&s).map_err(|e| ApiError::BadRequest(e.to_string())))
         .transpose()?;
     let limit = query.limit.unwrap_or(100).min(1000);

@@ -48,16 +48,22 @@ struct MentionQuery {
     offset: Option<String>,
 }
 
-fn bad(message: impl Into<String>) -> ApiError {
+pub(super) fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
-fn present(value: Option<String>) -> Option<String> {
+pub(super) fn present(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// A whole number in `min..=max`.
-fn bounded(name: &str, value: Option<String>, default: usize, min: usize, max: usize) -> Result<usize, ApiError> {
+pub(super) fn bounded(
+    name: &str,
+    value: Option<String>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
     let Some(value) = present(value) else {
         return Ok(default);
     };

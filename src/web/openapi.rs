@@ -15,7 +15,8 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "get",
         "/api/tasks",
-        "List tasks (filters: brand, status, platform, assignee, priority, follow_ups_due)",
+        "A page of tasks and their total (filters: q, brand, status, platform, assignee, unassigned, priority, \
+         due_within_mins, follow_ups_due; limit, offset)",
     ),
     ("get", "/api/tasks/{id}", "A task with its posts, factors and events"),
     (
@@ -170,6 +171,56 @@ fn mentions_parameters() -> Value {
     ])
 }
 
+/// The query parameters of `GET /api/tasks`.
+fn tasks_parameters() -> Value {
+    let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+    json!([
+        query(
+            "q",
+            "Text search over the task's posts: text, author handle and name (case-insensitive, at most 200 characters)",
+            json!({ "type": "string", "maxLength": 200 })
+        ),
+        query("brand", "One brand id", json!({ "type": "string" })),
+        query(
+            "status",
+            "Comma-separated open, assigned, responded, resolved, dismissed, or active (the first three)",
+            json!({ "type": "string" })
+        ),
+        query("platform", "One platform", json!({ "type": "string" })),
+        query(
+            "priority",
+            "critical, high, medium or low",
+            json!({ "enum": ["critical", "high", "medium", "low"] })
+        ),
+        query("assignee", "Tasks assigned to this user", json!({ "type": "string" })),
+        query(
+            "unassigned",
+            "true: only tasks nobody is assigned to",
+            json!({ "type": "boolean" })
+        ),
+        query(
+            "due_within_mins",
+            "Only open or assigned tasks without a reply, overdue or due within this many minutes",
+            json!({ "type": "integer", "minimum": 0, "maximum": 10_080 })
+        ),
+        query(
+            "follow_ups_due",
+            "true: only resolved tasks whose follow-up is due now",
+            json!({ "type": "boolean" })
+        ),
+        query(
+            "limit",
+            "Tasks per page, 1 to 200 (default 50)",
+            json!({ "type": "integer", "minimum": 1, "maximum": 200 })
+        ),
+        query(
+            "offset",
+            "Tasks to skip, 0 to 100000",
+            json!({ "type": "integer", "minimum": 0, "maximum": 100_000 })
+        ),
+    ])
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -197,6 +248,10 @@ pub fn document() -> Value {
             op["parameters"] = mentions_parameters();
             op["responses"]["200"] =
                 json!({ "description": "`total`, `limit`, `offset`, `sort` and `items`, one per mention" });
+        }
+        if *path == "/api/tasks" {
+            op["parameters"] = tasks_parameters();
+            op["responses"]["200"] = json!({ "description": "`total` (every task the filters select), `limit`, `offset` and `items`, one page" });
         }
         if *path == "/api/mentions/{id}/task" {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": {

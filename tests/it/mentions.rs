@@ -404,7 +404,7 @@ async fn opening_a_task_from_a_mention_is_idempotent_alerts_and_records_a_missed
     // It is in the queue.
     let (_, queue) = ann.get("/api/tasks").await;
     assert!(
-        queue
+        queue["items"]
             .as_array()
             .unwrap()
             .iter()

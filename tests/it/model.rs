@@ -148,7 +148,9 @@ async fn the_demo_ingests_scores_and_serves_the_queue_then_stops_cleanly() {
         .to_owned();
     let get = |path: &str| http.get(format!("{url}{path}")).header("cookie", &cookie).send();
     let unauthenticated = reqwest::get(format!("{url}api/tasks")).await.unwrap().status();
-    let tasks: Vec<serde_json::Value> = get("api/tasks").await.unwrap().json().await.unwrap();
+    let page: serde_json::Value = get("api/tasks").await.unwrap().json().await.unwrap();
+    let tasks = page["items"].as_array().cloned().unwrap_or_default();
+    let templates: Vec<serde_json::Value> = get("api/templates").await.unwrap().json().await.unwrap();
     let stats: serde_json::Value = get("api/stats").await.unwrap().json().await.unwrap();
     Command::new("kill")
         .arg("-TERM")
@@ -174,6 +176,8 @@ async fn the_demo_ingests_scores_and_serves_the_queue_then_stops_cleanly() {
     let maya = tasks.iter().find(|t| t["author_handle"] == "@maya_travels").unwrap();
     assert_eq!(maya["n_posts"], 2, "the follow-up joined the first complaint's task");
     assert_eq!(stats["quarantined"], 2, "the cut-off line and the unknown platform");
+    assert_eq!(page["total"].as_i64(), Some(tasks.len() as i64), "{page}");
+    assert!(templates.len() >= 2, "the demo ships reply templates: {templates:?}");
     assert!(
         stats["unscored"].as_i64().unwrap() >= 2,
         "Spanish and French posts are not scored by the English model"

@@ -164,7 +164,7 @@ impl Client {
 
 pub(crate) async fn task_id_of(client: &Client, author: &str) -> i64 {
     let (_, tasks) = client.get("/api/tasks?status=").await;
-    tasks
+    tasks["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -426,7 +426,8 @@ async fn agents_work_only_their_own_tasks_and_leads_assign(env: TestEnv) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let (_, mine) = bob.get("/api/tasks?assignee=bob").await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["total"], 1);
 }
 
 async fn bulk_dismissals_report_each_task_and_false_positives_become_training_data(env: TestEnv) {

@@ -16,8 +16,8 @@ use crate::support::{TestEnv, line, on_both_backends};
 const TOKEN: &str = "web-tests-token-0123456789abcdef";
 
 async fn filled_app(env: &TestEnv) -> axum::Router {
-    env.append(
-        "acme-feed",
+    app_with(
+        env,
         &[
             line(
                 "1",
@@ -26,7 +26,13 @@ async fn filled_app(env: &TestEnv) -> axum::Router {
             ),
             line("2", "@kim", "Acme Air crew were great, thanks"),
         ],
-    );
+    )
+    .await
+}
+
+/// The router over a store the real pipeline filled from `lines`.
+async fn app_with(env: &TestEnv, lines: &[String]) -> axum::Router {
+    env.append("acme-feed", lines);
     let pipeline = env.pipeline().await;
     let settings = env.settings();
     let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
@@ -78,7 +84,8 @@ async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged(env: T
     let (status, _, tasks) = get(&app, "/api/tasks?status=active").await;
 
     assert_eq!(status, StatusCode::OK);
-    let tasks = tasks.as_array().unwrap();
+    assert_eq!(tasks["total"], 1);
+    let tasks = tasks["items"].as_array().unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["author_handle"], "@jo");
     let text = tasks[0]["latest_text"].as_str().unwrap();
@@ -98,6 +105,91 @@ async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged(env: T
         "{names:?}"
     );
     assert_eq!(detail["events"][0]["kind"], "opened");
+}
+
+/// Ids of the items of a page of `GET /api/tasks`.
+fn ids(page: &serde_json::Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page of tasks: {page}"))
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: TestEnv) {
+    let mut lines: Vec<String> = (1..=7)
+        .map(|i| {
+            line(
+                &format!("{}", 100 + i),
+                &format!("@flyer{i}"),
+                &format!("@AcmeAir lost my bag on flight {i}, worst airline ever, refund now"),
+            )
+        })
+        .collect();
+    lines.push(line(
+        "200",
+        "@Zed_Traveller",
+        "Acme Air ÜBERBUCHUNG again, cancelled my flight, terrible service, I want a refund",
+    ));
+    let app = app_with(&env, &lines).await;
+
+    let (status, _, all) = get(&app, "/api/tasks").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(
+        (all["total"].as_i64(), all["limit"].as_i64(), all["offset"].as_i64()),
+        (Some(8), Some(50), Some(0))
+    );
+    assert_eq!(ids(&all).len(), 8);
+
+    // Three pages of three reach every task once, in the same order as one page of all.
+    let mut paged = Vec::new();
+    for offset in [0, 3, 6] {
+        let (status, _, page) = get(&app, &format!("/api/tasks?limit=3&offset={offset}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["total"], 8, "the total ignores paging: {page}");
+        paged.extend(ids(&page));
+    }
+    assert_eq!(paged, ids(&all));
+
+    // Search: post text (folded like the mentions sweep), the author's handle, and `%` / `_`
+    // taken literally; filters and paging apply to the results and the total.
+    let (_, _, text) = get(&app, "/api/tasks?q=%C3%BCberbuchung").await;
+    assert_eq!(text["total"], 1, "{text}");
+    assert_eq!(
+        text["items"][0]["author_handle"]
+            .as_str()
+            .map(str::to_lowercase)
+            .as_deref(),
+        Some("@zed_traveller")
+    );
+    let (_, _, author) = get(&app, "/api/tasks?q=ZED_TRAV").await;
+    assert_eq!(ids(&author), ids(&text));
+    let (_, _, underscore) = get(&app, "/api/tasks?q=zed%25trav").await;
+    assert_eq!(underscore["total"], 0, "% is literal: {underscore}");
+    let (_, _, flights) = get(&app, "/api/tasks?q=flight&limit=5&offset=5").await;
+    assert_eq!((flights["total"].as_i64(), ids(&flights).len()), (Some(8), 3));
+    let (_, _, bags) = get(&app, "/api/tasks?q=lost%20my%20bag&status=active&unassigned=true").await;
+    assert_eq!(bags["total"], 7);
+    let (_, _, mine) = get(&app, "/api/tasks?q=lost%20my%20bag&assignee=nobody").await;
+    assert_eq!(mine["total"], 0);
+    let (_, _, overdue) = get(&app, "/api/tasks?due_within_mins=0").await;
+    assert_eq!(overdue["total"], 0, "nothing is overdue yet: {overdue}");
+
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "offset=-1",
+        "offset=100001",
+        "unassigned=maybe",
+        "due_within_mins=10081",
+    ] {
+        let (status, _, body) = get(&app, &format!("/api/tasks?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{bad}: {body}");
+    }
+    let (status, _, body) = get(&app, &format!("/api/tasks?q={}", "x".repeat(201))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
 async fn bad_filters_are_400_and_missing_tasks_404(env: TestEnv) {
@@ -171,6 +263,7 @@ async fn stats_count_what_the_pipeline_stored(env: TestEnv) {
 
 on_both_backends!(
     the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged,
+    the_queue_pages_with_a_total_and_searches_post_text_and_author,
     bad_filters_are_400_and_missing_tasks_404,
     pages_carry_a_content_security_policy_that_forbids_inline_script,
     stats_count_what_the_pipeline_stored,

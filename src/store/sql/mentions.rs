@@ -36,7 +36,7 @@ enum Bind {
 }
 
 /// `value` as a LIKE pattern that matches it anywhere, with `\` as the escape character.
-fn contains_pattern(value: &str) -> String {
+pub(super) fn contains_pattern(value: &str) -> String {
     let mut pattern = String::with_capacity(value.len() + 2);
     pattern.push('%');
     for c in value.chars() {
@@ -47,6 +47,13 @@ fn contains_pattern(value: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// The condition that post `p` matches the LIKE pattern bound at `placeholder`. `search_text`
+/// is folded by earshot (Unicode lower case) when the post is stored; a post without one
+/// (none after `migrate`) is still found through LOWER().
+pub(super) fn post_matches(placeholder: &str) -> String {
+    format!("COALESCE(p.search_text, LOWER(p.author_handle) || ' ' || LOWER(p.text)) LIKE {placeholder} ESCAPE '\\'")
 }
 
 /// The WHERE clause of a filter and its bound values.
@@ -80,12 +87,8 @@ fn where_clause(filter: &MentionFilter) -> (String, Vec<Bind>) {
         conditions.push(format!("p.created_at_ms < {}", next(Bind::Int(until))));
     }
     if let Some(q) = &filter.q {
-        // `search_text` is folded by earshot (Unicode lower case) when the post is stored;
-        // a post without one (none after `migrate`) is still found through LOWER().
         let pattern = next(Bind::Text(contains_pattern(q.as_str())));
-        conditions.push(format!(
-            "COALESCE(p.search_text, LOWER(p.author_handle) || ' ' || LOWER(p.text)) LIKE {pattern} ESCAPE '\\'"
-        ));
+        conditions.push(post_matches(&pattern));
     }
     if conditions.is_empty() {
         (String::new(), binds)

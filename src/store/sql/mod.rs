@@ -267,6 +267,10 @@ impl Store for SqlStore {
         queue::list_tasks(&self.pool, filter).await
     }
 
+    async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64, StoreError> {
+        queue::count_tasks(&self.pool, filter).await
+    }
+
     async fn task_detail(&self, task_id: i64) -> Result<TaskDetail, StoreError> {
         queue::task_detail(&self.pool, task_id).await
     }

@@ -5,6 +5,7 @@ use sqlx::AnyPool;
 use super::super::{
     Counts, OutboxAlert, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter, TaskPost, TaskRow,
 };
+use super::mentions::{contains_pattern, post_matches};
 use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
 use crate::domain::{Factor, Millis, SourceId};
 
@@ -18,7 +19,8 @@ pub(super) const TASK_COLUMNS: &str =
     (SELECT p.url FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
       WHERE a.task_id = t.id ORDER BY p.created_at_ms DESC, p.id DESC LIMIT 1) AS latest_url";
 
-pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
+/// The WHERE clause of a task filter and its bound texts.
+fn task_conditions(filter: &TaskFilter) -> (String, Vec<String>) {
     let mut conditions = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     let next = |value: String, texts: &mut Vec<String>| {
@@ -42,21 +44,43 @@ pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Ve
     if let Some(assignee) = &filter.assignee {
         conditions.push(format!("t.assignee = {}", next(assignee.clone(), &mut texts)));
     }
+    if filter.unassigned {
+        conditions.push("t.assignee IS NULL".to_owned());
+    }
     if let Some(at) = filter.follow_ups_due_at {
         // A number we computed, never user text.
         conditions.push(format!(
             "t.status = 'resolved' AND t.follow_up_at_ms <= {at} AND t.next_post_id IS NULL"
         ));
     }
-    let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t");
+    if let Some(at) = filter.unanswered_due_before {
+        // A number we computed, never user text.
+        conditions.push(format!(
+            "t.status IN ('open', 'assigned') AND t.first_response_at_ms IS NULL AND t.due_at_ms < {at}"
+        ));
+    }
     if let Some(priority) = filter.priority {
         // Ranks are integers chosen by us, never user text, so they can be inlined.
         conditions.push(format!("t.priority = {}", priority.rank()));
     }
-    if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
+    if let Some(q) = &filter.q {
+        let pattern = next(contains_pattern(q.as_str()), &mut texts);
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM assessments a JOIN mentions m ON m.id = a.mention_id
+                     JOIN posts p ON p.id = m.post_id WHERE a.task_id = t.id AND {})",
+            post_matches(&pattern)
+        ));
     }
+    if conditions.is_empty() {
+        (String::new(), texts)
+    } else {
+        (format!(" WHERE {}", conditions.join(" AND ")), texts)
+    }
+}
+
+pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
+    let (where_sql, texts) = task_conditions(filter);
+    let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t{where_sql}");
     // Active work first, most urgent first, then the nearest deadline.
     sql.push_str(
         " ORDER BY CASE WHEN t.status IN ('open', 'assigned', 'responded') THEN 0 ELSE 1 END,
@@ -70,6 +94,16 @@ pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Ve
     }
     let rows = query.fetch_all(pool).await?;
     rows.iter().map(task_row_of).collect()
+}
+
+pub(super) async fn count_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<i64, StoreError> {
+    let (where_sql, texts) = task_conditions(filter);
+    let sql = format!("SELECT COUNT(*) AS n FROM tasks t{where_sql}");
+    let mut query = sqlx::query(&sql);
+    for text in texts {
+        query = query.bind(text);
+    }
+    get(&query.fetch_one(pool).await?, "n")
 }
 
 pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDetail, StoreError> {

@@ -32,17 +32,37 @@ function when(ms) {
   return ms ? new Date(ms).toLocaleString() : "–";
 }
 
-function slaLeft(task) {
-  if (!["open", "assigned", "responded"].includes(task.status)) return "–";
-  const minutes = Math.round((task.due_at_ms - Date.now()) / 60000);
-  if (minutes < 0) return `overdue ${formatDuration(-minutes)}`;
-  return formatDuration(minutes);
+function isActive(task) {
+  return ["open", "assigned", "responded"].includes(task.status);
+}
+
+// The SLA as the row shows it: answered (how fast), overdue ("−2h"), due soon (amber: the
+// last 30 minutes or the last quarter of the window) or in time (green).
+function sla(task) {
+  if (task.first_response_at_ms !== null) {
+    const minutes = Math.max(0, Math.round((task.first_response_at_ms - task.opened_at_ms) / 60000));
+    const text = `✓ answered in ${formatDuration(minutes)}`;
+    return { text, state: "answered", title: text };
+  }
+  if (!isActive(task)) return { text: "–", state: "none" };
+  const left = task.due_at_ms - Date.now();
+  const minutes = Math.round(left / 60000);
+  if (left < 0) return { text: `−${formatDuration(-minutes)}`, state: "overdue", title: `overdue by ${formatDuration(-minutes)}` };
+  const window = Math.max(1, task.due_at_ms - task.opened_at_ms);
+  const soon = minutes <= 30 || left / window <= 0.25;
+  return { text: formatDuration(minutes), state: soon ? "soon" : "ok", title: `due ${when(task.due_at_ms)}` };
+}
+
+function slaBadge(task) {
+  const s = sla(task);
+  return el("span", { class: `sla ${s.state}`, title: s.title || "" }, s.text);
 }
 
 function formatDuration(minutes) {
   if (minutes < 60) return `${minutes}m`;
-  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
-  return `${Math.floor(minutes / 1440)}d`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours}h ${minutes % 60}m` : `${hours}h`;
+  return `${Math.floor(hours / 24)}d`;
 }
 
 async function getJson(path) {
@@ -67,6 +87,8 @@ async function postJson(path, body) {
   return [response.ok, data, response.status];
 }
 
+// A message about what just happened; it belongs to the view it was said in, so changing
+// views clears it.
 function flash(message) {
   const box = $("#flash");
   if (box) box.textContent = message;
@@ -103,71 +125,229 @@ function statusText(task) {
 }
 
 async function loadFollowUps() {
-  const due = await getJson("/api/tasks?follow_ups_due=true&limit=1000");
+  const due = await getJson("/api/tasks?follow_ups_due=true&limit=1");
   const reminder = $("#follow-up-reminder");
-  reminder.hidden = due.length === 0;
-  $("#follow-up-count").textContent = due.length === 1
+  reminder.hidden = due.total === 0;
+  $("#follow-up-count").textContent = due.total === 1
     ? "1 resolved task is due a follow-up: is the customer happy now?"
-    : `${due.length} resolved tasks are due a follow-up: is the customer happy now?`;
+    : `${due.total} resolved tasks are due a follow-up: is the customer happy now?`;
 }
 
 function showFollowUps() {
   $("#filters select[name=status]").value = "";
   $("#filters select[name=follow_ups_due]").value = "true";
-  loadTasks();
+  searchTasks();
 }
 
+// --- The queue: filters and paging in the address, rows patched in place ----------------
+
+const TASK_FILTERS = ["q", "brand", "status", "priority", "platform", "assignee", "unassigned", "due_within_mins", "follow_ups_due"];
+const TASK_LIMIT = 50;
+let taskOffset = 0;
+// Ticked rows by task id: kept across refreshes, live updates and paging.
+const checkedTasks = new Set();
+
+// The queue's filters as API (and address) parameters; defaults (status active) left out
+// of the address but sent to the API.
+function taskParams() {
+  const form = $("#filters");
+  const params = new URLSearchParams();
+  for (const name of TASK_FILTERS) {
+    const value = form.elements[name].value.trim();
+    if (name === "status") {
+      if (value !== "active") params.set(name, value);
+    } else if (value) {
+      params.set(name, value);
+    }
+  }
+  if (taskOffset > 0) params.set("offset", String(taskOffset));
+  return params;
+}
+
+function fillTaskFilters(params) {
+  const form = $("#filters");
+  for (const name of TASK_FILTERS) {
+    const field = form.elements[name];
+    field.value = params.has(name) ? params.get(name) : (name === "status" ? "active" : "");
+    // A value the select does not offer falls back to its default.
+    if (field.tagName === "SELECT" && field.selectedIndex < 0) field.selectedIndex = 0;
+  }
+  const offset = Number.parseInt(params.get("offset") || "0", 10);
+  taskOffset = Number.isFinite(offset) && offset > 0 ? offset : 0;
+}
+
+// Keeps the queue's filters, page and open task in the address: bookmarkable, shareable,
+// and kept by a reload.
+function rememberTaskFilters(push) {
+  const params = taskParams();
+  if (selectedTask !== null) params.set("task", String(selectedTask));
+  const query = params.toString();
+  const url = query ? `/?${query}` : "/";
+  if (url === `${window.location.pathname}${window.location.search}`) return;
+  if (push) window.history.pushState(null, "", url);
+  else window.history.replaceState(null, "", url);
+}
+
+function searchTasks() {
+  taskOffset = 0;
+  rememberTaskFilters(true);
+  loadTasks().catch((error) => flash(`Cannot list tasks: ${error.message}`));
+}
+
+function pageTasks(step) {
+  taskOffset = Math.max(0, taskOffset + step * TASK_LIMIT);
+  rememberTaskFilters(true);
+  loadTasks().catch((error) => flash(`Cannot list tasks: ${error.message}`));
+}
+
+function quickView(name) {
+  const form = $("#filters");
+  for (const field of TASK_FILTERS) form.elements[field].value = "";
+  form.elements.status.value = "active";
+  if (name === "mine" && me) form.elements.assignee.value = me.username;
+  if (name === "unassigned") form.elements.unassigned.value = "true";
+  if (name === "due") form.elements.due_within_mins.value = "30";
+  if (name === "critical") form.elements.priority.value = "critical";
+  searchTasks();
+}
+
+// The row's cells after the checkbox, built fresh from the task.
+function taskCells(task) {
+  return [
+    el("td", { class: "priority" }, el("span", { class: `badge ${task.priority}` }, task.priority)),
+    el("td", { class: "sla-cell" }, slaBadge(task)),
+    el("td", { class: "author", title: `${task.author_handle} · ${task.brand} · ${task.platform}` },
+      el("div", { class: "handle" }, task.author_handle),
+      el("div", { class: "muted" }, `${task.brand} · ${task.platform}`)),
+    el("td", { class: "text", title: task.latest_text }, task.latest_text),
+    el("td", { class: "status" }, el("div", {}, statusText(task)),
+      el("div", { class: "muted assignee" }, task.assignee || "unassigned")),
+  ];
+}
+
+function newTaskRow(task) {
+  const check = el("input", { type: "checkbox", class: "bulk", "data-id": String(task.id),
+    ariaLabel: `Select task #${task.id}` });
+  check.checked = checkedTasks.has(task.id);
+  check.addEventListener("click", (event) => event.stopPropagation());
+  check.addEventListener("change", () => {
+    if (check.checked) checkedTasks.add(task.id); else checkedTasks.delete(task.id);
+    $("#selected-count").textContent = String(checkedTasks.size);
+  });
+  const row = el("tr", { "data-id": String(task.id), tabIndex: 0 }, el("td", { class: "check" }, check));
+  row.addEventListener("click", () => openTask(task.id));
+  row.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target === row) { event.preventDefault(); openTask(task.id); }
+  });
+  return row;
+}
+
+let tasksRequest = 0;
+
+// Lists the page of tasks the filters select. Rows are patched by task id: a row that stays
+// keeps its element, so its checkbox, focus and selection survive a refresh or live update.
 async function loadTasks() {
-  const params = new URLSearchParams(new FormData($("#filters")));
-  for (const [key, value] of [...params]) if (!value) params.delete(key);
+  const params = taskParams();
+  if (!params.has("status")) params.set("status", "active");
   // Due follow-ups are resolved tasks, whatever the status filter says.
   if (params.has("follow_ups_due")) params.delete("status");
-  const tasks = await getJson(`/api/tasks?${params}`);
+  params.set("limit", String(TASK_LIMIT));
+  const request = ++tasksRequest;
+  const response = await fetch(`/api/tasks?${params}`, { headers: { accept: "application/json" } });
+  if (response.status === 401) window.location.assign("/login");
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  // A newer request (another page, other filters) has been sent meanwhile: it wins.
+  if (request !== tasksRequest) return;
+  if (!response.ok) {
+    $("#tasks-count").textContent = `Cannot list tasks: ${data && data.error ? data.error : `HTTP ${response.status}`}`;
+    return;
+  }
   const body = $("#tasks tbody");
-  body.replaceChildren(...tasks.map((task) => {
-    const check = el("input", { type: "checkbox", class: "bulk", "data-id": String(task.id) });
-    check.addEventListener("click", (event) => event.stopPropagation());
-    const row = el("tr", { "data-id": String(task.id), class: `priority-${task.priority}` },
-      el("td", {}, check),
-      el("td", {}, el("span", { class: `badge ${task.priority}` }, task.priority)),
-      el("td", {}, slaLeft(task)),
-      el("td", {}, task.brand),
-      el("td", {}, task.platform),
-      el("td", {}, task.author_handle),
-      el("td", { class: "text" }, task.latest_text),
-      el("td", { class: "status" }, statusText(task)),
-      el("td", {}, task.assignee || "–"));
-    row.addEventListener("click", () => showTask(task.id));
-    if (task.id === selectedTask) row.classList.add("selected");
-    return row;
-  }));
-  if (tasks.length === 0) body.append(el("tr", {}, el("td", { colSpan: 9, class: "muted" }, "No tasks match.")));
+  const existing = new Map([...body.querySelectorAll("tr[data-id]")].map((row) => [Number(row.dataset.id), row]));
+  const wanted = [];
+  for (const task of data.items) {
+    const row = existing.get(task.id) || newTaskRow(task);
+    existing.delete(task.id);
+    while (row.cells.length > 1) row.lastChild.remove();
+    row.append(...taskCells(task));
+    row.className = `priority-${task.priority}`;
+    row.classList.toggle("selected", task.id === selectedTask);
+    wanted.push(row);
+  }
+  for (const row of existing.values()) row.remove();
+  for (const row of body.querySelectorAll("tr:not([data-id])")) row.remove();
+  // Only rows out of place move (moving an element drops its focus).
+  wanted.forEach((row, index) => {
+    if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);
+  });
+  if (data.items.length === 0) {
+    body.append(el("tr", {}, el("td", { colSpan: 6, class: "muted" },
+      data.total > 0 ? "No tasks on this page." : "No tasks match.")));
+  }
+  const first = data.items.length ? data.offset + 1 : 0;
+  $("#tasks-count").textContent = `Showing ${data.items.length} of ${data.total}` +
+    (data.items.length ? ` (${first}–${data.offset + data.items.length})` : "");
+  $("#tasks-prev").disabled = data.offset === 0;
+  $("#tasks-next").disabled = data.offset + data.items.length >= data.total;
+  document.title = `(${data.total}) earshot · response queue`;
 }
 
 let currentTask = null;
 let templates = [];
 
+// What an action is called in a sentence.
+const ACTION_VERBS = { claim: "claim", assign: "assign", note: "add the note", reply: "record the reply",
+  resolve: "resolve", dismiss: "dismiss", reopen: "reopen" };
+
 async function act(action) {
   if (!currentTask) return;
   const body = Object.assign({ expected_updated_at_ms: currentTask.updated_at_ms }, action);
-  const [ok, data, status] = await postJson(`/api/tasks/${encodeURIComponent(currentTask.id)}/actions`, body);
+  const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(currentTask.id)}/actions`, body);
   if (ok) {
     flash(`Task #${data.id}: ${action.action} done (${data.status}).`);
   } else {
-    flash(status === 409
-      ? `Someone else changed task #${currentTask.id}, or it cannot be ${action.action}ed now: ${data && data.error}`
-      : `Could not ${action.action}: ${data && data.error}`);
+    // The server says which rule refused it (a state rule, a role, or a change by someone else).
+    flash(`Could not ${ACTION_VERBS[action.action] || action.action} task #${currentTask.id}: ` +
+      `${data && data.error ? data.error : "no answer"}`);
   }
   await Promise.all([loadTasks(), loadFollowUps()]);
   await showTask(currentTask.id);
 }
 
+// Only the actions the task's state and the caller's role allow.
 function actionPanel(task) {
-  const claim = el("button", { type: "button", id: "claim" }, "Claim (c)");
-  claim.addEventListener("click", () => act({ action: "claim" }));
-  const templateSelect = el("select", { id: "template" }, el("option", { value: "" }, "Template…"),
+  const active = isActive(task);
+  const mine = me !== null && task.assignee === me.username;
+  const buttons = [];
+  if (active && !mine) {
+    const claim = el("button", { type: "button", id: "claim" }, "Claim (c)");
+    claim.addEventListener("click", () => act({ action: "claim" }));
+    buttons.push(claim);
+  }
+  if (task.status === "assigned" || task.status === "responded") {
+    const resolve = el("button", { type: "button", id: "resolve" }, "Resolve (e)");
+    resolve.addEventListener("click", () => act({ action: "resolve" }));
+    buttons.push(resolve);
+  }
+  if (!active && supervises()) {
+    const reopen = el("button", { type: "button", id: "reopen" }, "Reopen");
+    reopen.addEventListener("click", () => act({ action: "reopen" }));
+    buttons.push(reopen);
+  }
+  const note = el("input", { id: "note-text", placeholder: "Note for the team", ariaLabel: "Note for the team" });
+  const addNote = el("button", { type: "button", id: "add-note" }, "Add note");
+  addNote.addEventListener("click", () => act({ action: "note", text: note.value }));
+  const notes = el("p", {}, note, " ", addNote);
+  if (!active) {
+    return el("div", { class: "actions" },
+      buttons.length ? el("p", { class: "action-bar" }, ...buttons.flatMap((b) => [b, " "])) : null,
+      notes);
+  }
+  const templateSelect = el("select", { id: "template", ariaLabel: "Reply template" }, el("option", { value: "" }, "Template…"),
     ...templates.map((t) => el("option", { value: t.name }, t.name)));
-  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text (copy this reply to the platform)" });
+  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text (copy this reply to the platform)",
+    ariaLabel: "Reply text" });
   templateSelect.addEventListener("change", async () => {
     if (!templateSelect.value) return;
     const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(task.id)}/reply-preview`, { template: templateSelect.value });
@@ -175,38 +355,31 @@ function actionPanel(task) {
   });
   const reply = el("button", { type: "button", id: "reply" }, "Record reply (r)");
   reply.addEventListener("click", () => act({ action: "reply", text: replyText.value, template: templateSelect.value || null }));
-  const note = el("input", { id: "note-text", placeholder: "Note for the team" });
-  const addNote = el("button", { type: "button", id: "add-note" }, "Add note");
-  addNote.addEventListener("click", () => act({ action: "note", text: note.value }));
-  const resolve = el("button", { type: "button", id: "resolve" }, "Resolve (e)");
-  resolve.addEventListener("click", () => act({ action: "resolve" }));
-  const reason = el("select", { id: "dismiss-reason" },
+  const reason = el("select", { id: "dismiss-reason", ariaLabel: "Dismiss reason" },
     ...["false_positive", "spam", "not_ours", "other"].map((r) => el("option", { value: r }, r.replace("_", " "))));
   // A false positive becomes a training example: with the sentiment it really has.
   const falseLabel = el("select", { id: "dismiss-label", title: "The post's real sentiment (kept as a training example)" },
     ...["neutral", "positive", "negative"].map((l) => el("option", { value: l }, `really ${l}`)));
   reason.addEventListener("change", () => { falseLabel.hidden = reason.value !== "false_positive"; });
-  const reasonText = el("input", { id: "dismiss-text", placeholder: "Why (needed for other)" });
+  const reasonText = el("input", { id: "dismiss-text", placeholder: "Why (needed for other)", ariaLabel: "Why dismissed" });
   const dismiss = el("button", { type: "button", id: "dismiss" }, "Dismiss (d)");
   dismiss.addEventListener("click", () => act(Object.assign(
     { action: "dismiss", reason: reason.value, text: reasonText.value || null },
     reason.value === "false_positive" ? { label: falseLabel.value } : {})));
   let assignRow = null;
   if (supervises()) {
-    const assignee = el("input", { id: "assign-to", placeholder: "username", size: 12 });
+    const assignee = el("input", { id: "assign-to", placeholder: "username", size: 12, ariaLabel: "Assign to" });
     const assign = el("button", { type: "button", id: "assign" }, "Assign");
     assign.addEventListener("click", () => act({ action: "assign", to: assignee.value.trim() }));
     assignRow = el("p", {}, "Assign to ", assignee, " ", assign);
   }
-  const reopen = el("button", { type: "button", id: "reopen" }, "Reopen");
-  reopen.addEventListener("click", () => act({ action: "reopen" }));
   return el("div", { class: "actions" },
-    el("p", {}, claim, " ", resolve, " ", reopen),
+    buttons.length ? el("p", { class: "action-bar" }, ...buttons.flatMap((b) => [b, " "])) : null,
     assignRow,
     el("p", {}, templateSelect), replyText,
     el("p", { class: "muted" }, "earshot does not post: copy this reply to the platform, then record it here."),
     el("p", {}, reply),
-    el("p", {}, note, " ", addNote),
+    notes,
     el("p", {}, reason, " ", falseLabel, " ", reasonText, " ", dismiss));
 }
 
@@ -229,9 +402,31 @@ function relabelControl(taskId, post) {
   return el("p", { class: "muted" }, "Sentiment is really ", select, " ", save);
 }
 
+// Opens a task from the list: shown in the detail pane (full screen on a narrow window),
+// remembered in the address.
+function openTask(id) {
+  if (selectedTask !== id) flash("");
+  selectedTask = id;
+  rememberTaskFilters(false);
+  return showTask(id).catch(() => flash(`Task #${id} not found.`));
+}
+
+function closeTask() {
+  document.body.classList.remove("detail-open");
+  const row = document.querySelector(`#tasks tr[data-id="${CSS.escape(String(selectedTask))}"]`);
+  selectedTask = null;
+  currentTask = null;
+  $("#detail").replaceChildren(el("p", { class: "muted" }, "Select a task to see its posts and why it was flagged."));
+  document.querySelectorAll("#tasks tr.selected").forEach((r) => r.classList.remove("selected"));
+  rememberTaskFilters(false);
+  if (row) row.focus();
+}
+
 async function showTask(id) {
   selectedTask = id;
   const detail = await getJson(`/api/tasks/${encodeURIComponent(id)}`);
+  // Another task was opened while this one loaded.
+  if (selectedTask !== id) return;
   const task = detail.task;
   currentTask = task;
   const history = el("p", { class: "muted", id: "author-history" }, "Author history: loading…");
@@ -270,16 +465,21 @@ async function showTask(id) {
         : `The author's next post was ${task.next_post_sentiment || "unscored"}: ` +
           (task.recovered ? "recovered." : "still unhappy."));
   }
-  $("#detail").replaceChildren(
+  const back = el("button", { type: "button", id: "back", class: "back" }, "← Back to the queue");
+  back.addEventListener("click", closeTask);
+  document.body.classList.add("detail-open");
+  // replaceChildren would print a null child as the text "null": leave absent parts out.
+  $("#detail").replaceChildren(...[
+    back,
     el("h2", {}, `Task #${task.id} · ${task.brand}`),
-    el("p", {}, el("span", { class: `badge ${task.priority}` }, task.priority),
-      ` ${task.status} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} (${slaLeft(task)})`,
+    el("p", { class: "task-state" }, el("span", { class: `badge ${task.priority}` }, task.priority),
+      ` ${statusText(task)} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} `, slaBadge(task),
       ` · assignee ${task.assignee || "none"}`),
     history,
     followUp,
     actionPanel(task),
     ...posts,
-    el("h3", {}, "History"), events);
+    el("h3", {}, "History"), events].filter((part) => part !== null));
   document.querySelectorAll("#tasks tr.selected").forEach((row) => row.classList.remove("selected"));
   const row = document.querySelector(`#tasks tr[data-id="${CSS.escape(String(id))}"]`);
   if (row) row.classList.add("selected");
@@ -552,7 +752,7 @@ async function refresh(full) {
 }
 
 function selectedIds() {
-  return [...document.querySelectorAll("input.bulk:checked")].map((c) => Number(c.dataset.id));
+  return [...checkedTasks];
 }
 
 async function bulk(action) {
@@ -566,6 +766,11 @@ async function bulk(action) {
   } else {
     flash(`Bulk ${action.action} failed: ${data && data.error}`);
   }
+  if (ok) {
+    checkedTasks.clear();
+    $("#selected-count").textContent = "0";
+    document.querySelectorAll("input.bulk:checked").forEach((c) => { c.checked = false; });
+  }
   await loadTasks();
 }
 
@@ -574,7 +779,8 @@ function moveSelection(step) {
   if (rows.length === 0) return;
   let index = rows.findIndex((r) => Number(r.dataset.id) === selectedTask);
   index = index < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, index + step));
-  showTask(Number(rows[index].dataset.id));
+  rows[index].scrollIntoView({ block: "nearest" });
+  openTask(Number(rows[index].dataset.id));
 }
 
 function onKey(event) {
@@ -616,16 +822,25 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#bulk-resolve").addEventListener("click", () => bulk({ action: "resolve" }));
   $("#bulk-dismiss").addEventListener("click", () => bulk({ action: "dismiss", reason: $("#bulk-reason").value }));
   document.addEventListener("keydown", onKey);
+  for (const button of document.querySelectorAll(".quick-views button")) {
+    button.addEventListener("click", () => quickView(button.dataset.quick));
+  }
   liveUpdates();
   for (const button of document.querySelectorAll("nav button")) {
     button.addEventListener("click", () => {
       showView(button.dataset.view);
+      flash("");
       if (view === "mentions") rememberMentionFilters(false);
-      else if (window.location.search) window.history.replaceState(null, "", "/");
+      else if (view === "queue") rememberTaskFilters(false);
+      else window.history.replaceState(null, "", `/?view=${encodeURIComponent(view)}`);
       refresh(true);
     });
   }
-  $("#filters").addEventListener("change", () => loadTasks());
+  // Enter in a field searches; it never submits the form (which would reload the page).
+  $("#filters").addEventListener("submit", (event) => { event.preventDefault(); searchTasks(); });
+  $("#filters").addEventListener("change", searchTasks);
+  $("#tasks-prev").addEventListener("click", () => pageTasks(-1));
+  $("#tasks-next").addEventListener("click", () => pageTasks(1));
   $("#show-follow-ups").addEventListener("click", showFollowUps);
   $("#mention-filters").addEventListener("submit", (event) => { event.preventDefault(); searchMentions(); });
   for (const field of document.querySelectorAll("#mention-filters select, #mention-filters input[type=checkbox]")) {
@@ -633,7 +848,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
   $("#mentions-prev").addEventListener("click", () => pageMentions(-1));
   $("#mentions-next").addEventListener("click", () => pageMentions(1));
-  window.addEventListener("popstate", () => { applyLocation(); refresh(true); });
+  window.addEventListener("popstate", () => { flash(""); applyLocation(); refresh(true); });
   await loadBrands().catch(() => {});
   applyLocation();
   await refresh(true);
@@ -658,6 +873,13 @@ function applyLocation() {
     return;
   }
   showView(params.get("view") || "queue");
+  if (view !== "queue") return;
+  fillTaskFilters(params);
   const task = Number.parseInt(params.get("task") || "", 10);
-  if (view === "queue" && Number.isFinite(task) && task > 0) showTask(task).catch(() => flash(`Task #${task} not found.`));
+  if (Number.isFinite(task) && task > 0) {
+    selectedTask = task;
+    showTask(task).catch(() => flash(`Task #${task} not found.`));
+  } else if (selectedTask !== null) {
+    closeTask();
+  }
 }

@@ -12,6 +12,7 @@ mod mentions;
 mod operations;
 mod queue;
 mod webdriver;
+mod workday;
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};

@@ -48,7 +48,7 @@ pub(super) async fn log_in(client: &Client, site: &Site, username: &str, role: &
 }
 
 /// The queue's rows as (task id, text of each cell), once at least `min_rows` are shown.
-async fn rows(client: &Client, min_rows: usize) -> Vec<(i64, Vec<String>)> {
+pub(super) async fn rows(client: &Client, min_rows: usize) -> Vec<(i64, Vec<String>)> {
     wait_for(&format!("at least {min_rows} task rows"), || async {
         let mut rows = Vec::new();
         for row in client
@@ -105,7 +105,7 @@ pub(super) async fn click(client: &Client, css: &str) {
 }
 
 /// Types keys as if on the page itself (not into a field), for the keyboard shortcuts.
-async fn press(client: &Client, keys: &str) {
+pub(super) async fn press(client: &Client, keys: &str) {
     client.find("body").await.unwrap().send_keys(keys).await.unwrap();
 }
 

@@ -122,6 +122,20 @@ impl Client {
             .unwrap_or_else(|| Err(error("elements", "not a list", &value)))
     }
 
+    /// Makes the page's viewport exactly `width` × `height` CSS pixels (as a phone when
+    /// `mobile`), through Chromium's device emulation, whatever the window's frame.
+    pub(crate) async fn viewport(&self, width: u32, height: u32, mobile: bool) -> Result<(), WebDriverError> {
+        self.post(
+            "/goog/cdp/execute",
+            json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": { "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile },
+            }),
+        )
+        .await
+        .map(drop)
+    }
+
     /// The element that has the keyboard focus.
     pub(crate) async fn active_element(&self) -> Result<Element, WebDriverError> {
         let value = self.get("/element/active").await?;
