@@ -150,6 +150,20 @@ pub enum AssessmentOutcome {
     AlreadyAssessed,
 }
 
+/// How a page of tasks is ordered; active tasks always come before closed ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TaskSort {
+    /// Highest priority first, then the nearest deadline.
+    #[default]
+    Urgency,
+    /// Nearest deadline first (overdue first).
+    Sla,
+    /// Most critical first.
+    Criticality,
+    /// Most recent activity (a new post, an action) first.
+    Newest,
+}
+
 /// Filters for the task queue; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
@@ -165,6 +179,7 @@ pub struct TaskFilter {
     pub q: Option<SearchTerm>,
     /// Only active, unanswered tasks due before this time (overdue, or about to be).
     pub unanswered_due_before: Option<Millis>,
+    pub sort: TaskSort,
     pub limit: usize,
     pub offset: usize,
     /// Only resolved tasks whose follow-up is due at this time and not yet recorded.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::mentions::{bad, bounded, present};
 use super::{ApiError, AppState};
 use crate::domain::{BrandId, Millis, Priority, SearchTerm, SourceId, TaskStatus, now_millis};
-use crate::store::{Counts, QuarantineRow, SourceHealth, TaskDetail, TaskFilter, TaskRow};
+use crate::store::{Counts, QuarantineRow, SourceHealth, TaskDetail, TaskFilter, TaskRow, TaskSort};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -47,6 +47,8 @@ struct TaskQuery {
     q: Option<String>,
     /// Only active, unanswered tasks overdue or due within this many minutes.
     due_within_mins: Option<String>,
+    /// `urgency` (default), `sla`, `criticality` or `newest`.
+    sort: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
     /// `true`: only resolved tasks whose follow-up is due now.
@@ -86,7 +88,19 @@ impl TaskQuery {
                 Some(now + i64::try_from(mins).unwrap_or(0) * 60_000)
             }
         };
+        let sort = match present(self.sort).as_deref() {
+            None | Some("urgency") => TaskSort::Urgency,
+            Some("sla") => TaskSort::Sla,
+            Some("criticality") => TaskSort::Criticality,
+            Some("newest") => TaskSort::Newest,
+            Some(other) => {
+                return Err(bad(format!(
+                    "sort must be urgency, sla, criticality or newest, not {other:?}"
+                )));
+            }
+        };
         Ok(TaskFilter {
+            sort,
             brand,
             statuses,
             platform: present(self.platform),

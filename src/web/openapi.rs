@@ -16,7 +16,7 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "get",
         "/api/tasks",
         "A page of tasks and their total (filters: q, brand, status, platform, assignee, unassigned, priority, \
-         due_within_mins, follow_ups_due; limit, offset)",
+         due_within_mins, follow_ups_due; sort; limit, offset)",
     ),
     ("get", "/api/tasks/{id}", "A task with its posts, factors and events"),
     (
@@ -207,6 +207,11 @@ fn tasks_parameters() -> Value {
             "follow_ups_due",
             "true: only resolved tasks whose follow-up is due now",
             json!({ "type": "boolean" })
+        ),
+        query(
+            "sort",
+            "urgency (default: priority, then the nearest deadline), sla (nearest deadline first), criticality or newest",
+            json!({ "enum": ["urgency", "sla", "criticality", "newest"] })
         ),
         query(
             "limit",

@@ -176,7 +176,39 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
     let (_, _, overdue) = get(&app, "/api/tasks?due_within_mins=0").await;
     assert_eq!(overdue["total"], 0, "nothing is overdue yet: {overdue}");
 
+    // The orders: every task once, each sorted by its key.
+    let (_, _, newest) = get(&app, "/api/tasks?sort=newest").await;
+    assert_eq!(
+        newest["items"][0]["author_handle"]
+            .as_str()
+            .map(str::to_lowercase)
+            .as_deref(),
+        Some("@zed_traveller"),
+        "the last post's task first: {newest}"
+    );
+    for (sort, key, descending) in [("sla", "due_at_ms", false), ("criticality", "criticality", true)] {
+        let (status, _, page) = get(&app, &format!("/api/tasks?sort={sort}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut sorted = ids(&page);
+        sorted.sort_unstable();
+        let mut all_ids = ids(&all);
+        all_ids.sort_unstable();
+        assert_eq!(sorted, all_ids, "{sort}: every task once");
+        let keys: Vec<f64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t[key].as_f64().unwrap())
+            .collect();
+        assert!(
+            keys.windows(2)
+                .all(|w| if descending { w[0] >= w[1] } else { w[0] <= w[1] }),
+            "{sort}: {keys:?}"
+        );
+    }
+
     for bad in [
+        "sort=oldest",
         "limit=0",
         "limit=201",
         "offset=-1",

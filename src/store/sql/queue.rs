@@ -4,6 +4,7 @@ use sqlx::AnyPool;
 
 use super::super::{
     Counts, OutboxAlert, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter, TaskPost, TaskRow,
+    TaskSort,
 };
 use super::mentions::{contains_pattern, post_matches};
 use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
@@ -80,11 +81,16 @@ fn task_conditions(filter: &TaskFilter) -> (String, Vec<String>) {
 
 pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
     let (where_sql, texts) = task_conditions(filter);
-    let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t{where_sql}");
-    // Active work first, most urgent first, then the nearest deadline.
-    sql.push_str(
-        " ORDER BY CASE WHEN t.status IN ('open', 'assigned', 'responded') THEN 0 ELSE 1 END,
-                   t.priority, t.due_at_ms, t.id",
+    // Active work first, then the order asked for; the id last, so pages never overlap.
+    let order = match filter.sort {
+        TaskSort::Urgency => "t.priority, t.due_at_ms, t.id",
+        TaskSort::Sla => "t.due_at_ms, t.priority, t.id",
+        TaskSort::Criticality => "t.criticality DESC, t.due_at_ms, t.id",
+        TaskSort::Newest => "t.last_activity_at_ms DESC, t.id DESC",
+    };
+    let mut sql = format!(
+        "SELECT {TASK_COLUMNS} FROM tasks t{where_sql}
+         ORDER BY CASE WHEN t.status IN ('open', 'assigned', 'responded') THEN 0 ELSE 1 END, {order}"
     );
     let limit = if filter.limit == 0 { 200 } else { filter.limit.min(1000) };
     sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));

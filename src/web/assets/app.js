@@ -141,7 +141,9 @@ function showFollowUps() {
 
 // --- The queue: filters and paging in the address, rows patched in place ----------------
 
-const TASK_FILTERS = ["q", "brand", "status", "priority", "platform", "assignee", "unassigned", "due_within_mins", "follow_ups_due"];
+const TASK_FILTERS = ["q", "brand", "status", "priority", "platform", "assignee", "unassigned", "due_within_mins", "sort", "follow_ups_due"];
+// Filters whose default is not empty; the address leaves defaults out.
+const TASK_DEFAULTS = { status: "active", sort: "urgency" };
 const TASK_LIMIT = 50;
 let taskOffset = 0;
 // Ticked rows by task id: kept across refreshes, live updates and paging.
@@ -154,8 +156,8 @@ function taskParams() {
   const params = new URLSearchParams();
   for (const name of TASK_FILTERS) {
     const value = form.elements[name].value.trim();
-    if (name === "status") {
-      if (value !== "active") params.set(name, value);
+    if (name in TASK_DEFAULTS) {
+      if (value !== TASK_DEFAULTS[name]) params.set(name, value);
     } else if (value) {
       params.set(name, value);
     }
@@ -168,7 +170,7 @@ function fillTaskFilters(params) {
   const form = $("#filters");
   for (const name of TASK_FILTERS) {
     const field = form.elements[name];
-    field.value = params.has(name) ? params.get(name) : (name === "status" ? "active" : "");
+    field.value = params.has(name) ? params.get(name) : (TASK_DEFAULTS[name] || "");
     // A value the select does not offer falls back to its default.
     if (field.tagName === "SELECT" && field.selectedIndex < 0) field.selectedIndex = 0;
   }
@@ -202,8 +204,8 @@ function pageTasks(step) {
 
 function quickView(name) {
   const form = $("#filters");
-  for (const field of TASK_FILTERS) form.elements[field].value = "";
-  form.elements.status.value = "active";
+  // A quick view replaces the filters and keeps the order.
+  for (const field of TASK_FILTERS) if (field !== "sort") form.elements[field].value = TASK_DEFAULTS[field] || "";
   if (name === "mine" && me) form.elements.assignee.value = me.username;
   if (name === "unassigned") form.elements.unassigned.value = "true";
   if (name === "due") form.elements.due_within_mins.value = "30";
@@ -232,7 +234,7 @@ function newTaskRow(task) {
   check.addEventListener("click", (event) => event.stopPropagation());
   check.addEventListener("change", () => {
     if (check.checked) checkedTasks.add(task.id); else checkedTasks.delete(task.id);
-    $("#selected-count").textContent = String(checkedTasks.size);
+    showSelection();
   });
   const row = el("tr", { "data-id": String(task.id), tabIndex: 0 }, el("td", { class: "check" }, check));
   row.addEventListener("click", () => openTask(task.id));
@@ -240,6 +242,21 @@ function newTaskRow(task) {
     if (event.key === "Enter" && event.target === row) { event.preventDefault(); openTask(task.id); }
   });
   return row;
+}
+
+// The count of ticked tasks, and the select-all box ticked when every row on the page is.
+function showSelection() {
+  $("#selected-count").textContent = String(checkedTasks.size);
+  const boxes = [...document.querySelectorAll("#tasks input.bulk")];
+  $("#select-all").checked = boxes.length > 0 && boxes.every((box) => box.checked);
+}
+
+function selectAll(checked) {
+  for (const box of document.querySelectorAll("#tasks input.bulk")) {
+    box.checked = checked;
+    if (checked) checkedTasks.add(Number(box.dataset.id)); else checkedTasks.delete(Number(box.dataset.id));
+  }
+  showSelection();
 }
 
 let tasksRequest = 0;
@@ -288,6 +305,7 @@ async function loadTasks() {
   const first = data.items.length ? data.offset + 1 : 0;
   $("#tasks-count").textContent = `Showing ${data.items.length} of ${data.total}` +
     (data.items.length ? ` (${first}–${data.offset + data.items.length})` : "");
+  showSelection();
   $("#tasks-prev").disabled = data.offset === 0;
   $("#tasks-next").disabled = data.offset + data.items.length >= data.total;
   document.title = `(${data.total}) earshot · response queue`;
@@ -768,8 +786,8 @@ async function bulk(action) {
   }
   if (ok) {
     checkedTasks.clear();
-    $("#selected-count").textContent = "0";
     document.querySelectorAll("input.bulk:checked").forEach((c) => { c.checked = false; });
+    showSelection();
   }
   await loadTasks();
 }
@@ -821,6 +839,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#bulk-claim").addEventListener("click", () => bulk({ action: "claim" }));
   $("#bulk-resolve").addEventListener("click", () => bulk({ action: "resolve" }));
   $("#bulk-dismiss").addEventListener("click", () => bulk({ action: "dismiss", reason: $("#bulk-reason").value }));
+  $("#bulk-assign-box").hidden = !supervises();
+  $("#bulk-assign").addEventListener("click", () => bulk({ action: "assign", to: $("#bulk-assign-to").value.trim() }));
+  $("#select-all").addEventListener("change", () => selectAll($("#select-all").checked));
   document.addEventListener("keydown", onKey);
   for (const button of document.querySelectorAll(".quick-views button")) {
     button.addEventListener("click", () => quickView(button.dataset.quick));
@@ -859,6 +880,7 @@ function showView(name) {
   view = document.querySelector(`nav button[data-view="${CSS.escape(name)}"]`) ? name : "queue";
   for (const b of document.querySelectorAll("nav button")) {
     b.classList.toggle("active", b.dataset.view === view);
+    if (b.dataset.view === view) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
     $(`#${b.dataset.view}-view`).hidden = b.dataset.view !== view;
   }
 }

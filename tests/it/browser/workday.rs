@@ -276,6 +276,36 @@ async fn enter_in_a_filter_searches_without_reloading_and_the_address_keeps_the_
             // A quick view replaces the filters.
             click(&client, ".quick-views button[data-quick=unassigned]").await;
             wait_for_text(&client, "#tasks-count", "Showing 2 of 2").await;
+
+            // Select all ticks every row of the page.
+            click(&client, "#select-all").await;
+            wait_for_text(&client, ".bulk-bar", "Selected (2)").await;
+
+            // The order is the agent's choice, and kept in the address too.
+            let max = task_of(&store, "@max").await;
+            client
+                .find("#filters select[name=sort]")
+                .await
+                .unwrap()
+                .select_by_value("newest")
+                .await
+                .unwrap();
+            wait_for("the newest task first", || async {
+                let url = client.current_url().await.map_err(|e| e.to_string())?;
+                let first = client
+                    .find("#tasks tbody tr[data-id]")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .attr("data-id")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if url.as_str().contains("sort=newest") && first == Some(max.id.to_string()) {
+                    Ok(Some(()))
+                } else {
+                    Err(format!("{url}, first row {first:?}"))
+                }
+            })
+            .await;
         })
         .await;
 }
