@@ -306,6 +306,11 @@ async function loadTasks() {
   $("#tasks-count").textContent = `Showing ${data.items.length} of ${data.total}` +
     (data.items.length ? ` (${first}–${data.offset + data.items.length})` : "");
   showSelection();
+  // The open task changed elsewhere (another agent, a new post): show its new state.
+  const fresh = currentTask && data.items.find((t) => t.id === currentTask.id);
+  if (fresh && fresh.updated_at_ms !== currentTask.updated_at_ms && !acting) {
+    refreshOpenTask().catch(() => {});
+  }
   $("#tasks-prev").disabled = data.offset === 0;
   $("#tasks-next").disabled = data.offset + data.items.length >= data.total;
   document.title = `(${data.total}) earshot · response queue`;
@@ -318,10 +323,21 @@ let templates = [];
 const ACTION_VERBS = { claim: "claim", assign: "assign", note: "add the note", reply: "record the reply",
   resolve: "resolve", dismiss: "dismiss", reopen: "reopen" };
 
+// Set while this page's own action is on its way: the list reload it causes must not
+// announce the change as someone else's.
+let acting = false;
+
 async function act(action) {
   if (!currentTask) return;
+  acting = true;
+  try { await actOnCurrent(action); } finally { acting = false; }
+}
+
+async function actOnCurrent(action) {
   const body = Object.assign({ expected_updated_at_ms: currentTask.updated_at_ms }, action);
   const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(currentTask.id)}/actions`, body);
+  // A refused reply keeps its text for the next try.
+  const draft = !ok && $("#reply-text") ? $("#reply-text").value : null;
   if (ok) {
     flash(`Task #${data.id}: ${action.action} done (${data.status}).`);
   } else {
@@ -331,6 +347,7 @@ async function act(action) {
   }
   await Promise.all([loadTasks(), loadFollowUps()]);
   await showTask(currentTask.id);
+  if (draft !== null && $("#reply-text")) $("#reply-text").value = draft;
 }
 
 // Only the actions the task's state and the caller's role allow.
@@ -440,7 +457,34 @@ function closeTask() {
   if (row) row.focus();
 }
 
-async function showTask(id) {
+// Re-reads the open task after a change made elsewhere and says who made it. While the
+// agent is writing (reply or note text, a field focused) the pane is left alone and only
+// the notice appears, so nothing typed is lost.
+async function refreshOpenTask() {
+  const id = currentTask.id;
+  const detail = await getJson(`/api/tasks/${encodeURIComponent(id)}`);
+  if (!currentTask || currentTask.id !== id || detail.task.updated_at_ms === currentTask.updated_at_ms) return;
+  const last = detail.events[detail.events.length - 1];
+  const who = last ? `${last.actor} (${last.kind})` : "someone";
+  const byMe = last && me && last.actor === me.username;
+  const focused = document.activeElement;
+  const writing = ["#reply-text", "#note-text", "#dismiss-text", "#assign-to"].some((css) => {
+    const field = $(css);
+    return field && field.value.trim() !== "";
+  }) || (focused && $("#detail").contains(focused) && focused.matches("input, textarea, select"));
+  if (!writing) {
+    await showTask(id, byMe ? null : `Updated just now by ${who}.`);
+    return;
+  }
+  const notice = $("#task-changed") || el("p", { class: "reminder", id: "task-changed" });
+  const reload = el("button", { type: "button", id: "show-changes" }, "Show the new state");
+  reload.addEventListener("click", () => showTask(id));
+  notice.replaceChildren(`Changed by ${who} while you were writing: your text is kept; `, reload,
+    " (sending now would be refused as a conflict).");
+  if (!notice.isConnected) $("#detail h2").after(notice);
+}
+
+async function showTask(id, notice) {
   selectedTask = id;
   const detail = await getJson(`/api/tasks/${encodeURIComponent(id)}`);
   // Another task was opened while this one loaded.
@@ -493,6 +537,7 @@ async function showTask(id) {
     el("p", { class: "task-state" }, el("span", { class: `badge ${task.priority}` }, task.priority),
       ` ${statusText(task)} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} `, slaBadge(task),
       ` · assignee ${task.assignee || "none"}`),
+    notice ? el("p", { class: "reminder", id: "task-changed" }, notice) : null,
     history,
     followUp,
     actionPanel(task),

@@ -6,8 +6,9 @@
 
 use serde_json::{Value, json};
 
-use earshot::domain::TaskStatus;
+use earshot::domain::{TaskStatus, now_millis};
 use earshot::store::TaskFilter;
+use earshot::tasks::actions::{Action, Actor, decide};
 
 use super::queue::{click, log_in, press, rows, site, task_of};
 use super::{Browser, Client, wait_for, wait_for_text};
@@ -489,6 +490,61 @@ async fn action_buttons_follow_the_task_state_and_a_refusal_names_the_rule() {
             click(&client, "#reopen").await;
             wait_for_text(&client, "#flash", "reopen done (assigned)").await;
             wait_for_buttons(&client, &["resolve"]).await;
+        })
+        .await;
+}
+
+/// A change to a task as another user makes it, through the same rules as the API.
+async fn change_as(store: &std::sync::Arc<dyn earshot::store::Store>, task_id: i64, who: &str, action: Action) {
+    let task = store.task_detail(task_id).await.unwrap().task;
+    let actor = Actor {
+        name: who.to_owned(),
+        role: earshot::auth::Role::Agent,
+    };
+    let change = decide(&task, &actor, &action, None, now_millis(), 0).unwrap();
+    store.apply_task_change(change).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_task_shows_a_change_made_elsewhere_and_names_who_made_it() {
+    let env = TestEnv::new();
+    let site = site(&env, &complaints()).await;
+    let store = site.store.clone();
+    Browser::start()
+        .await
+        .run(|client| async move {
+            log_in(&client, &site, "ann", "agent").await;
+            let jo = task_of(&store, "@jo").await;
+            click(&client, &format!("#tasks tr[data-id=\"{}\"]", jo.id)).await;
+            wait_for_text(&client, "#detail h2", &format!("Task #{}", jo.id)).await;
+
+            // Bob claims it meanwhile: the pane shows it, and who.
+            change_as(&store, jo.id, "bob", Action::Claim).await;
+            wait_for_text(&client, "#task-changed", "Updated just now by bob (claimed)").await;
+            wait_for_text(&client, "#detail .task-state", "assignee bob").await;
+
+            // While Ann writes, a change only announces itself; her text stays.
+            client
+                .find("#reply-text")
+                .await
+                .unwrap()
+                .send_keys("Sorry about the bag")
+                .await
+                .unwrap();
+            change_as(
+                &store,
+                jo.id,
+                "bob",
+                Action::Note {
+                    text: "calling the airport".into(),
+                },
+            )
+            .await;
+            wait_for_text(&client, "#task-changed", "Changed by bob (note) while you were writing").await;
+            let kept = client.find("#reply-text").await.unwrap().prop("value").await.unwrap();
+            assert_eq!(kept.as_deref(), Some("Sorry about the bag"));
+            click(&client, "#show-changes").await;
+            wait_for_text(&client, "#detail .events", "calling the airport").await;
         })
         .await;
 }
