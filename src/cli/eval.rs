@@ -1,5 +1,6 @@
-//! `earshot eval`: sentiment metrics of a scorer on labelled posts (CSV/JSONL with `text`,
-//! `label` and optional `complaint`, or a TweetEval-style pair of files).
+//! `earshot eval`: complaint and sentiment metrics of a scorer on labelled posts (CSV/JSONL
+//! with `text` and `label` and/or `complaint`, optional `severity`, or a TweetEval-style pair
+//! of files), optionally each row's scores as CSV.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,11 +11,12 @@ use crate::config::ScorerKind;
 use crate::scoring::{ScoringService, build_scorer};
 use crate::tools::eval;
 
-/// `earshot eval`: CSV/JSONL with `text`, `label` (and optional `complaint`), or a
-/// TweetEval-style pair of files.
+/// `earshot eval`: CSV/JSONL with `text` and `label` and/or `complaint` (optional
+/// `severity`), or a TweetEval-style pair of files.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// CSV (header with `text`, `label`, optional `complaint`) or JSONL.
+    /// CSV (header with `text` and `label` and/or `complaint` or `complaint_label`, optional
+    /// `severity`: none, no explicit reproach, disapproval, accusation, blame or 0-4) or JSONL.
     #[arg(long, required_unless_present = "text", conflicts_with = "text")]
     data: Option<PathBuf>,
     /// One post per line (with `--labels`: line n labels line n).
@@ -24,9 +26,12 @@ pub struct EvalArgs {
     #[arg(long, requires = "text")]
     labels: Option<PathBuf>,
     /// Criticality (0-100) at which a post counts as flagged; default: the first brand's
-    /// threshold in the config, else 55.
+    /// threshold in the config, else the shipped default.
     #[arg(long)]
     threshold: Option<f32>,
+    /// Also write each row's scores and criticality as CSV to this file.
+    #[arg(long, value_name = "FILE")]
+    per_row: Option<PathBuf>,
     /// `model` or the `lexicon` baseline; default: the config's, else model.
     #[arg(long, value_enum)]
     scorer: Option<ScorerKind>,
@@ -51,7 +56,10 @@ pub(super) async fn run(config_path: &Path, args: EvalArgs) -> anyhow::Result<Ex
     }
     anyhow::ensure!(!dataset.examples.is_empty(), "no usable rows to evaluate");
     let (scoring, config_threshold) = super::scoring_settings(config_path, args.scorer, args.model)?;
-    let threshold = args.threshold.or(config_threshold).unwrap_or(55.0);
+    let threshold = args
+        .threshold
+        .or(config_threshold)
+        .unwrap_or(crate::config::DEFAULT_THRESHOLD);
     let scorer = build_scorer(&scoring)?;
     let service = ScoringService::start(scorer, scoring.queue_batches, scoring.batch_size);
     say!(
@@ -67,18 +75,23 @@ pub(super) async fn run(config_path: &Path, args: EvalArgs) -> anyhow::Result<Ex
             result.n_unscored
         );
     }
-    say!("{}", result.sentiment.report().trim_end());
-    if let Some(b) = result.complaint {
-        say!(
-            "complaint detection (criticality >= {threshold}): precision {:.2}  recall {:.2}  F1 {:.2}  (tp {}, fp {}, fn {}, tn {})",
-            100.0 * b.precision(),
-            100.0 * b.recall(),
-            100.0 * b.f1(),
-            b.true_positive,
-            b.false_positive,
-            b.false_negative,
-            b.true_negative
-        );
+    if let Some(report) = &result.complaint {
+        say!("{}", report.at_threshold.report(""));
+        say!("complaint PR-AUC {:.2} (ranking by criticality)", 100.0 * report.pr_auc);
+        say!("{}", report.best.report(", the threshold with the best F1"));
+        match report.threshold_for_90_recall {
+            Some(t) => say!("the highest threshold that flags at least 90% of the complaints: {t:.2}"),
+            None => say!("no threshold flags 90% of the complaints"),
+        }
+    }
+    if let Some(sentiment) = &result.sentiment {
+        say!("sentiment: {}", sentiment.report().trim_end());
+    }
+    if let Some(path) = &args.per_row {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        eval::write_rows(&result.rows, std::io::BufWriter::new(file))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        say!("wrote {} rows to {}", result.rows.len(), path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

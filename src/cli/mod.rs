@@ -90,7 +90,7 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Score a labelled dataset; print sentiment metrics (and complaint detection if labelled).
+    /// Score a labelled dataset; print complaint metrics (if labelled) and sentiment metrics.
     Eval(eval::EvalArgs),
     /// Benchmark scoring alone and the whole pipeline on generated posts.
     Bench(bench::BenchArgs),
@@ -137,7 +137,7 @@ pub enum TokenCommand {
 pub enum ModelCommand {
     /// Download a sequence-classification model (safetensors only) into `models/<org>--<name>/`.
     Pull(model_pull::PullArgs),
-    /// Fine-tune the shipped recipe, optionally on extra reviewed posts (JSONL text/label).
+    /// Retrain the shipped recipe on the shared data plus the reviewed examples; val scores before and after.
     Train(model_train::TrainArgs),
 }
 
@@ -179,7 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => model_pull::run(args).await,
         Command::Model {
             command: ModelCommand::Train(args),
-        } => model_train::run(args),
+        } => model_train::run(config, args).await,
         Command::Sources {
             command: SourcesCommand::Test(args),
         } => sources_test::run(config, args).await,

@@ -1,5 +1,8 @@
-//! `earshot model train`: fine-tunes the shipped recipe with `scripts/train_sentiment.py`
-//! (`tools::train` assembles the exact command, printed before it runs).
+//! `earshot model train`: retrains the shipped recipe (`scripts/train_complaint.py` for the
+//! complaint model) on the shared data plus the examples reviewers gave earshot (missed
+//! complaints, false positives, re-labels, read from the configured database), then prints
+//! the val scores before and after. `tools::train` assembles the exact command, printed
+//! before it runs.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,29 +14,87 @@ use crate::tools::train::{self, Recipe, TrainOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Extra training examples, JSONL `{"text","label"}`; may be repeated.
+    /// More training examples, JSONL `{"text", "sentiment"?, "complaint"?, "severity"?}`
+    /// (what `GET /api/feedback/export` returns); may be repeated.
     #[arg(long)]
     extra_train: Vec<PathBuf>,
+    /// Do not read the reviewed examples from the configured database.
+    #[arg(long)]
+    no_reviewed: bool,
     #[arg(long)]
     epochs: Option<u32>,
-    #[arg(long, default_value = "models/sentiment-minilm-l6-custom")]
+    /// The model whose recipe is retrained and whose val scores are "before"; default: the
+    /// shipped model.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    #[arg(long, default_value = "models/complaint-minilm-l6-custom")]
     out: PathBuf,
     /// Threads for training.
     #[arg(long, default_value_t = 2)]
     threads: usize,
 }
 
-pub(super) fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+fn read_manifest(dir: &Path) -> anyhow::Result<ModelManifest> {
+    let path = dir.join("manifest.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))
+}
+
+/// Writes the reviewed examples in the configured database to `path` as JSONL; returns how
+/// many, or `None` (with the reason printed) when there is no database to read.
+async fn export_reviewed(config_path: &Path, path: &Path) -> anyhow::Result<Option<usize>> {
+    if !config_path.exists() {
+        say!(
+            "No config at {}: training without reviewed examples.",
+            config_path.display()
+        );
+        return Ok(None);
+    }
+    let settings = super::load(config_path)?;
+    let store = crate::app::open_store(&settings).await?;
+    let examples = store
+        .labelled_examples()
+        .await
+        .context("failed to read the reviewed examples")?;
+    let mut body = String::new();
+    for example in &examples {
+        let mut line = serde_json::json!({ "text": example.text });
+        if let Some(sentiment) = &example.sentiment {
+            line["sentiment"] = serde_json::json!(sentiment);
+        }
+        if let Some(complaint) = example.complaint {
+            line["complaint"] = serde_json::json!(u8::from(complaint));
+        }
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    std::fs::write(path, body).with_context(|| format!("failed to write {}", path.display()))?;
+    let missed = examples.iter().filter(|e| e.complaint == Some(true)).count();
+    let false_positives = examples.iter().filter(|e| e.complaint == Some(false)).count();
+    say!(
+        "{} reviewed examples ({missed} missed complaints, {false_positives} false positives, the rest re-labels) written to {}",
+        examples.len(),
+        path.display()
+    );
+    Ok(Some(examples.len()))
+}
+
+pub(super) async fn run(config_path: &Path, args: TrainArgs) -> anyhow::Result<ExitCode> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shipped = crate::demo::shipped_model_dir();
-    let manifest: ModelManifest = toml::from_str(
-        &std::fs::read_to_string(shipped.join("manifest.toml"))
-            .with_context(|| format!("failed to read {}/manifest.toml", shipped.display()))?,
-    )
-    .context("invalid shipped manifest")?;
+    let baseline = args.baseline.clone().unwrap_or_else(crate::demo::shipped_model_dir);
+    let manifest = read_manifest(&baseline)?;
     let recipe = Recipe::from_manifest(&manifest);
+    let mut extra_train = args.extra_train;
+    if !args.no_reviewed {
+        let reviewed = args.out.with_extension("reviewed.jsonl");
+        if let Some(n) = export_reviewed(config_path, &reviewed).await?
+            && n > 0
+        {
+            extra_train.push(reviewed);
+        }
+    }
     let options = TrainOptions {
-        extra_train: args.extra_train,
+        extra_train,
         epochs: args.epochs,
         out: args.out,
     };
@@ -58,6 +119,18 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .status()
         .with_context(|| format!("failed to run {python}"))?;
     anyhow::ensure!(status.success(), "training failed ({status})");
+    let trained = read_manifest(&options.out)?;
+    let before = train::val_scores(&manifest);
+    let after = train::val_scores(&trained);
+    say!("val scores (same split)     {:>8} {:>8}", "before", "after");
+    for (name, value) in &after {
+        let old = before
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| format!("{:.2}", 100.0 * v))
+            .unwrap_or_else(|| "-".into());
+        say!("{name:<27} {old:>8} {:>8.2}", 100.0 * value);
+    }
     say!(
         "Trained into {}; evaluate it with `earshot eval --model {}`.",
         options.out.display(),

@@ -193,7 +193,7 @@ pub enum ScorerKind {
 }
 
 fn default_model_dir() -> PathBuf {
-    PathBuf::from("models/sentiment-minilm-l6-tweeteval")
+    PathBuf::from("models/complaint-minilm-l6")
 }
 fn default_batch_size() -> usize {
     32
@@ -315,9 +315,19 @@ pub struct BrandSettings {
     /// Phrases that make a match a false positive ("acme anvils" for Acme Air).
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Criticality (0-100) at or above which a post becomes a response task.
+    /// Criticality (0-100) at or above which a post becomes a response task. The default,
+    /// [`DEFAULT_THRESHOLD`], was chosen on the complaint model's val split (README, "Model").
     #[serde(default = "default_threshold")]
     pub threshold: f32,
+    /// Authors who must never wait (press, partners, regulators): handles as earshot stores
+    /// them (`@jo`, `u/jo`, `jo@mastodon.social`), case-insensitive, leading `@` optional,
+    /// optionally limited to one platform as `reddit:u/jo`. Their mentions need only half the
+    /// threshold and get at least high priority.
+    #[serde(default)]
+    pub vip_handles: Vec<String>,
+    /// Authors with at least this many followers are escalated like VIPs (0: never).
+    #[serde(default = "default_high_reach_followers")]
+    pub high_reach_followers: u64,
     /// The team's opening hours; SLA clocks count only these. Absent: around the clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<BusinessHoursSettings>,
@@ -345,8 +355,33 @@ fn default_business_days() -> Vec<String> {
     ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
 }
 
+/// The default `threshold`: with the shipped model, the criticality with the best complaint F1
+/// on the complaint val split (30.9, rounded down), which flags 96.6% of its complaints (at
+/// least 90% in every source and severity level) at 94.2% precision (`earshot eval`, README
+/// "Model").
+pub const DEFAULT_THRESHOLD: f32 = 30.0;
+
 fn default_threshold() -> f32 {
-    55.0
+    DEFAULT_THRESHOLD
+}
+
+fn default_high_reach_followers() -> u64 {
+    50_000
+}
+
+impl BrandSettings {
+    /// Whether the author `handle` on `platform` is one of the brand's VIPs.
+    pub fn is_vip(&self, platform: crate::domain::Platform, handle: &str) -> bool {
+        let bare = |h: &str| h.trim().trim_start_matches('@').to_lowercase();
+        let handle = bare(handle);
+        !handle.is_empty()
+            && self.vip_handles.iter().any(|vip| match vip.split_once(':') {
+                Some((prefix, rest)) if prefix.parse::<crate::domain::Platform>().is_ok() => {
+                    prefix.parse::<crate::domain::Platform>().ok() == Some(platform) && bare(rest) == handle
+                }
+                _ => bare(vip) == handle,
+            })
+    }
 }
 
 /// A source of mentions for one brand: the common part plus the platform's own settings.

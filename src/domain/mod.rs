@@ -14,7 +14,7 @@ mod time;
 
 pub use ids::{BrandId, IdError, SourceId};
 pub use post::{Batch, Cursor, Engagement, Platform, Post, PostDraft, PostError, Quarantined, UNKNOWN_AUTHOR};
-pub use score::{Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores};
+pub use score::{ComplaintScores, Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores, Severity};
 pub use search::{MAX_SEARCH_CHARS, SEARCH_SEPARATOR, SearchTerm, SearchTermError, search_text};
 pub use task::{Priority, TaskStatus, UnknownName};
 pub use time::{Millis, now_millis};

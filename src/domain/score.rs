@@ -77,15 +77,113 @@ impl SentimentLabel {
     }
 }
 
+/// Complaint severity, in increasing threat to the brand's face (Trosborg 1995, as used by
+/// Jin & Aletras, NAACL 2021); `None` is "not a complaint".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    None,
+    NoExplicitReproach,
+    Disapproval,
+    Accusation,
+    Blame,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::None,
+        Severity::NoExplicitReproach,
+        Severity::Disapproval,
+        Severity::Accusation,
+        Severity::Blame,
+    ];
+
+    /// The label as the model manifest and the training data write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::NoExplicitReproach => "no explicit reproach",
+            Severity::Disapproval => "disapproval",
+            Severity::Accusation => "accusation",
+            Severity::Blame => "blame",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Parses a name (`disapproval`, `No explicit reproach`, `no_explicit_reproach`,
+    /// `Non-Complaint`) or an index `0`-`4`.
+    pub fn parse(value: &str) -> Option<Severity> {
+        let value = value.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+        if value == "non complaint" || value == "not a complaint" {
+            return Some(Severity::None);
+        }
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value || s.index().to_string() == value)
+    }
+}
+
+/// The complaint heads of a model: p(complaint) and the severity distribution.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ComplaintScores {
+    /// p(complaint), 0-1.
+    pub probability: f32,
+    /// Softmax over [`Severity::ALL`], in that order.
+    pub severity: [f32; 5],
+}
+
+impl ComplaintScores {
+    /// `None` unless every value is a probability and the severities sum to about 1.
+    pub fn new(probability: f32, severity: [f32; 5]) -> Option<ComplaintScores> {
+        let in_range = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
+        let sum: f32 = severity.iter().sum();
+        (in_range(probability) && severity.iter().all(|v| in_range(*v)) && (sum - 1.0).abs() < 1e-3)
+            .then_some(ComplaintScores { probability, severity })
+    }
+
+    /// The most probable severity among the complaint levels (never `None`): how bad the
+    /// complaint is if it is one.
+    pub fn severity_if_complaint(&self) -> Severity {
+        let mut best = Severity::NoExplicitReproach;
+        for level in &Severity::ALL[1..] {
+            if self.severity[level.index()] > self.severity[best.index()] {
+                best = *level;
+            }
+        }
+        best
+    }
+
+    /// Expected severity on a 0-1 scale given that the post is a complaint
+    /// (no explicit reproach 0, disapproval 1/3, accusation 2/3, blame 1).
+    pub fn severity_weight(&self) -> f32 {
+        let mass: f32 = self.severity[1..].iter().sum();
+        if mass <= f32::EPSILON {
+            return 0.0;
+        }
+        self.severity[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p * i as f32 / 3.0)
+            .sum::<f32>()
+            / mass
+    }
+}
+
 /// What scoring made of one post.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum SentimentOutcome {
     Scored {
         scores: SentimentScores,
-        /// The model's name and version, e.g. `sentiment-minilm-l6-tweeteval@1.0.0`.
+        /// The model's name and version, e.g. `complaint-minilm-l6@1.0.0`.
         model: String,
         language: Option<String>,
+        /// The complaint and severity heads, from models that have them (`None` for
+        /// sentiment-only models such as `sentiment-minilm-l6-tweeteval`).
+        complaint: Option<ComplaintScores>,
     },
     /// Deliberately not scored (a language no model covers); never silently scored wrong.
     Unscored { reason: String, language: Option<String> },

@@ -443,6 +443,8 @@ mod tests {
             exclude: vec!["northwind traders".into()],
             threshold: 55.0,
             business_hours: None,
+            vip_handles: vec![],
+            high_reach_followers: 50_000,
         }
     }
 

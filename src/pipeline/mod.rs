@@ -279,6 +279,12 @@ impl Pipeline {
                     sentiment: &sentiment,
                     brand_handles: &handles,
                     history,
+                    escalation: brand
+                        .map(|b| criticality::Escalation {
+                            vip: b.is_vip(mention.post.platform, &mention.post.author_handle),
+                            high_reach_followers: b.high_reach_followers,
+                        })
+                        .unwrap_or_default(),
                 });
                 // A brand removed from config keeps its history but opens no new tasks.
                 let task =

@@ -104,6 +104,7 @@ impl Scorer for LexiconScorer {
                 scores: LexiconScorer::scores(&input.text),
                 model: self.name().to_owned(),
                 language: input.lang_hint.clone(),
+                complaint: None,
             })
             .collect())
     }

@@ -31,6 +31,17 @@ pub struct ModelManifest {
     /// `merges.txt`, for RoBERTa.
     #[serde(default)]
     pub merges: Option<String>,
+    /// Which input normalisation the model was trained with (`scoring::normalise`); 1 when
+    /// absent (the sentiment-only model predates version 2).
+    #[serde(default = "normalisation_v1")]
+    pub normalisation_version: u32,
+    /// `mean` (over real tokens) for multi-head models; absent for sequence classifiers.
+    #[serde(default)]
+    pub pooling: Option<String>,
+    /// The heads of a `task = "complaint"` model, by name (`sentiment`, `complaint`,
+    /// `severity`), each with its output labels in order.
+    #[serde(default)]
+    pub heads: BTreeMap<String, HeadSpec>,
     /// sha256 of each file, by name.
     pub files: BTreeMap<String, String>,
     /// Everything else (provenance, training, evaluation) is kept for display.
@@ -38,7 +49,61 @@ pub struct ModelManifest {
     pub extra: BTreeMap<String, toml::Value>,
 }
 
+/// One output head of a multi-head model.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct HeadSpec {
+    pub labels: Vec<String>,
+}
+
+fn normalisation_v1() -> u32 {
+    1
+}
+
+/// The complaint head's labels, in order.
+pub const COMPLAINT_LABELS: [&str; 2] = ["not_complaint", "complaint"];
+
 impl ModelManifest {
+    /// A complaint model: one encoder, mean pooling, heads `sentiment`, `complaint`, `severity`.
+    pub fn is_multi_head(&self) -> bool {
+        self.task == "complaint"
+    }
+
+    /// A complaint model must have the three heads with exactly the labels the scorer reads.
+    fn check_heads(&self) -> Result<(), String> {
+        if !self.is_multi_head() {
+            return Ok(());
+        }
+        if self.architecture != "bert" {
+            return Err(format!(
+                "a complaint model must be a bert encoder, found {:?}",
+                self.architecture
+            ));
+        }
+        if self.pooling.as_deref() != Some("mean") {
+            return Err(format!(
+                "a complaint model needs pooling = \"mean\", found {:?}",
+                self.pooling
+            ));
+        }
+        let labels = |name: &str| {
+            self.heads
+                .get(name)
+                .map(|h| h.labels.iter().map(String::as_str).collect::<Vec<_>>())
+                .ok_or_else(|| format!("missing [heads.{name}]"))
+        };
+        if labels("sentiment")? != self.labels.iter().map(String::as_str).collect::<Vec<_>>() {
+            return Err("[heads.sentiment] labels must equal the top-level labels".into());
+        }
+        if labels("complaint")? != COMPLAINT_LABELS {
+            return Err(format!("[heads.complaint] labels must be {COMPLAINT_LABELS:?}"));
+        }
+        let severity: Vec<&str> = crate::domain::Severity::ALL.iter().map(|s| s.as_str()).collect();
+        if labels("severity")? != severity {
+            return Err(format!("[heads.severity] labels must be {severity:?}"));
+        }
+        Ok(())
+    }
+
     /// Reads `dir/manifest.toml` and checks that every listed file exists with its sha256.
     pub fn load_and_verify(dir: &Path) -> Result<ModelManifest, ScoringError> {
         let error = |message: String| ScoringError::Model {
@@ -50,6 +115,7 @@ impl ModelManifest {
         let manifest: ModelManifest =
             toml::from_str(&text).map_err(|e| error(format!("invalid manifest.toml: {e}")))?;
         manifest.check_labels().map_err(error)?;
+        manifest.check_heads().map_err(error)?;
         for required in [&manifest.weights, &manifest.config, &manifest.vocab] {
             if !manifest.files.contains_key(required.as_str()) {
                 return Err(error(format!("{required} has no sha256 in [files]")));

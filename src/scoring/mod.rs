@@ -30,7 +30,7 @@ pub struct ScoreInput {
 
 /// Something that scores sentiment. Blocking: call it through `ScoringService`.
 pub trait Scorer: Send {
-    /// Name and version, e.g. `sentiment-minilm-l6-tweeteval@1.0.0`.
+    /// Name and version, e.g. `complaint-minilm-l6@1.0.0`.
     fn name(&self) -> &str;
 
     /// Scores a batch; the result has one outcome per input, in order.

@@ -1,12 +1,20 @@
-//! The transformer scorer: a rust-bert sequence classifier loaded from a model folder.
+//! The transformer scorer: a rust-bert model loaded from a model folder.
 //!
-//! Supported families: BERT (incl. MiniLM), DistilBERT, RoBERTa and XLM-RoBERTa, with weights
-//! in safetensors using Hugging Face parameter names. Weights stored as float16 are converted
-//! to float32 after loading (libtorch's CPU kernels are fastest, and exact, in float32).
+//! Two kinds of model folder:
+//! - sequence classifiers (`task = "sentiment"`): BERT (incl. MiniLM), DistilBERT, RoBERTa and
+//!   XLM-RoBERTa, scoring sentiment only;
+//! - complaint models (`task = "complaint"`): rust-bert's BERT encoder (weights under `bert.`,
+//!   no pooler), mean pooling over real tokens, and small heads as tch modules
+//!   (`heads.<name>.dense`, tanh, `heads.<name>.out`, softmax) for sentiment, complaint and
+//!   severity: one encoder pass per batch, whatever the number of heads.
+//!
+//! Weights are safetensors with Hugging Face parameter names. Weights stored as float16 are
+//! converted to float32 after loading (libtorch's CPU kernels are fastest, and exact, in
+//! float32).
 
 use std::path::{Path, PathBuf};
 
-use rust_bert::bert::{BertConfig, BertForSequenceClassification};
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertForSequenceClassification, BertModel};
 use rust_bert::distilbert::{DistilBertConfig, DistilBertModelClassifier};
 use rust_bert::pipelines::common::{ModelType, TokenizerOption};
 use rust_bert::roberta::{RobertaConfig, RobertaForSequenceClassification};
@@ -14,9 +22,9 @@ use rust_tokenizers::tokenizer::TruncationStrategy;
 use tch::{Device, Kind, Tensor, nn};
 
 use super::manifest::ModelManifest;
-use super::normalise::normalise;
+use super::normalise::Normaliser;
 use super::{ScoreInput, Scorer, ScoringError};
-use crate::domain::{SentimentLabel, SentimentOutcome, SentimentScores};
+use crate::domain::{ComplaintScores, SentimentLabel, SentimentOutcome, SentimentScores, Severity};
 
 /// Sets libtorch's intra-op threads; 0 leaves its default (all cores).
 pub fn set_threads(threads: usize) {
@@ -29,6 +37,76 @@ enum Classifier {
     Bert(BertForSequenceClassification),
     DistilBert(DistilBertModelClassifier),
     Roberta(RobertaForSequenceClassification),
+    Heads(Box<MultiHead>),
+}
+
+/// `out(tanh(dense(x)))`, the shape of every head of a complaint model.
+struct Head {
+    dense: nn::Linear,
+    out: nn::Linear,
+}
+
+impl Head {
+    fn new(p: nn::Path<'_>, hidden: i64, outputs: i64) -> Head {
+        Head {
+            dense: nn::linear(&p / "dense", hidden, hidden, Default::default()),
+            out: nn::linear(&p / "out", hidden, outputs, Default::default()),
+        }
+    }
+
+    fn probabilities(&self, pooled: &Tensor) -> Tensor {
+        use tch::nn::Module;
+        self.out
+            .forward(&self.dense.forward(pooled).tanh())
+            .softmax(-1, Kind::Float)
+    }
+}
+
+/// A BERT encoder with mean pooling and the sentiment, complaint and severity heads.
+struct MultiHead {
+    encoder: BertModel<BertEmbeddings>,
+    sentiment: Head,
+    complaint: Head,
+    severity: Head,
+}
+
+impl MultiHead {
+    fn new(root: nn::Path<'_>, config: &BertConfig) -> MultiHead {
+        let hidden = config.hidden_size;
+        let heads = &root / "heads";
+        MultiHead {
+            encoder: BertModel::new_with_optional_pooler(&root / "bert", config, false),
+            sentiment: Head::new(&heads / "sentiment", hidden, 3),
+            complaint: Head::new(&heads / "complaint", hidden, 2),
+            severity: Head::new(&heads / "severity", hidden, Severity::ALL.len() as i64),
+        }
+    }
+
+    /// (sentiment, complaint, severity) probabilities for a padded batch.
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<(Tensor, Tensor, Tensor), ScoringError> {
+        let hidden = self
+            .encoder
+            .forward_t(Some(ids), Some(mask), None, None, None, None, None, false)
+            .map_err(|e| ScoringError::Inference(e.to_string()))?
+            .hidden_state;
+        let weights = mask.to_kind(Kind::Float).unsqueeze(-1);
+        let summed = (&hidden * &weights).sum_dim_intlist(1, false, Kind::Float);
+        let counts = weights.sum_dim_intlist(1, false, Kind::Float).clamp_min(1e-9);
+        let pooled = summed / counts;
+        Ok((
+            self.sentiment.probabilities(&pooled),
+            self.complaint.probabilities(&pooled),
+            self.severity.probabilities(&pooled),
+        ))
+    }
+}
+
+/// What one post gets from the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelOutput {
+    pub sentiment: SentimentScores,
+    /// From complaint models only.
+    pub complaint: Option<ComplaintScores>,
 }
 
 /// A loaded sequence classifier and its tokenizer.
@@ -38,6 +116,7 @@ pub struct TransformerScorer {
     dir: PathBuf,
     classifier: Classifier,
     tokenizer: TokenizerOption,
+    normaliser: Normaliser,
     pad_id: i64,
     /// For each of our labels (negative, neutral, positive), the model's output index.
     output_index: [i64; 3],
@@ -58,6 +137,13 @@ impl TransformerScorer {
         let mut var_store = nn::VarStore::new(Device::Cpu);
         let parse = |what: &str, e: serde_json::Error| error(format!("invalid {what} config {}: {e}", manifest.config));
         let (classifier, model_type) = match manifest.architecture.as_str() {
+            "bert" if manifest.is_multi_head() => {
+                let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| parse("BERT", e))?;
+                (
+                    Classifier::Heads(Box::new(MultiHead::new(var_store.root(), &config))),
+                    ModelType::Bert,
+                )
+            }
             "bert" => {
                 let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| parse("BERT", e))?;
                 let model =
@@ -114,19 +200,28 @@ impl TransformerScorer {
         )
         .map_err(|e| error(format!("cannot load tokenizer: {e}")))?;
         let pad_id = tokenizer.get_pad_id().unwrap_or(0);
+        let normaliser = if manifest.normalisation_version >= 2 {
+            let text =
+                std::fs::read_to_string(&vocab).map_err(|e| error(format!("cannot read {}: {e}", manifest.vocab)))?;
+            Normaliser::new(manifest.normalisation_version, text.lines())
+        } else {
+            Normaliser::new(manifest.normalisation_version, [])
+        }
+        .map_err(error)?;
         let mut output_index = [0i64; 3];
         for (idx, label) in manifest.labels.iter().enumerate() {
             let label = SentimentLabel::parse(label).ok_or_else(|| error(format!("unknown label {label:?}")))?;
             output_index[label.index()] = idx as i64;
         }
         let id = manifest.id();
-        tracing::info!(model = %id, dir = %dir.display(), "Loaded sentiment model.");
+        tracing::info!(model = %id, dir = %dir.display(), heads = manifest.is_multi_head(), "Loaded model.");
         Ok(TransformerScorer {
             manifest,
             id,
             dir: dir.to_owned(),
             classifier,
             tokenizer,
+            normaliser,
             pad_id,
             output_index,
             _var_store: var_store,
@@ -141,8 +236,18 @@ impl TransformerScorer {
         &self.dir
     }
 
-    /// Softmax probabilities for each text (already normalised).
+    /// The normalisation this model was trained with.
+    pub fn normaliser(&self) -> &Normaliser {
+        &self.normaliser
+    }
+
+    /// Sentiment probabilities for each text (already normalised).
     pub fn probabilities(&self, texts: &[String]) -> Result<Vec<SentimentScores>, ScoringError> {
+        Ok(self.predict(texts)?.into_iter().map(|o| o.sentiment).collect())
+    }
+
+    /// Every head's probabilities for each text (already normalised): one encoder pass per call.
+    pub fn predict(&self, texts: &[String]) -> Result<Vec<ModelOutput>, ScoringError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -162,7 +267,10 @@ impl TransformerScorer {
         let shape = [encoded.len() as i64, max_len as i64];
         let ids = Tensor::from_slice(&ids).view(shape);
         let mask = Tensor::from_slice(&mask).view(shape);
-        let logits = tch::no_grad(|| -> Result<Tensor, ScoringError> {
+        let rows = |t: &Tensor| {
+            Vec::<Vec<f32>>::try_from(t).map_err(|e| ScoringError::Inference(format!("unexpected model output: {e}")))
+        };
+        let (sentiment, complaint) = tch::no_grad(|| -> Result<(Tensor, Option<(Tensor, Tensor)>), ScoringError> {
             let logits = match &self.classifier {
                 Classifier::Bert(model) => model.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
                 Classifier::DistilBert(model) => {
@@ -172,25 +280,47 @@ impl TransformerScorer {
                         .logits
                 }
                 Classifier::Roberta(model) => model.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
+                Classifier::Heads(model) => {
+                    let (sentiment, complaint, severity) = model.forward(&ids, &mask)?;
+                    return Ok((sentiment, Some((complaint, severity))));
+                }
             };
-            Ok(logits)
+            Ok((logits.softmax(-1, Kind::Float), None))
         })?;
-        let probabilities = logits.softmax(-1, Kind::Float);
-        let rows: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(&probabilities)
-            .map_err(|e| ScoringError::Inference(format!("unexpected model output: {e}")))?;
-        rows.iter()
-            .map(|row| {
+        let sentiment = rows(&sentiment)?;
+        let complaint = match complaint {
+            Some((complaint, severity)) => Some((rows(&complaint)?, rows(&severity)?)),
+            None => None,
+        };
+        sentiment
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
                 let at = |label: SentimentLabel| {
                     row.get(self.output_index[label.index()] as usize)
                         .copied()
                         .unwrap_or(f32::NAN)
                 };
-                SentimentScores::from_weights(
+                let sentiment = SentimentScores::from_weights(
                     at(SentimentLabel::Negative),
                     at(SentimentLabel::Neutral),
                     at(SentimentLabel::Positive),
                 )
-                .ok_or_else(|| ScoringError::Inference(format!("model produced invalid probabilities {row:?}")))
+                .ok_or_else(|| ScoringError::Inference(format!("model produced invalid probabilities {row:?}")))?;
+                let complaint = match &complaint {
+                    None => None,
+                    Some((complaint, severity)) => {
+                        let p = complaint.get(i).and_then(|r| r.get(1)).copied().unwrap_or(f32::NAN);
+                        let levels: [f32; 5] = severity
+                            .get(i)
+                            .and_then(|r| <[f32; 5]>::try_from(r.as_slice()).ok())
+                            .unwrap_or([f32::NAN; 5]);
+                        Some(ComplaintScores::new(p, levels).ok_or_else(|| {
+                            ScoringError::Inference(format!("model produced invalid complaint scores {p} {levels:?}"))
+                        })?)
+                    }
+                };
+                Ok(ModelOutput { sentiment, complaint })
             })
             .collect()
     }
@@ -202,15 +332,19 @@ impl Scorer for TransformerScorer {
     }
 
     fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {
-        let texts: Vec<String> = inputs.iter().map(|input| normalise(&input.text)).collect();
-        let scores = self.probabilities(&texts)?;
-        Ok(scores
+        let texts: Vec<String> = inputs
+            .iter()
+            .map(|input| self.normaliser.normalise(&input.text))
+            .collect();
+        let outputs = self.predict(&texts)?;
+        Ok(outputs
             .into_iter()
             .zip(inputs)
-            .map(|(scores, input)| SentimentOutcome::Scored {
-                scores,
+            .map(|(output, input)| SentimentOutcome::Scored {
+                scores: output.sentiment,
                 model: self.id.clone(),
                 language: input.lang_hint.clone(),
+                complaint: output.complaint,
             })
             .collect())
     }

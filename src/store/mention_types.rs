@@ -55,6 +55,10 @@ pub struct MentionSentiment {
     pub positive: Option<f32>,
     pub model: Option<String>,
     pub reason: Option<String>,
+    /// p(complaint), from a complaint model.
+    pub complaint: Option<f32>,
+    /// The most likely severity if it is a complaint (`disapproval`, `blame`, …).
+    pub severity: Option<String>,
 }
 
 /// A reviewer who opened a task from a mention the pipeline had not flagged.

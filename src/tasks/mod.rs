@@ -12,6 +12,7 @@ pub mod templates;
 
 use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
 use crate::domain::{Criticality, Millis, Post, Priority};
+use crate::scoring::criticality::ESCALATION_FACTORS;
 use crate::store::{TaskAlert, TaskPlan};
 
 /// The priority a criticality earns.
@@ -27,7 +28,29 @@ pub fn priority_for(criticality: f32, cutoffs: &PriorityCutoffs) -> Priority {
     }
 }
 
-/// The task decision for a mention: `None` below the brand's threshold.
+/// An escalated mention (VIP author, or at least the brand's `high_reach_followers`) needs
+/// only this share of the brand's threshold.
+pub const ESCALATED_THRESHOLD_SHARE: f32 = 0.5;
+
+/// Whether criticality carries a `vip` or `high_reach` factor.
+pub fn is_escalated(criticality: &Criticality) -> bool {
+    criticality
+        .factors()
+        .iter()
+        .any(|f| ESCALATION_FACTORS.contains(&f.name.as_str()))
+}
+
+/// The threshold this mention must reach: the brand's, or half of it when escalated.
+pub fn threshold_for(brand: &BrandSettings, criticality: &Criticality) -> f32 {
+    if is_escalated(criticality) {
+        brand.threshold * ESCALATED_THRESHOLD_SHARE
+    } else {
+        brand.threshold
+    }
+}
+
+/// The task decision for a mention: `None` below its threshold (`threshold_for`). An
+/// escalated mention's task is at least high priority.
 pub fn plan(
     brand: &BrandSettings,
     post: &Post,
@@ -35,10 +58,14 @@ pub fn plan(
     settings: &TaskSettings,
     now: Millis,
 ) -> Option<TaskPlan> {
-    if criticality.score() < brand.threshold {
+    if criticality.score() < threshold_for(brand, criticality) {
         return None;
     }
-    let priority = priority_for(criticality.score(), &settings.priority);
+    let mut priority = priority_for(criticality.score(), &settings.priority);
+    if is_escalated(criticality) {
+        // `Priority` sorts most urgent first.
+        priority = priority.min(Priority::High);
+    }
     Some(task_plan(brand, post, criticality, settings, now, priority))
 }
 
@@ -82,7 +109,7 @@ fn task_plan(
     let reasons = criticality
         .factors()
         .iter()
-        .filter(|f| f.points >= 1.0)
+        .filter(|f| f.points >= 1.0 || ESCALATION_FACTORS.contains(&f.name.as_str()))
         .map(|f| format!("{} (+{:.0}): {}", f.name, f.points, f.detail))
         .collect();
     TaskPlan {
@@ -123,6 +150,8 @@ mod tests {
             exclude: vec![],
             threshold,
             business_hours: None,
+            vip_handles: vec![],
+            high_reach_followers: 50_000,
         }
     }
 
@@ -143,6 +172,33 @@ mod tests {
             ..PostDraft::default()
         };
         Post::new(Platform::X, draft).unwrap()
+    }
+
+    #[test]
+    fn an_escalated_mention_needs_half_the_threshold_and_is_at_least_high() {
+        let mut factors = vec![Factor {
+            name: "complaint".into(),
+            points: 30.0,
+            detail: "p(complaint) = 0.50".into(),
+        }];
+        let plain = Criticality::from_factors(factors.clone());
+        factors.push(Factor {
+            name: "high_reach".into(),
+            points: 0.0,
+            detail: "480k followers, at least the brand's 50k: escalated".into(),
+        });
+        let escalated = Criticality::from_factors(factors);
+        let post = post();
+
+        assert!(plan(&brand(55.0), &post, &plain, &TaskSettings::default(), 0).is_none());
+        let task = plan(&brand(55.0), &post, &escalated, &TaskSettings::default(), 0).expect("escalated");
+        assert_eq!(task.priority, Priority::High);
+        let reasons = task.alert.expect("alert").reasons;
+        assert!(reasons.iter().any(|r| r.starts_with("high_reach")), "{reasons:?}");
+        assert!(
+            plan(&brand(61.0), &post, &escalated, &TaskSettings::default(), 0).is_none(),
+            "30 < 61 / 2"
+        );
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! Evaluation of a scorer on labelled posts: dataset readers (CSV, JSONL, the TweetEval
 //! text/labels pair) and the metrics, as pure functions.
 //!
-//! Datasets: CSV with a header naming `text` and `label` (and optionally `complaint`, 0/1),
-//! JSONL with objects `{"text":…,"label":…,"complaint":0|1}`, or two files where line n of
-//! the labels file labels line n of the text file. Labels are `negative|neutral|positive` or
+//! Datasets: CSV with a header naming `text` and at least one of `label` (sentiment),
+//! `complaint` (0/1; also read from `complaint_label`) and optionally `severity` (the five
+//! names or 0-4); JSONL with the same keys; or two files where line n of the labels file
+//! labels line n of the text file. Sentiment labels are `negative|neutral|positive` or
 //! `0|1|2`. A row that cannot be read is reported with its line number and skipped.
+//!
+//! Complaint metrics treat "criticality ≥ threshold" as the prediction: at the configured
+//! threshold, at the threshold that maximises F1, and threshold-free (PR-AUC).
 
 use std::fmt::Write as _;
 
-use crate::domain::{Platform, Post, PostDraft, SentimentLabel, SentimentOutcome};
-use crate::scoring::criticality::{self, CriticalityInput};
+use crate::domain::{ComplaintScores, Platform, Post, PostDraft, SentimentLabel, SentimentOutcome, Severity};
+use crate::scoring::criticality::{self, CriticalityInput, Escalation};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::store::AuthorHistory;
 
@@ -19,9 +23,12 @@ pub struct Example {
     /// 1-based line where the row starts.
     pub line: usize,
     pub text: String,
-    pub label: SentimentLabel,
+    /// The sentiment label, if the dataset has one.
+    pub label: Option<SentimentLabel>,
     /// Whether a reviewer marked the post as a complaint needing an answer, if known.
     pub complaint: Option<bool>,
+    /// The complaint's severity, if known (`None` severity means "not a complaint").
+    pub severity: Option<Severity>,
 }
 
 /// A row that was skipped, and why.
@@ -41,7 +48,7 @@ pub struct Dataset {
 /// Why a dataset could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("the CSV header has no {0:?} column (it needs \"text\" and \"label\")")]
+    #[error("the CSV header has no {0:?} column (it needs \"text\" and \"label\" or \"complaint\")")]
     MissingColumn(&'static str),
     #[error("the file is empty")]
     Empty,
@@ -71,6 +78,41 @@ fn parse_complaint(value: &str) -> Result<Option<bool>, String> {
     }
 }
 
+fn parse_severity(value: &str) -> Result<Option<Severity>, String> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    Severity::parse(value).map(Some).ok_or_else(|| {
+        format!("severity {value:?} is not none, no explicit reproach, disapproval, accusation, blame or 0-4")
+    })
+}
+
+/// Sentiment, complaint and severity labels of one row.
+type Labels = (Option<SentimentLabel>, Option<bool>, Option<Severity>);
+
+/// The labels of one row; at least one of sentiment and complaint must be present. A
+/// severity without a complaint label implies it (`none` = not a complaint).
+fn labels_of(
+    label: Option<SentimentLabel>,
+    complaint: Option<bool>,
+    severity: Option<Severity>,
+) -> Result<Labels, String> {
+    let complaint = complaint.or(severity.map(|s| s != Severity::None));
+    if let (Some(complaint), Some(severity)) = (complaint, severity)
+        && complaint != (severity != Severity::None)
+    {
+        return Err(format!(
+            "complaint {} disagrees with severity {:?}",
+            u8::from(complaint),
+            severity.as_str()
+        ));
+    }
+    if label.is_none() && complaint.is_none() {
+        return Err("no label and no complaint".into());
+    }
+    Ok((label, complaint, severity))
+}
+
 fn check_text(text: &str) -> Result<String, String> {
     if text.trim().is_empty() {
         Err("text is empty".into())
@@ -88,11 +130,12 @@ pub fn parse_jsonl(content: &str) -> Dataset {
             continue;
         }
         match jsonl_row(raw) {
-            Ok((text, label, complaint)) => dataset.examples.push(Example {
+            Ok((text, (label, complaint, severity))) => dataset.examples.push(Example {
                 line,
                 text,
                 label,
                 complaint,
+                severity,
             }),
             Err(reason) => dataset.bad_rows.push(BadRow { line, reason }),
         }
@@ -100,26 +143,33 @@ pub fn parse_jsonl(content: &str) -> Dataset {
     dataset
 }
 
-fn jsonl_row(raw: &str) -> Result<(String, SentimentLabel, Option<bool>), String> {
+fn jsonl_row(raw: &str) -> Result<(String, Labels), String> {
     let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))?;
     let object = value.as_object().ok_or("not a JSON object")?;
     let text = object
         .get("text")
         .and_then(|v| v.as_str())
         .ok_or("no \"text\" string")?;
-    let label = match object.get("label") {
-        Some(serde_json::Value::String(s)) => parse_label(s)?,
-        Some(serde_json::Value::Number(n)) => parse_label(&n.to_string())?,
-        _ => return Err("no \"label\"".into()),
+    let label = match object.get("label").or_else(|| object.get("sentiment")) {
+        Some(serde_json::Value::String(s)) => Some(parse_label(s)?),
+        Some(serde_json::Value::Number(n)) => Some(parse_label(&n.to_string())?),
+        None | Some(serde_json::Value::Null) => None,
+        Some(other) => return Err(format!("label {other} is not a name or 0-2")),
     };
-    let complaint = match object.get("complaint") {
+    let severity = match object.get("severity") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => parse_severity(s)?,
+        Some(serde_json::Value::Number(n)) => parse_severity(&n.to_string())?,
+        Some(other) => return Err(format!("severity {other} is not a name or 0-4")),
+    };
+    let complaint = match object.get("complaint").or_else(|| object.get("complaint_label")) {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::Bool(b)) => Some(*b),
         Some(serde_json::Value::Number(n)) => parse_complaint(&n.to_string())?,
         Some(serde_json::Value::String(s)) => parse_complaint(s)?,
         Some(other) => return Err(format!("complaint {other} is not 0 or 1")),
     };
-    Ok((check_text(text)?, label, complaint))
+    Ok((check_text(text)?, labels_of(label, complaint, severity)?))
 }
 
 /// Splits CSV (RFC 4180: quoted fields may hold commas, quotes doubled, and newlines) into
@@ -190,7 +240,8 @@ fn csv_records(content: &str) -> (Vec<(usize, Vec<String>)>, Option<BadRow>) {
     (records, None)
 }
 
-/// Reads CSV with a header row naming `text`, `label` and optionally `complaint`.
+/// Reads CSV with a header row naming `text` and `label` and/or `complaint` (or
+/// `complaint_label`), optionally `severity`.
 pub fn parse_csv(content: &str) -> Result<Dataset, EvalError> {
     let (records, unterminated) = csv_records(content);
     let mut rows = records.into_iter();
@@ -201,8 +252,12 @@ pub fn parse_csv(content: &str) -> Result<Dataset, EvalError> {
             .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
     };
     let text_col = column("text").ok_or(EvalError::MissingColumn("text"))?;
-    let label_col = column("label").ok_or(EvalError::MissingColumn("label"))?;
-    let complaint_col = column("complaint");
+    let label_col = column("label").or_else(|| column("sentiment"));
+    let complaint_col = column("complaint").or_else(|| column("complaint_label"));
+    let severity_col = column("severity");
+    if label_col.is_none() && complaint_col.is_none() && severity_col.is_none() {
+        return Err(EvalError::MissingColumn("label"));
+    }
     let mut dataset = Dataset::default();
     for (line, fields) in rows {
         let row = (|| {
@@ -210,19 +265,27 @@ pub fn parse_csv(content: &str) -> Result<Dataset, EvalError> {
                 return Err(format!("{} fields, the header has {}", fields.len(), header.len()));
             }
             let text = check_text(&fields[text_col])?;
-            let label = parse_label(&fields[label_col])?;
+            let label = match label_col {
+                Some(c) if !fields[c].trim().is_empty() => Some(parse_label(&fields[c])?),
+                _ => None,
+            };
             let complaint = match complaint_col {
                 Some(c) => parse_complaint(&fields[c])?,
                 None => None,
             };
-            Ok((text, label, complaint))
+            let severity = match severity_col {
+                Some(c) => parse_severity(&fields[c])?,
+                None => None,
+            };
+            Ok((text, labels_of(label, complaint, severity)?))
         })();
         match row {
-            Ok((text, label, complaint)) => dataset.examples.push(Example {
+            Ok((text, (label, complaint, severity))) => dataset.examples.push(Example {
                 line,
                 text,
                 label,
                 complaint,
+                severity,
             }),
             Err(reason) => dataset.bad_rows.push(BadRow { line, reason }),
         }
@@ -248,8 +311,9 @@ pub fn parse_pair(texts: &str, labels: &str) -> Result<Dataset, EvalError> {
             Ok((text, label)) => dataset.examples.push(Example {
                 line,
                 text,
-                label,
+                label: Some(label),
                 complaint: None,
+                severity: None,
             }),
             Err(reason) => dataset.bad_rows.push(BadRow { line, reason }),
         }
@@ -395,14 +459,166 @@ impl Binary {
     }
 }
 
+/// One scored row, as `--per-row` writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredRow {
+    pub line: usize,
+    pub label: Option<SentimentLabel>,
+    pub complaint: Option<bool>,
+    pub severity: Option<Severity>,
+    /// `None` when the scorer left the post unscored.
+    pub sentiment: Option<crate::domain::SentimentScores>,
+    pub scores: Option<ComplaintScores>,
+    pub criticality: f32,
+}
+
+/// Complaint detection at one threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtThreshold {
+    pub threshold: f32,
+    pub counts: Binary,
+    /// Recall of the complaints of each severity (`Severity::ALL[1..]`), with their count;
+    /// `None` where the dataset has no severities.
+    pub recall_by_severity: Vec<(Severity, u64, f64)>,
+}
+
+impl AtThreshold {
+    fn new(rows: &[&ScoredRow], threshold: f32) -> AtThreshold {
+        let counts = Binary::from_pairs(
+            rows.iter()
+                .filter_map(|r| r.complaint.map(|t| (t, r.criticality >= threshold))),
+        );
+        let recall_by_severity = Severity::ALL[1..]
+            .iter()
+            .filter_map(|level| {
+                let of_level: Vec<&&ScoredRow> = rows.iter().filter(|r| r.severity == Some(*level)).collect();
+                let n = of_level.len() as u64;
+                let caught = of_level.iter().filter(|r| r.criticality >= threshold).count() as u64;
+                (n > 0).then(|| (*level, n, ratio(caught, n)))
+            })
+            .collect();
+        AtThreshold {
+            threshold,
+            counts,
+            recall_by_severity,
+        }
+    }
+
+    /// Mean F1 of the complaint and the not-complaint class.
+    pub fn macro_f1(&self) -> f64 {
+        let b = &self.counts;
+        let negative_class = Binary {
+            true_positive: b.true_negative,
+            false_positive: b.false_negative,
+            false_negative: b.false_positive,
+            true_negative: b.true_positive,
+        };
+        (b.f1() + negative_class.f1()) / 2.0
+    }
+
+    /// `complaint detection (criticality >= T): precision … (tp, fp, fn, tn)`, then macro F1
+    /// and the recall per severity.
+    pub fn report(&self, what: &str) -> String {
+        let b = &self.counts;
+        let mut out = format!(
+            "complaint detection (criticality >= {}{what}): precision {:.2}  recall {:.2}  F1 {:.2}  macro F1 {:.2}  (tp {}, fp {}, fn {}, tn {})",
+            self.threshold,
+            100.0 * b.precision(),
+            100.0 * b.recall(),
+            100.0 * b.f1(),
+            100.0 * self.macro_f1(),
+            b.true_positive,
+            b.false_positive,
+            b.false_negative,
+            b.true_negative
+        );
+        if !self.recall_by_severity.is_empty() {
+            let levels: Vec<String> = self
+                .recall_by_severity
+                .iter()
+                .map(|(level, n, recall)| format!("{} {:.2} (n {n})", level.as_str(), 100.0 * recall))
+                .collect();
+            let _ = write!(out, "\n  recall by severity: {}", levels.join(", "));
+        }
+        out
+    }
+}
+
+/// Complaint metrics over the rows with a complaint label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintReport {
+    pub at_threshold: AtThreshold,
+    /// The threshold (a criticality that occurs in the data) with the highest F1.
+    pub best: AtThreshold,
+    /// Average precision of ranking by criticality (area under the precision-recall curve).
+    pub pr_auc: f64,
+    /// The highest threshold that still flags at least 90% of the complaints.
+    pub threshold_for_90_recall: Option<f32>,
+}
+
+impl ComplaintReport {
+    fn new(rows: &[ScoredRow], threshold: f32) -> Option<ComplaintReport> {
+        let labelled: Vec<&ScoredRow> = rows.iter().filter(|r| r.complaint.is_some()).collect();
+        if labelled.is_empty() {
+            return None;
+        }
+        let mut candidates: Vec<f32> = labelled.iter().map(|r| r.criticality).collect();
+        candidates.sort_by(|a, b| b.total_cmp(a));
+        candidates.dedup();
+        let mut best: Option<AtThreshold> = None;
+        for t in &candidates {
+            let at = AtThreshold::new(&labelled, *t);
+            if best.as_ref().is_none_or(|b| at.counts.f1() > b.counts.f1()) {
+                best = Some(at);
+            }
+        }
+        let scored: Vec<(f32, bool)> = labelled
+            .iter()
+            .filter_map(|r| r.complaint.map(|t| (r.criticality, t)))
+            .collect();
+        let positives = scored.iter().filter(|(_, t)| *t).count();
+        let threshold_for_90_recall = candidates.iter().copied().find(|t| {
+            let caught = scored.iter().filter(|(c, truth)| *truth && c >= t).count();
+            positives > 0 && caught as f64 >= 0.9 * positives as f64
+        });
+        Some(ComplaintReport {
+            at_threshold: AtThreshold::new(&labelled, threshold),
+            best: best?,
+            pr_auc: average_precision(&scored),
+            threshold_for_90_recall,
+        })
+    }
+}
+
+/// Average precision of ranking by score, ties broken pessimistically (negatives first).
+pub fn average_precision(scored: &[(f32, bool)]) -> f64 {
+    let positives = scored.iter().filter(|(_, t)| *t).count();
+    if positives == 0 {
+        return 0.0;
+    }
+    let mut order: Vec<&(f32, bool)> = scored.iter().collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut caught = 0usize;
+    let mut sum = 0.0;
+    for (rank, (_, truth)) in order.iter().enumerate() {
+        if *truth {
+            caught += 1;
+            sum += caught as f64 / (rank + 1) as f64;
+        }
+    }
+    sum / positives as f64
+}
+
 /// The result of scoring a dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
-    pub sentiment: Confusion,
+    /// Over the rows with a sentiment label; `None` when there are none.
+    pub sentiment: Option<Confusion>,
     /// Posts the scorer deliberately left unscored (a language no model covers).
     pub n_unscored: usize,
     /// "criticality ≥ threshold" against the `complaint` column, over the rows that have one.
-    pub complaint: Option<Binary>,
+    pub complaint: Option<ComplaintReport>,
+    pub rows: Vec<ScoredRow>,
 }
 
 /// Scores every example through `service` and compares. Criticality is computed from the
@@ -421,23 +637,79 @@ pub async fn evaluate(
         .collect();
     let outcomes = service.score(inputs).await?;
     let mut pairs = Vec::with_capacity(examples.len());
-    let mut complaint_pairs = Vec::new();
+    let mut rows = Vec::with_capacity(examples.len());
     let mut n_unscored = 0;
     for (example, outcome) in examples.iter().zip(&outcomes) {
-        match outcome {
-            SentimentOutcome::Scored { scores, .. } => pairs.push((example.label, scores.label())),
-            SentimentOutcome::Unscored { .. } => n_unscored += 1,
-        }
-        if let Some(truth) = example.complaint {
-            let flagged = text_criticality(&example.text, example.line, outcome) >= threshold;
-            complaint_pairs.push((truth, flagged));
-        }
+        let (sentiment, scores) = match outcome {
+            SentimentOutcome::Scored { scores, complaint, .. } => {
+                if let Some(label) = example.label {
+                    pairs.push((label, scores.label()));
+                }
+                (Some(*scores), *complaint)
+            }
+            SentimentOutcome::Unscored { .. } => {
+                n_unscored += 1;
+                (None, None)
+            }
+        };
+        rows.push(ScoredRow {
+            line: example.line,
+            label: example.label,
+            complaint: example.complaint,
+            severity: example.severity,
+            sentiment,
+            scores,
+            criticality: text_criticality(&example.text, example.line, outcome),
+        });
     }
     Ok(Evaluation {
-        sentiment: Confusion::from_pairs(pairs),
+        sentiment: (!pairs.is_empty()).then(|| Confusion::from_pairs(pairs)),
         n_unscored,
-        complaint: (!complaint_pairs.is_empty()).then(|| Binary::from_pairs(complaint_pairs)),
+        complaint: ComplaintReport::new(&rows, threshold),
+        rows,
     })
+}
+
+/// Writes one CSV line per row: line, labels, the model's scores and the criticality.
+pub fn write_rows(rows: &[ScoredRow], out: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "line",
+        "label",
+        "complaint",
+        "severity",
+        "p_negative",
+        "p_neutral",
+        "p_positive",
+        "p_complaint",
+    ];
+    let severity_columns: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| format!("p_{}", s.as_str().replace(' ', "_")))
+        .collect();
+    header.extend(severity_columns.iter().map(String::as_str));
+    header.push("criticality");
+    writer.write_record(&header)?;
+    let number = |v: Option<f32>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
+    for row in rows {
+        let mut record = vec![
+            row.line.to_string(),
+            row.label.map(|l| l.as_str().to_owned()).unwrap_or_default(),
+            row.complaint.map(|c| u8::from(c).to_string()).unwrap_or_default(),
+            row.severity.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            number(row.sentiment.map(|s| s.negative)),
+            number(row.sentiment.map(|s| s.neutral)),
+            number(row.sentiment.map(|s| s.positive)),
+            number(row.scores.map(|c| c.probability)),
+        ];
+        for level in Severity::ALL {
+            record.push(number(row.scores.map(|c| c.severity[level.index()])));
+        }
+        record.push(format!("{:.4}", row.criticality));
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
 }
 
 /// Criticality of a bare text: no author, reach, engagement or history.
@@ -454,6 +726,7 @@ fn text_criticality(text: &str, line: usize, outcome: &SentimentOutcome) -> f32 
             sentiment: outcome,
             brand_handles: &[],
             history: AuthorHistory::default(),
+            escalation: Escalation::default(),
         })
         .score(),
         Err(_) => 0.0,
@@ -550,10 +823,10 @@ mod tests {
 
         assert_eq!(d.examples.len(), 3);
         assert_eq!(d.examples[0].text, "My order, again, is late");
-        assert_eq!(d.examples[0].label, Neg);
+        assert_eq!(d.examples[0].label, Some(Neg));
         assert_eq!(d.examples[0].complaint, Some(true));
         assert_eq!(d.examples[1].text, "She said \"hi\"\nand left");
-        assert_eq!(d.examples[1].label, Neu);
+        assert_eq!(d.examples[1].label, Some(Neu));
         assert_eq!(d.examples[1].line, 3);
         assert_eq!(d.examples[2].line, 8);
         assert_eq!(d.examples[2].complaint, None);
@@ -571,6 +844,103 @@ mod tests {
     }
 
     #[test]
+    fn complaint_only_csv_reads_complaint_label_and_severity() {
+        let csv = "text,complaint_label,severity\n\
+                   lost my bag,1,Blame\n\
+                   lovely flight,0,Non-Complaint\n\
+                   hold music again,,disapproval\n\
+                   late,0,accusation\n\
+                   meh,,\n";
+        let d = parse_csv(csv).unwrap();
+
+        assert_eq!(d.examples.len(), 3);
+        assert_eq!(d.examples[0].complaint, Some(true));
+        assert_eq!(d.examples[0].severity, Some(Severity::Blame));
+        assert_eq!(d.examples[0].label, None);
+        assert_eq!(d.examples[1].severity, Some(Severity::None));
+        assert_eq!(d.examples[2].complaint, Some(true), "a severity implies a complaint");
+        let reasons: Vec<&str> = d.bad_rows.iter().map(|b| b.reason.as_str()).collect();
+        assert!(reasons[0].contains("disagrees"), "{reasons:?}");
+        assert!(reasons[1].contains("no label"), "{reasons:?}");
+    }
+
+    fn row(line: usize, complaint: bool, severity: Severity, criticality: f32) -> ScoredRow {
+        ScoredRow {
+            line,
+            label: None,
+            complaint: Some(complaint),
+            severity: Some(severity),
+            sentiment: None,
+            scores: None,
+            criticality,
+        }
+    }
+
+    #[test]
+    fn complaint_report_at_threshold_best_f1_pr_auc_and_severity_recall() {
+        use Severity::{Blame, Disapproval, None as NotComplaint};
+        let rows = vec![
+            row(1, true, Blame, 90.0),
+            row(2, true, Disapproval, 60.0),
+            row(3, false, NotComplaint, 50.0),
+            row(4, true, Disapproval, 40.0),
+            row(5, false, NotComplaint, 10.0),
+        ];
+        let report = ComplaintReport::new(&rows, 55.0).unwrap();
+
+        let at = &report.at_threshold;
+        assert_eq!(
+            at.counts,
+            Binary {
+                true_positive: 2,
+                false_positive: 0,
+                false_negative: 1,
+                true_negative: 2
+            }
+        );
+        assert_eq!(at.recall_by_severity, vec![(Disapproval, 2, 0.5), (Blame, 1, 1.0)]);
+        // complaint F1 0.8, not-complaint F1 2*(2/3*1)/(5/3) = 0.8
+        close(at.macro_f1(), 0.8);
+        assert_eq!(
+            report.best.threshold, 40.0,
+            "catching all three costs one false positive: F1 0.857"
+        );
+        // ranks: 1 (tp), 2 (tp), 3 (fp), 4 (tp) -> (1 + 1 + 3/4) / 3
+        close(report.pr_auc, (1.0 + 1.0 + 0.75) / 3.0);
+        assert_eq!(report.threshold_for_90_recall, Some(40.0));
+        let text = at.report("");
+        assert!(
+            text.starts_with("complaint detection (criticality >= 55): precision 100.00  recall 66.67"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(tp 2, fp 0, fn 1, tn 2)") && text.contains("disapproval 50.00 (n 2)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn per_row_csv_has_one_line_per_row_with_its_scores() {
+        let mut r = row(7, true, Severity::Accusation, 61.5);
+        r.scores = ComplaintScores::new(0.75, [0.1, 0.1, 0.2, 0.5, 0.1]);
+        let mut out = Vec::new();
+        write_rows(&[r], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[0].starts_with("line,label,complaint,severity,p_negative"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].ends_with("p_accusation,p_blame,criticality"), "{}", lines[0]);
+        assert_eq!(
+            lines[1],
+            "7,,1,accusation,,,,0.750000,0.100000,0.100000,0.200000,0.500000,0.100000,61.5000"
+        );
+    }
+
+    #[test]
     fn jsonl_accepts_names_numbers_and_reports_bad_lines() {
         let jsonl = "{\"text\":\"late again\",\"label\":\"negative\",\"complaint\":1}\n\
                      \n\
@@ -581,7 +951,7 @@ mod tests {
 
         assert_eq!(d.examples.len(), 2);
         assert_eq!(d.examples[0].complaint, Some(true));
-        assert_eq!(d.examples[1].label, Pos);
+        assert_eq!(d.examples[1].label, Some(Pos));
         assert_eq!(d.examples[1].line, 3);
         let lines: Vec<usize> = d.bad_rows.iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![4, 5]);
@@ -591,7 +961,7 @@ mod tests {
     fn pair_format_lines_up_text_and_labels() {
         let d = parse_pair("a\nb\nc\n", "0\n7\n2\n").unwrap();
         assert_eq!(d.examples.len(), 2);
-        assert_eq!(d.examples[1].label, Pos);
+        assert_eq!(d.examples[1].label, Some(Pos));
         assert_eq!(
             d.bad_rows,
             vec![BadRow {

@@ -185,6 +185,7 @@ pub async fn generate(store: &Arc<dyn Store>, n_rows: u64, start: Millis, end: M
                     scores,
                     model: "bench".into(),
                     language: Some("en".into()),
+                    complaint: None,
                 };
                 sentiments.push((row.post_id, outcome));
             }

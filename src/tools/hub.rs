@@ -364,6 +364,9 @@ pub async fn pull(client: &reqwest::Client, request: &PullRequest) -> Result<Pat
         config: "config.json".into(),
         vocab: vocab.into(),
         merges: merges.map(str::to_owned),
+        normalisation_version: 1,
+        pooling: None,
+        heads: BTreeMap::new(),
         files: sums,
         extra,
     };

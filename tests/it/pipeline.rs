@@ -262,7 +262,95 @@ async fn two_instances_scoring_at_once_assess_each_mention_once_and_open_one_tas
     assert_eq!(env.assessed_flag_disagreements().await, 0);
 }
 
+/// The shipped complaint model through the whole pipeline: its heads are stored with the
+/// sentiment; a brand with a high threshold (90) still gets a task for a VIP's or a
+/// high-reach author's complaint (half the threshold, at least high priority), while the
+/// same complaint from anyone else stays below it.
+async fn the_complaint_model_stores_its_heads_and_escalates_vips_and_high_reach_authors(env: TestEnv) {
+    let complaint = "@AcmeAir you lost my bag three days ago, nobody answers the phone and I want a refund now";
+    let big = serde_json::json!({
+        "platform": "x", "id": "3", "author": "@big_account", "followers": 480_000,
+        "text": complaint, "created_at": chrono::Utc::now().to_rfc3339(),
+    });
+    env.append(
+        "acme-feed",
+        &[
+            line("1", "@jo", complaint),
+            line("2", "@Press_Desk", complaint),
+            big.to_string(),
+            line("4", "@kim", "Acme Air crew were great, thanks for the smooth flight"),
+        ],
+    );
+    let toml = env
+        .config_toml()
+        .replace("scorer = \"lexicon\"", "scorer = \"model\"")
+        .replace("threshold = 40", "threshold = 90\nvip_handles = [\"press_desk\"]");
+    let settings = std::sync::Arc::new(earshot::config::from_toml(&toml, "test").unwrap());
+    let store = earshot::app::open_store(&settings).await.unwrap();
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/complaint-minilm-l6");
+    let scorer = earshot::scoring::model::TransformerScorer::load(&model).unwrap();
+    let scoring = earshot::scoring::ScoringService::start(Box::new(scorer), 2, 8);
+    let pipeline = earshot::pipeline::Pipeline::new(store, scoring, settings);
+
+    pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
+    let report = pipeline.score_pending().await.unwrap();
+
+    assert_eq!((report.n_scored, report.n_assessed), (4, 4));
+    let db = env.raw().await;
+    /// author, p(complaint), severity, severity distribution
+    type Heads = (String, Option<f64>, Option<String>, Option<String>);
+    let heads: Vec<Heads> = sqlx::query_as(
+        "SELECT p.author_handle, s.complaint, s.severity, s.severity_json
+         FROM posts p JOIN sentiments s ON s.post_id = p.id ORDER BY p.external_id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let p_complaint: Vec<f64> = heads.iter().map(|h| h.1.expect("complaint head stored")).collect();
+    assert!(p_complaint[0] > 0.5 && p_complaint[3] < 0.5, "{heads:?}");
+    assert!(
+        heads
+            .iter()
+            .all(|h| h.2.is_some() && h.3.as_deref().is_some_and(|j| j.starts_with('[')))
+    );
+
+    let mut tasks: Vec<(String, i64)> = sqlx::query_as("SELECT author_handle, priority FROM tasks")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    tasks.sort();
+    assert_eq!(
+        tasks.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+        ["@Press_Desk", "@big_account"],
+        "the same complaint from @jo stays below 90"
+    );
+    let priorities: Vec<Option<earshot::domain::Priority>> = tasks
+        .iter()
+        .map(|t| earshot::domain::Priority::from_rank(t.1))
+        .collect();
+    assert!(
+        priorities.iter().all(|p| matches!(
+            p,
+            Some(earshot::domain::Priority::High | earshot::domain::Priority::Critical)
+        )),
+        "{tasks:?}"
+    );
+    let factors: Vec<String> = sqlx::query_scalar(
+        "SELECT a.factors_json FROM assessments a JOIN mentions m ON m.id = a.mention_id
+         JOIN posts p ON p.id = m.post_id WHERE p.external_id IN ('2', '3') ORDER BY p.external_id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(
+        factors[0].contains("\"vip\"") && factors[1].contains("\"high_reach\""),
+        "{factors:?}"
+    );
+    assert!(factors[1].contains("480k followers"), "{}", factors[1]);
+}
+
 on_both_backends!(
+    the_complaint_model_stores_its_heads_and_escalates_vips_and_high_reach_authors,
     two_instances_scoring_at_once_assess_each_mention_once_and_open_one_task_per_conversation,
     complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing,
     a_malformed_line_is_quarantined_with_its_reason_and_the_rest_is_ingested,

@@ -19,7 +19,8 @@ const MENTION_COLUMNS: &str = "m.id AS mention_id, m.brand_id, m.found_at_ms,
     p.url, p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
     p.quote_of, p.quoted_text,
     s.status AS s_status, s.label AS s_label, s.negative AS s_negative, s.neutral AS s_neutral,
-    s.positive AS s_positive, s.model AS s_model, s.reason AS s_reason,
+    s.positive AS s_positive, s.model AS s_model, s.reason AS s_reason, s.complaint AS s_complaint,
+    s.severity AS s_severity,
     a.mention_id AS a_mention_id, a.criticality, a.factors_json, a.flagged, a.task_id,
     a.reviewer_opened_by, a.reviewer_opened_at_ms, t.status AS task_status";
 
@@ -159,6 +160,8 @@ fn mention_row_of(row: &AnyRow) -> Result<MentionRow, StoreError> {
                 positive: probability("s_positive")?,
                 model: get(row, "s_model")?,
                 reason: get(row, "s_reason")?,
+                complaint: probability("s_complaint")?,
+                severity: get(row, "s_severity")?,
             })
         }
     };

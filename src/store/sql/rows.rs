@@ -4,7 +4,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::super::{SourceHealth, StoreError, TaskRow};
-use crate::domain::{Engagement, Platform, Post, Priority, SentimentOutcome, SentimentScores, TaskStatus};
+use crate::domain::{
+    ComplaintScores, Engagement, Platform, Post, Priority, SentimentOutcome, SentimentScores, TaskStatus,
+};
 
 pub(super) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
 where
@@ -76,7 +78,30 @@ pub(super) fn sentiment_of(row: &AnyRow) -> Result<Option<SentimentOutcome>, Sto
         scores,
         model,
         language,
+        complaint: complaint_of(row)?,
     }))
+}
+
+/// The complaint columns (`s_complaint`, `s_severity_json`) of a joined row, if the post was
+/// scored by a complaint model.
+pub(super) fn complaint_of(row: &AnyRow) -> Result<Option<ComplaintScores>, StoreError> {
+    let probability = get::<Option<f64>>(row, "s_complaint")?;
+    let severity = get::<Option<String>>(row, "s_severity_json")?;
+    match (probability, severity) {
+        (Some(probability), Some(json)) => {
+            let levels: [f32; 5] = serde_json::from_str(&json)
+                .map_err(|error| StoreError::Corrupt(format!("severity of a sentiment: {error}")))?;
+            ComplaintScores::new(probability as f32, levels)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("invalid complaint scores {probability} {json}")))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The severity distribution as stored in `sentiments.severity_json`.
+pub(super) fn severity_json(complaint: &ComplaintScores) -> String {
+    serde_json::to_string(&complaint.severity).unwrap_or_else(|_| "[]".into())
 }
 
 pub(super) fn scores_of(row: &AnyRow) -> Result<Option<SentimentScores>, StoreError> {

@@ -5,7 +5,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use super::super::Backend;
 
 use super::super::{AssessmentOutcome, AuthorHistory, Claim, NewAssessment, PendingMention, StoreError, TaskPlan};
-use super::rows::{alert_payload_json, get, post_of, sentiment_of};
+use super::rows::{alert_payload_json, get, post_of, sentiment_of, severity_json};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
 pub(super) async fn claim_pending_mentions(
@@ -49,7 +49,8 @@ pub(super) async fn claim_pending_mentions(
                 p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
                 p.quote_of, p.quoted_text,
                 s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
-                s.model AS s_model, s.language AS s_language, s.reason AS s_reason
+                s.model AS s_model, s.language AS s_language, s.reason AS s_reason,
+                s.complaint AS s_complaint, s.severity_json AS s_severity_json
          FROM mentions m
          JOIN posts p ON p.id = m.post_id
          LEFT JOIN sentiments s ON s.post_id = m.post_id
@@ -81,8 +82,9 @@ pub(super) async fn save_sentiments(
 ) -> Result<(), StoreError> {
     for (post_id, outcome) in sentiments {
         let query = sqlx::query(
-            "INSERT INTO sentiments (post_id, status, label, negative, neutral, positive, model, language, reason, scored_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            "INSERT INTO sentiments (post_id, status, label, negative, neutral, positive, model, language, reason,
+                                     scored_at_ms, complaint, severity, severity_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (post_id) DO NOTHING",
         )
         .bind(*post_id);
@@ -91,6 +93,7 @@ pub(super) async fn save_sentiments(
                 scores,
                 model,
                 language,
+                ..
             } => query
                 .bind("scored")
                 .bind(Some(scores.label().as_str()))
@@ -110,7 +113,20 @@ pub(super) async fn save_sentiments(
                 .bind(language.clone())
                 .bind(Some(reason.clone())),
         };
-        query.bind(at).execute(&mut **tx).await?;
+        let complaint = match outcome {
+            SentimentOutcome::Scored {
+                complaint: Some(complaint),
+                ..
+            } => Some(complaint),
+            _ => None,
+        };
+        query
+            .bind(at)
+            .bind(complaint.map(|c| f64::from(c.probability)))
+            .bind(complaint.map(|c| c.severity_if_complaint().as_str()))
+            .bind(complaint.map(severity_json))
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

@@ -693,7 +693,10 @@ function sentimentText(m) {
   if (!m.sentiment) return "not scored yet";
   if (m.sentiment.status !== "scored") return `unscored: ${m.sentiment.reason || "no score"}`;
   const p = m.sentiment[m.sentiment.label];
-  return typeof p === "number" ? `${m.sentiment.label} ${p.toFixed(2)}` : m.sentiment.label;
+  const text = typeof p === "number" ? `${m.sentiment.label} ${p.toFixed(2)}` : m.sentiment.label;
+  if (typeof m.sentiment.complaint !== "number") return text;
+  const severity = m.sentiment.complaint >= 0.5 && m.sentiment.severity ? `, ${m.sentiment.severity}` : "";
+  return `${text} · complaint ${m.sentiment.complaint.toFixed(2)}${severity}`;
 }
 
 async function openTaskFromMention(m, cell, button) {
