@@ -1,5 +1,6 @@
 //! `earshot model train`: retrains the shipped recipe (`scripts/train_complaint.py` for the
-//! complaint model) on the shared data plus the examples reviewers gave earshot (missed
+//! complaint model, then `scripts/retrain_sentiment_head.py` as the shipped model records) on
+//! the shared data plus the examples reviewers gave earshot (missed
 //! complaints, false positives, re-labels, read from the configured database), then prints
 //! the val scores before and after. `tools::train` assembles the exact command, printed
 //! before it runs.
@@ -119,6 +120,21 @@ pub(super) async fn run(config_path: &Path, args: TrainArgs) -> anyhow::Result<E
         .status()
         .with_context(|| format!("failed to run {python}"))?;
     anyhow::ensure!(status.success(), "training failed ({status})");
+    // The shipped complaint model's sentiment head was retrained alone on all of TweetEval
+    // after joint training; repeat that step when the baseline records it.
+    if manifest.extra.contains_key("sentiment_head") {
+        let args = vec![
+            root.join("scripts/retrain_sentiment_head.py").display().to_string(),
+            "--model".to_owned(),
+            options.out.display().to_string(),
+        ];
+        say!("$ {}", train::shell_line(&python, &args));
+        let status = std::process::Command::new(&python)
+            .args(&args)
+            .status()
+            .with_context(|| format!("failed to run {python}"))?;
+        anyhow::ensure!(status.success(), "retraining the sentiment head failed ({status})");
+    }
     let trained = read_manifest(&options.out)?;
     let before = train::val_scores(&manifest);
     let after = train::val_scores(&trained);

@@ -356,8 +356,8 @@ fn default_business_days() -> Vec<String> {
 }
 
 /// The default `threshold`: with the shipped model, the criticality with the best complaint F1
-/// on the complaint val split (30.9, rounded down), which flags 96.6% of its complaints (at
-/// least 90% in every source and severity level) at 94.2% precision (`earshot eval`, README
+/// on the complaint val split (29.9, rounded), which flags 96.4% of its complaints (at least
+/// 90% in every source and severity level) at 94.2% precision (`earshot eval`, README
 /// "Model").
 pub const DEFAULT_THRESHOLD: f32 = 30.0;
 
