@@ -59,14 +59,7 @@ async fn export_reviewed(config_path: &Path, path: &Path) -> anyhow::Result<Opti
         .context("failed to read the reviewed examples")?;
     let mut body = String::new();
     for example in &examples {
-        let mut line = serde_json::json!({ "text": example.text });
-        if let Some(sentiment) = &example.sentiment {
-            line["sentiment"] = serde_json::json!(sentiment);
-        }
-        if let Some(complaint) = example.complaint {
-            line["complaint"] = serde_json::json!(u8::from(complaint));
-        }
-        body.push_str(&line.to_string());
+        body.push_str(&example.training_line().to_string());
         body.push('\n');
     }
     std::fs::write(path, body).with_context(|| format!("failed to write {}", path.display()))?;

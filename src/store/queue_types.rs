@@ -77,3 +77,20 @@ pub struct LabelledExample {
     pub sentiment: Option<String>,
     pub complaint: Option<bool>,
 }
+
+impl LabelledExample {
+    /// One line of the training export (`GET /api/feedback/export`, `earshot model train`):
+    /// `text`, `sentiment` (and the older `label`, the same) when a reviewer gave it,
+    /// `complaint` 0/1 when a reviewer said.
+    pub fn training_line(&self) -> serde_json::Value {
+        let mut line = serde_json::json!({ "text": self.text });
+        if let Some(sentiment) = &self.sentiment {
+            line["sentiment"] = serde_json::json!(sentiment);
+            line["label"] = serde_json::json!(sentiment);
+        }
+        if let Some(complaint) = self.complaint {
+            line["complaint"] = serde_json::json!(u8::from(complaint));
+        }
+        line
+    }
+}

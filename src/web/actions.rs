@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::domain::{BrandId, Millis, Platform, now_millis};
-use crate::store::{LabelledExample, TaskRow};
+use crate::store::TaskRow;
 use crate::tasks::actions::{Action, ReviewLabel, decide};
 use crate::tasks::feedback::{ThresholdSuggestion, suggest_threshold};
 use crate::tasks::templates::{self, TemplateValues};
@@ -235,27 +235,13 @@ async fn relabel(
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 
-/// One line of the training export: `text`, `sentiment` (and the older `label`, the same)
-/// when a reviewer gave it, `complaint` 0/1 when a reviewer said.
-fn export_line(example: &LabelledExample) -> serde_json::Value {
-    let mut line = serde_json::json!({ "text": example.text });
-    if let Some(sentiment) = &example.sentiment {
-        line["sentiment"] = serde_json::json!(sentiment);
-        line["label"] = serde_json::json!(sentiment);
-    }
-    if let Some(complaint) = example.complaint {
-        line["complaint"] = serde_json::json!(u8::from(complaint));
-    }
-    line
-}
-
 /// Labelled examples as JSONL, for `earshot model train --extra-train`: false positives
 /// (complaint 0, with their real sentiment), missed complaints (complaint 1) and re-labels.
 async fn export(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
     caller.supervisor()?;
     let mut body = String::new();
     for example in state.store.labelled_examples().await? {
-        body.push_str(&export_line(&example).to_string());
+        body.push_str(&example.training_line().to_string());
         body.push('\n');
     }
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")], body).into_response())
