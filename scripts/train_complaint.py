@@ -284,6 +284,8 @@ def write_manifest(out: Path, info: dict, dtype: str):
             "complaint label and severity disagree are left out"
             + (f"; plus {info['n_extra']} reviewed examples from {', '.join(info['extra_files'])}"
                if info["n_extra"] else "")),
+        "data_files = [" + ", ".join(toml_str(f) for f in info["data_files"]) + "]",
+        f"reviewer_examples = {info['n_extra']}",
         "licenses = " + toml_str(
             "TweetEval: released without restrictions beyond the source tasks' (SemEval-2017 Task 4, "
             "research use under Twitter's terms). X-FINCORP: MIT (c) 2023 Apoorva Singh; tweets "
@@ -431,6 +433,14 @@ def main(argv=None):
         "weight_decay": args.weight_decay, "warmup_ratio": args.warmup_ratio, "seed": args.seed,
         "min_sentiment_recall": args.min_sentiment_recall, "n_te_val": len(te_val),
         "corpus_sentiment": args.corpus_sentiment,
+        # every file training and selection read, as the manifest names them
+        "data_files": [
+            "../shared/data/tweeteval/sentiment/train_reconstructed.jsonl",
+            "../shared/data/tweeteval/sentiment/val_text.txt",
+            "../shared/data/tweeteval/sentiment/val_labels.txt",
+            "../shared/data/complaints/xfincorp/x-fincorp.csv",
+            "../shared/data/complaints/cesamard/cesamard-aspect.csv",
+        ] + list(args.extra_train),
         "command": "py=$(scripts/setup-python.sh | tail -n 1) && $py scripts/train_complaint.py "
                    + " ".join(shlex.quote(a) for a in argv_used),
         "torch_version": torch.__version__, "transformers_version": transformers.__version__,
