@@ -77,6 +77,10 @@ pub enum AlertPayload {
         platform: String,
         author: String,
         due_at_ms: i64,
+        /// When the customer posted (the SLA clock's start); absent in alerts stored before
+        /// it was added.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_posted_at_ms: Option<i64>,
         breached: bool,
         /// The post that opened the task, so keyword rules route this alert where they
         /// routed the task (empty in alerts stored before it was added).
@@ -254,6 +258,7 @@ impl AlertPayload {
                 platform,
                 author,
                 due_at_ms,
+                customer_posted_at_ms,
                 breached,
                 text,
             } => render::Summary {
@@ -262,16 +267,15 @@ impl AlertPayload {
                 } else {
                     format!("SLA due soon: {} task #{task_id} for {brand}", priority.as_str())
                 },
-                facts: vec![
-                    ("Author", author.clone()),
-                    ("Platform", platform.clone()),
-                    (
-                        "Due",
-                        chrono::DateTime::from_timestamp_millis(*due_at_ms)
-                            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
-                            .unwrap_or_else(|| due_at_ms.to_string()),
-                    ),
-                ],
+                facts: [
+                    Some(("Author", author.clone())),
+                    Some(("Platform", platform.clone())),
+                    customer_posted_at_ms.map(|at| ("Customer posted", format_utc(at))),
+                    Some(("Due", format_utc(*due_at_ms))),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
                 quote: (!text.is_empty()).then(|| text.clone()),
                 link: None,
                 color: if *breached { 0xD7_2C_2C } else { 0xE8_A2_00 },
@@ -396,4 +400,41 @@ pub(crate) fn format_utc(at_ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(at_ms)
         .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| at_ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_sla_alert_says_when_the_customer_posted() {
+        let payload = AlertPayload::Sla {
+            task_id: 7,
+            brand: "acme".into(),
+            priority: Priority::High,
+            platform: "x".into(),
+            author: "@jo".into(),
+            due_at_ms: 1_795_201_200_000,
+            customer_posted_at_ms: Some(1_795_186_800_000),
+            breached: true,
+            text: "lost my bag".into(),
+        };
+        let facts = payload.summary().facts;
+        assert_eq!(
+            facts,
+            [
+                ("Author", "@jo".to_owned()),
+                ("Platform", "x".to_owned()),
+                ("Customer posted", "2026-11-20 15:00 UTC".to_owned()),
+                ("Due", "2026-11-20 19:00 UTC".to_owned()),
+            ]
+        );
+        // Stored before the field existed: still readable, without the line.
+        let old: AlertPayload = serde_json::from_value(serde_json::json!({
+            "kind": "sla", "task_id": 7, "brand": "acme", "priority": "high", "platform": "x",
+            "author": "@jo", "due_at_ms": 1_795_201_200_000_i64, "breached": false
+        }))
+        .unwrap();
+        assert_eq!(old.summary().facts.len(), 3);
+    }
 }

@@ -22,6 +22,7 @@ use chrono_tz::Tz;
 use super::summary::{DaySummary, Summary};
 use super::{ExportError, format_local, format_utc, sla_met};
 use crate::store::ExportRow;
+use crate::tasks::sla;
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -85,8 +86,10 @@ impl<W: Write> PostsCsv<W> {
         let tz = self.tz;
         let local = |at: Option<i64>| at.map(|at| format_local(at, tz)).unwrap_or_default();
         let number = |value: Option<f32>| value.map(|v| format!("{v:.4}")).unwrap_or_default();
-        let response_minutes = match (row.task_opened_at_ms, row.first_response_at_ms) {
-            (Some(opened), Some(responded)) => format!("{:.1}", (responded - opened) as f64 / 60_000.0),
+        let response_minutes = match (row.task_sla_started_at_ms, row.first_response_at_ms) {
+            (Some(started), Some(responded)) => {
+                format!("{:.1}", sla::response_ms(started, responded) as f64 / 60_000.0)
+            }
             _ => String::new(),
         };
         let sla = match sla_met(row, self.now) {

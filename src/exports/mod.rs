@@ -151,7 +151,7 @@ pub fn format_utc(at: Millis) -> String {
 
 /// Whether the row's task met its SLA; `None` when there is no task or it is undecided.
 pub fn sla_met(row: &ExportRow, now: Millis) -> Option<bool> {
-    let outcome = sla_outcome(
+    let outcome = crate::tasks::sla::outcome(
         row.task_status.as_deref()?,
         row.due_at_ms?,
         row.first_response_at_ms,
@@ -159,42 +159,6 @@ pub fn sla_met(row: &ExportRow, now: Millis) -> Option<bool> {
         now,
     )?;
     Some(!outcome.breached)
-}
-
-/// When and how a task's SLA was decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlaOutcome {
-    pub decided_at_ms: Millis,
-    pub breached: bool,
-}
-
-/// The SLA rule, for the row column and the summaries alike: a task is answered by its first
-/// reply, or by its resolution if it was resolved without a recorded reply; answered by the
-/// due time, the SLA was met then; otherwise it was breached at the due time, once that has
-/// passed at `now`. A dismissed task (false positive, spam, not ours) needed no answer: `None`,
-/// as for a task still within its time.
-pub fn sla_outcome(
-    status: &str,
-    due_at_ms: Millis,
-    first_response_at_ms: Option<Millis>,
-    resolved_at_ms: Option<Millis>,
-    now: Millis,
-) -> Option<SlaOutcome> {
-    if status == "dismissed" {
-        return None;
-    }
-    let resolved = resolved_at_ms.filter(|_| status == "resolved");
-    match first_response_at_ms.or(resolved) {
-        Some(at) if at <= due_at_ms => Some(SlaOutcome {
-            decided_at_ms: at,
-            breached: false,
-        }),
-        _ if due_at_ms <= now => Some(SlaOutcome {
-            decided_at_ms: due_at_ms,
-            breached: true,
-        }),
-        _ => None,
-    }
 }
 
 /// Progress reports: called with the number of rows written so far.

@@ -264,9 +264,9 @@ impl<W: Write + Send> PostsParquet<W> {
         let tz = self.tz;
         let local = |at: Option<Millis>| at.and_then(|at| local_millis(at, tz));
         let response_minutes = row
-            .task_opened_at_ms
+            .task_sla_started_at_ms
             .zip(row.first_response_at_ms)
-            .map(|(opened, responded)| (responded - opened) as f64 / 60_000.0);
+            .map(|(started, responded)| crate::tasks::sla::response_ms(started, responded) as f64 / 60_000.0);
         self.table.push(&[
             Cell::Int64(Some(row.mention_id)),
             Cell::Int64(local(Some(row.created_at_ms))),

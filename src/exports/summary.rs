@@ -7,7 +7,8 @@
 //! Definitions:
 //! - `negative_share`: negative posts / scored posts (unscored posts have no label).
 //! - tasks opened / resolved / dismissed: counted on the day it happened.
-//! - first response time: for tasks first answered that day, answer time - open time.
+//! - first response time: for tasks first answered that day, from the customer's post to the
+//!   first answer (`tasks::sla::response_ms`).
 //! - SLA breach rate: of the tasks whose SLA was decided that day (answered, or due and not
 //!   answered, by the time of the export), the share that were late.
 //! - top complaint terms: words of negative posts, lower-cased, stop-words, links, handles,
@@ -261,7 +262,7 @@ impl SummaryBuilder {
             _ => None,
         };
         let closed = closed_at.and_then(|at| self.day_of(at));
-        let sla = super::sla_outcome(
+        let sla = crate::tasks::sla::outcome(
             &task.status,
             task.due_at_ms,
             task.first_response_at_ms,
@@ -278,7 +279,9 @@ impl SummaryBuilder {
             dismissed: task.status == "dismissed",
             breached,
             recovered: task.recovered == Some(true),
-            response_ms: task.first_response_at_ms.map(|at| at - task.opened_at_ms),
+            response_ms: task
+                .first_response_at_ms
+                .map(|at| crate::tasks::sla::response_ms(task.sla_started_at_ms, at)),
         };
         let counters = self.brand(&task.brand);
         event(None).apply(&mut counters.week);

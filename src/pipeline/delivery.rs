@@ -121,6 +121,7 @@ impl Deliverer {
                 platform: task.platform,
                 author: task.author_handle,
                 due_at_ms: task.due_at_ms,
+                customer_posted_at_ms: Some(task.sla_started_at_ms),
                 breached: task.due_at_ms <= now,
                 text: task.text,
             };

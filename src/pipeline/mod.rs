@@ -287,8 +287,16 @@ impl Pipeline {
                         .unwrap_or_default(),
                 });
                 // A brand removed from config keeps its history but opens no new tasks.
-                let task =
-                    brand.and_then(|brand| tasks::plan(brand, &mention.post, &criticality, &self.settings.tasks, now));
+                let task = brand.and_then(|brand| {
+                    tasks::plan(
+                        brand,
+                        &mention.post,
+                        mention.first_seen_at,
+                        &criticality,
+                        &self.settings.tasks,
+                        now,
+                    )
+                });
                 let outcome = self
                     .store
                     .save_assessment(NewAssessment {

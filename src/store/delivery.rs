@@ -48,6 +48,8 @@ pub struct SlaTask {
     pub platform: String,
     pub author_handle: String,
     pub due_at_ms: Millis,
+    /// When the customer posted: the SLA clock's start.
+    pub sla_started_at_ms: Millis,
     /// The text of the post that opened the task.
     pub text: String,
 }

@@ -36,6 +36,8 @@ pub struct ExportRow {
     pub task_id: Option<i64>,
     pub task_status: Option<String>,
     pub task_opened_at_ms: Option<Millis>,
+    /// When the task's SLA clock started: the customer's post (`tasks::sla::clock_start`).
+    pub task_sla_started_at_ms: Option<Millis>,
     pub first_response_at_ms: Option<Millis>,
     pub resolved_at_ms: Option<Millis>,
     pub due_at_ms: Option<Millis>,
@@ -48,6 +50,8 @@ pub struct ExportTask {
     pub brand: String,
     pub status: String,
     pub opened_at_ms: Millis,
+    /// When the SLA clock started: the customer's post (`tasks::sla::clock_start`).
+    pub sla_started_at_ms: Millis,
     pub due_at_ms: Millis,
     pub first_response_at_ms: Option<Millis>,
     pub resolved_at_ms: Option<Millis>,

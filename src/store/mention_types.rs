@@ -106,6 +106,8 @@ pub struct MentionDetail {
     pub row: MentionRow,
     pub brand: BrandId,
     pub post: Post,
+    /// When earshot first stored the post (bounds the SLA clock start).
+    pub first_seen_at: Millis,
 }
 
 /// "This needed an answer": open (or join) a task for a mention, decided by `tasks`.

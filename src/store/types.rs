@@ -71,6 +71,8 @@ pub struct PendingMention {
     pub post_id: i64,
     pub brand: BrandId,
     pub post: Post,
+    /// When earshot first stored the post (bounds the SLA clock start).
+    pub first_seen_at: Millis,
     /// Set when the post was scored before (for another brand, or before a crash).
     pub sentiment: Option<SentimentOutcome>,
 }
@@ -103,6 +105,8 @@ pub struct TaskPlan {
     /// Active tasks with activity at or after this time count as the same conversation.
     pub window_start: Millis,
     pub priority: Priority,
+    /// When the customer's SLA clock started (`tasks::sla::clock_start` of the opening post).
+    pub sla_started_at: Millis,
     pub due_at: Millis,
     /// The alert to enqueue if a task is opened; it gets the new task's id.
     pub alert: Option<TaskAlert>,
@@ -198,6 +202,9 @@ pub struct TaskRow {
     pub criticality: f32,
     pub assignee: Option<String>,
     pub opened_at_ms: Millis,
+    /// When the customer's SLA clock started: their post (`tasks::sla::clock_start`); the
+    /// queue shows the wait from here.
+    pub sla_started_at_ms: Millis,
     pub due_at_ms: Millis,
     pub first_response_at_ms: Option<Millis>,
     pub resolved_at_ms: Option<Millis>,

@@ -333,6 +333,7 @@ mod tests {
             criticality: 75.0,
             assignee: assignee.map(str::to_owned),
             opened_at_ms: 1_000,
+            sla_started_at_ms: 500,
             due_at_ms: 5_000,
             first_response_at_ms: None,
             resolved_at_ms: None,

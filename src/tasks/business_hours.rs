@@ -170,18 +170,10 @@ fn clock_minutes(text: &str, end_of_day: bool) -> Result<u32, String> {
     }
 }
 
-/// When a task opened at `start` with an SLA of `sla_ms` is due: counted in business hours
-/// when the brand has them, around the clock otherwise.
-pub fn sla_due(start: Millis, sla_ms: i64, calendar: Option<&BusinessCalendar>) -> Millis {
-    match calendar {
-        Some(calendar) => calendar.add(start, sla_ms),
-        None => start.saturating_add(sla_ms),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::sla::due as sla_due;
     use chrono::{TimeZone, Utc};
 
     const HOUR: i64 = 3600 * 1000;

@@ -1,6 +1,6 @@
 //! Task rules: when a flagged mention opens a task (or a reviewer opens one from a mention
-//! the pipeline let through), its priority, its SLA (around the clock or in the brand's
-//! business hours), and which conversation it belongs to. The store
+//! the pipeline let through), its priority, its SLA (`sla`: from the customer's post, around
+//! the clock or in the brand's business hours), and which conversation it belongs to. The store
 //! applies the decision atomically.
 //!
 //! Invariant: no IO here; these are pure functions of settings, post and score.
@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod business_hours;
 pub mod feedback;
+pub mod sla;
 pub mod templates;
 
 use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
@@ -50,10 +51,12 @@ pub fn threshold_for(brand: &BrandSettings, criticality: &Criticality) -> f32 {
 }
 
 /// The task decision for a mention: `None` below its threshold (`threshold_for`). An
-/// escalated mention's task is at least high priority.
+/// escalated mention's task is at least high priority. `first_seen_at` is when earshot first
+/// stored the post: the SLA clock starts at the post's `created_at`, never later than that.
 pub fn plan(
     brand: &BrandSettings,
     post: &Post,
+    first_seen_at: Millis,
     criticality: &Criticality,
     settings: &TaskSettings,
     now: Millis,
@@ -66,7 +69,15 @@ pub fn plan(
         // `Priority` sorts most urgent first.
         priority = priority.min(Priority::High);
     }
-    Some(task_plan(brand, post, criticality, settings, now, priority))
+    Some(task_plan(
+        brand,
+        post,
+        first_seen_at,
+        criticality,
+        settings,
+        now,
+        priority,
+    ))
 }
 
 /// The task decision when a reviewer says a mention the pipeline did not flag needed an
@@ -75,6 +86,7 @@ pub fn plan(
 pub fn plan_from_review(
     brand: &BrandSettings,
     post: &Post,
+    first_seen_at: Millis,
     criticality: &Criticality,
     settings: &TaskSettings,
     now: Millis,
@@ -82,7 +94,7 @@ pub fn plan_from_review(
 ) -> TaskPlan {
     // `Priority` sorts most urgent first, so the smaller of the two is the more urgent.
     let priority = priority_for(criticality.score(), &settings.priority).min(Priority::Medium);
-    let mut plan = task_plan(brand, post, criticality, settings, now, priority);
+    let mut plan = task_plan(brand, post, first_seen_at, criticality, settings, now, priority);
     if let Some(alert) = &mut plan.alert {
         alert
             .reasons
@@ -94,6 +106,7 @@ pub fn plan_from_review(
 fn task_plan(
     brand: &BrandSettings,
     post: &Post,
+    first_seen_at: Millis,
     criticality: &Criticality,
     settings: &TaskSettings,
     now: Millis,
@@ -112,6 +125,7 @@ fn task_plan(
         .filter(|f| f.points >= 1.0 || ESCALATION_FACTORS.contains(&f.name.as_str()))
         .map(|f| format!("{} (+{:.0}): {}", f.name, f.points, f.detail))
         .collect();
+    let sla_started_at = sla::clock_start(post.created_at, first_seen_at);
     TaskPlan {
         platform: post.platform.as_str().to_owned(),
         author_handle: post.author_handle.clone(),
@@ -124,7 +138,8 @@ fn task_plan(
             Millis::MAX
         },
         priority,
-        due_at: business_hours::sla_due(now, sla_ms, calendar.as_ref()),
+        sla_started_at,
+        due_at: sla::due(sla_started_at, sla_ms, calendar.as_ref()),
         alert: Some(TaskAlert {
             brand: brand.name.clone(),
             platform: post.platform.as_str().to_owned(),
@@ -163,11 +178,13 @@ mod tests {
         }])
     }
 
+    /// A post written at 1 000 ms.
     fn post() -> Post {
         let draft = PostDraft {
             external_id: "1".into(),
             text: "acme lost my bag".into(),
             author_handle: "@jo".into(),
+            created_at: 1_000,
             conversation_id: Some("thread-1".into()),
             ..PostDraft::default()
         };
@@ -190,13 +207,13 @@ mod tests {
         let escalated = Criticality::from_factors(factors);
         let post = post();
 
-        assert!(plan(&brand(55.0), &post, &plain, &TaskSettings::default(), 0).is_none());
-        let task = plan(&brand(55.0), &post, &escalated, &TaskSettings::default(), 0).expect("escalated");
+        assert!(plan(&brand(55.0), &post, 1_000, &plain, &TaskSettings::default(), 0).is_none());
+        let task = plan(&brand(55.0), &post, 1_000, &escalated, &TaskSettings::default(), 0).expect("escalated");
         assert_eq!(task.priority, Priority::High);
         let reasons = task.alert.expect("alert").reasons;
         assert!(reasons.iter().any(|r| r.starts_with("high_reach")), "{reasons:?}");
         assert!(
-            plan(&brand(61.0), &post, &escalated, &TaskSettings::default(), 0).is_none(),
+            plan(&brand(61.0), &post, 1_000, &escalated, &TaskSettings::default(), 0).is_none(),
             "30 < 61 / 2"
         );
     }
@@ -204,8 +221,8 @@ mod tests {
     #[test]
     fn below_threshold_opens_nothing_and_at_threshold_opens_a_task() {
         let settings = TaskSettings::default();
-        assert!(plan(&brand(60.0), &post(), &criticality(59.9), &settings, 0).is_none());
-        let plan = plan(&brand(60.0), &post(), &criticality(60.0), &settings, 1_000).unwrap();
+        assert!(plan(&brand(60.0), &post(), 1_000, &criticality(59.9), &settings, 1_000).is_none());
+        let plan = plan(&brand(60.0), &post(), 1_000, &criticality(60.0), &settings, 1_000).unwrap();
         assert_eq!(plan.priority, Priority::Medium);
         assert_eq!(plan.due_at, 1_000 + 24 * 3600 * 1000);
         assert_eq!(plan.conversation_key.as_deref(), Some("thread-1"));
@@ -216,8 +233,8 @@ mod tests {
         let settings = TaskSettings::default();
         let mut deleted = post();
         deleted.author_handle = crate::domain::UNKNOWN_AUTHOR.into();
-        let known = plan(&brand(60.0), &post(), &criticality(70.0), &settings, 10_000_000).unwrap();
-        let unknown = plan(&brand(60.0), &deleted, &criticality(70.0), &settings, 10_000_000).unwrap();
+        let known = plan(&brand(60.0), &post(), 1_000, &criticality(70.0), &settings, 10_000_000).unwrap();
+        let unknown = plan(&brand(60.0), &deleted, 1_000, &criticality(70.0), &settings, 10_000_000).unwrap();
         assert!(known.window_start < 10_000_000);
         assert_eq!(
             unknown.window_start,
@@ -230,7 +247,15 @@ mod tests {
     #[test]
     fn a_reviewer_opened_mention_is_planned_below_the_threshold_at_least_medium() {
         let settings = TaskSettings::default();
-        let low = plan_from_review(&brand(60.0), &post(), &criticality(12.0), &settings, 1_000, "lee");
+        let low = plan_from_review(
+            &brand(60.0),
+            &post(),
+            1_000,
+            &criticality(12.0),
+            &settings,
+            1_000,
+            "lee",
+        );
         assert_eq!(
             low.priority,
             Priority::Medium,
@@ -240,7 +265,15 @@ mod tests {
         assert_eq!(low.conversation_key.as_deref(), Some("thread-1"));
         let alert = low.alert.unwrap();
         assert_eq!(alert.reasons[0], "opened by lee from the mentions: it was not flagged");
-        let high = plan_from_review(&brand(90.0), &post(), &criticality(75.0), &settings, 1_000, "lee");
+        let high = plan_from_review(
+            &brand(90.0),
+            &post(),
+            1_000,
+            &criticality(75.0),
+            &settings,
+            1_000,
+            "lee",
+        );
         assert_eq!(high.priority, Priority::High, "a higher criticality keeps its priority");
     }
 
@@ -261,16 +294,52 @@ mod tests {
                 .unwrap()
                 .timestamp_millis()
         };
-        // Saturday noon, medium priority (24 hours): Monday, Tuesday and Wednesday.
+        // Posted Saturday noon, medium priority (24 hours): Monday, Tuesday and Wednesday.
+        let mut saturday = post();
+        saturday.created_at = at(21, 12);
         let plan = plan(
             &brand,
-            &post(),
+            &saturday,
+            at(21, 12),
             &criticality(60.0),
             &TaskSettings::default(),
             at(21, 12),
         )
         .unwrap();
         assert_eq!(plan.due_at, at(25, 17));
+    }
+
+    #[test]
+    fn the_sla_counts_from_the_customer_post_not_from_when_the_task_opened() {
+        let hour = 3_600_000;
+        let mut late = post();
+        late.created_at = 100 * hour;
+        // Seen and opened ten hours after it was written: a high task (4 hours) is overdue.
+        let settings = TaskSettings::default();
+        let found_late = plan(
+            &brand(60.0),
+            &late,
+            110 * hour,
+            &criticality(75.0),
+            &settings,
+            110 * hour,
+        )
+        .unwrap();
+        assert_eq!(found_late.priority, Priority::High);
+        assert_eq!(found_late.sla_started_at, 100 * hour);
+        assert_eq!(found_late.due_at, 104 * hour);
+        // A created_at in the future (a skewed clock) starts the clock when earshot saw it.
+        late.created_at = 200 * hour;
+        let skewed = plan(
+            &brand(60.0),
+            &late,
+            110 * hour,
+            &criticality(75.0),
+            &settings,
+            110 * hour,
+        )
+        .unwrap();
+        assert_eq!((skewed.sla_started_at, skewed.due_at), (110 * hour, 114 * hour));
     }
 
     #[test]

@@ -236,6 +236,7 @@ async fn open_task(
             let plan = crate::tasks::plan_from_review(
                 brand,
                 &detail.post,
+                detail.first_seen_at,
                 &criticality,
                 &state.settings.tasks,
                 now,

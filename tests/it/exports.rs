@@ -526,8 +526,8 @@ async fn parquet_files_read_back_with_types_and_nulls(env: TestEnv) {
     ));
     assert_eq!(
         field(&names, complaint, "sla_met"),
-        &Field::Null,
-        "opened just now: not answered, not yet due"
+        &Field::Bool(false),
+        "found long after it was posted and never answered: the SLA counts from the post"
     );
     assert_eq!(
         field(&names, praise, "text"),
@@ -677,8 +677,9 @@ async fn task_row(
     };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (brand_id, platform, author_handle, status, priority, criticality, opened_at_ms,
-                            due_at_ms, first_response_at_ms, resolved_at_ms, last_activity_at_ms, updated_at_ms)
-         VALUES ('acme', 'x', '@someone', $1, 1, 70.0, $2, $3, $4, $5, $2, $2) RETURNING id",
+                            due_at_ms, first_response_at_ms, resolved_at_ms, last_activity_at_ms, updated_at_ms,
+                            sla_started_at_ms)
+         VALUES ('acme', 'x', '@someone', $1, 1, 70.0, $2, $3, $4, $5, $2, $2, $2) RETURNING id",
     )
     .bind(status)
     .bind(opened)
@@ -764,7 +765,54 @@ async fn sla_numbers_count_each_task_in_the_week_its_sla_was_decided_and_leave_d
     );
 }
 
+/// A complaint earshot found long after it was posted (a backfill): the first response time
+/// in the posts file and the summary counts from the customer's post, not from when the task
+/// opened, and the task was due an SLA after the post.
+async fn the_first_response_time_counts_from_the_customer_post(env: TestEnv) {
+    let posted = london(2025, 3, 4, 10, 0);
+    let pipeline = fill(
+        &env,
+        &[post_line(
+            "77",
+            "@jo",
+            "@AcmeAir lost my bag and the refund never came, worst airline, never again",
+            posted,
+        )],
+    )
+    .await;
+    let db = env.raw().await;
+    let (started, opened, due, rank): (i64, i64, i64, i64) =
+        sqlx::query_as("SELECT sla_started_at_ms, opened_at_ms, due_at_ms, priority FROM tasks")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(started, posted.timestamp_millis(), "the clock starts at the post");
+    assert!(
+        opened > started + 365 * 24 * HOUR_MS,
+        "the task opened when earshot found it"
+    );
+    let priority = earshot::domain::Priority::from_rank(rank).unwrap();
+    let sla_ms = i64::try_from(pipeline.settings().tasks.sla_secs.for_priority(priority)).unwrap() * 1000;
+    assert_eq!(due, started + sla_ms, "due an SLA after the post");
+    // Answered 90 minutes after the customer posted.
+    sqlx::query("UPDATE tasks SET status = 'responded', first_response_at_ms = $1")
+        .bind(started + 90 * 60_000)
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let exporter = exporter(&pipeline);
+    let outcome = export(&exporter, "2025-W10", ExportFormat::Csv).await;
+
+    let (header, records) = read_csv(&exporter.dir().join(&outcome.files[0]));
+    assert_eq!(records.len(), 1);
+    assert_eq!(&records[0][column(&header, "first_response_minutes")], "90.0");
+    let week = &outcome.summary.brands[0].week;
+    assert_eq!(week.median_first_response_ms, Some(90 * 60_000), "{week:?}");
+}
+
 on_both_backends!(
+    the_first_response_time_counts_from_the_customer_post,
     sla_numbers_count_each_task_in_the_week_its_sla_was_decided_and_leave_dismissals_out,
     weeks_follow_local_midnights_across_the_autumn_clock_change,
     an_empty_week_writes_every_file_with_headers_and_zero_counts,
@@ -802,6 +850,7 @@ fn summary_with(n: usize, sentiment: &str) -> earshot::exports::summary::Summary
             task_id: None,
             task_status: None,
             task_opened_at_ms: None,
+            task_sla_started_at_ms: None,
             first_response_at_ms: None,
             resolved_at_ms: None,
             due_at_ms: None,

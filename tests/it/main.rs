@@ -17,6 +17,7 @@ mod model;
 mod pipeline;
 mod process;
 mod review;
+mod sla;
 mod sources;
 mod store;
 mod support;

@@ -340,8 +340,12 @@ async fn opening_a_task_from_a_mention_is_idempotent_alerts_and_records_a_missed
         opened["task"]["priority"], "medium",
         "a low criticality still gets the normal priority"
     );
-    let sla = opened["task"]["due_at_ms"].as_i64().unwrap() - opened["task"]["opened_at_ms"].as_i64().unwrap();
-    assert_eq!(sla, 24 * 3600 * 1000, "medium's SLA");
+    let sla = opened["task"]["due_at_ms"].as_i64().unwrap() - opened["task"]["sla_started_at_ms"].as_i64().unwrap();
+    assert_eq!(sla, 24 * 3600 * 1000, "medium's SLA, from the customer's post");
+    assert!(
+        opened["task"]["sla_started_at_ms"].as_i64() <= opened["task"]["opened_at_ms"].as_i64(),
+        "the clock started before the task opened: {opened}"
+    );
     assert_eq!(env.scalar_of("SELECT COUNT(*) FROM tasks").await, n_tasks + 1);
 
     // The task holds the post and names the reviewer in its history.

@@ -43,6 +43,7 @@ fn plan(author: &str, priority: Priority) -> TaskPlan {
         conversation_key: None,
         window_start: now_millis() - 3_600_000,
         priority,
+        sla_started_at: now_millis() - 60_000,
         due_at: now_millis() + 3_600_000,
         alert: Some(TaskAlert {
             brand: "Acme Air".into(),

@@ -248,7 +248,7 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
 /// Active tasks without a first response that are due at or before `due_before`.
 pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
     let rows = sqlx::query(
-        "SELECT t.id, t.brand_id, t.priority, t.platform, t.author_handle, t.due_at_ms,
+        "SELECT t.id, t.brand_id, t.priority, t.platform, t.author_handle, t.due_at_ms, t.sla_started_at_ms,
                 (SELECT p.text FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
                  WHERE a.task_id = t.id ORDER BY a.mention_id LIMIT 1) AS first_text
          FROM tasks t
@@ -269,6 +269,7 @@ pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> 
                 platform: get(row, "platform")?,
                 author_handle: get(row, "author_handle")?,
                 due_at_ms: get(row, "due_at_ms")?,
+                sla_started_at_ms: get(row, "sla_started_at_ms")?,
                 text: get::<Option<String>>(row, "first_text")?.unwrap_or_default(),
             })
         })

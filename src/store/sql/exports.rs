@@ -20,7 +20,8 @@ pub(super) async fn export_rows(pool: &AnyPool, query: &ExportQuery) -> Result<V
     let sql = format!(
         "SELECT m.id AS mention_id, p.id AS post_id, m.brand_id, p.platform, p.author_handle, p.text, p.url, p.created_at_ms,
                 s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
-                a.criticality, a.task_id, t.status AS task_status, t.opened_at_ms AS task_opened_at_ms, t.first_response_at_ms, t.resolved_at_ms,
+                a.criticality, a.task_id, t.status AS task_status, t.opened_at_ms AS task_opened_at_ms, t.sla_started_at_ms AS task_sla_started_at_ms,
+                t.first_response_at_ms, t.resolved_at_ms,
                 t.due_at_ms
          FROM mentions m
          JOIN posts p ON p.id = m.post_id
@@ -68,6 +69,7 @@ fn export_row_of(row: &AnyRow) -> Result<ExportRow, StoreError> {
         task_id: get(row, "task_id")?,
         task_status: get(row, "task_status")?,
         task_opened_at_ms: get(row, "task_opened_at_ms")?,
+        task_sla_started_at_ms: get(row, "task_sla_started_at_ms")?,
         first_response_at_ms: get(row, "first_response_at_ms")?,
         resolved_at_ms: get(row, "resolved_at_ms")?,
         due_at_ms: get(row, "due_at_ms")?,
@@ -86,7 +88,7 @@ pub(super) async fn export_tasks(
     // decided in the week, answered or not).
     let sql = format!(
         "SELECT * FROM (
-             SELECT t.id, t.brand_id, t.status, t.opened_at_ms, t.due_at_ms, t.first_response_at_ms,
+             SELECT t.id, t.brand_id, t.status, t.opened_at_ms, t.sla_started_at_ms, t.due_at_ms, t.first_response_at_ms,
                     t.resolved_at_ms, t.recovered,
                     CASE WHEN t.status = 'dismissed' THEN
                         (SELECT MAX(e.at_ms) FROM task_events e WHERE e.task_id = t.id AND e.kind = 'dismissed')
@@ -111,6 +113,7 @@ pub(super) async fn export_tasks(
                 brand: get(row, "brand_id")?,
                 status: get(row, "status")?,
                 opened_at_ms: get(row, "opened_at_ms")?,
+                sla_started_at_ms: get(row, "sla_started_at_ms")?,
                 due_at_ms: get(row, "due_at_ms")?,
                 first_response_at_ms: get(row, "first_response_at_ms")?,
                 resolved_at_ms: get(row, "resolved_at_ms")?,

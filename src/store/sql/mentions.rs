@@ -16,7 +16,7 @@ use crate::domain::{BrandId, Factor, TaskStatus};
 
 const MENTION_COLUMNS: &str = "m.id AS mention_id, m.brand_id, m.found_at_ms,
     p.id AS post_id, p.platform, p.external_id, p.author_handle, p.author_name, p.author_followers, p.text,
-    p.url, p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
+    p.url, p.lang, p.created_at_ms, p.first_seen_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
     p.quote_of, p.quoted_text,
     s.status AS s_status, s.label AS s_label, s.negative AS s_negative, s.neutral AS s_neutral,
     s.positive AS s_positive, s.model AS s_model, s.reason AS s_reason, s.complaint AS s_complaint,
@@ -144,6 +144,7 @@ pub(super) async fn mention_detail(pool: &AnyPool, mention_id: i64) -> Result<Me
         row: mention_row_of(&row)?,
         brand: BrandId::parse(&brand).map_err(|error| StoreError::Corrupt(error.to_string()))?,
         post: post_of(&row)?,
+        first_seen_at: get(&row, "first_seen_at_ms")?,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::domain::{Factor, Millis, SourceId};
 
 pub(super) const TASK_COLUMNS: &str =
     "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
-    t.assignee, t.opened_at_ms, t.due_at_ms, t.first_response_at_ms, t.resolved_at_ms, t.dismissed_reason,
+    t.assignee, t.opened_at_ms, t.sla_started_at_ms, t.due_at_ms, t.first_response_at_ms, t.resolved_at_ms, t.dismissed_reason,
     t.last_activity_at_ms, t.updated_at_ms, t.follow_up_at_ms, t.recovered, t.next_post_sentiment,
     (SELECT COUNT(*) FROM assessments a WHERE a.task_id = t.id) AS n_posts,
     (SELECT p.text FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id

@@ -135,6 +135,7 @@ pub(super) fn task_row_of(row: &AnyRow) -> Result<TaskRow, StoreError> {
         criticality: f32_of(row, "criticality")?,
         assignee: get(row, "assignee")?,
         opened_at_ms: get(row, "opened_at_ms")?,
+        sla_started_at_ms: get(row, "sla_started_at_ms")?,
         due_at_ms: get(row, "due_at_ms")?,
         first_response_at_ms: get(row, "first_response_at_ms")?,
         resolved_at_ms: get(row, "resolved_at_ms")?,

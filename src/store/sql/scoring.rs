@@ -46,8 +46,8 @@ pub(super) async fn claim_pending_mentions(
     let rows = sqlx::query(
         "SELECT m.id AS mention_id, m.post_id, m.brand_id,
                 p.platform, p.external_id, p.author_handle, p.author_name, p.author_followers, p.text, p.url,
-                p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id, p.in_reply_to,
-                p.quote_of, p.quoted_text,
+                p.lang, p.created_at_ms, p.first_seen_at_ms, p.likes, p.reposts, p.replies, p.quotes, p.conversation_id,
+                p.in_reply_to, p.quote_of, p.quoted_text,
                 s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
                 s.model AS s_model, s.language AS s_language, s.reason AS s_reason,
                 s.complaint AS s_complaint, s.severity_json AS s_severity_json
@@ -69,6 +69,7 @@ pub(super) async fn claim_pending_mentions(
                 post_id: get(row, "post_id")?,
                 brand: BrandId::parse(&brand).map_err(|error| StoreError::Corrupt(error.to_string()))?,
                 post: post_of(row)?,
+                first_seen_at: get(row, "first_seen_at_ms")?,
                 sentiment: sentiment_of(row)?,
             })
         })
@@ -342,8 +343,8 @@ pub(super) async fn open_task(
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO tasks (brand_id, platform, author_handle, conversation_key, status, priority, criticality,
-                            opened_at_ms, due_at_ms, last_activity_at_ms, updated_at_ms)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $7, $7)
+                            opened_at_ms, due_at_ms, last_activity_at_ms, updated_at_ms, sla_started_at_ms)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $7, $7, $9)
          RETURNING id",
     )
     .bind(brand)
@@ -354,6 +355,7 @@ pub(super) async fn open_task(
     .bind(f64::from(criticality))
     .bind(at)
     .bind(plan.due_at)
+    .bind(plan.sla_started_at)
     .fetch_one(&mut **tx)
     .await?;
     let task_id: i64 = row.try_get("id")?;
@@ -362,6 +364,7 @@ pub(super) async fn open_task(
         "criticality": criticality,
         "priority": plan.priority.as_str(),
         "due_at_ms": plan.due_at,
+        "sla_started_at_ms": plan.sla_started_at,
     });
     if opener.by_reviewer {
         detail["by_reviewer"] = serde_json::json!(true);

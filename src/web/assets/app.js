@@ -36,21 +36,29 @@ function isActive(task) {
   return ["open", "assigned", "responded"].includes(task.status);
 }
 
-// The SLA as the row shows it: answered (how fast), overdue ("−2h"), due soon (amber: the
-// last 30 minutes or the last quarter of the window) or in time (green).
+// How long the customer has waited (the SLA clock starts at their post, sla_started_at_ms),
+// until the first response; null once answered or closed.
+function waiting(task) {
+  if (task.first_response_at_ms !== null || !isActive(task)) return null;
+  return `customer waiting ${formatDuration(Math.max(0, Math.round((Date.now() - task.sla_started_at_ms) / 60000)))}`;
+}
+
+// The SLA as the row shows it: answered (how fast, from the customer's post), overdue
+// ("−2h"), due soon (amber: the last 30 minutes or the last quarter of the window) or in time
+// (green). The title says how long the customer has waited.
 function sla(task) {
   if (task.first_response_at_ms !== null) {
-    const minutes = Math.max(0, Math.round((task.first_response_at_ms - task.opened_at_ms) / 60000));
+    const minutes = Math.max(0, Math.round((task.first_response_at_ms - task.sla_started_at_ms) / 60000));
     const text = `✓ answered in ${formatDuration(minutes)}`;
     return { text, state: "answered", title: text };
   }
   if (!isActive(task)) return { text: "–", state: "none" };
   const left = task.due_at_ms - Date.now();
   const minutes = Math.round(left / 60000);
-  if (left < 0) return { text: `−${formatDuration(-minutes)}`, state: "overdue", title: `overdue by ${formatDuration(-minutes)}` };
-  const window = Math.max(1, task.due_at_ms - task.opened_at_ms);
+  if (left < 0) return { text: `−${formatDuration(-minutes)}`, state: "overdue", title: `overdue by ${formatDuration(-minutes)} · ${waiting(task)}` };
+  const window = Math.max(1, task.due_at_ms - task.sla_started_at_ms);
   const soon = minutes <= 30 || left / window <= 0.25;
-  return { text: formatDuration(minutes), state: soon ? "soon" : "ok", title: `due ${when(task.due_at_ms)}` };
+  return { text: formatDuration(minutes), state: soon ? "soon" : "ok", title: `due ${when(task.due_at_ms)} · ${waiting(task)}` };
 }
 
 function slaBadge(task) {
@@ -537,6 +545,7 @@ async function showTask(id, notice) {
     el("p", { class: "task-state" }, el("span", { class: `badge ${task.priority}` }, task.priority),
       ` ${statusText(task)} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} `, slaBadge(task),
       ` · assignee ${task.assignee || "none"}`),
+    waiting(task) ? el("p", { class: "waiting", id: "waiting", title: `posted ${when(task.sla_started_at_ms)}` }, waiting(task)) : null,
     notice ? el("p", { class: "reminder", id: "task-changed" }, notice) : null,
     history,
     followUp,
