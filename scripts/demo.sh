@@ -4,4 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-libtorch.sh
-exec cargo run --locked --quiet -- demo "$@"
+if [ ! -x target/debug/earshot ]; then
+  echo "demo: building earshot (about 10 minutes on 2 cores, once; later runs start at once)"
+fi
+# The build shows cargo's own progress (crates compiled, a bar on a terminal); then the demo.
+cargo build --locked --bin earshot
+exec target/debug/earshot demo "$@"

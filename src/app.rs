@@ -141,11 +141,14 @@ impl App {
         }
         // The first catch-up runs now, beside the service; shutdown waits for it.
         let catch_up = catch_up.map(tokio::spawn);
-        let router = web::router(AppState {
-            store: self.store.clone(),
-            settings: self.settings.clone(),
-        });
-        let server = tokio::spawn(web::serve(listener, router, shutdown.clone().cancelled_owned()));
+        let pipeline = self.pipeline.clone();
+        let state = AppState::new(self.store.clone(), self.settings.clone())
+            .with_shutdown(shutdown.clone())
+            .with_model_probe(Arc::new(move || pipeline.scoring().is_running()));
+        crate::metrics::install();
+        let router = web::router(state);
+        let limits = web::ServerLimits::from_settings(&self.settings.http);
+        let server = tokio::spawn(web::serve(listener, router, shutdown.clone().cancelled_owned(), limits));
         shutdown.cancelled().await;
         tracing::info!("Shutting down: finishing work in flight.");
         scheduler.shutdown().await;
@@ -163,15 +166,16 @@ impl App {
     }
 }
 
-/// The cron jobs that run beside the sources (the weekly export, the follow-up recording),
-/// and the export's start-up catch-up to run once.
+/// The cron jobs that run beside the sources (the weekly export, the follow-up recording,
+/// the retention of personal data), and the export's start-up catch-up to run once.
 pub fn cron_tasks(
     settings: &Settings,
     store: Arc<dyn Store>,
 ) -> anyhow::Result<(Vec<CronTask>, Option<BoxFuture<'static, ()>>)> {
     let (mut tasks, catch_up) =
         crate::exports::job::weekly_export(settings, store.clone()).context("failed to set up the weekly export")?;
-    tasks.push(crate::pipeline::follow_up::follow_up_job(store));
+    tasks.push(crate::pipeline::follow_up::follow_up_job(store.clone()));
+    tasks.extend(crate::pipeline::privacy::retention_job(settings, store));
     Ok((tasks, catch_up))
 }
 

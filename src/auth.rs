@@ -6,8 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use sha2::{Digest, Sha256};
 
 /// What a user may do. Agents work tasks they claim; leads also assign, reopen and export;
@@ -97,6 +97,56 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
 }
 
+/// Most argon2 memory a stored hash may ask for (256 MiB); a hash asking for more never
+/// matches, so a tampered row cannot make a login allocate without bound.
+const MAX_VERIFY_BLOCKS: usize = 256 * 1024;
+
+/// [`verify_password`] with the argon2 working memory (`m` KiB, 19 MiB by default) taken
+/// from `blocks`, which grows once to the size the hash needs and is then reused. The login
+/// checks call it on a small fixed pool of threads, each with its own buffer, so a flood of
+/// logins reuses two buffers instead of leaving freed ones in the allocator's per-thread
+/// arenas.
+pub fn verify_password_reusing(password: &str, stored: &str, blocks: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(expected), Some(salt)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+        parsed.hash,
+        parsed.salt,
+    ) else {
+        return false;
+    };
+    let version = match parsed.version {
+        Some(version) => Version::try_from(version),
+        None => Ok(Version::default()),
+    };
+    let Ok(version) = version else {
+        return false;
+    };
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buffer) else {
+        return false;
+    };
+    let needed = params.block_count();
+    if needed > MAX_VERIFY_BLOCKS {
+        return false;
+    }
+    if blocks.len() < needed {
+        blocks.resize(needed, Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        &mut blocks[..needed],
+    );
+    // `Output`'s equality is constant-time.
+    hashed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
+}
+
 /// A new random token (256 bits from the OS RNG through two v4 UUIDs), as 64 hex chars.
 pub fn new_token() -> String {
     let a = uuid::Uuid::new_v4();
@@ -126,6 +176,26 @@ mod tests {
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse batterx", &hash));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn the_reusing_check_agrees_with_the_library_and_keeps_its_buffer() {
+        let hash = hash_password("correct horse battery").unwrap();
+        let mut blocks = Vec::new();
+        assert!(verify_password_reusing("correct horse battery", &hash, &mut blocks));
+        let grown = blocks.len();
+        assert_eq!(grown, 19 * 1024, "argon2id defaults: 19 MiB of 1 KiB blocks");
+        assert!(!verify_password_reusing("correct horse batterx", &hash, &mut blocks));
+        assert!(verify_password_reusing("correct horse battery", &hash, &mut blocks));
+        assert_eq!(blocks.len(), grown, "the buffer is reused, not grown again");
+        assert!(!verify_password_reusing("anything", "not a hash", &mut blocks));
+        let greedy = hash.replace("m=19456", "m=4194304");
+        assert!(!verify_password_reusing("correct horse battery", &greedy, &mut blocks));
+        assert_eq!(
+            blocks.len(),
+            grown,
+            "a hash asking for 4 GiB is refused before allocating"
+        );
     }
 
     #[test]

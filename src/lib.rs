@@ -31,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod exports;
+pub mod metrics;
 pub mod pipeline;
 pub mod scheduler;
 pub mod scoring;

@@ -185,7 +185,8 @@ async fn scoring_worker(pipeline: Arc<Pipeline>, scoring_needed: Arc<Notify>, ca
             _ = scoring_needed.notified() => {}
             _ = tokio::time::sleep(sweep) => {}
         }
-        if let Err(error) = pipeline.score_pending().await {
+        // On shutdown the chunk in flight finishes and the rest waits for the next start.
+        if let Err(error) = pipeline.score_pending_until(&cancel).await {
             tracing::error!(error = %error_chain(&error), "Scoring pass failed.");
         }
     }

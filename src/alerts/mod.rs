@@ -135,6 +135,34 @@ pub enum AlertPayload {
 }
 
 impl AlertPayload {
+    /// The alert with its task's author erased (a person's erasure request): no handle, no
+    /// post text, no link. Reasons (the factors' words, which may quote the post) go too.
+    pub fn erase_author(&mut self) {
+        match self {
+            AlertPayload::TaskOpened {
+                author,
+                text,
+                url,
+                reasons,
+                ..
+            } => {
+                *author = crate::domain::UNKNOWN_AUTHOR.to_owned();
+                text.clear();
+                *url = None;
+                reasons.clear();
+            }
+            AlertPayload::Sla { author, text, .. } => {
+                *author = crate::domain::UNKNOWN_AUTHOR.to_owned();
+                text.clear();
+            }
+            AlertPayload::SourceUnhealthy { .. }
+            | AlertPayload::Spike { .. }
+            | AlertPayload::SourceSilent { .. }
+            | AlertPayload::Digest { .. }
+            | AlertPayload::WeeklySummary(_) => {}
+        }
+    }
+
     /// A key that is the same for the same event, so enqueueing twice stores it once.
     pub fn dedup_key(&self) -> String {
         match self {

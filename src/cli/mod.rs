@@ -31,6 +31,7 @@ macro_rules! say {
 }
 
 mod alerts_test;
+mod backup;
 mod bench;
 mod bench_instances;
 mod check_config;
@@ -38,12 +39,14 @@ mod demo;
 mod eval;
 mod export;
 mod export_bench;
+mod ingest_bench;
 mod match_bench;
 mod migrate;
 mod model_pull;
 mod model_train;
 mod poll;
 mod print_config;
+mod privacy;
 mod score;
 mod serve;
 mod sources_test;
@@ -72,6 +75,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy a SQLite database into a new file while the service runs (PostgreSQL: pg_dump).
+    Backup(backup::BackupArgs),
     /// Check the configuration and list every problem found.
     CheckConfig,
     /// Print the effective configuration with secrets redacted.
@@ -107,6 +112,11 @@ pub enum Command {
         #[command(subcommand)]
         command: SourcesCommand,
     },
+    /// Personal data: erase one author's, or apply the retention window now.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Alert channels.
     Alerts {
         #[command(subcommand)]
@@ -119,6 +129,9 @@ pub enum Command {
     ExportBench(export_bench::ExportBenchArgs),
     /// Benchmark: posts/s of brand matching, many brands' keywords at once.
     MatchBench(match_bench::MatchBenchArgs),
+    /// Benchmark: the push endpoint under concurrent clients (posts/s, p99, RSS), and every
+    /// accepted post stored exactly once, optionally across a kill -9.
+    IngestBench(ingest_bench::IngestBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +162,15 @@ pub enum SourcesCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Erase what identifies one author (posts' text, handle, links; tasks' texts; examples),
+    /// keeping counts; logged without the handle.
+    Erase(privacy::EraseArgs),
+    /// Delete posts past `[privacy] retain_days` that no task holds, now.
+    Expire,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
     /// Send a sample alert to one channel now (not through the outbox) and print the outcome.
     Test(alerts_test::AlertsTestArgs),
@@ -161,6 +183,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve::run(config).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Migrate => migrate::run(config).await,
+        Command::Backup(args) => backup::run(config, args).await,
         Command::CheckConfig => check_config::run(config),
         Command::PrintConfig => print_config::run(config),
         Command::Poll(args) => poll::run(config, args).await,
@@ -186,9 +209,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Alerts {
             command: AlertsCommand::Test(args),
         } => alerts_test::run(config, args).await,
+        Command::Privacy {
+            command: PrivacyCommand::Erase(args),
+        } => privacy::erase(config, args).await,
+        Command::Privacy {
+            command: PrivacyCommand::Expire,
+        } => privacy::expire(config).await,
         Command::Export(args) => export::run(config, args).await,
         Command::ExportBench(args) => export_bench::run(args).await,
         Command::MatchBench(args) => match_bench::run(args),
+        Command::IngestBench(args) => ingest_bench::run(args).await,
     }
 }
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::{
-    AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, InstanceSettings, ScoringSettings,
-    Settings, SourceCommon, SourceSettings, TaskSettings, TemplateSettings,
+    AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, InstanceSettings, MIN_RETAIN_DAYS,
+    PrivacySettings, ScoringSettings, Settings, SourceCommon, SourceSettings, TaskSettings, TemplateSettings,
 };
 use crate::sources::SourceKind;
 
@@ -63,8 +63,9 @@ impl ConfigError {
     }
 }
 
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "database",
+    "privacy",
     "http",
     "scoring",
     "tasks",
@@ -140,6 +141,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
     let alerts = section::<AlertSettings>(&mut root, "alerts", &mut problems);
     let exports = section::<ExportSettings>(&mut root, "exports", &mut problems);
     let instances = section::<InstanceSettings>(&mut root, "instances", &mut problems);
+    let privacy = section::<PrivacySettings>(&mut root, "privacy", &mut problems);
     let brands = items(&mut root, "brands", &mut problems, |value, path, problems| {
         deserialize::<BrandSettings>(value, path, problems)
     });
@@ -148,21 +150,29 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
         deserialize::<TemplateSettings>(value, path, problems)
     });
 
-    let settings = match (database, http, scoring, tasks, alerts, exports, instances) {
-        (Some(database), Some(http), Some(scoring), Some(tasks), Some(alerts), Some(exports), Some(instances)) => {
-            Some(Settings {
-                database,
-                http,
-                scoring,
-                tasks,
-                brands,
-                sources,
-                alerts,
-                exports,
-                templates,
-                instances,
-            })
-        }
+    let settings = match (database, http, scoring, tasks, alerts, exports, instances, privacy) {
+        (
+            Some(database),
+            Some(http),
+            Some(scoring),
+            Some(tasks),
+            Some(alerts),
+            Some(exports),
+            Some(instances),
+            Some(privacy),
+        ) => Some(Settings {
+            database,
+            http,
+            scoring,
+            tasks,
+            brands,
+            sources,
+            alerts,
+            exports,
+            templates,
+            instances,
+            privacy,
+        }),
         _ => None,
     };
     if let Some(settings) = &settings {
@@ -274,13 +284,16 @@ fn validate_instances(instances: &InstanceSettings) -> Vec<ConfigProblem> {
             "must be 1 to 200 characters without control characters",
         ));
     }
-    for (name, value) in [
-        ("poll_lease_secs", instances.poll_lease_secs),
-        ("claim_secs", instances.claim_secs),
-        ("delivery_lease_secs", instances.delivery_lease_secs),
-        ("scoring_sweep_ms", instances.scoring_sweep_ms),
+    const WEEK_SECS: u64 = 7 * 24 * 3600;
+    // Each value against a week in its own unit: the `_secs` keys in seconds, the `_ms` key
+    // in milliseconds.
+    for (name, value, week) in [
+        ("poll_lease_secs", instances.poll_lease_secs, WEEK_SECS),
+        ("claim_secs", instances.claim_secs, WEEK_SECS),
+        ("delivery_lease_secs", instances.delivery_lease_secs, WEEK_SECS),
+        ("scoring_sweep_ms", instances.scoring_sweep_ms, WEEK_SECS * 1000),
     ] {
-        if value == 0 || value > 7 * 24 * 3600 * 1000 {
+        if value == 0 || value > week {
             problems.push(problem(
                 &format!("instances.{name}"),
                 "must be positive and at most a week",
@@ -290,8 +303,36 @@ fn validate_instances(instances: &InstanceSettings) -> Vec<ConfigProblem> {
     problems
 }
 
-fn validate(settings: &Settings) -> Vec<ConfigProblem> {
+/// The server's limits: each within what a public-facing service can live with.
+fn validate_http(http: &HttpSettings) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
+    for (name, value, range) in [
+        ("header_timeout_secs", http.header_timeout_secs, 1..=300),
+        ("shutdown_grace_secs", http.shutdown_grace_secs, 0..=300),
+    ] {
+        if !range.contains(&value) {
+            problems.push(problem(
+                &format!("http.{name}"),
+                format!("must be between {} and {} seconds", range.start(), range.end()),
+            ));
+        }
+    }
+    if !(1..=100_000).contains(&http.max_connections) {
+        problems.push(problem("http.max_connections", "must be between 1 and 100000"));
+    }
+    problems
+}
+
+fn validate(settings: &Settings) -> Vec<ConfigProblem> {
+    let mut problems = validate_http(&settings.http);
+    if let Some(days) = settings.privacy.retain_days
+        && !(MIN_RETAIN_DAYS..=36_500).contains(&days)
+    {
+        problems.push(problem(
+            "privacy.retain_days",
+            format!("must be between {MIN_RETAIN_DAYS} and 36500 days (a weekly export needs its whole week)"),
+        ));
+    }
     let url = &settings.database.url;
     if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         problems.push(problem(

@@ -40,7 +40,23 @@ pub struct Settings {
     pub templates: Vec<TemplateSettings>,
     /// How several instances on one PostgreSQL database share the work (`[instances]`).
     pub instances: InstanceSettings,
+    /// How long personal data is kept (`[privacy]`).
+    pub privacy: PrivacySettings,
 }
+
+/// Personal data: posts are their authors' personal data, kept only as long as needed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Posts first seen more than this many days ago are deleted (with their scores,
+    /// assessments and quarantined input) unless a task holds them. Unset: kept. At least
+    /// 35, so every weekly export still has its whole week when it runs.
+    #[serde(default)]
+    pub retain_days: Option<u32>,
+}
+
+/// The least `[privacy] retain_days` may be.
+pub const MIN_RETAIN_DAYS: u32 = 35;
 
 /// Coordination between instances sharing one PostgreSQL database. On SQLite (one instance
 /// per file) the leases and claims are recorded but not enforced.
@@ -145,6 +161,33 @@ pub struct HttpSettings {
     /// session cookie is then marked `Secure`, so a browser never sends it over plain HTTP.
     #[serde(default)]
     pub secure_cookies: bool,
+    /// A connection that has not sent a whole request head within this many seconds is
+    /// closed; the same limit applies while a keep-alive connection sits idle.
+    #[serde(default = "default_header_timeout_secs")]
+    pub header_timeout_secs: u64,
+    /// Most connections served at once; past it new clients wait in the kernel's backlog.
+    /// Keep it below the process's open-file limit (`ulimit -n`).
+    #[serde(default = "default_http_max_connections")]
+    pub max_connections: usize,
+    /// On shutdown, how long open requests may take to finish before they are dropped.
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+    /// The bearer token a Prometheus scraper sends to `GET /metrics` (admin API tokens are
+    /// accepted too). Without it, only admin tokens may scrape.
+    #[serde(default)]
+    pub metrics_token: Option<Secret>,
+}
+
+fn default_header_timeout_secs() -> u64 {
+    10
+}
+
+fn default_http_max_connections() -> usize {
+    512
+}
+
+fn default_shutdown_grace_secs() -> u64 {
+    10
 }
 
 fn default_bind() -> SocketAddr {
@@ -156,6 +199,10 @@ impl Default for HttpSettings {
         HttpSettings {
             bind: default_bind(),
             secure_cookies: false,
+            header_timeout_secs: default_header_timeout_secs(),
+            max_connections: default_http_max_connections(),
+            shutdown_grace_secs: default_shutdown_grace_secs(),
+            metrics_token: None,
         }
     }
 }

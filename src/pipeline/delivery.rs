@@ -125,8 +125,12 @@ impl Deliverer {
                 breached: task.due_at_ms <= now,
                 text: task.text,
             };
+            let breached = task.due_at_ms <= now;
             if self.store.enqueue_alert(Some(&task.brand_id), &payload, now).await? {
                 added += 1;
+                if breached {
+                    metrics::counter!(crate::metrics::SLA_BREACHES).increment(1);
+                }
             }
         }
         Ok(added)
@@ -298,6 +302,8 @@ impl Deliverer {
                 self.store.mark_delivery_sent(delivery.id, &sent, now).await?;
                 tracing::info!(channel = %delivery.channel, alert = %delivery.dedup_key, "Alert delivered.");
                 report.n_sent += 1;
+                metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "sent")
+                    .increment(1);
             }
             Err(SendError::RateLimited { retry_after }) => {
                 let wait = retry_after.unwrap_or_else(|| backoff(delivery.attempts));
@@ -307,6 +313,8 @@ impl Deliverer {
                     .reschedule_delivery(delivery.id, at, Some("rate limited (429)"))
                     .await?;
                 tracing::warn!(channel = %delivery.channel, wait_ms = millis(wait), "Chat platform rate-limited an alert.");
+                metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "rate_limited")
+                    .increment(1);
                 report.n_retrying += 1;
             }
             Err(SendError::Transient(error)) => {
@@ -315,6 +323,8 @@ impl Deliverer {
                 let at = now + millis(jitter(backoff(delivery.attempts)));
                 self.store.reschedule_delivery(delivery.id, at, Some(&error)).await?;
                 tracing::warn!(channel = %delivery.channel, alert = %delivery.dedup_key, attempts = delivery.attempts + 1, error = %error, "Alert delivery failed; will retry.");
+                metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "retrying")
+                    .increment(1);
                 report.n_retrying += 1;
             }
             Err(SendError::Gone(error)) => {
@@ -322,11 +332,15 @@ impl Deliverer {
                 // The delivery stays pending: it goes out once the channel is fixed.
                 self.store.reschedule_delivery(delivery.id, now, Some(&error)).await?;
                 tracing::error!(channel = %delivery.channel, error = %error, "Chat destination is gone; channel disabled.");
+                metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "channel_gone")
+                    .increment(1);
                 report.disabled.push(delivery.channel.clone());
             }
             Err(SendError::Rejected(error)) => {
                 self.store.mark_delivery_dead(delivery.id, &error).await?;
                 tracing::error!(channel = %delivery.channel, alert = %delivery.dedup_key, error = %error, "Chat platform refused an alert.");
+                metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "rejected")
+                    .increment(1);
                 report.n_dead += 1;
             }
         }

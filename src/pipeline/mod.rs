@@ -12,10 +12,13 @@ pub mod follow_up;
 pub mod instance;
 pub mod matching;
 pub mod poll_lease;
+pub mod privacy;
 pub mod spikes;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis};
@@ -140,6 +143,8 @@ impl Pipeline {
             let batch = match source.poll(cursor.as_ref()).await {
                 Ok(batch) => batch,
                 Err(error) => {
+                    metrics::counter!(crate::metrics::POLLS, "source" => source_id.to_string(), "outcome" => error.kind())
+                        .increment(1);
                     self.record_failure(&source_id, &error).await?;
                     return Err(PipelineError::Source {
                         source_id: source_id.to_string(),
@@ -161,6 +166,10 @@ impl Pipeline {
                 break;
             }
         }
+        let label = source_id.to_string();
+        metrics::counter!(crate::metrics::POLLS, "source" => label.clone(), "outcome" => "ok").increment(1);
+        metrics::counter!(crate::metrics::POSTS_INGESTED, "source" => label.clone()).increment(report.n_new as u64);
+        metrics::counter!(crate::metrics::POSTS_QUARANTINED, "source" => label).increment(report.n_quarantined as u64);
         tracing::info!(
             n_fetched = report.n_fetched,
             n_new = report.n_new,
@@ -208,10 +217,17 @@ impl Pipeline {
     }
 
     /// Scores and assesses every committed mention that has no assessment yet.
-    #[tracing::instrument(skip_all)]
     pub async fn score_pending(&self) -> Result<ScoreReport, PipelineError> {
+        self.score_pending_until(&CancellationToken::new()).await
+    }
+
+    /// [`Pipeline::score_pending`], stopping after the chunk in flight once `stop` is
+    /// cancelled (on shutdown): the rest stays pending for the next start, so a stop never
+    /// waits for a whole backlog.
+    #[tracing::instrument(skip_all)]
+    pub async fn score_pending_until(&self, stop: &CancellationToken) -> Result<ScoreReport, PipelineError> {
         let mut report = ScoreReport::default();
-        loop {
+        while !stop.is_cancelled() {
             let claim = Claim {
                 holder: &self.instance_id,
                 now: now_millis(),
@@ -297,6 +313,7 @@ impl Pipeline {
                         now,
                     )
                 });
+                let priority = task.as_ref().map(|task| task.priority);
                 let outcome = self
                     .store
                     .save_assessment(NewAssessment {
@@ -309,13 +326,20 @@ impl Pipeline {
                     .await?;
                 n_handled += 1;
                 match outcome {
-                    AssessmentOutcome::Opened { .. } => report.n_tasks_opened += 1,
+                    AssessmentOutcome::Opened { .. } => {
+                        report.n_tasks_opened += 1;
+                        if let Some(priority) = priority {
+                            metrics::counter!(crate::metrics::TASKS_OPENED, "priority" => priority.as_str())
+                                .increment(1);
+                        }
+                    }
                     AssessmentOutcome::Joined { .. } => report.n_tasks_joined += 1,
                     AssessmentOutcome::Recorded => {}
                     // Another process assessed it first; nothing was done here.
                     AssessmentOutcome::AlreadyAssessed => continue,
                 }
                 report.n_assessed += 1;
+                metrics::counter!(crate::metrics::MENTIONS_ASSESSED).increment(1);
             }
             if n_handled == 0 {
                 // Cannot happen unless the store lost sentiments it just saved; stop rather

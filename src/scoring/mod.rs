@@ -105,6 +105,11 @@ impl ScoringService {
     pub fn batch_size(&self) -> usize {
         self.batch_size
     }
+
+    /// Whether the scoring thread is still taking work (false once it has stopped).
+    pub fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
 }
 
 fn score_in_batches(
@@ -114,7 +119,10 @@ fn score_in_batches(
 ) -> Result<Vec<SentimentOutcome>, ScoringError> {
     let mut outcomes = Vec::with_capacity(inputs.len());
     for chunk in inputs.chunks(batch_size) {
+        let started = std::time::Instant::now();
         let scored = scorer.score_batch(chunk)?;
+        metrics::histogram!(crate::metrics::SCORING_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
+        metrics::histogram!(crate::metrics::SCORING_BATCH_SIZE).record(chunk.len() as f64);
         if scored.len() != chunk.len() {
             return Err(ScoringError::Inference(format!(
                 "scorer returned {} results for {} inputs",

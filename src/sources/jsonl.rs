@@ -102,7 +102,11 @@ fn read_batch(settings: &JsonlSettings, position: FilePosition) -> Result<Batch,
         n_lines += 1;
         position.offset += n_read as u64;
         position.line += 1;
-        let content = trim_line(&line);
+        let mut content = trim_line(&line);
+        // A file saved by Windows tools may start with a UTF-8 byte-order mark.
+        if position.line == 1 {
+            content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
+        }
         if content.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -153,6 +157,26 @@ mod tests {
         assert_eq!(post.lang.as_deref(), Some("en"));
         assert_eq!(post.engagement.total(), 6);
         assert_eq!(post.conversation_id.as_deref(), Some("c1"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_line_is_not_part_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("with-bom.jsonl");
+        let line = |id: &str| format!(r#"{{"id":"{id}","author":"@jo","text":"acme","created_at":0}}"#);
+        std::fs::write(&path, format!("\u{feff}{}\n{}\n", line("1"), line("2"))).unwrap();
+        let settings = JsonlSettings {
+            path,
+            platform: Platform::Other,
+            batch_lines: 10,
+            match_keywords: true,
+        };
+
+        let batch = read_batch(&settings, FilePosition::default()).unwrap();
+
+        assert!(batch.quarantined.is_empty(), "{:?}", batch.quarantined);
+        let ids: Vec<&str> = batch.posts.iter().map(|p| p.external_id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
     }
 
     #[test]

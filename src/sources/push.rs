@@ -6,6 +6,14 @@
 //! or line by line (NDJSON) is rejected, and nothing is stored; a well-formed item that is
 //! not a valid post is quarantined and reported, and the others are stored. Push sources are
 //! not polled: they have no schedule, and health shows when a push last arrived.
+//!
+//! A body may hold at most `max_items` items: an array is counted while it is parsed, so a
+//! body of millions of tiny items is refused (413) before it is held in memory.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
 
 use super::import::{default_true, json_value_to_post};
 use crate::domain::{Platform, Post, Quarantined};
@@ -20,6 +28,9 @@ pub struct PushSettings {
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// Most items in one request; more get 413 and nothing is stored.
+    #[serde(default = "default_max_items")]
+    pub max_items: usize,
     /// As for JSONL: false makes every pushed post that is not the brand's own or excluded a
     /// mention.
     #[serde(default = "default_true")]
@@ -33,19 +44,32 @@ fn default_max_body_bytes() -> usize {
     4 * 1024 * 1024
 }
 
+fn default_max_items() -> usize {
+    5_000
+}
+
+/// The most `max_items` may be.
+pub const MAX_ITEMS_LIMIT: usize = 100_000;
+
 /// The most `max_body_bytes` may be.
 pub const MAX_BODY_BYTES_LIMIT: usize = 64 * 1024 * 1024;
 
 impl PushSettings {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
-        if (1..=MAX_BODY_BYTES_LIMIT).contains(&self.max_body_bytes) {
-            Vec::new()
-        } else {
-            vec![(
+        let mut problems = Vec::new();
+        if !(1..=MAX_BODY_BYTES_LIMIT).contains(&self.max_body_bytes) {
+            problems.push((
                 "max_body_bytes".to_owned(),
                 format!("must be between 1 and {MAX_BODY_BYTES_LIMIT}"),
-            )]
+            ));
         }
+        if !(1..=MAX_ITEMS_LIMIT).contains(&self.max_items) {
+            problems.push((
+                "max_items".to_owned(),
+                format!("must be between 1 and {MAX_ITEMS_LIMIT}"),
+            ));
+        }
+        problems
     }
 }
 
@@ -68,16 +92,66 @@ pub enum BodyError {
     Line { line: usize, reason: String },
     #[error("the body is not UTF-8 JSON: send a JSON array of posts or NDJSON")]
     NotJson,
+    #[error("the body holds more than {max} items: send at most {max} per request")]
+    TooManyItems { max: usize },
 }
 
-/// Splits a body into items: a JSON array, or NDJSON (a single object is one line of it).
-pub fn parse_body(body: &[u8], default_platform: Platform) -> Result<Vec<PushedItem>, BodyError> {
+/// Reads a JSON array into values, failing at the first item past `max` (and noting so in
+/// `exceeded`) instead of holding the rest.
+struct BoundedArray<'a> {
+    max: usize,
+    exceeded: &'a Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for BoundedArray<'_> {
+    type Value = Vec<serde_json::Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BoundedArray<'_> {
+    type Value = Vec<serde_json::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a JSON array of at most {} posts", self.max)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element::<serde_json::Value>()? {
+            if values.len() == self.max {
+                self.exceeded.set(true);
+                return Err(A::Error::custom("too many items"));
+            }
+            values.push(value);
+        }
+        Ok(values)
+    }
+}
+
+/// Splits a body into items: a JSON array, or NDJSON (a single object is one line of it); at
+/// most `max_items` of them. A UTF-8 byte-order mark at the start is ignored.
+pub fn parse_body(body: &[u8], default_platform: Platform, max_items: usize) -> Result<Vec<PushedItem>, BodyError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     match start.map(|idx| body[idx]) {
         None => Err(BodyError::Empty),
         Some(b'[') => {
-            let values: Vec<serde_json::Value> =
-                serde_json::from_slice(body).map_err(|error| BodyError::Array(error.to_string()))?;
+            let exceeded = Cell::new(false);
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            let values = BoundedArray {
+                max: max_items,
+                exceeded: &exceeded,
+            }
+            .deserialize(&mut deserializer)
+            .and_then(|values| deserializer.end().map(|()| values));
+            let values = match values {
+                Ok(values) => values,
+                Err(_) if exceeded.get() => return Err(BodyError::TooManyItems { max: max_items }),
+                Err(error) => return Err(BodyError::Array(error.to_string())),
+            };
             Ok(values
                 .into_iter()
                 .enumerate()
@@ -90,6 +164,9 @@ pub fn parse_body(body: &[u8], default_platform: Platform) -> Result<Vec<PushedI
             for (idx, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
+                }
+                if items.len() == max_items {
+                    return Err(BodyError::TooManyItems { max: max_items });
                 }
                 let value: serde_json::Value = serde_json::from_str(line).map_err(|error| BodyError::Line {
                     line: idx + 1,
@@ -119,7 +196,7 @@ mod tests {
     #[test]
     fn arrays_and_ndjson_give_items_and_bad_items_are_kept_with_their_place() {
         let array = format!("[{POST}, {{\"id\":\"2\"}}]");
-        let items = parse_body(array.as_bytes(), Platform::Other).unwrap();
+        let items = parse_body(array.as_bytes(), Platform::Other, 10).unwrap();
         assert_eq!(items.len(), 2);
         assert!(items[0].outcome.is_ok());
         let bad = items[1].outcome.as_ref().unwrap_err();
@@ -127,22 +204,47 @@ mod tests {
         assert!(bad.reason.contains("missing field"), "{}", bad.reason);
 
         let ndjson = format!("{POST}\n\n{}\n", POST.replace("\"1\"", "\"3\""));
-        let items = parse_body(ndjson.as_bytes(), Platform::Other).unwrap();
+        let items = parse_body(ndjson.as_bytes(), Platform::Other, 10).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].location, "line 3");
     }
 
     #[test]
     fn bodies_that_are_not_json_are_rejected_whole() {
-        assert_eq!(parse_body(b"  \n", Platform::Other).unwrap_err(), BodyError::Empty);
+        assert_eq!(parse_body(b"  \n", Platform::Other, 10).unwrap_err(), BodyError::Empty);
         assert!(matches!(
-            parse_body(b"[{\"id\":", Platform::Other),
+            parse_body(b"[{\"id\":", Platform::Other, 10),
             Err(BodyError::Array(_))
         ));
         assert!(matches!(
-            parse_body(format!("{POST}\n{{oops").as_bytes(), Platform::Other),
+            parse_body(format!("{POST}\n{{oops").as_bytes(), Platform::Other, 10),
             Err(BodyError::Line { line: 2, .. })
         ));
-        assert_eq!(parse_body(b"id,text", Platform::Other).unwrap_err(), BodyError::NotJson);
+        assert_eq!(
+            parse_body(b"id,text", Platform::Other, 10).unwrap_err(),
+            BodyError::NotJson
+        );
+    }
+
+    #[test]
+    fn item_counts_are_bounded_while_parsing_and_a_byte_order_mark_is_ignored() {
+        let tiny = format!("[{}]", vec!["{}"; 2_000_000].join(","));
+        assert_eq!(
+            parse_body(tiny.as_bytes(), Platform::Other, 5_000).unwrap_err(),
+            BodyError::TooManyItems { max: 5_000 }
+        );
+        let three = format!("[{POST},{POST},{POST}]");
+        assert_eq!(parse_body(three.as_bytes(), Platform::Other, 3).unwrap().len(), 3);
+        assert_eq!(
+            parse_body(three.as_bytes(), Platform::Other, 2).unwrap_err(),
+            BodyError::TooManyItems { max: 2 }
+        );
+        let ndjson = format!("{POST}\n{POST}\n{POST}\n");
+        assert_eq!(
+            parse_body(ndjson.as_bytes(), Platform::Other, 2).unwrap_err(),
+            BodyError::TooManyItems { max: 2 }
+        );
+        let with_bom = format!("\u{feff}{POST}\n");
+        assert_eq!(parse_body(with_bom.as_bytes(), Platform::Other, 2).unwrap().len(), 1);
     }
 }

@@ -34,6 +34,8 @@ pub struct ChannelState {
     pub pending: i64,
     /// Held by quiet hours, waiting for the digest.
     pub held: i64,
+    /// When the oldest delivery still pending was enqueued: the channel's delivery lag.
+    pub oldest_pending_at_ms: Option<Millis>,
     pub sent: i64,
     pub dead: i64,
     pub last_error: Option<String>,

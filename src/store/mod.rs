@@ -41,6 +41,9 @@ pub enum StoreError {
     Backend(#[from] sqlx::Error),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The backend cannot do this; the message says what to use instead.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Everything earshot keeps. Methods are named by intent and speak domain types.
@@ -51,6 +54,27 @@ pub trait Store: Send + Sync {
 
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Erases what identifies one author on one platform (handle matched case-insensitively):
+    /// their posts' text, handle, name, followers and links; their tasks' author, event texts
+    /// and alert texts; reviewers' examples from their posts. Counts, scores and times stay.
+    /// Logged in `privacy_log` with the handle's sha256, never the handle.
+    async fn erase_author(
+        &self,
+        platform: Platform,
+        handle: &str,
+        actor: &str,
+        at: Millis,
+    ) -> Result<Erasure, StoreError>;
+
+    /// Deletes up to `limit` posts first seen before `before` that no task holds, with their
+    /// mention, score, assessment and examples, and quarantined input received before then;
+    /// returns how many posts went. Call until it returns fewer than `limit`.
+    async fn expire_posts(&self, before: Millis, limit: usize, at: Millis) -> Result<u64, StoreError>;
+
+    /// A consistent copy of the whole database in a new file at `to`, taken while the service
+    /// runs (SQLite's `VACUUM INTO`). PostgreSQL: `Unsupported` (use `pg_dump`).
+    async fn backup_into(&self, to: &std::path::Path) -> Result<(), StoreError>;
 
     /// Makes the brands and sources tables mirror the config; ones no longer configured stay
     /// (their posts refer to them) but are marked inactive.

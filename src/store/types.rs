@@ -332,3 +332,14 @@ pub struct OutboxAlert {
     pub attempts: i64,
     pub created_at_ms: Millis,
 }
+
+/// What an erasure (or a retention pass) touched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Erasure {
+    /// Posts blanked (erasure) or deleted (retention).
+    pub n_posts: u64,
+    /// Tasks whose author was blanked; the tasks, their counts and times stay.
+    pub n_tasks: u64,
+    /// Training examples (reviewers' labels) deleted.
+    pub n_examples: u64,
+}

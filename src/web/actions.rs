@@ -11,7 +11,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 
 use super::auth::Caller;
@@ -276,8 +276,11 @@ async fn record_follow_ups(State(state): State<AppState>) -> Result<Json<serde_j
     Ok(Json(serde_json::json!({ "updated": updated })))
 }
 
-/// Server-sent events: `tasks` whenever the queue changed (checked every two seconds).
+/// Server-sent events: `tasks` whenever the queue changed (checked every two seconds). The
+/// stream ends when the service shuts down, so it never holds the shutdown up; the page's
+/// `EventSource` reconnects to whichever instance answers next.
 async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stopped = state.shutdown.clone().cancelled_owned();
     let ticker = tokio::time::interval(Duration::from_secs(2));
     let stream = futures::stream::unfold((state, ticker, None), |(state, mut ticker, last)| async move {
         loop {
@@ -293,5 +296,5 @@ async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream.take_until(stopped)).keep_alive(KeepAlive::default())
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::login_guard::LOGIN_GUARD;
 use super::{ApiError, AppState};
-use crate::auth::{Role, new_token, same_secret, token_hash, verify_password};
+use crate::auth::{Role, new_token, same_secret, token_hash};
 use crate::domain::now_millis;
 use crate::tasks::actions::Actor;
 
@@ -130,39 +130,54 @@ pub(super) struct Me {
     csrf_token: Option<String>,
 }
 
-/// `POST /login`: checks the password, starts a session, sets the cookie.
-pub(super) async fn login(State(state): State<AppState>, Json(body): Json<LoginRequest>) -> Result<Response, ApiError> {
-    let guard = &*LOGIN_GUARD;
-    if let Some(left) = guard.locked_for(&body.username, Instant::now()) {
-        tracing::warn!("Login refused: too many failed attempts for this username.");
-        return Err(ApiError::TooManyAttempts {
-            retry_after_secs: left.as_secs().max(1),
-        });
+/// The client's address, when the server put it on the request (`web::serve` does).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ClientAddr(Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
     }
-    let user = state.store.user_by_name(&body.username).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let password = body.password;
-    let slot = guard.check_slot().await;
-    // A missing user still costs one hash check, so timing does not reveal usernames.
-    let ok = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            verify_password(&password, &DUMMY_HASH);
-            false
+}
+
+/// `POST /login`: checks the password, starts a session, sets the cookie. The attempt is
+/// counted against the username and the client address before the password is checked.
+pub(super) async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(body): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let guard = &*LOGIN_GUARD;
+    let attempt = match guard.begin(&body.username, client, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(left) => {
+            tracing::warn!("Login refused: too many failed attempts for this username or address.");
+            return Err(ApiError::TooManyAttempts {
+                retry_after_secs: left.as_secs().max(1),
+            });
         }
-    })
-    .await
-    .unwrap_or(false);
-    drop(slot);
+    };
+    let user = state.store.user_by_name(&body.username).await?;
+    // A missing user still costs one hash check, so timing does not reveal usernames.
+    let stored = user
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let ok = guard.verify(body.password, stored).await && user.is_some();
     let user = match user {
         Some(user) if ok && !user.disabled => user,
         _ => {
-            guard.failed(&body.username, Instant::now());
             tracing::info!("Login refused.");
             return Err(ApiError::Unauthorized);
         }
     };
-    guard.succeeded(&body.username);
+    guard.succeeded(attempt);
     let session = new_token();
     let csrf = new_token();
     let now = now_millis();

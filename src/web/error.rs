@@ -26,7 +26,7 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     /// 429: too many attempts; try again after `retry_after_secs`.
-    #[error("too many failed logins for this user; try again in {retry_after_secs} s")]
+    #[error("too many failed logins for this user or address; try again in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
     /// 500: details are logged, never sent.
     #[error("internal error")]

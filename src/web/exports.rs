@@ -3,7 +3,8 @@
 //! Downloads are path-safe by construction: the week must parse as an ISO week, the file
 //! name must be one of the names an export writes for that week (`earshot-<week>-<scope>-
 //! <kind>`, a slug scope and a known kind), so `..`, slashes, encoded separators and hidden
-//! files never reach the file system. Files are streamed, not read into memory.
+//! files never reach the file system. Symbolic links (a week folder or a file) are refused,
+//! so nothing outside the export folder is served. Files are streamed, not read into memory.
 
 use axum::Json;
 use axum::Router;
@@ -69,8 +70,25 @@ async fn download(
 ) -> Result<Response, ApiError> {
     let week: IsoWeek = week.parse().map_err(|_| ApiError::NotFound("export".into()))?;
     let content_type = content_type(week, &file).ok_or_else(|| ApiError::NotFound("export file".into()))?;
-    let path = state.settings.exports.dir.join(week.to_string()).join(&file);
-    let opened = tokio::fs::File::open(&path).await;
+    let week_dir = state.settings.exports.dir.join(week.to_string());
+    let path = week_dir.join(&file);
+    // Export runs write plain folders and files: a symbolic link in their place (the week
+    // folder or the file) could point anywhere on the machine, so it is never followed.
+    for step in [&week_dir, &path] {
+        match tokio::fs::symlink_metadata(step).await {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                tracing::warn!(path = %step.display(), "Refused a symbolic link in the export folder.");
+                return Err(ApiError::NotFound(format!("export file {file}")));
+            }
+            _ => {}
+        }
+    }
+    // O_NOFOLLOW: a link swapped in after the check above still fails to open.
+    let opened = tokio::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .await;
     let handle = match opened {
         Ok(handle) => handle,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

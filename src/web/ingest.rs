@@ -3,10 +3,12 @@
 //! Authenticated by an API bearer token of role `ingest` (made for this and nothing else) or
 //! `admin`; sessions are not accepted, so no CSRF applies. Statuses: 401 without a valid
 //! token, 403 for another role or a disabled source, 404 for a source that does not exist or
-//! is not a push source, 413 for a body over the source's `max_body_bytes`, 400 for a body
-//! that is not a JSON array or NDJSON (nothing is stored then). Otherwise the items go through
-//! the pipeline's commit path and the answer is a summary with one entry per item: 200 when
-//! every item was a valid post, 207 when some were quarantined.
+//! is not a push source, 413 for a body over the source's `max_body_bytes` or with more than
+//! `max_items` items, 400 for a body that is not a JSON array or NDJSON (nothing is stored
+//! then). Otherwise the items go through the pipeline's commit path and the answer is a
+//! summary: counts, and an entry for each of the first `LISTED_ITEMS` items that were not
+//! accepted (quarantined or skipped) — bounded, whatever the body held: 200 when every item
+//! was a valid post, 207 when some were quarantined.
 
 use axum::Router;
 use axum::body::Body;
@@ -20,7 +22,10 @@ use crate::domain::{Batch, SourceId};
 use crate::pipeline::matching::Verdict;
 use crate::pipeline::{PipelineError, commit_pushed};
 use crate::sources::SourceKind;
-use crate::sources::push::parse_body;
+use crate::sources::push::{BodyError, parse_body};
+
+/// Items listed in an answer; the rest are counted in `items_not_listed`.
+const LISTED_ITEMS: usize = 100;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/ingest/{source_id}", post(ingest))
@@ -51,7 +56,10 @@ struct IngestSummary {
     quarantined: usize,
     /// Valid posts that are not mentions: the brand's own, excluded, or without a keyword.
     skipped: usize,
+    /// The first `LISTED_ITEMS` items that were not accepted, with their reason.
     items: Vec<ItemResult>,
+    /// Items not accepted beyond those listed.
+    items_not_listed: usize,
 }
 
 async fn ingest(
@@ -99,7 +107,18 @@ async fn ingest(
     let Ok(bytes) = axum::body::to_bytes(body, settings.max_body_bytes).await else {
         return Ok(too_large());
     };
-    let items = parse_body(&bytes, settings.platform).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let items = match parse_body(&bytes, settings.platform, settings.max_items) {
+        Ok(items) => items,
+        Err(error @ BodyError::TooManyItems { .. }) => {
+            return Ok((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                axum::Json(serde_json::json!({ "error": error.to_string() })),
+            )
+                .into_response());
+        }
+        Err(error) => return Err(ApiError::BadRequest(error.to_string())),
+    };
+    drop(bytes);
 
     let mut batch = Batch::default();
     let mut results = Vec::with_capacity(items.len());
@@ -141,15 +160,20 @@ async fn ingest(
             Some(Verdict::Mention) | None => "accepted",
         };
     }
+    let received = results.len();
+    let mut not_accepted = results.into_iter().filter(|r| r.status != "accepted");
+    let items: Vec<ItemResult> = not_accepted.by_ref().take(LISTED_ITEMS).collect();
+    let items_not_listed = not_accepted.count();
     let summary = IngestSummary {
         source: source_id,
-        received: results.len(),
+        received,
         accepted: report.n_new + report.n_duplicates,
         new: report.n_new,
         duplicates: report.n_duplicates,
         quarantined: n_quarantined,
         skipped: report.n_own_posts + report.n_excluded + report.n_unrelated,
-        items: results,
+        items,
+        items_not_listed,
     };
     let status = if n_quarantined == 0 {
         StatusCode::OK

@@ -15,8 +15,10 @@ mod ingest;
 mod login_guard;
 mod mentions;
 pub mod openapi;
+mod ops;
+mod privacy;
+mod server;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
@@ -24,11 +26,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use server::{ServerLimits, serve};
 
 use crate::config::Settings;
 use crate::store::Store;
@@ -38,26 +41,63 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
+    /// Cancelled when the service stops: long-lived responses (the event stream) end then.
+    pub shutdown: CancellationToken,
+    /// Whether the scoring model is loaded and its thread running, for `/readyz`; `None`
+    /// where this process scores nothing.
+    pub model_running: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
+}
+
+impl AppState {
+    /// State for a router that runs until `shutdown` of the returned state is cancelled.
+    pub fn new(store: Arc<dyn Store>, settings: Arc<Settings>) -> AppState {
+        AppState {
+            store,
+            settings,
+            shutdown: CancellationToken::new(),
+            model_running: None,
+        }
+    }
+
+    /// The same state, `/readyz` asking `running` whether the scoring model is up.
+    pub fn with_model_probe(self, running: Arc<dyn Fn() -> bool + Send + Sync>) -> AppState {
+        AppState {
+            model_running: Some(running),
+            ..self
+        }
+    }
+
+    /// The same state, its long-lived responses ending when `shutdown` is cancelled.
+    pub fn with_shutdown(self, shutdown: CancellationToken) -> AppState {
+        AppState { shutdown, ..self }
+    }
 }
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// `Strict-Transport-Security` when the UI is reached over HTTPS: a year.
+const HSTS: &str = "max-age=31536000";
+
 /// The routes of the UI and API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let https = state.settings.http.secure_cookies;
+    let router = Router::new()
         .route("/", get(index))
         .route("/login", get(login_page).post(auth::login))
         .route("/assets/app.js", get(app_js))
         .route("/assets/login.js", get(login_js))
         .route("/assets/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .nest(
             "/api",
             api::routes()
                 .merge(actions::routes())
                 .merge(channels::routes())
                 .merge(mentions::routes())
+                .merge(privacy::routes())
                 .route("/me", get(auth::me))
                 .route("/logout", post(auth::logout))
                 .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
@@ -67,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(exports::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require)))
         .with_state(state)
+        .layer(axum::middleware::from_fn(ops::track))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -83,16 +124,16 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ));
+    // Served over HTTPS (`secure_cookies`): browsers are told to never use plain HTTP here.
+    if https {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
         ))
-}
-
-/// Serves until `shutdown` completes, then lets open requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    } else {
+        router
+    }
 }
 
 /// The queue page; without a valid session, the login page.

@@ -11,6 +11,16 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "Log in with username and password; sets the session cookie",
     ),
     ("post", "/api/logout", "End the session"),
+    (
+        "get",
+        "/metrics",
+        "Prometheus metrics in the text format (bearer: [http] metrics_token or an admin API token)",
+    ),
+    (
+        "get",
+        "/readyz",
+        "Ready for traffic: the database answers and the scoring model runs (200), or 503 naming what does not",
+    ),
     ("get", "/api/me", "The caller, role and CSRF token"),
     (
         "get",
@@ -68,6 +78,12 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "Record authors' next posts after resolution now (the scheduler does this every ten minutes)",
     ),
     ("get", "/api/events", "Server-sent events when the queue changes"),
+    (
+        "post",
+        "/api/privacy/erase",
+        "Erase what identifies one author ({platform, author}): posts' text, handle and links, tasks' texts, \
+         training examples; counts stay (admins)",
+    ),
     ("get", "/api/stats", "Totals"),
     ("get", "/api/sources", "Source health"),
     ("get", "/api/quarantine", "Quarantined input"),

@@ -589,10 +589,7 @@ async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_o
     deliverer.deliver_due(NOW).await.unwrap();
     let agent = crate::support::api_bearer(&store, earshot::auth::Role::Agent).await;
     let lead = crate::support::api_bearer(&store, earshot::auth::Role::Lead).await;
-    let app = earshot::web::router(earshot::web::AppState {
-        store: store.clone(),
-        settings: Arc::new(settings),
-    });
+    let app = earshot::web::router(earshot::web::AppState::new(store.clone(), Arc::new(settings)));
     let call = |method: &'static str, uri: &'static str, bearer: String| {
         let app = app.clone();
         async move {

@@ -78,3 +78,41 @@ fn bench_reports_scoring_and_pipeline_and_writes_the_posts() {
     assert!(stdout.contains("peak RSS"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&posts).unwrap().lines().count(), 60);
 }
+
+/// The ingest load benchmark, small: concurrent clients, a kill -9 halfway, retries — and
+/// every post is stored exactly once (the command fails otherwise).
+#[test]
+fn the_ingest_bench_stores_every_post_exactly_once_across_a_kill() {
+    let output = earshot()
+        .args([
+            "ingest-bench",
+            "--clients",
+            "8",
+            "--requests",
+            "40",
+            "--posts-per-request",
+            "5",
+            "--kill",
+        ])
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("stored exactly once: yes (200 posts stored, 200 mentions, of 200 sent)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("posts/s accepted") && stdout.contains("p99"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" MiB, then "),
+        "two servers, before and after the kill: {stdout}"
+    );
+}

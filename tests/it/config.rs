@@ -185,3 +185,39 @@ lunch = "12:00"
         "{unknown_key:?}"
     );
 }
+
+#[test]
+fn lease_and_claim_seconds_are_limited_to_a_week_in_seconds() {
+    // A week and a day in seconds: once accepted because it was compared with a week in ms.
+    let too_long = 8 * 24 * 3600;
+    let found = problems(&format!(
+        "[instances]\npoll_lease_secs = {too_long}\nclaim_secs = {too_long}\ndelivery_lease_secs = {too_long}\n"
+    ));
+    for key in ["poll_lease_secs", "claim_secs", "delivery_lease_secs"] {
+        assert!(
+            found.contains(&format!("instances.{key}: must be positive and at most a week")),
+            "{key}: {found:?}"
+        );
+    }
+    let week = 7 * 24 * 3600;
+    assert!(
+        problems(&format!(
+            "[instances]\nclaim_secs = {week}\nscoring_sweep_ms = {}\n",
+            week * 1000
+        ))
+        .is_empty()
+    );
+}
+
+#[test]
+fn server_limits_are_checked() {
+    let found = problems("[http]\nheader_timeout_secs = 0\nmax_connections = 0\nshutdown_grace_secs = 301\n");
+    assert_eq!(
+        found,
+        [
+            "http.header_timeout_secs: must be between 1 and 300 seconds",
+            "http.shutdown_grace_secs: must be between 0 and 300 seconds",
+            "http.max_connections: must be between 1 and 100000",
+        ]
+    );
+}

@@ -398,10 +398,7 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports(env
     let exporter = exporter(&pipeline);
     export(&exporter, "2026-W47", ExportFormat::Csv).await;
     let bearer = crate::support::api_bearer(pipeline.store(), earshot::auth::Role::Lead).await;
-    let app = router(AppState {
-        store: pipeline.store().clone(),
-        settings: pipeline.settings().clone(),
-    });
+    let app = router(AppState::new(pipeline.store().clone(), pipeline.settings().clone()));
     let get = |uri: &str| {
         let app = app.clone();
         let request = Request::get(uri)
@@ -417,6 +414,22 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports(env
     let traversal = get("/api/exports/2026-W47/..%2F..%2Fearshot.db").await;
     let other_week = get("/api/exports/2026-W46/earshot-2026-W47-all-posts.csv").await;
     let bad_week = get("/api/exports/..%2F/earshot.toml").await;
+    // Symbolic links planted inside the export folder, pointing outside it: a file with an
+    // export's name, and a whole week folder.
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "not an export").unwrap();
+    std::os::unix::fs::symlink(
+        &secret,
+        exporter.dir().join("2026-W47/earshot-2026-W47-all-posts.jsonl"),
+    )
+    .unwrap();
+    let fake_week = outside.path().join("week");
+    std::fs::create_dir(&fake_week).unwrap();
+    std::fs::write(fake_week.join("earshot-2026-W40-all-posts.csv"), "not an export either").unwrap();
+    std::os::unix::fs::symlink(&fake_week, exporter.dir().join("2026-W40")).unwrap();
+    let linked_file = get("/api/exports/2026-W47/earshot-2026-W47-all-posts.jsonl").await;
+    let linked_week = get("/api/exports/2026-W40/earshot-2026-W40-all-posts.csv").await;
 
     assert_eq!(runs.status(), StatusCode::OK);
     let runs: serde_json::Value =
@@ -439,7 +452,7 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports(env
             .starts_with("inline"),
         "the chart link from chat opens in the browser"
     );
-    for response in [traversal, other_week, bad_week] {
+    for response in [traversal, other_week, bad_week, linked_file, linked_week] {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 }

@@ -40,13 +40,7 @@ fn sweep_lines() -> Vec<String> {
 
 async fn app_with(env: &TestEnv, lines: &[String]) -> (axum::Router, std::sync::Arc<dyn earshot::store::Store>) {
     let (store, settings) = filled(env, lines).await;
-    (
-        router(AppState {
-            store: store.clone(),
-            settings,
-        }),
-        store,
-    )
+    (router(AppState::new(store.clone(), settings)), store)
 }
 
 async fn mentions(client: &Client, query: &str) -> Value {

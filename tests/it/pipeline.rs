@@ -349,7 +349,58 @@ async fn the_complaint_model_stores_its_heads_and_escalates_vips_and_high_reach_
     assert!(factors[1].contains("480k followers"), "{}", factors[1]);
 }
 
+/// A stop during scoring (SIGTERM with a backlog): the chunk in flight (256 mentions) is
+/// assessed whole, the rest stays pending for the next start, which assesses it once.
+async fn a_stop_finishes_the_chunk_in_flight_and_leaves_the_backlog_for_the_next_start(env: TestEnv) {
+    use earshot::scoring::{ScoreInput, Scorer, ScoringError, lexicon::LexiconScorer};
+    use tokio_util::sync::CancellationToken;
+
+    /// The lexicon scorer, with the stop arriving while it scores its first batch.
+    struct StopDuringFirstBatch {
+        stop: CancellationToken,
+        inner: LexiconScorer,
+    }
+    impl Scorer for StopDuringFirstBatch {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn score_batch(
+            &mut self,
+            inputs: &[ScoreInput],
+        ) -> Result<Vec<earshot::domain::SentimentOutcome>, ScoringError> {
+            self.stop.cancel();
+            self.inner.score_batch(inputs)
+        }
+    }
+
+    let lines: Vec<String> = (0..300)
+        .map(|i| line(&i.to_string(), &format!("@user{i}"), "Acme Air lost my bag, refund now"))
+        .collect();
+    env.append("acme-feed", &lines);
+    let settings = std::sync::Arc::new(env.settings());
+    let store = earshot::app::open_store(&settings).await.unwrap();
+    let stop = CancellationToken::new();
+    let scorer = StopDuringFirstBatch {
+        stop: stop.clone(),
+        inner: LexiconScorer,
+    };
+    let scoring = earshot::scoring::ScoringService::start(Box::new(scorer), 2, 8);
+    let pipeline = earshot::pipeline::Pipeline::new(store, scoring, settings);
+    // The test feed reads 3 lines a batch, 50 batches a poll: poll until all 300 are in.
+    while pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap().n_new > 0 {}
+
+    let stopped = pipeline.score_pending_until(&stop).await.unwrap();
+    let assessed_at_stop = env.scalar_of("SELECT COUNT(*) FROM assessments").await;
+    let next_start = pipeline.score_pending().await.unwrap();
+
+    assert_eq!(stopped.n_assessed, 256, "the chunk in flight is finished whole");
+    assert_eq!(assessed_at_stop, 256, "and nothing past it");
+    assert_eq!(next_start.n_assessed, 44, "the next start assesses the rest");
+    assert_eq!(env.scalar_of("SELECT COUNT(*) FROM assessments").await, 300);
+}
+
 on_both_backends!(
+    a_stop_finishes_the_chunk_in_flight_and_leaves_the_backlog_for_the_next_start,
     the_complaint_model_stores_its_heads_and_escalates_vips_and_high_reach_authors,
     two_instances_scoring_at_once_assess_each_mention_once_and_open_one_task_per_conversation,
     complaints_open_tasks_praise_does_not_and_a_rerun_changes_nothing,

@@ -103,6 +103,73 @@ async fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success(), "exit status {status:?}");
 }
 
+/// `earshot backup` copies the SQLite database while it is in use; the copy, opened as a
+/// restored deployment would open it, holds the same queue. A second backup into the same
+/// file is refused rather than overwriting it.
+#[tokio::test]
+async fn a_backup_restores_to_the_same_queue() {
+    let env = TestEnv::new();
+    env.append(
+        "acme-feed",
+        &[line(
+            "1",
+            "@jo",
+            "@AcmeAir lost my bag and the refund never came, worst airline",
+        )],
+    );
+    let config = env.write_config();
+    let polled = earshot()
+        .arg("--config")
+        .arg(&config)
+        .args(["poll", "--source", "acme-feed", "--once"])
+        .output()
+        .unwrap();
+    assert!(polled.status.success(), "{}", String::from_utf8_lossy(&polled.stderr));
+    // The service keeps the database open (a reader mid-transaction) during the backup.
+    let live = env.raw().await;
+    let mut reading = live.begin().await.unwrap();
+    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks")
+        .fetch_one(&mut *reading)
+        .await
+        .unwrap();
+    let copy = env.path().join("backup.db");
+
+    let backup = earshot()
+        .arg("--config")
+        .arg(&config)
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let again = earshot()
+        .arg("--config")
+        .arg(&config)
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    reading.rollback().await.unwrap();
+
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    assert!(String::from_utf8_lossy(&backup.stdout).contains("Backed up into"));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let toml = env
+        .config_toml()
+        .replace(&env.database_url(), &format!("sqlite://{}", copy.display()));
+    let settings = earshot::config::from_toml(&toml, "restored").unwrap();
+    let restored = earshot::app::open_store(&settings).await.unwrap();
+    let tasks = restored
+        .list_tasks(&earshot::store::TaskFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].author_handle, "@jo");
+}
+
 #[cfg(feature = "failpoints")]
 mod crashes {
     use super::*;

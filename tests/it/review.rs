@@ -176,7 +176,7 @@ pub(crate) async fn task_id_of(client: &Client, author: &str) -> i64 {
 
 async fn everything_but_health_and_login_needs_a_session_or_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let anonymous = Client::anonymous(&app);
 
     assert_eq!(anonymous.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
@@ -213,10 +213,7 @@ async fn guessing_a_password_locks_the_username_and_https_sites_get_secure_cooki
     let (store, settings) = filled(&env, &complaints()).await;
     let mut settings = (*settings).clone();
     settings.http.secure_cookies = true;
-    let app = router(AppState {
-        store,
-        settings: Arc::new(settings),
-    });
+    let app = router(AppState::new(store, Arc::new(settings)));
     let anonymous = Client::anonymous(&app);
     let login = |username: &'static str, password: &'static str| {
         let anonymous = &anonymous;
@@ -236,6 +233,8 @@ async fn guessing_a_password_locks_the_username_and_https_sites_get_secure_cooki
     assert_eq!(status, StatusCode::OK);
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
+    assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
 
     for _ in 0..10 {
         assert_eq!(login("lee", "guess").await.0, StatusCode::UNAUTHORIZED);
@@ -254,7 +253,7 @@ async fn guessing_a_password_locks_the_username_and_https_sites_get_secure_cooki
 
 async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let anonymous = Client::anonymous(&app);
     let (_, headers, body) = anonymous
         .send(
@@ -305,7 +304,7 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: T
 
 async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let ann = Client::login(&app, "ann").await;
     let id = task_id_of(&ann, "@jo").await;
     let (_, detail) = ann.get(&format!("/api/tasks/{id}")).await;
@@ -396,7 +395,7 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step(env: TestE
 
 async fn agents_work_only_their_own_tasks_and_leads_assign(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let ann = Client::login(&app, "ann").await;
     let bob = Client::login(&app, "bob").await;
     let lee = Client::login(&app, "lee").await;
@@ -432,10 +431,7 @@ async fn agents_work_only_their_own_tasks_and_leads_assign(env: TestEnv) {
 
 async fn bulk_dismissals_report_each_task_and_false_positives_become_training_data(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState {
-        store: store.clone(),
-        settings,
-    });
+    let app = router(AppState::new(store.clone(), settings));
     let lee = Client::login(&app, "lee").await;
     let jo = task_id_of(&lee, "@jo").await;
     let max = task_id_of(&lee, "@max").await;
@@ -537,7 +533,7 @@ async fn machines_use_bearer_tokens_with_their_role_and_no_csrf(env: TestEnv) {
         .create_api_token(&token_hash(&token), "crm", Role::Agent, now_millis())
         .await
         .unwrap();
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let mut machine = Client::anonymous(&app);
     machine.bearer = Some(token);
     let id = task_id_of(&machine, "@max").await;
@@ -552,7 +548,7 @@ async fn machines_use_bearer_tokens_with_their_role_and_no_csrf(env: TestEnv) {
 
 async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let lee = Client::login(&app, "lee").await;
     let (status, doc) = lee.get("/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
@@ -621,7 +617,7 @@ async fn unknown_template_placeholders_are_config_errors() {
 
 async fn after_resolution_the_authors_next_post_records_whether_they_recovered(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let ann = Client::login(&app, "ann").await;
     let id = task_id_of(&ann, "@jo").await;
     assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
@@ -644,7 +640,7 @@ async fn after_resolution_the_authors_next_post_records_whether_they_recovered(e
     .to_string();
     env.append("acme-feed", &[next]);
     let (store, settings) = poll_and_score(&env, 1).await;
-    let app = router(AppState { store, settings });
+    let app = router(AppState::new(store, settings));
     let lee = Client::login(&app, "lee").await;
     let (status, _, recorded) = lee.send("POST", "/api/follow-ups/record", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -668,10 +664,7 @@ fn later_post(id: &str, author: &str, text: &str) -> String {
 
 async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState {
-        store: store.clone(),
-        settings: settings.clone(),
-    });
+    let app = router(AppState::new(store.clone(), settings.clone()));
     let ann = Client::login(&app, "ann").await;
     let jo = task_id_of(&ann, "@jo").await;
     let max = task_id_of(&ann, "@max").await;
@@ -728,7 +721,53 @@ async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEn
     scheduler.shutdown().await;
 }
 
+/// Guesses sent all at once: each is counted before its password is checked, so 60
+/// concurrent wrong passwords get ten checks (401) and fifty refusals (429), and among 200
+/// concurrent guesses the right password (the 150th) never gets through.
+async fn concurrent_guesses_are_counted_before_the_check(env: TestEnv) {
+    let (store, settings) = filled(&env, &complaints()).await;
+    let app = router(AppState::new(store, settings));
+    let anonymous = Client::anonymous(&app);
+    let guess = |username: &'static str, password: String| {
+        let anonymous = &anonymous;
+        async move {
+            let body = json!({ "username": username, "password": password });
+            anonymous.send("POST", "/login", Some(body)).await.0
+        }
+    };
+    let count = |statuses: &[StatusCode], wanted: StatusCode| statuses.iter().filter(|s| **s == wanted).count();
+
+    let wrong = futures::future::join_all((0..60).map(|i| guess("lee", format!("guess{i}")))).await;
+    let spray = futures::future::join_all((0..200).map(|i| {
+        let password = if i == 150 {
+            PASSWORD.to_owned()
+        } else {
+            format!("guess{i}")
+        };
+        guess("bob", password)
+    }))
+    .await;
+    let headers_after = anonymous
+        .send(
+            "POST",
+            "/login",
+            Some(json!({ "username": "ann", "password": PASSWORD })),
+        )
+        .await;
+
+    assert_eq!(count(&wrong, StatusCode::UNAUTHORIZED), 10, "{wrong:?}");
+    assert_eq!(count(&wrong, StatusCode::TOO_MANY_REQUESTS), 50);
+    assert_eq!(count(&spray, StatusCode::OK), 0, "the right password came too late");
+    assert_eq!(count(&spray, StatusCode::UNAUTHORIZED), 10);
+    assert_eq!(headers_after.0, StatusCode::OK, "other users still log in");
+    assert!(
+        headers_after.1.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+        "no HSTS without secure_cookies"
+    );
+}
+
 crate::support::on_both_backends!(
+    concurrent_guesses_are_counted_before_the_check,
     everything_but_health_and_login_needs_a_session_or_token,
     a_session_cookie_is_strict_and_state_changes_need_the_csrf_token,
     guessing_a_password_locks_the_username_and_https_sites_get_secure_cookies,

@@ -54,10 +54,7 @@ async fn app_with(env: &TestEnv, lines: &[String]) -> axum::Router {
         )
         .await
         .unwrap();
-    router(AppState {
-        store: pipeline.store().clone(),
-        settings: pipeline.settings().clone(),
-    })
+    router(AppState::new(pipeline.store().clone(), pipeline.settings().clone()))
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {

@@ -206,7 +206,8 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
                 CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
                 CAST(COALESCE(SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END), 0) AS BIGINT) AS held,
                 CAST(COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent,
-                CAST(COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead
+                CAST(COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead,
+                CAST(MIN(CASE WHEN status = 'pending' THEN created_at_ms END) AS BIGINT) AS oldest_pending_at_ms
              FROM alert_deliveries WHERE channel = $1",
         )
         .bind(name)
@@ -234,6 +235,7 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
             disabled_at_ms,
             pending: get(&counts, "pending")?,
             held: get(&counts, "held")?,
+            oldest_pending_at_ms: get(&counts, "oldest_pending_at_ms")?,
             sent: get(&counts, "sent")?,
             dead: get(&counts, "dead")?,
             last_error: match last_error {

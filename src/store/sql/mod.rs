@@ -12,6 +12,7 @@ mod alerts;
 mod exports;
 mod ingest;
 mod mentions;
+mod privacy;
 mod queue;
 mod queue_actions;
 mod rows;
@@ -121,6 +122,43 @@ fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
+    }
+
+    async fn erase_author(
+        &self,
+        platform: Platform,
+        handle: &str,
+        actor: &str,
+        at: Millis,
+    ) -> Result<super::Erasure, StoreError> {
+        let mut tx = self.write().await?;
+        let erasure = privacy::erase_author(&mut tx, platform.as_str(), handle, actor, at).await?;
+        tx.commit().await?;
+        Ok(erasure)
+    }
+
+    async fn expire_posts(&self, before: Millis, limit: usize, at: Millis) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n_expired = privacy::expire_posts(&mut tx, before, limit, at).await?;
+        tx.commit().await?;
+        Ok(n_expired)
+    }
+
+    async fn backup_into(&self, to: &std::path::Path) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let to = to
+                    .to_str()
+                    .ok_or_else(|| StoreError::Unsupported("the backup path must be UTF-8".into()))?;
+                // One read transaction: the copy is the database as of one moment, while
+                // writers go on (WAL).
+                sqlx::query("VACUUM INTO $1").bind(to).execute(&self.pool).await?;
+                Ok(())
+            }
+            Backend::Postgres => Err(StoreError::Unsupported(
+                "PostgreSQL is backed up with its own tools: pg_dump --format=custom (see README, Backups)".into(),
+            )),
+        }
     }
 
     #[tracing::instrument(skip_all)]

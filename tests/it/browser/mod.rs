@@ -54,11 +54,13 @@ impl Site {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
-        let app = router(AppState {
-            store: store.clone(),
-            settings,
-        });
-        tokio::spawn(earshot::web::serve(listener, app, shutdown.clone().cancelled_owned()));
+        let app = router(AppState::new(store.clone(), settings).with_shutdown(shutdown.clone()));
+        tokio::spawn(earshot::web::serve(
+            listener,
+            app,
+            shutdown.clone().cancelled_owned(),
+            earshot::web::ServerLimits::default(),
+        ));
         Site { base, store, shutdown }
     }
 

@@ -31,18 +31,18 @@ brand = "acme"
 type = "push"
 platform = "reddit"
 match_keywords = false
+
+[[sources]]
+id = "bulk-push"
+brand = "acme"
+type = "push"
+max_body_bytes = 8388608
 "#;
 
 async fn app(env: &TestEnv) -> (axum::Router, Arc<dyn Store>) {
     let settings = Arc::new(from_toml(&format!("{}{PUSH_SOURCES}", env.config_toml()), "test").unwrap());
     let store = earshot::app::open_store(&settings).await.unwrap();
-    (
-        router(AppState {
-            store: store.clone(),
-            settings,
-        }),
-        store,
-    )
+    (router(AppState::new(store.clone(), settings)), store)
 }
 
 async fn push(app: &axum::Router, uri: &str, bearer: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {
@@ -91,9 +91,14 @@ async fn pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported(e
         .iter()
         .map(|i| i["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["accepted", "own_post", "unrelated", "quarantined"]);
-    assert_eq!(first["items"][3]["location"], "item 4");
-    assert!(first["items"][3]["reason"].as_str().unwrap().contains("missing field"));
+    assert_eq!(
+        statuses,
+        ["own_post", "unrelated", "quarantined"],
+        "items not accepted are listed"
+    );
+    assert_eq!(first["items"][2]["location"], "item 4");
+    assert!(first["items"][2]["reason"].as_str().unwrap().contains("missing field"));
+    assert_eq!(first["items_not_listed"], 0);
     assert_eq!(retry_status, StatusCode::MULTI_STATUS);
     assert_eq!((&retry["new"], &retry["duplicates"]), (&json!(0), &json!(1)), "{retry}");
     assert_eq!(env.scalar_of("SELECT COUNT(*) FROM posts").await, 1);
@@ -128,7 +133,45 @@ async fn pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported(e
     );
 }
 
-on_both_backends!(pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported);
+/// A body of millions of tiny items is refused whole before it is held (413, nothing
+/// stored), and the answer to a large body with many bad items stays bounded.
+async fn item_counts_and_answers_are_bounded(env: TestEnv) {
+    let (app, store) = app(&env).await;
+    let bearer = api_bearer(&store, Role::Ingest).await;
+    let flood = format!("[{}]", vec!["{}"; 2_000_000].join(","));
+
+    let (status, refused) = push(&app, "/api/ingest/bulk-push", Some(&bearer), flood).await;
+
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("more than 5000 items"),
+        "{refused}"
+    );
+    assert_eq!(env.scalar_of("SELECT COUNT(*) FROM quarantine").await, 0);
+
+    let mut items: Vec<serde_json::Value> = (0..150).map(|i| json!({ "id": format!("bad{i}") })).collect();
+    items.push(post("ok", "@jo", "Acme Air lost my bag"));
+    let (status, answer) = push(&app, "/api/ingest/bulk-push", Some(&bearer), json!(items).to_string()).await;
+
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    assert_eq!(
+        (&answer["received"], &answer["new"], &answer["quarantined"]),
+        (&json!(151), &json!(1), &json!(150))
+    );
+    assert_eq!(answer["items"].as_array().unwrap().len(), 100);
+    assert_eq!(answer["items"][99]["location"], "item 100");
+    assert_eq!(answer["items_not_listed"], 50);
+    assert_eq!(
+        env.scalar_of("SELECT COUNT(*) FROM quarantine").await,
+        150,
+        "every bad item is kept"
+    );
+}
+
+on_both_backends!(
+    pushed_items_are_committed_once_and_bad_ones_quarantined_and_reported,
+    item_counts_and_answers_are_bounded
+);
 
 #[tokio::test]
 async fn ingest_answers_401_403_404_413_and_400_and_ingest_tokens_reach_nothing_else() {
