@@ -139,6 +139,15 @@ impl App {
         if self.settings.alerts.spikes.enabled {
             scheduler.spawn_spike_worker(self.store.clone(), self.settings.clone());
         }
+        let replies = crate::pipeline::replies::ReplySender::new(
+            self.store.clone(),
+            self.settings.clone(),
+            http_client()?,
+            crate::pipeline::instance::instance_id(&self.settings.instances),
+        );
+        if replies.has_accounts() {
+            scheduler.spawn_reply_worker(Arc::new(replies));
+        }
         // The first catch-up runs now, beside the service; shutdown waits for it.
         let catch_up = catch_up.map(tokio::spawn);
         let pipeline = self.pipeline.clone();

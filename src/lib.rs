@@ -15,6 +15,8 @@
 //! - [`alerts`]: chat channels and alert payloads (delivered through the outbox).
 //! - [`store`]: persistence on SQLite or PostgreSQL.
 //! - [`pipeline`]: the one place that sequences the stages.
+//! - [`replies`]: publishing replies as the brand, one module per platform behind the
+//!   `Publisher` trait.
 //! - [`scheduler`]: when things run.
 //! - [`exports`]: weekly files (posts, summaries, chart) for managers and spreadsheets.
 //! - [`web`]: the queue UI and JSON API; [`auth`]: roles, password hashes, tokens.
@@ -33,6 +35,7 @@ pub mod domain;
 pub mod exports;
 pub mod metrics;
 pub mod pipeline;
+pub mod replies;
 pub mod scheduler;
 pub mod scoring;
 pub mod sources;

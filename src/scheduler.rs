@@ -26,6 +26,7 @@ use crate::config::Settings;
 use crate::domain::now_millis;
 use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
 use crate::pipeline::poll_lease::{BACKOFF_BASE, TriggerOutcome, poll_once_per_trigger};
+use crate::pipeline::replies::ReplySender;
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::sources::Source;
 use crate::store::Store;
@@ -33,6 +34,8 @@ use crate::telemetry::error_chain;
 
 /// How often the alert worker looks for due deliveries.
 const ALERT_SWEEP: Duration = Duration::from_secs(5);
+/// How often the reply worker looks for queued replies (and retries that are due).
+const REPLY_SWEEP: Duration = Duration::from_secs(2);
 /// How often the spike job judges the latest buckets.
 const SPIKE_SWEEP: Duration = Duration::from_secs(60);
 
@@ -113,6 +116,12 @@ impl Scheduler {
     /// batch while there is more. A run in progress finishes before shutdown completes.
     pub fn spawn_alert_worker(&mut self, deliverer: Arc<Deliverer>) {
         self.workers.spawn(alert_worker(deliverer, self.cancel.clone()));
+    }
+
+    /// Starts the reply worker: `ReplySender::send_due` every two seconds, pass after pass
+    /// while replies are waiting. A send in progress is recorded before shutdown completes.
+    pub fn spawn_reply_worker(&mut self, sender: Arc<ReplySender>) {
+        self.workers.spawn(reply_worker(sender, self.cancel.clone()));
     }
 
     /// Starts the spike worker: `pipeline::spikes::check_spikes` every minute.
@@ -214,6 +223,26 @@ async fn alert_worker(deliverer: Arc<Deliverer>, cancel: CancellationToken) {
                 Ok(_) => break,
                 Err(error) => {
                     tracing::error!(error = %error_chain(&error), "Alert delivery pass failed.");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn reply_worker(sender: Arc<ReplySender>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(REPLY_SWEEP) => {}
+        }
+        // Not raced against `cancel`: a reply that was sent is recorded before exiting.
+        loop {
+            match sender.send_due(now_millis()).await {
+                Ok(report) if report.n_claimed > 0 && !cancel.is_cancelled() => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), "Reply pass failed.");
                     break;
                 }
             }

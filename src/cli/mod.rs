@@ -30,6 +30,7 @@ macro_rules! say {
     }};
 }
 
+mod accounts_test;
 mod alerts_test;
 mod backup;
 mod bench;
@@ -47,6 +48,7 @@ mod model_train;
 mod poll;
 mod print_config;
 mod privacy;
+mod replies_send;
 mod score;
 mod serve;
 mod sources_test;
@@ -117,6 +119,16 @@ pub enum Command {
         #[command(subcommand)]
         command: PrivacyCommand,
     },
+    /// The brands' reply accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+    /// Replies sent from earshot.
+    Replies {
+        #[command(subcommand)]
+        command: RepliesCommand,
+    },
     /// Alert channels.
     Alerts {
         #[command(subcommand)]
@@ -171,6 +183,20 @@ pub enum PrivacyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Check a reply account's credentials with a harmless read call and print who earshot
+    /// posts as; nothing is posted.
+    Test(accounts_test::AccountsTestArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepliesCommand {
+    /// Send the queued replies that are due now (what `serve` does every two seconds), then
+    /// exit.
+    Send,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
     /// Send a sample alert to one channel now (not through the outbox) and print the outcome.
     Test(alerts_test::AlertsTestArgs),
@@ -215,6 +241,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Privacy {
             command: PrivacyCommand::Expire,
         } => privacy::expire(config).await,
+        Command::Accounts {
+            command: AccountsCommand::Test(args),
+        } => accounts_test::run(config, args).await,
+        Command::Replies {
+            command: RepliesCommand::Send,
+        } => replies_send::run(config).await,
         Command::Export(args) => export::run(config, args).await,
         Command::ExportBench(args) => export_bench::run(args).await,
         Command::MatchBench(args) => match_bench::run(args),

@@ -354,6 +354,9 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
         problems.push(problem("scoring.queue_batches", "must be at least 1"));
     }
     problems.extend(validate_instances(&settings.instances));
+    if !settings.tasks.send_role.is_for_users() {
+        problems.push(problem("tasks.send_role", "must be agent, lead or admin"));
+    }
     let cutoffs = &settings.tasks.priority;
     if !(cutoffs.medium <= cutoffs.high && cutoffs.high <= cutoffs.critical) {
         problems.push(problem(
@@ -411,6 +414,22 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
         {
             for (field, message) in found {
                 problems.push(problem(&format!("{path}.business_hours.{field}"), message));
+            }
+        }
+        let mut platforms = HashSet::new();
+        for (account_idx, account) in brand.reply_accounts.iter().enumerate() {
+            let account_path = format!("{path}.reply_accounts[{account_idx}]");
+            if !platforms.insert(account.platform()) {
+                problems.push(problem(
+                    &format!("{account_path}.platform"),
+                    format!(
+                        "a second {} account; a brand answers from one account per platform",
+                        account.platform()
+                    ),
+                ));
+            }
+            for (field, message) in account.validate() {
+                problems.push(problem(&format!("{account_path}.{field}"), message));
             }
         }
     }

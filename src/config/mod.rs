@@ -276,6 +276,14 @@ pub struct TaskSettings {
     /// After resolving, when to ask whether the customer is happy now.
     #[serde(default = "default_follow_up_secs")]
     pub follow_up_secs: u64,
+    /// The least role that may send replies as the brand from the queue (`agent`: everyone
+    /// working tasks; `lead`: leads and admins only). Others can still record a reply.
+    #[serde(default = "default_send_role")]
+    pub send_role: crate::auth::Role,
+}
+
+fn default_send_role() -> crate::auth::Role {
+    crate::auth::Role::Agent
 }
 
 fn default_follow_up_secs() -> u64 {
@@ -293,6 +301,7 @@ impl Default for TaskSettings {
             priority: PriorityCutoffs::default(),
             sla_secs: SlaSecs::default(),
             follow_up_secs: default_follow_up_secs(),
+            send_role: default_send_role(),
         }
     }
 }
@@ -378,6 +387,10 @@ pub struct BrandSettings {
     /// The team's opening hours; SLA clocks count only these. Absent: around the clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<BusinessHoursSettings>,
+    /// The accounts earshot answers from, at most one per platform
+    /// (`[[brands.reply_accounts]]`, tagged by `platform`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply_accounts: Vec<crate::replies::ReplyAccountSettings>,
 }
 
 /// A brand's opening hours (`[brands.business_hours]`), checked by
@@ -417,6 +430,13 @@ fn default_high_reach_followers() -> u64 {
 }
 
 impl BrandSettings {
+    /// The brand's reply account on `platform`, if it has one.
+    pub fn reply_account(&self, platform: crate::domain::Platform) -> Option<&crate::replies::ReplyAccountSettings> {
+        self.reply_accounts
+            .iter()
+            .find(|account| account.platform() == platform)
+    }
+
     /// Whether the author `handle` on `platform` is one of the brand's VIPs.
     pub fn is_vip(&self, platform: crate::domain::Platform, handle: &str) -> bool {
         let bare = |h: &str| h.trim().trim_start_matches('@').to_lowercase();

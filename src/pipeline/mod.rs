@@ -13,6 +13,7 @@ pub mod instance;
 pub mod matching;
 pub mod poll_lease;
 pub mod privacy;
+pub mod replies;
 pub mod spikes;
 
 use std::collections::{HashMap, HashSet};

@@ -317,10 +317,207 @@ pub fn decide(
     Ok(change)
 }
 
+/// Whether `actor` may send `text` as a reply to `task` from earshot: the same rules as
+/// recording a reply (an active task the actor may work on), where sending claims a task
+/// nobody has claimed. `Ok(Some(change))` is that claim, to be applied with the queued reply.
+/// `min_role` is `[tasks] send_role`: who may publish as the brand at all.
+pub fn decide_send(
+    task: &TaskRow,
+    actor: &Actor,
+    text: &str,
+    expected_updated_at_ms: Option<Millis>,
+    now: Millis,
+    min_role: Role,
+) -> Result<Option<TaskChange>, ActionError> {
+    if actor.role == Role::Ingest || actor.role < min_role {
+        return Err(ActionError::Forbidden(format!(
+            "sending replies as the brand needs the {min_role} role or higher ([tasks] send_role); record the reply instead"
+        )));
+    }
+    let send = Action::Reply {
+        text: text.to_owned(),
+        template: None,
+    };
+    active(task, &send)?;
+    text_ok(text, "reply")?;
+    if task.assignee.is_none() {
+        let claim = decide(task, actor, &Action::Claim, expected_updated_at_ms, now, 0)?;
+        return Ok(Some(claim));
+    }
+    if let Some(expected) = expected_updated_at_ms
+        && expected != task.updated_at_ms
+    {
+        return Err(ActionError::Conflict(format!(
+            "task {} was changed by someone else; reload it",
+            task.id
+        )));
+    }
+    may_work(task, actor)?;
+    Ok(None)
+}
+
+/// A reply the platform accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptedReply<'a> {
+    pub reply_id: i64,
+    /// Who asked earshot to send it.
+    pub sent_by: &'a str,
+    pub url: Option<&'a str>,
+    /// "Send & resolve".
+    pub resolve: bool,
+    /// When the platform accepted it.
+    pub accepted_at: Millis,
+}
+
+/// What a reply the platform accepted does to its task: its acceptance is the task's first
+/// response (unless it had one), an active task becomes responded, and resolved too when the
+/// agent chose "Send & resolve". A task closed meanwhile keeps its state.
+pub fn reply_published(task: &TaskRow, reply: &AcceptedReply<'_>, now: Millis, follow_up_ms: i64) -> TaskChange {
+    let AcceptedReply {
+        reply_id,
+        sent_by,
+        url,
+        resolve,
+        accepted_at,
+    } = *reply;
+    let mut change = TaskChange {
+        task_id: task.id,
+        expected_updated_at_ms: task.updated_at_ms,
+        status: task.status,
+        assignee: task.assignee.clone(),
+        first_response_at_ms: Some(task.first_response_at_ms.unwrap_or(accepted_at)),
+        resolved_at_ms: task.resolved_at_ms,
+        dismissed_reason: task.dismissed_reason.clone(),
+        follow_up_at_ms: task.follow_up_at_ms,
+        updated_at_ms: now.max(task.updated_at_ms + 1),
+        actor: sent_by.to_owned(),
+        event_kind: "reply_sent".to_owned(),
+        event_detail: serde_json::json!({ "from": task.status.as_str(), "reply_id": reply_id, "url": url }),
+        label: None,
+    };
+    if task.status.is_active() {
+        change.status = TaskStatus::Responded;
+        if resolve {
+            change.status = TaskStatus::Resolved;
+            change.resolved_at_ms = Some(now);
+            change.follow_up_at_ms = Some(now.saturating_add(follow_up_ms));
+        }
+    }
+    change.event_detail["to_status"] = serde_json::json!(change.status.as_str());
+    change
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Priority;
+
+    #[test]
+    fn sending_claims_an_unclaimed_task_and_follows_the_reply_rules() {
+        let agent = Actor {
+            name: "ann".into(),
+            role: Role::Agent,
+        };
+        let claim = decide_send(
+            &task(TaskStatus::Open, None),
+            &agent,
+            "Sorry!",
+            None,
+            2_000,
+            Role::Agent,
+        )
+        .unwrap()
+        .expect("a claim");
+        assert_eq!(
+            (claim.status, claim.assignee.as_deref()),
+            (TaskStatus::Assigned, Some("ann"))
+        );
+        assert!(
+            decide_send(
+                &task(TaskStatus::Assigned, Some("ann")),
+                &agent,
+                "Sorry!",
+                None,
+                2_000,
+                Role::Agent
+            )
+            .unwrap()
+            .is_none(),
+            "already the sender's: no claim"
+        );
+        assert!(matches!(
+            decide_send(
+                &task(TaskStatus::Assigned, Some("bob")),
+                &agent,
+                "Sorry!",
+                None,
+                2_000,
+                Role::Agent
+            ),
+            Err(ActionError::Forbidden(_))
+        ));
+        assert!(matches!(
+            decide_send(
+                &task(TaskStatus::Resolved, Some("ann")),
+                &agent,
+                "Sorry!",
+                None,
+                2_000,
+                Role::Agent
+            ),
+            Err(ActionError::Conflict(_))
+        ));
+        assert!(matches!(
+            decide_send(
+                &task(TaskStatus::Assigned, Some("ann")),
+                &agent,
+                "  ",
+                None,
+                2_000,
+                Role::Agent
+            ),
+            Err(ActionError::Invalid(_))
+        ));
+        assert!(
+            matches!(
+                decide_send(&task(TaskStatus::Assigned, Some("ann")), &agent, "Sorry!", None, 2_000, Role::Lead),
+                Err(ActionError::Forbidden(ref why)) if why.contains("send_role")
+            ),
+            "an agent without the right cannot send"
+        );
+    }
+
+    #[test]
+    fn a_published_reply_is_the_first_response_at_the_platform_time() {
+        let t = task(TaskStatus::Assigned, Some("ann"));
+        let accepted = AcceptedReply {
+            reply_id: 9,
+            sent_by: "ann",
+            url: Some("https://x.com/acme/status/1"),
+            resolve: false,
+            accepted_at: 3_000,
+        };
+        let c = reply_published(&t, &accepted, 3_500, 100);
+        assert_eq!((c.status, c.first_response_at_ms), (TaskStatus::Responded, Some(3_000)));
+        let and_resolve = AcceptedReply {
+            resolve: true,
+            ..accepted
+        };
+        let c = reply_published(&t, &and_resolve, 3_500, 100);
+        assert_eq!(
+            (c.status, c.resolved_at_ms, c.follow_up_at_ms),
+            (TaskStatus::Resolved, Some(3_500), Some(3_600))
+        );
+        let mut answered = t.clone();
+        answered.first_response_at_ms = Some(2_000);
+        answered.status = TaskStatus::Resolved;
+        let c = reply_published(&answered, &and_resolve, 3_500, 100);
+        assert_eq!(
+            (c.status, c.first_response_at_ms),
+            (TaskStatus::Resolved, Some(2_000)),
+            "an earlier response and a closed state stay"
+        );
+    }
 
     fn task(status: TaskStatus, assignee: Option<&str>) -> TaskRow {
         TaskRow {

@@ -165,6 +165,7 @@ mod tests {
             exclude: vec![],
             threshold,
             business_hours: None,
+            reply_accounts: Vec::new(),
             vip_handles: vec![],
             high_reach_followers: 50_000,
         }

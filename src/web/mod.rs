@@ -17,6 +17,7 @@ mod mentions;
 pub mod openapi;
 mod ops;
 mod privacy;
+mod replies;
 mod server;
 
 use std::sync::Arc;
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(channels::routes())
                 .merge(mentions::routes())
                 .merge(privacy::routes())
+                .merge(replies::routes())
                 .route("/me", get(auth::me))
                 .route("/logout", post(auth::logout))
                 .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))

@@ -42,6 +42,29 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/tasks/{id}/replies",
+        "The task's reply account (who earshot posts as, whether the caller can send, the limit) and its replies \
+         (queued, sent with a link, failed with the platform's reason)",
+    ),
+    (
+        "post",
+        "/api/tasks/{id}/replies",
+        "Send a reply as the brand (text, resolve, expected_updated_at_ms): queued (202), published by the reply \
+         worker exactly once; claims the task if nobody has",
+    ),
+    (
+        "post",
+        "/api/tasks/{id}/reply-check",
+        "Count a reply as the task's platform counts it, against its limit",
+    ),
+    ("post", "/api/replies/{id}/retry", "Queue a failed reply again"),
+    (
+        "get",
+        "/api/reply-accounts",
+        "The brands' reply accounts: who earshot posts as, last success, last error",
+    ),
+    (
+        "get",
         "/api/tasks/{id}/author-history",
         "The author's record with the brand",
     ),

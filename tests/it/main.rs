@@ -17,6 +17,7 @@ mod model;
 mod pipeline;
 mod privacy;
 mod process;
+mod replies;
 mod review;
 mod server;
 mod sla;

@@ -15,6 +15,7 @@ mod mentions;
 mod privacy;
 mod queue;
 mod queue_actions;
+mod replies;
 mod rows;
 mod scoring;
 
@@ -612,6 +613,87 @@ impl Store for SqlStore {
         let outcome = mentions::open_task_from_mention(&mut tx, self.backend, request).await?;
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn reply_target(&self, task_id: i64) -> Result<Option<(i64, crate::replies::ReplyTarget)>, StoreError> {
+        replies::reply_target(&self.pool, task_id).await
+    }
+
+    async fn queue_reply(&self, reply: super::NewReply) -> Result<super::ReplyRow, StoreError> {
+        let mut tx = self.write().await?;
+        let row = replies::queue_reply(&mut tx, &reply).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn task_replies(&self, task_id: i64) -> Result<Vec<super::ReplyRow>, StoreError> {
+        replies::task_replies(&self.pool, task_id).await
+    }
+
+    async fn reply(&self, reply_id: i64) -> Result<super::ReplyRow, StoreError> {
+        replies::reply(&self.pool, reply_id).await
+    }
+
+    async fn claim_replies(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<super::ClaimedReply>, StoreError> {
+        let mut tx = self.write().await?;
+        let claimed = replies::claim_replies(&mut tx, self.backend, claim, limit).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn begin_reply_attempt(&self, reply_id: i64, holder: &str, now: Millis) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let started = replies::begin_reply_attempt(&mut tx, reply_id, holder, now).await?;
+        tx.commit().await?;
+        Ok(started)
+    }
+
+    async fn record_reply_sent(&self, sent: &super::ReplySent) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let recorded = replies::record_reply_sent(&mut tx, sent).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn record_reply_failure(&self, failure: &super::ReplyFailure, task_id: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        replies::record_reply_failure(&mut tx, failure, task_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn retry_reply(&self, reply_id: i64, actor: &str, now: Millis) -> Result<super::ReplyRow, StoreError> {
+        let mut tx = self.write().await?;
+        let row = replies::retry_reply(&mut tx, reply_id, actor, now).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn reply_token(&self, account: &str) -> Result<Option<crate::replies::StoredToken>, StoreError> {
+        replies::reply_token(&self.pool, account).await
+    }
+
+    async fn save_reply_token(
+        &self,
+        account: &str,
+        token: &crate::replies::StoredToken,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        replies::save_reply_token(&mut tx, account, token, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_account_event(&self, account: &str, event: &super::AccountEvent) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        replies::record_account_event(&mut tx, account, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn account_health(&self) -> Result<Vec<super::AccountHealth>, StoreError> {
+        replies::account_health(&self.pool).await
     }
 }
 

@@ -88,6 +88,17 @@ pub(super) async fn erase_author(
             .bind(task_id)
             .execute(&mut **tx)
             .await?;
+        // Replies sent from earshot name the person too: the rows stay (sent, when, the
+        // platform's id), their text goes, and one not sent yet is not sent at all.
+        sqlx::query(
+            "UPDATE replies SET text = '',
+                 error = CASE WHEN status = 'queued' THEN 'erased before it was sent' ELSE error END,
+                 status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END
+             WHERE task_id = $1",
+        )
+        .bind(task_id)
+        .execute(&mut **tx)
+        .await?;
         let alerts = sqlx::query("SELECT id, payload_json FROM alert_outbox WHERE task_id = $1")
             .bind(task_id)
             .fetch_all(&mut **tx)
