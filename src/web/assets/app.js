@@ -389,7 +389,7 @@ function actionPanel(task) {
   }
   const templateSelect = el("select", { id: "template", ariaLabel: "Reply template" }, el("option", { value: "" }, "Template…"),
     ...templates.map((t) => el("option", { value: t.name }, t.name)));
-  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text (copy this reply to the platform)",
+  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text",
     ariaLabel: "Reply text" });
   templateSelect.addEventListener("change", async () => {
     if (!templateSelect.value) return;
@@ -416,14 +416,134 @@ function actionPanel(task) {
     assign.addEventListener("click", () => act({ action: "assign", to: assignee.value.trim() }));
     assignRow = el("p", {}, "Assign to ", assignee, " ", assign);
   }
+  const sending = sendControls(task, replyText);
   return el("div", { class: "actions" },
     buttons.length ? el("p", { class: "action-bar" }, ...buttons.flatMap((b) => [b, " "])) : null,
     assignRow,
     el("p", {}, templateSelect), replyText,
-    el("p", { class: "muted" }, "earshot does not post: copy this reply to the platform, then record it here."),
-    el("p", {}, reply),
+    el("p", { class: "reply-meta" }, sending.count, " ", sending.account),
+    sending.hint,
+    el("p", {}, sending.send, " ", sending.sendResolve, " ", sending.copy, " ", reply),
     notes,
     el("p", {}, reason, " ", falseLabel, " ", reasonText, " ", dismiss));
+}
+
+// Sending from earshot: who the reply goes out as, the count in the platform's limit (with a
+// warning when it is too long), Send and Send & resolve (Ctrl+Enter sends). Without a reply
+// account, the right to send, or a write API on the platform, only "Record reply" stays and
+// the reason is shown.
+function sendControls(task, replyText) {
+  const account = el("span", { id: "reply-account", class: "muted" }, "");
+  const count = el("span", { id: "reply-count", class: "muted" }, "");
+  const hint = el("p", { id: "send-hint", class: "muted" },
+    "earshot does not post here: copy this reply to the platform, then record it.");
+  const send = el("button", { type: "button", id: "send-reply", hidden: true }, "Send reply (Ctrl+Enter)");
+  const sendResolve = el("button", { type: "button", id: "send-resolve", hidden: true }, "Send & resolve");
+  // Where earshot cannot post: copy the reply, open the original (the post's link), record it.
+  const copy = el("button", { type: "button", id: "copy-reply", hidden: true }, "Copy reply");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(replyText.value);
+      flash("Reply copied: paste it on the platform (Open original), then record it here.");
+    } catch (_) {
+      replyText.select();
+      flash("Select-all done: copy the reply with Ctrl+C, post it on the platform, then record it here.");
+    }
+  });
+  const base = `/api/tasks/${encodeURIComponent(task.id)}`;
+  let canSend = false;
+  let counting = 0;
+  const recount = async () => {
+    if (!canSend) return;
+    const ticket = ++counting;
+    const [ok, data] = await postJson(`${base}/reply-check`, { text: replyText.value });
+    if (ticket !== counting || !ok) return;
+    count.textContent = `${data.count} / ${data.limit} ${data.unit}`;
+    count.className = data.fits ? "muted" : "over";
+    count.title = data.problem || "";
+    send.disabled = sendResolve.disabled = !data.fits || replyText.value.trim() === "";
+    hint.textContent = data.fits ? "Send posts this reply as the brand; Record is for a reply written on the platform."
+      : `Too long: ${data.problem}. The platform would refuse it.`;
+  };
+  let timer = null;
+  replyText.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(recount, 200); });
+  const doSend = async (resolve) => {
+    if (!canSend || send.disabled) return;
+    acting = true;
+    try {
+      const [ok, data] = await postJson(`${base}/replies`,
+        { text: replyText.value, resolve, expected_updated_at_ms: task.updated_at_ms });
+      const draft = replyText.value;
+      flash(ok ? `Task #${task.id}: reply queued; it is sent as ${account.dataset.handle || "the brand"} in a moment.`
+        : `Could not send the reply: ${data && data.error ? data.error : "no answer"}`);
+      await Promise.all([loadTasks(), loadFollowUps()]);
+      await showTask(task.id);
+      if (!ok && $("#reply-text")) $("#reply-text").value = draft;
+    } finally { acting = false; }
+  };
+  send.addEventListener("click", () => doSend(false));
+  sendResolve.addEventListener("click", () => doSend(true));
+  replyText.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); doSend(false); }
+  });
+  getJson(`${base}/replies`).then((info) => {
+    const a = info.account;
+    canSend = a.can_send;
+    account.dataset.handle = a.posts_as || "";
+    if (a.posts_as) account.textContent = `posts as ${a.posts_as} on ${a.platform}`;
+    if (a.account_error) account.append(el("span", { class: "error", id: "account-error" }, ` · account problem: ${a.account_error}`));
+    if (canSend) {
+      send.hidden = sendResolve.hidden = false;
+      recount();
+    } else {
+      copy.hidden = false;
+      if (a.reason) hint.textContent = a.reason;
+    }
+  }).catch(() => { copy.hidden = false; hint.textContent = "Reply account unavailable; record the reply instead."; });
+  return { account, count, hint, send, sendResolve, copy };
+}
+
+// The task's replies from earshot, in its thread: queued, sent with a link to the published
+// reply, or failed with the platform's reason and Retry. A queued reply is looked at again
+// every two seconds until it is sent or fails.
+function repliesThread(task) {
+  const box = el("section", { id: "replies" });
+  const base = `/api/tasks/${encodeURIComponent(task.id)}`;
+  const load = async () => {
+    if (selectedTask !== task.id || !document.body.contains(box)) return;
+    let info;
+    try { info = await getJson(`${base}/replies`); } catch (_) { return; }
+    box.replaceChildren(...info.replies.map((r) => {
+      const status = r.status === "sent"
+        ? el("span", { class: "reply-status sent" }, "sent ", r.url ? safeLink(r.url, "view the reply") : "")
+        : r.status === "failed"
+          ? el("span", { class: "reply-status failed" }, `failed: ${r.error || "no reason given"} `, retryButton(r))
+          : el("span", { class: "reply-status queued" }, r.in_doubt ? "sending (checking the platform)…" : "queued…");
+      return el("article", { class: "post reply", "data-reply": String(r.id) },
+        el("header", {}, el("strong", {}, `Reply by ${r.requested_by}`), ` · ${a11yWhen(r)}`),
+        el("p", { class: "post-text" }, r.text),
+        el("p", {}, status));
+    }));
+    if (info.replies.some((r) => r.status === "queued")) setTimeout(load, 2000);
+    else if (info.replies.some((r) => r.status === "sent" && r.sent_at_ms > Date.now() - 5000)) loadTasks().catch(() => {});
+  };
+  // After the pane is in the page (the check above stops polls of a pane no longer shown).
+  Promise.resolve().then(load);
+  return box;
+}
+
+function a11yWhen(reply) {
+  return reply.sent_at_ms ? `published ${when(reply.sent_at_ms)}` : `written ${when(reply.created_at_ms)}`;
+}
+
+function retryButton(reply) {
+  const retry = el("button", { type: "button", class: "retry-reply", "data-reply": String(reply.id) }, "Retry");
+  retry.addEventListener("click", async () => {
+    const [ok, data] = await postJson(`/api/replies/${encodeURIComponent(reply.id)}/retry`, {});
+    flash(ok ? "Reply queued again." : `Could not retry: ${data && data.error ? data.error : "no answer"}`);
+    if (currentTask) await showTask(currentTask.id);
+  });
+  return retry;
 }
 
 // "The model got this one wrong": the reviewer's label is kept as a training example.
@@ -551,6 +671,7 @@ async function showTask(id, notice) {
     followUp,
     actionPanel(task),
     ...posts,
+    repliesThread(task),
     el("h3", {}, "History"), events].filter((part) => part !== null));
   document.querySelectorAll("#tasks tr.selected").forEach((row) => row.classList.remove("selected"));
   const row = document.querySelector(`#tasks tr[data-id="${CSS.escape(String(id))}"]`);

@@ -11,6 +11,7 @@
 mod mentions;
 mod operations;
 mod queue;
+mod send;
 mod webdriver;
 mod workday;
 
