@@ -686,6 +686,15 @@ async function loadSources() {
     el("td", {}, when(s.last_success_at_ms)),
     el("td", { class: s.last_error ? "error" : "" }, s.last_error ? `${s.last_error} (${s.consecutive_failures}×)` : "–"),
     el("td", {}, s.last_poll_new ?? "–"), el("td", {}, s.total_new))));
+  // The brands' reply accounts: who earshot posts as, and a revoked token or rate limit.
+  const accounts = await getJson("/api/reply-accounts");
+  $("#reply-accounts tbody").replaceChildren(...accounts.map((a) => el("tr", { "data-account": a.account },
+    el("td", {}, a.account), el("td", {}, a.posts_as),
+    el("td", { class: a.last_error ? "error" : "" }, a.last_error
+      ? (a.last_error_kind === "unauthorized" ? "credentials refused" : a.last_error_kind || "failing")
+      : (a.last_success_at_ms ? "ok" : "not used yet")),
+    el("td", {}, when(a.last_success_at_ms)),
+    el("td", { class: a.last_error ? "error" : "" }, a.last_error || "–"))));
 }
 
 function sourceHealthCell(s) {

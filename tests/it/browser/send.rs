@@ -1,6 +1,7 @@
 //! Sending a reply from the queue in the browser: write it, see it counted in the platform's
 //! limit and the account it posts as, send it with Ctrl+Enter (which claims the task), watch
-//! it go from queued to sent, and follow the link to the published reply.
+//! it go from queued to sent, follow the link to the published reply, and see the account's
+//! health.
 
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -86,6 +87,11 @@ async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply
                 "✓ answered in",
             )
             .await;
+
+            // The account's health, beside the sources': it worked.
+            click(&client, "button[data-view=sources]").await;
+            let health = wait_for_text(&client, "#reply-accounts tr[data-account=\"acme/mastodon\"]", "ok").await;
+            assert!(health.contains("the brand account on"), "{health}");
         })
         .await;
 }
