@@ -189,6 +189,13 @@ pub enum SentimentOutcome {
     Unscored { reason: String, language: Option<String> },
 }
 
+impl SentimentOutcome {
+    /// Scored, with negative as the most likely label (what the store keeps as `label`).
+    pub fn is_negative(&self) -> bool {
+        matches!(self, SentimentOutcome::Scored { scores, .. } if scores.label() == SentimentLabel::Negative)
+    }
+}
+
 /// One reason a post is (or is not) critical, in points of the 0-100 score.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Factor {

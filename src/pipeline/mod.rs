@@ -26,15 +26,18 @@ use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis};
 use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::sources::{Source, SourceError};
-use crate::store::{AssessmentOutcome, Claim, NewAssessment, PollCommit, PollFailure, Store, StoreError};
+use crate::store::{
+    AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PollCommit, PollFailure, Store, StoreError,
+};
 use crate::tasks;
 use crate::telemetry::error_chain;
 use matching::{BrandMatcher, Verdict};
 
 /// Most batches one poll takes before yielding to the next scheduled run.
 const MAX_BATCHES_PER_POLL: usize = 50;
-/// Mentions claimed and assessed per round trip to the store.
-const ASSESS_CHUNK: usize = 256;
+/// Mentions claimed and assessed per round trip to the store: also the window the scoring
+/// service sorts by length before cutting it into batches.
+pub const ASSESS_CHUNK: usize = 256;
 
 /// Why a pipeline step failed.
 #[derive(Debug, thiserror::Error)]
@@ -267,8 +270,22 @@ impl Pipeline {
             self.store.save_sentiments(&pairs, now_millis()).await?;
             fail::fail_point!("pipeline::after_sentiments", |_| std::process::abort());
 
-            let mut n_handled = 0usize;
-            for mention in pending {
+            // The chunk's author histories in one query per brand and platform; each mention
+            // assessed below is added to its author's history in memory, so the next mention
+            // of the same author sees it, exactly as when each was saved before the next.
+            let since = now_millis() - HISTORY_WINDOW_MS;
+            let keys: Vec<AuthorKey> = pending
+                .iter()
+                .map(|m| AuthorKey {
+                    brand: m.brand.clone(),
+                    platform: m.post.platform,
+                    author: m.post.author_handle.clone(),
+                })
+                .collect();
+            let mut histories = self.store.author_histories(&keys, since).await?;
+            let mut assessments = Vec::with_capacity(pending.len());
+            let mut priorities = Vec::with_capacity(pending.len());
+            for (mention, key) in pending.into_iter().zip(keys) {
                 let Some(sentiment) = mention
                     .sentiment
                     .or_else(|| new_sentiments.get(&mention.post_id).cloned())
@@ -277,15 +294,12 @@ impl Pipeline {
                 };
                 let now = now_millis();
                 let brand = self.settings.brand(&mention.brand);
-                let history = self
-                    .store
-                    .author_history(
-                        &mention.brand,
-                        mention.post.platform,
-                        &mention.post.author_handle,
-                        now - HISTORY_WINDOW_MS,
-                    )
-                    .await?;
+                let unknown_author = key.author == crate::domain::UNKNOWN_AUTHOR;
+                let history = if unknown_author {
+                    AuthorHistory::default()
+                } else {
+                    histories.get(&key).copied().unwrap_or_default()
+                };
                 let handles = self
                     .matchers
                     .get(&mention.brand)
@@ -314,18 +328,25 @@ impl Pipeline {
                         now,
                     )
                 });
-                let priority = task.as_ref().map(|task| task.priority);
-                let outcome = self
-                    .store
-                    .save_assessment(NewAssessment {
-                        mention_id: mention.mention_id,
-                        brand: mention.brand,
-                        criticality,
-                        at: now,
-                        task,
-                    })
-                    .await?;
-                n_handled += 1;
+                if !unknown_author && mention.post.created_at >= since {
+                    let seen = histories.entry(key).or_default();
+                    seen.n_mentions += 1;
+                    seen.n_negative += u64::from(sentiment.is_negative());
+                    seen.n_flagged += u64::from(task.is_some());
+                }
+                priorities.push(task.as_ref().map(|task| task.priority));
+                assessments.push(NewAssessment {
+                    mention_id: mention.mention_id,
+                    brand: mention.brand,
+                    criticality,
+                    at: now,
+                    task,
+                });
+            }
+            let n_handled = assessments.len();
+            // Assessments, tasks and alerts of the whole chunk in one transaction.
+            let outcomes = self.store.save_assessments(assessments).await?;
+            for (outcome, priority) in outcomes.into_iter().zip(priorities) {
                 match outcome {
                     AssessmentOutcome::Opened { .. } => {
                         report.n_tasks_opened += 1;

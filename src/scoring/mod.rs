@@ -112,15 +112,22 @@ impl ScoringService {
     }
 }
 
+/// Scores `inputs` in batches of `batch_size`, shortest texts first: a batch pads only to its
+/// own longest post, so a job of mixed lengths wastes few padding tokens (the encoder's cost
+/// grows with the padded length). Outcomes come back in the order of `inputs`.
 fn score_in_batches(
     scorer: &mut dyn Scorer,
     inputs: &[ScoreInput],
     batch_size: usize,
 ) -> Result<Vec<SentimentOutcome>, ScoringError> {
-    let mut outcomes = Vec::with_capacity(inputs.len());
-    for chunk in inputs.chunks(batch_size) {
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    // Stable: equal lengths keep their order. Bytes track tokens closely enough to bucket.
+    order.sort_by_key(|&i| inputs[i].text.len());
+    let mut outcomes: Vec<Option<SentimentOutcome>> = vec![None; inputs.len()];
+    for chunk in order.chunks(batch_size) {
+        let batch: Vec<ScoreInput> = chunk.iter().map(|&i| inputs[i].clone()).collect();
         let started = std::time::Instant::now();
-        let scored = scorer.score_batch(chunk)?;
+        let scored = scorer.score_batch(&batch)?;
         metrics::histogram!(crate::metrics::SCORING_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
         metrics::histogram!(crate::metrics::SCORING_BATCH_SIZE).record(chunk.len() as f64);
         if scored.len() != chunk.len() {
@@ -130,9 +137,15 @@ fn score_in_batches(
                 chunk.len()
             )));
         }
-        outcomes.extend(scored);
+        for (&i, outcome) in chunk.iter().zip(scored) {
+            outcomes[i] = Some(outcome);
+        }
     }
-    Ok(outcomes)
+    // Every index is in exactly one chunk, so every slot is filled.
+    outcomes
+        .into_iter()
+        .map(|outcome| outcome.ok_or_else(|| ScoringError::Inference("an input was not scored".into())))
+        .collect()
 }
 
 /// Builds the configured scorer: the transformer (with language routing) or the lexicon
@@ -149,5 +162,79 @@ pub fn build_scorer(settings: &ScoringSettings) -> Result<Box<dyn Scorer>, Scori
             };
             Ok(Box::new(language::LanguageRouter::new(primary, secondary)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lexicon scorer, recording the texts of each batch it is given.
+    struct Recording {
+        batches: std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>,
+    }
+
+    impl Scorer for Recording {
+        fn name(&self) -> &str {
+            "recording"
+        }
+
+        fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {
+            self.batches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(inputs.iter().map(|i| i.text.clone()).collect());
+            lexicon::LexiconScorer.score_batch(inputs)
+        }
+    }
+
+    #[tokio::test]
+    async fn batches_group_similar_lengths_and_results_keep_the_input_order() {
+        let texts = [
+            "a much longer complaint: the flight was cancelled and nobody answers the phone, refund now",
+            "ok",
+            "terrible",
+            "a medium length post about the lounge",
+            "great",
+            "another very long post: I have been waiting for my refund for three weeks and I am furious",
+        ];
+        let inputs: Vec<ScoreInput> = texts
+            .iter()
+            .map(|t| ScoreInput {
+                text: (*t).to_owned(),
+                lang_hint: None,
+            })
+            .collect();
+        let batches = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let service = ScoringService::start(
+            Box::new(Recording {
+                batches: batches.clone(),
+            }),
+            2,
+            2,
+        );
+        let alone: Vec<SentimentOutcome> = inputs
+            .iter()
+            .map(|input| {
+                lexicon::LexiconScorer
+                    .score_batch(std::slice::from_ref(input))
+                    .unwrap()
+                    .remove(0)
+            })
+            .collect();
+
+        let outcomes = service.score(inputs).await.unwrap();
+
+        assert_eq!(outcomes, alone, "each input's own outcome, in the input order");
+        let seen = batches.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                vec!["ok".to_owned(), "great".to_owned()],
+                vec!["terrible".to_owned(), texts[3].to_owned()],
+                vec![texts[0].to_owned(), texts[5].to_owned()],
+            ],
+            "shortest first, so each batch pads to a similar length"
+        );
     }
 }

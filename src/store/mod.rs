@@ -124,6 +124,18 @@ pub trait Store: Send + Sync {
 
     /// Stores an assessment and, in the same transaction, opens or joins a task and enqueues
     /// the alert the plan asks for. A mention assessed before is left as it is.
+    /// [`Store::author_history`] for many authors at once (a chunk's), in one query per
+    /// brand and platform; authors without assessed mentions since `since` are absent.
+    async fn author_histories(
+        &self,
+        keys: &[AuthorKey],
+        since: Millis,
+    ) -> Result<std::collections::HashMap<AuthorKey, AuthorHistory>, StoreError>;
+
+    /// [`Store::save_assessment`] for a chunk, in one transaction: the outcomes in the order
+    /// of `assessments`, each as if saved alone in that order. All or nothing on a crash.
+    async fn save_assessments(&self, assessments: Vec<NewAssessment>) -> Result<Vec<AssessmentOutcome>, StoreError>;
+
     async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError>;
 
     // --- Coordination between instances -----------------------------------------------------

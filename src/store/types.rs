@@ -2,7 +2,7 @@
 
 use crate::alerts::AlertPayload;
 use crate::domain::{
-    BrandId, Criticality, Cursor, Factor, Millis, Post, Priority, Quarantined, SearchTerm, SentimentOutcome,
+    BrandId, Criticality, Cursor, Factor, Millis, Platform, Post, Priority, Quarantined, SearchTerm, SentimentOutcome,
     SentimentScores, SourceId, TaskStatus,
 };
 
@@ -75,6 +75,14 @@ pub struct PendingMention {
     pub first_seen_at: Millis,
     /// Set when the post was scored before (for another brand, or before a crash).
     pub sentiment: Option<SentimentOutcome>,
+}
+
+/// One author of one platform, as a brand sees them: the key of an author's history.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AuthorKey {
+    pub brand: BrandId,
+    pub platform: Platform,
+    pub author: String,
 }
 
 /// The author's recent record with a brand.

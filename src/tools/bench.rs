@@ -256,8 +256,10 @@ pub async fn score_alone(scoring: &ScoringSettings, posts: &[SyntheticPost]) -> 
     let warmup = inputs.iter().take(scoring.batch_size).cloned().collect();
     service.score(warmup).await?;
     let started = Instant::now();
+    // Jobs as the pipeline sends them (a claimed chunk each), which the service cuts into
+    // length-sorted batches of `batch_size`.
     let jobs = inputs
-        .chunks(scoring.batch_size)
+        .chunks(crate::pipeline::ASSESS_CHUNK)
         .map(|chunk| service.score(chunk.to_vec()));
     let n_scored: usize = futures::future::try_join_all(jobs).await?.iter().map(Vec::len).sum();
     let seconds = started.elapsed().as_secs_f64();

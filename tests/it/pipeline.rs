@@ -399,7 +399,51 @@ async fn a_stop_finishes_the_chunk_in_flight_and_leaves_the_backlog_for_the_next
     assert_eq!(env.scalar_of("SELECT COUNT(*) FROM assessments").await, 300);
 }
 
+/// One scoring chunk, one author writing three times (and another author once): each
+/// mention's history counts the author's mentions assessed before it — in the same chunk,
+/// saved in one transaction — as if each had been saved before the next was assessed.
+async fn a_chunk_counts_an_authors_earlier_mentions_in_the_same_chunk(env: TestEnv) {
+    env.append(
+        "acme-feed",
+        &[
+            line("1", "@ann", "Acme Air lost my bag, terrible service, refund now"),
+            line("2", "@bob", "Acme Air lost my bag, terrible service, refund now"),
+            line("3", "@ann", "Acme Air still terrible, still no bag, awful"),
+        ],
+    );
+    let pipeline = env.pipeline().await;
+
+    pipeline.poll_source(&source(&env, "acme-feed")).await.unwrap();
+    let report = pipeline.score_pending().await.unwrap();
+
+    assert_eq!(report.n_assessed, 3);
+    let db = env.raw().await;
+    let factors: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.external_id, a.factors_json FROM assessments a
+         JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id ORDER BY p.external_id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let history = |id: &str| {
+        let json = &factors.iter().find(|f| f.0 == id).unwrap().1;
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+        parsed
+            .iter()
+            .find(|f| f["name"] == "author_history")
+            .map(|f| f["detail"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(history("1"), None, "ann's first mention has no history");
+    assert_eq!(history("2"), None, "bob's history is his own");
+    assert_eq!(
+        history("3").as_deref(),
+        Some("1 negative of 1 mentions in the last 14 days"),
+        "ann's second mention sees her first, from the same chunk"
+    );
+}
+
 on_both_backends!(
+    a_chunk_counts_an_authors_earlier_mentions_in_the_same_chunk,
     a_stop_finishes_the_chunk_in_flight_and_leaves_the_backlog_for_the_next_start,
     the_complaint_model_stores_its_heads_and_escalates_vips_and_high_reach_authors,
     two_instances_scoring_at_once_assess_each_mention_once_and_open_one_task_per_conversation,

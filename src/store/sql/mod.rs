@@ -295,6 +295,37 @@ impl Store for SqlStore {
         scoring::author_history(&self.pool, brand, platform, author, since).await
     }
 
+    async fn author_histories(
+        &self,
+        keys: &[super::AuthorKey],
+        since: Millis,
+    ) -> Result<std::collections::HashMap<super::AuthorKey, AuthorHistory>, StoreError> {
+        scoring::author_histories(&self.pool, keys, since).await
+    }
+
+    async fn save_assessments(&self, assessments: Vec<NewAssessment>) -> Result<Vec<AssessmentOutcome>, StoreError> {
+        let mut tx = self.write().await?;
+        // PostgreSQL: take every conversation lock of the chunk first, in one order that every
+        // instance uses, so two instances' chunks never wait on each other in a cycle; then
+        // save in the chunk's order (taking a held lock again is free).
+        let mut conversations: Vec<(&BrandId, &super::TaskPlan)> = assessments
+            .iter()
+            .filter_map(|a| a.task.as_ref().map(|plan| (&a.brand, plan)))
+            .collect();
+        conversations.sort_by(|a, b| {
+            (a.0.as_str(), &a.1.platform, &a.1.author_handle).cmp(&(b.0.as_str(), &b.1.platform, &b.1.author_handle))
+        });
+        for (brand, plan) in conversations {
+            scoring::lock_conversation(&mut tx, self.backend, brand.as_str(), plan).await?;
+        }
+        let mut outcomes = Vec::with_capacity(assessments.len());
+        for assessment in assessments {
+            outcomes.push(scoring::save_assessment(&mut tx, self.backend, assessment).await?);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
     async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError> {
         let mut tx = self.write().await?;
         let outcome = scoring::save_assessment(&mut tx, self.backend, assessment).await?;

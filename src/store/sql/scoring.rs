@@ -1,10 +1,14 @@
 //! Scoring: pending mentions, sentiments, author history, and the assess → task → outbox step.
 
+use std::collections::HashMap;
+
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::Backend;
 
-use super::super::{AssessmentOutcome, AuthorHistory, Claim, NewAssessment, PendingMention, StoreError, TaskPlan};
+use super::super::{
+    AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, StoreError, TaskPlan,
+};
 use super::rows::{alert_payload_json, get, post_of, sentiment_of, severity_json};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
@@ -167,6 +171,70 @@ pub(super) async fn author_history(
         n_flagged: count("n_flagged")?,
     })
 }
+
+/// [`author_history`] for many authors at once: one query per brand and platform among
+/// `keys`. Authors with no assessed mentions are absent from the answer; `UNKNOWN_AUTHOR` is
+/// never looked up (deleted accounts are not one person's record).
+pub(super) async fn author_histories(
+    pool: &AnyPool,
+    keys: &[AuthorKey],
+    since: Millis,
+) -> Result<HashMap<AuthorKey, AuthorHistory>, StoreError> {
+    let mut groups: HashMap<(&str, Platform), Vec<&str>> = HashMap::new();
+    for key in keys {
+        if key.author != crate::domain::UNKNOWN_AUTHOR {
+            groups
+                .entry((key.brand.as_str(), key.platform))
+                .or_default()
+                .push(key.author.as_str());
+        }
+    }
+    let mut histories = HashMap::new();
+    for ((brand, platform), mut authors) in groups {
+        authors.sort_unstable();
+        authors.dedup();
+        for authors in authors.chunks(HISTORY_AUTHORS_PER_QUERY) {
+            let placeholders: Vec<String> = (0..authors.len()).map(|i| format!("${}", i + 4)).collect();
+            let sql = format!(
+                "SELECT p.author_handle AS author, COUNT(*) AS n_mentions,
+                        CAST(COALESCE(SUM(CASE WHEN s.label = 'negative' THEN 1 ELSE 0 END), 0) AS BIGINT) AS n_negative,
+                        CAST(COALESCE(SUM(a.flagged), 0) AS BIGINT) AS n_flagged
+                 FROM mentions m
+                 JOIN posts p ON p.id = m.post_id
+                 JOIN assessments a ON a.mention_id = m.id
+                 LEFT JOIN sentiments s ON s.post_id = p.id
+                 WHERE m.brand_id = $1 AND p.platform = $2 AND p.created_at_ms >= $3
+                   AND p.author_handle IN ({})
+                 GROUP BY p.author_handle",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(brand).bind(platform.as_str()).bind(since);
+            for author in authors {
+                query = query.bind(*author);
+            }
+            for row in query.fetch_all(pool).await? {
+                let count = |column| get::<i64>(&row, column).map(|v| u64::try_from(v).unwrap_or(0));
+                let key = AuthorKey {
+                    brand: BrandId::parse(brand).map_err(|error| StoreError::Corrupt(error.to_string()))?,
+                    platform,
+                    author: get(&row, "author")?,
+                };
+                histories.insert(
+                    key,
+                    AuthorHistory {
+                        n_mentions: count("n_mentions")?,
+                        n_negative: count("n_negative")?,
+                        n_flagged: count("n_flagged")?,
+                    },
+                );
+            }
+        }
+    }
+    Ok(histories)
+}
+
+/// Authors per history query: bounded well below every backend's limit on bound parameters.
+const HISTORY_AUTHORS_PER_QUERY: usize = 500;
 
 pub(super) async fn save_assessment(
     tx: &mut Transaction<'static, Any>,
