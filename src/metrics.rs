@@ -30,6 +30,9 @@ pub const TASKS_OPENED: &str = "earshot_tasks_opened_total";
 pub const SLA_BREACHES: &str = "earshot_sla_breaches_total";
 /// `earshot_alert_deliveries_total{channel, outcome}`: chat deliveries by outcome.
 pub const ALERT_DELIVERIES: &str = "earshot_alert_deliveries_total";
+/// `earshot_replies_total{platform, outcome}`: replies to customers published, failed for
+/// good, or postponed for a retry.
+pub const REPLIES: &str = "earshot_replies_total";
 /// `earshot_http_requests_total{route, method, status}`: requests answered.
 pub const HTTP_REQUESTS: &str = "earshot_http_requests_total";
 /// `earshot_http_request_seconds{route}`: time to answer (headers; streams excluded).
@@ -48,7 +51,7 @@ pub const CHANNEL_DELIVERIES: &str = "earshot_channel_deliveries";
 pub const CHANNEL_DELIVERY_LAG: &str = "earshot_channel_delivery_lag_seconds";
 
 /// Every metric name, for documentation and the scrape test.
-pub const ALL: [&str; 17] = [
+pub const ALL: [&str; 18] = [
     POLLS,
     POSTS_INGESTED,
     POSTS_QUARANTINED,
@@ -58,6 +61,7 @@ pub const ALL: [&str; 17] = [
     TASKS_OPENED,
     SLA_BREACHES,
     ALERT_DELIVERIES,
+    REPLIES,
     HTTP_REQUESTS,
     HTTP_REQUEST_SECONDS,
     PENDING_MENTIONS,
@@ -100,6 +104,10 @@ fn describe() {
     describe_counter!(TASKS_OPENED, "Response tasks opened, by priority.");
     describe_counter!(SLA_BREACHES, "SLA-breach alerts raised.");
     describe_counter!(ALERT_DELIVERIES, "Chat deliveries, by channel and outcome.");
+    describe_counter!(
+        REPLIES,
+        "Replies to customers, by platform and outcome (published, failed, retrying)."
+    );
     describe_counter!(HTTP_REQUESTS, "HTTP requests, by route template, method and status.");
     describe_histogram!(HTTP_REQUEST_SECONDS, Unit::Seconds, "Time to answer an HTTP request.");
     describe_gauge!(PENDING_MENTIONS, "Committed mentions not yet assessed.");

@@ -230,6 +230,8 @@ impl ReplySender {
             match self.store.record_reply_sent(&sent).await {
                 Ok(true) => {
                     tracing::info!(reply = row.id, task = row.task_id, platform = %row.platform, "Reply published.");
+                    metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "published")
+                        .increment(1);
                     self.store
                         .record_account_event(
                             account,
@@ -270,6 +272,8 @@ impl ReplySender {
             error.to_string()
         };
         tracing::warn!(reply = row.id, task = row.task_id, kind = error.kind(), error = %message, "Reply failed.");
+        metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "failed")
+            .increment(1);
         if matches!(error, ReplyError::Unauthorized { .. }) {
             self.store
                 .record_account_event(
@@ -317,6 +321,8 @@ impl ReplySender {
             error = %error,
             "Reply not sent yet; retrying later."
         );
+        metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "retrying")
+            .increment(1);
         if matches!(error, ReplyError::RateLimited { .. }) {
             self.store
                 .record_account_event(
