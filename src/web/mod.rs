@@ -110,6 +110,9 @@ pub fn router(state: AppState) -> Router {
         .merge(exports::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require)))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
+        // gzip for clients that ask (the queue's JSON, the page and scripts); never for the
+        // event stream, images or tiny answers (tower-http's default predicate).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -221,6 +221,48 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
+/// The queue's JSON goes gzip-compressed to a client that asks, and reads back the same.
+async fn the_queue_json_is_gzipped_for_clients_that_ask(env: TestEnv) {
+    let lines: Vec<String> = (1..=30)
+        .map(|i| {
+            line(
+                &format!("{}", 300 + i),
+                &format!("@gz{i}"),
+                &format!("@AcmeAir lost my bag on flight {i}, worst airline ever, refund now"),
+            )
+        })
+        .collect();
+    let app = app_with(&env, &lines).await;
+    let request = |gzip: bool| {
+        let mut request = Request::get("/api/tasks").header("authorization", format!("Bearer {TOKEN}"));
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        app.clone().oneshot(request.body(Body::empty()).unwrap())
+    };
+
+    let plain = request(false).await.unwrap();
+    let zipped = request(true).await.unwrap();
+
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let plain = plain.into_body().collect().await.unwrap().to_bytes();
+    let zipped = zipped.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        zipped.len() * 4 < plain.len(),
+        "{} vs {} bytes",
+        zipped.len(),
+        plain.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(zipped.as_ref()), &mut unzipped).unwrap();
+    let plain: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let unzipped: serde_json::Value = serde_json::from_slice(&unzipped).unwrap();
+    assert_eq!(plain["total"], 30);
+    assert_eq!(unzipped["total"], plain["total"]);
+    assert_eq!(ids(&unzipped), ids(&plain));
+}
+
 async fn bad_filters_are_400_and_missing_tasks_404(env: TestEnv) {
     let app = filled_app(&env).await;
 
@@ -291,6 +333,7 @@ async fn stats_count_what_the_pipeline_stored(env: TestEnv) {
 }
 
 on_both_backends!(
+    the_queue_json_is_gzipped_for_clients_that_ask,
     the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged,
     the_queue_pages_with_a_total_and_searches_post_text_and_author,
     bad_filters_are_400_and_missing_tasks_404,
