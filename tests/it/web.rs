@@ -212,10 +212,23 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
         "offset=100001",
         "unassigned=maybe",
         "due_within_mins=10081",
+        // Past every integer type: once a 500 (overflow), now a 400 like any bad value.
+        "offset=9223372036854775808",
+        "limit=18446744073709551616",
+        "due_within_mins=9223372036854775808",
     ] {
         let (status, _, body) = get(&app, &format!("/api/tasks?{bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{bad}: {body}");
+    }
+    for bad in [
+        "/api/quarantine?limit=18446744073709551616",
+        "/api/quarantine?limit=-1",
+        "/api/exports?limit=18446744073709551616",
+        "/api/tasks/9223372036854775808",
+    ] {
+        let (status, _, _) = get(&app, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let (status, _, body) = get(&app, &format!("/api/tasks?q={}", "x".repeat(201))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
