@@ -142,7 +142,7 @@ impl ReplySender {
                 "brand {brand} has no {} reply account in the configuration",
                 target.platform
             ));
-            return self.failed(&row, &account, error, now_millis()).await;
+            return self.failed(&row, &account, error, row.in_doubt, now_millis()).await;
         };
         let outgoing = OutgoingReply {
             reply_id: row.id,
@@ -160,10 +160,13 @@ impl ReplySender {
                     return self.sent(&row, &account, published, now_millis(), Outcome::Found).await;
                 }
                 Ok(None) => {}
-                Err(error) => {
-                    // Cannot tell: stays in doubt, looked for again next time.
+                // Cannot tell now: stays in doubt, looked for again next time.
+                Err(error) if error.is_retriable() => {
                     return self.retry_later(&row, &account, error, true, now_millis()).await;
                 }
+                // Cannot look at all (credentials refused, the post gone): failed, still in
+                // doubt, so a Retry looks again before sending.
+                Err(error) => return self.failed(&row, &account, error, true, now_millis()).await,
             }
         }
         if let Some(check) = self
@@ -173,12 +176,12 @@ impl ReplySender {
         {
             if let Err(reason) = check.check_target(&outgoing.target) {
                 return self
-                    .failed(&row, &account, ReplyError::NotPossible(reason), now_millis())
+                    .failed(&row, &account, ReplyError::NotPossible(reason), false, now_millis())
                     .await;
             }
             if let Some(problem) = check.check_text(&outgoing.text).problem() {
                 return self
-                    .failed(&row, &account, ReplyError::NotPossible(problem), now_millis())
+                    .failed(&row, &account, ReplyError::NotPossible(problem), false, now_millis())
                     .await;
             }
         }
@@ -194,7 +197,10 @@ impl ReplySender {
         let now = now_millis();
         match result {
             Ok(published) => self.sent(&row, &account, published, now, Outcome::Sent).await,
-            Err(error) => self.failed(&row, &account, error, now).await,
+            Err(error) => {
+                let in_doubt = matches!(error, ReplyError::Uncertain { .. });
+                self.failed(&row, &account, error, in_doubt, now).await
+            }
         }
     }
 
@@ -255,14 +261,16 @@ impl ReplySender {
         )))
     }
 
+    /// A final failure, or a retry when the error passes and attempts are left. `in_doubt`:
+    /// the reply may exist on the platform (it is looked for before any resend).
     async fn failed(
         &self,
         row: &crate::store::ReplyRow,
         account: &str,
         error: ReplyError,
+        in_doubt: bool,
         now: Millis,
     ) -> Result<Outcome, StoreError> {
-        let in_doubt = matches!(error, ReplyError::Uncertain { .. });
         if error.is_retriable() && row.attempts < MAX_ATTEMPTS {
             return self.retry_later(row, account, error, in_doubt, now).await;
         }

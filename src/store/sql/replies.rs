@@ -284,7 +284,8 @@ pub(super) async fn record_reply_failure(
     Ok(())
 }
 
-/// A failed reply back in the queue (the agent's "Retry"), sent as soon as a worker runs.
+/// A failed reply back in the queue (the agent's "Retry") with a fresh budget of attempts,
+/// sent as soon as a worker runs; one still in doubt is looked for first.
 pub(super) async fn retry_reply(
     tx: &mut Transaction<'static, Any>,
     reply_id: i64,
@@ -304,7 +305,7 @@ pub(super) async fn retry_reply(
         )));
     }
     let done = sqlx::query(
-        "UPDATE replies SET status = 'queued', next_attempt_at_ms = $2, updated_at_ms = $2
+        "UPDATE replies SET status = 'queued', attempts = 0, next_attempt_at_ms = $2, updated_at_ms = $2
          WHERE id = $1 AND status = 'failed'",
     )
     .bind(reply_id)

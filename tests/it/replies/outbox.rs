@@ -248,7 +248,44 @@ async fn a_revoked_token_fails_the_reply_with_the_reason_on_the_task_and_the_acc
     assert_eq!(store.reply(reply_id).await.unwrap().status, "failed");
 }
 
+/// A reply left in doubt (its send's outcome unknown) whose lookup is refused: it is not sent
+/// blind; it fails with the reason and stays in doubt, so a Retry looks again first.
+async fn an_in_doubt_reply_is_never_sent_blind_when_the_lookup_is_refused(env: TestEnv) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "The access token is invalid"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(created()))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let (store, settings) = filled(&env, &config_with(&env, &mastodon_account(&server.uri())), &complaint()).await;
+    let task_id = only_task(&store).await;
+    let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
+    // As a crash between the send and its record leaves it.
+    sqlx::query("UPDATE replies SET in_doubt = 1, attempts = 1")
+        .execute(&env.raw().await)
+        .await
+        .unwrap();
+
+    let report = sender(&store, &settings)
+        .send_due(earshot::domain::now_millis())
+        .await
+        .unwrap();
+
+    assert_eq!(report.n_failed, 1, "{report:?}");
+    let reply = store.reply(reply_id).await.unwrap();
+    assert_eq!((reply.status.as_str(), reply.in_doubt), ("failed", true));
+    assert!(
+        reply.error.as_deref().unwrap().contains("The access token is invalid"),
+        "{reply:?}"
+    );
+}
+
 on_both_backends!(
+    an_in_doubt_reply_is_never_sent_blind_when_the_lookup_is_refused,
     a_reply_is_published_once_and_is_the_first_response_at_the_platforms_time,
     a_429_waits_for_the_reset_and_a_5xx_storm_retries_with_one_key_without_duplicates,
     a_revoked_token_fails_the_reply_with_the_reason_on_the_task_and_the_account,
