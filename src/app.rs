@@ -121,7 +121,7 @@ impl App {
             .iter()
             .filter_map(|(id, source)| self.settings.source(id).map(|s| (source.clone(), s.schedule.clone())))
             .collect();
-        let (cron_tasks, catch_up) = cron_tasks(&self.settings, self.store.clone())?;
+        let (cron_tasks, catch_up) = cron_tasks(&self.settings, self.store.clone(), &self.sources)?;
         let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, cron_tasks)
             .await
             .context("failed to start the scheduler")?;
@@ -176,15 +176,23 @@ impl App {
 }
 
 /// The cron jobs that run beside the sources (the weekly export, the follow-up recording,
-/// the retention of personal data), and the export's start-up catch-up to run once.
+/// the retention of personal data, the engagement refresh of open tasks' posts through
+/// `sources`), and the export's start-up catch-up to run once.
 pub fn cron_tasks(
     settings: &Settings,
     store: Arc<dyn Store>,
+    sources: &[(SourceId, Arc<dyn Source>)],
 ) -> anyhow::Result<(Vec<CronTask>, Option<BoxFuture<'static, ()>>)> {
     let (mut tasks, catch_up) =
         crate::exports::job::weekly_export(settings, store.clone()).context("failed to set up the weekly export")?;
     tasks.push(crate::pipeline::follow_up::follow_up_job(store.clone()));
-    tasks.extend(crate::pipeline::privacy::retention_job(settings, store));
+    tasks.extend(crate::pipeline::privacy::retention_job(settings, store.clone()));
+    tasks.extend(crate::pipeline::engagement::engagement_job(
+        Arc::new(settings.clone()),
+        store,
+        sources.to_vec(),
+        crate::pipeline::instance::instance_id(&settings.instances),
+    ));
     Ok((tasks, catch_up))
 }
 

@@ -151,6 +151,7 @@ fn kind_label(kind: &str) -> &str {
         "source_unhealthy" => "Failing sources",
         "source_silent" => "Silent sources",
         "spike" => "Spikes",
+        "going_viral" => "Going viral",
         other => other,
     }
 }

@@ -132,6 +132,21 @@ pub enum AlertPayload {
     },
     /// A week was exported: the numbers per brand and a link to the chart.
     WeeklySummary(weekly::WeeklyReport),
+    /// A task's post is going viral: its engagement grew fast (or past the brand's number)
+    /// after earshot first saw it; sent once per task.
+    GoingViral {
+        task_id: i64,
+        brand: String,
+        /// The task's priority after the escalation.
+        priority: Priority,
+        criticality: f32,
+        platform: String,
+        author: String,
+        text: String,
+        url: Option<String>,
+        /// How it grew, e.g. "likes 12 → 340 in 50 min".
+        growth: String,
+    },
 }
 
 impl AlertPayload {
@@ -154,6 +169,11 @@ impl AlertPayload {
             AlertPayload::Sla { author, text, .. } => {
                 *author = crate::domain::UNKNOWN_AUTHOR.to_owned();
                 text.clear();
+            }
+            AlertPayload::GoingViral { author, text, url, .. } => {
+                *author = crate::domain::UNKNOWN_AUTHOR.to_owned();
+                text.clear();
+                *url = None;
             }
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
@@ -185,6 +205,7 @@ impl AlertPayload {
                 channel, held_until_ms, ..
             } => format!("digest:{channel}:{held_until_ms}"),
             AlertPayload::WeeklySummary(report) => report.dedup_key(),
+            AlertPayload::GoingViral { task_id, .. } => format!("going_viral:{task_id}"),
         }
     }
 
@@ -198,13 +219,16 @@ impl AlertPayload {
             AlertPayload::SourceSilent { .. } => "source_silent",
             AlertPayload::Digest { .. } => "digest",
             AlertPayload::WeeklySummary(_) => "weekly_summary",
+            AlertPayload::GoingViral { .. } => "going_viral",
         }
     }
 
     /// The task the alert is about, if any.
     pub fn task_id(&self) -> Option<i64> {
         match self {
-            AlertPayload::TaskOpened { task_id, .. } | AlertPayload::Sla { task_id, .. } => Some(*task_id),
+            AlertPayload::TaskOpened { task_id, .. }
+            | AlertPayload::Sla { task_id, .. }
+            | AlertPayload::GoingViral { task_id, .. } => Some(*task_id),
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
@@ -216,7 +240,9 @@ impl AlertPayload {
     /// The task priority, for routing; alerts without one route as critical.
     pub fn priority(&self) -> Priority {
         match self {
-            AlertPayload::TaskOpened { priority, .. } | AlertPayload::Sla { priority, .. } => *priority,
+            AlertPayload::TaskOpened { priority, .. }
+            | AlertPayload::Sla { priority, .. }
+            | AlertPayload::GoingViral { priority, .. } => *priority,
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
@@ -229,7 +255,9 @@ impl AlertPayload {
     /// The social platform of the post behind the alert, if any.
     pub fn platform(&self) -> Option<&str> {
         match self {
-            AlertPayload::TaskOpened { platform, .. } | AlertPayload::Sla { platform, .. } => Some(platform),
+            AlertPayload::TaskOpened { platform, .. }
+            | AlertPayload::Sla { platform, .. }
+            | AlertPayload::GoingViral { platform, .. } => Some(platform),
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
@@ -241,7 +269,9 @@ impl AlertPayload {
     /// Text that keyword rules look at.
     pub fn text(&self) -> &str {
         match self {
-            AlertPayload::TaskOpened { text, .. } | AlertPayload::Sla { text, .. } => text,
+            AlertPayload::TaskOpened { text, .. }
+            | AlertPayload::Sla { text, .. }
+            | AlertPayload::GoingViral { text, .. } => text,
             AlertPayload::SourceUnhealthy { .. } => "",
             AlertPayload::Spike { .. } | AlertPayload::SourceSilent { .. } | AlertPayload::Digest { .. } => "",
             AlertPayload::WeeklySummary(_) => "",
@@ -395,6 +425,30 @@ impl AlertPayload {
                 items,
                 ..
             } => digest::digest_summary(*held_until_ms, *total, counts, items),
+            AlertPayload::GoingViral {
+                task_id,
+                brand,
+                priority,
+                criticality,
+                platform,
+                author,
+                text,
+                url,
+                growth,
+            } => render::Summary {
+                title: format!("Going viral: {} task #{task_id} for {brand}", priority.as_str()),
+                facts: vec![
+                    ("Growth", growth.clone()),
+                    ("Author", author.clone()),
+                    ("Platform", platform.clone()),
+                    ("Criticality", format!("{criticality:.0}")),
+                ],
+                quote: (!text.is_empty()).then(|| text.clone()),
+                link: url
+                    .clone()
+                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                color: 0xD7_2C_2C,
+            },
         }
     }
 
@@ -433,6 +487,56 @@ pub(crate) fn format_utc(at_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn going_viral() -> AlertPayload {
+        AlertPayload::GoingViral {
+            task_id: 7,
+            brand: "Acme Air".into(),
+            priority: Priority::High,
+            criticality: 72.0,
+            platform: "x".into(),
+            author: "@jo".into(),
+            text: "lost my bag".into(),
+            url: Some("https://x.com/jo/status/1".into()),
+            growth: "likes 12 → 340 in 50 min".into(),
+        }
+    }
+
+    #[test]
+    fn a_going_viral_alert_renders_on_every_platform_once_per_task() {
+        let payload = going_viral();
+        assert_eq!(payload.dedup_key(), "going_viral:7");
+        assert_eq!(payload.kind(), "going_viral");
+        assert_eq!((payload.task_id(), payload.platform()), (Some(7), Some("x")));
+        assert_eq!(payload.priority(), Priority::High);
+        for kind in [
+            ChannelKind::Slack,
+            ChannelKind::Teams,
+            ChannelKind::Discord,
+            ChannelKind::Mattermost,
+            ChannelKind::GoogleChat,
+            ChannelKind::Webhook,
+        ] {
+            let body = render::render(kind, &payload).to_string();
+            assert!(body.contains("likes 12 → 340 in 50 min"), "{kind:?}: {body}");
+            if kind != ChannelKind::Webhook {
+                // Teams escapes the `#` of the task number.
+                assert!(body.contains("Going viral: high task "), "{kind:?}: {body}");
+                assert!(body.contains("7 for Acme Air"), "{kind:?}: {body}");
+            }
+        }
+        let mut erased = payload.clone();
+        erased.erase_author();
+        let AlertPayload::GoingViral { author, text, url, .. } = &erased else {
+            panic!("{erased:?}");
+        };
+        assert_eq!(
+            (author.as_str(), text.as_str(), url),
+            (crate::domain::UNKNOWN_AUTHOR, "", &None)
+        );
+        let item = payload.digest_item();
+        assert!(item.title.starts_with("Going viral"), "{item:?}");
+    }
 
     #[test]
     fn an_sla_alert_says_when_the_customer_posted() {

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::{
-    AlertSettings, BrandSettings, DatabaseSettings, ExportSettings, HttpSettings, InstanceSettings, MIN_RETAIN_DAYS,
-    PrivacySettings, ScoringSettings, Settings, SourceCommon, SourceSettings, TaskSettings, TemplateSettings,
+    AlertSettings, BrandSettings, DatabaseSettings, EngagementSettings, ExportSettings, HttpSettings, InstanceSettings,
+    MIN_RETAIN_DAYS, PrivacySettings, ScoringSettings, Settings, SourceCommon, SourceSettings, TaskSettings,
+    TemplateSettings, ViralSettings,
 };
 use crate::sources::SourceKind;
 
@@ -63,8 +64,9 @@ impl ConfigError {
     }
 }
 
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "database",
+    "engagement",
     "privacy",
     "http",
     "scoring",
@@ -142,6 +144,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
     let exports = section::<ExportSettings>(&mut root, "exports", &mut problems);
     let instances = section::<InstanceSettings>(&mut root, "instances", &mut problems);
     let privacy = section::<PrivacySettings>(&mut root, "privacy", &mut problems);
+    let engagement = section::<EngagementSettings>(&mut root, "engagement", &mut problems);
     let brands = items(&mut root, "brands", &mut problems, |value, path, problems| {
         deserialize::<BrandSettings>(value, path, problems)
     });
@@ -150,7 +153,9 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
         deserialize::<TemplateSettings>(value, path, problems)
     });
 
-    let settings = match (database, http, scoring, tasks, alerts, exports, instances, privacy) {
+    let settings = match (
+        database, http, scoring, tasks, alerts, exports, instances, privacy, engagement,
+    ) {
         (
             Some(database),
             Some(http),
@@ -160,6 +165,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
             Some(exports),
             Some(instances),
             Some(privacy),
+            Some(engagement),
         ) => Some(Settings {
             database,
             http,
@@ -172,6 +178,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
             templates,
             instances,
             privacy,
+            engagement,
         }),
         _ => None,
     };
@@ -323,8 +330,42 @@ fn validate_http(http: &HttpSettings) -> Vec<ConfigProblem> {
     problems
 }
 
+/// `[engagement]`: a schedule the scheduler accepts, and bounds that keep a run short.
+fn validate_engagement(engagement: &EngagementSettings) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    if let Err(message) = parse_cron(&engagement.schedule) {
+        problems.push(problem("engagement.schedule", message));
+    }
+    if !(1..=24 * 30).contains(&engagement.max_age_hours) {
+        problems.push(problem("engagement.max_age_hours", "must be between 1 and 720 hours"));
+    }
+    if !(1..=100_000).contains(&engagement.max_posts_per_run) {
+        problems.push(problem("engagement.max_posts_per_run", "must be between 1 and 100000"));
+    }
+    problems
+}
+
+/// `[brands.viral]`: a growth that means growth, a window within a week.
+fn validate_viral(viral: &ViralSettings, brand_path: &str) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    if !(viral.growth_factor.is_finite() && viral.growth_factor > 1.0 && viral.growth_factor <= 1_000.0) {
+        problems.push(problem(
+            &format!("{brand_path}.viral.growth_factor"),
+            "must be more than 1 and at most 1000",
+        ));
+    }
+    if !(1..=7 * 24 * 60).contains(&viral.window_mins) {
+        problems.push(problem(
+            &format!("{brand_path}.viral.window_mins"),
+            "must be between 1 and 10080 minutes (a week)",
+        ));
+    }
+    problems
+}
+
 fn validate(settings: &Settings) -> Vec<ConfigProblem> {
     let mut problems = validate_http(&settings.http);
+    problems.extend(validate_engagement(&settings.engagement));
     if let Some(days) = settings.privacy.retain_days
         && !(MIN_RETAIN_DAYS..=36_500).contains(&days)
     {
@@ -409,6 +450,7 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
         if !(0.0..=100.0).contains(&brand.threshold) {
             problems.push(problem(&format!("{path}.threshold"), "must be within 0-100"));
         }
+        problems.extend(validate_viral(&brand.viral, &path));
         if let Some(hours) = &brand.business_hours
             && let Err(found) = crate::tasks::business_hours::BusinessCalendar::from_settings(hours)
         {

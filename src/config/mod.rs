@@ -42,6 +42,92 @@ pub struct Settings {
     pub instances: InstanceSettings,
     /// How long personal data is kept (`[privacy]`).
     pub privacy: PrivacySettings,
+    /// Re-reading the engagement of open tasks' posts (`[engagement]`).
+    pub engagement: EngagementSettings,
+}
+
+/// The engagement refresh (viral escalation): the posts of active tasks have their likes,
+/// reposts, replies and quotes re-read on a schedule through each platform's batch lookup.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngagementSettings {
+    /// Whether the refresh runs.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// When it runs: cron with seconds, UTC. Default every 10 minutes.
+    #[serde(default = "default_engagement_schedule")]
+    pub schedule: String,
+    /// Posts written longer ago than this are not re-read (their reach has settled).
+    #[serde(default = "default_engagement_max_age_hours")]
+    pub max_age_hours: u64,
+    /// At most this many posts are re-read per run (the stalest first).
+    #[serde(default = "default_engagement_max_posts")]
+    pub max_posts_per_run: usize,
+}
+
+fn default_engagement_schedule() -> String {
+    "15 */10 * * * *".into()
+}
+fn default_engagement_max_age_hours() -> u64 {
+    72
+}
+fn default_engagement_max_posts() -> usize {
+    2_000
+}
+
+impl Default for EngagementSettings {
+    fn default() -> Self {
+        EngagementSettings {
+            enabled: true,
+            schedule: default_engagement_schedule(),
+            max_age_hours: default_engagement_max_age_hours(),
+            max_posts_per_run: default_engagement_max_posts(),
+        }
+    }
+}
+
+/// When a brand's task counts as going viral (`[brands.viral]`): its post's engagement
+/// (likes + reposts + replies + quotes) grew `growth_factor` times within `window_mins`
+/// (from at least `min_engagement`), or reached `threshold`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViralSettings {
+    /// How many times over the engagement must grow within the window (default 5).
+    #[serde(default = "default_growth_factor")]
+    pub growth_factor: f64,
+    /// The window of that growth, in minutes (default 60).
+    #[serde(default = "default_window_mins")]
+    pub window_mins: u64,
+    /// Growth counts only once the engagement has reached this (default 50), so 1 → 5 is not viral.
+    #[serde(default = "default_min_engagement")]
+    pub min_engagement: u64,
+    /// Engagement at or past which a post is viral whatever its growth (default 1000; 0: no such rule).
+    #[serde(default = "default_viral_threshold")]
+    pub threshold: u64,
+}
+
+fn default_growth_factor() -> f64 {
+    5.0
+}
+fn default_window_mins() -> u64 {
+    60
+}
+fn default_min_engagement() -> u64 {
+    50
+}
+fn default_viral_threshold() -> u64 {
+    1_000
+}
+
+impl Default for ViralSettings {
+    fn default() -> Self {
+        ViralSettings {
+            growth_factor: default_growth_factor(),
+            window_mins: default_window_mins(),
+            min_engagement: default_min_engagement(),
+            threshold: default_viral_threshold(),
+        }
+    }
 }
 
 /// Personal data: posts are their authors' personal data, kept only as long as needed.
@@ -391,6 +477,9 @@ pub struct BrandSettings {
     /// (`[[brands.reply_accounts]]`, tagged by `platform`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reply_accounts: Vec<crate::replies::ReplyAccountSettings>,
+    /// When this brand's tasks count as going viral (`[brands.viral]`).
+    #[serde(default)]
+    pub viral: ViralSettings,
 }
 
 /// A brand's opening hours (`[brands.business_hours]`), checked by

@@ -4,6 +4,7 @@
 //! of these types is always well formed (an id is a slug, a criticality is within 0-100, post
 //! text carries no NUL or control characters).
 
+mod engagement;
 mod ids;
 mod post;
 mod score;
@@ -12,6 +13,7 @@ pub mod silence;
 mod task;
 mod time;
 
+pub use engagement::{EngagementSample, Growth};
 pub use ids::{BrandId, IdError, SourceId};
 pub use post::{Batch, Cursor, Engagement, Platform, Post, PostDraft, PostError, Quarantined, UNKNOWN_AUTHOR};
 pub use score::{ComplaintScores, Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores, Severity};

@@ -446,6 +446,7 @@ mod tests {
             reply_accounts: Vec::new(),
             vip_handles: vec![],
             high_reach_followers: 50_000,
+            viral: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! No timers or spawning here: the scheduler decides when, and tests call these directly.
 
 pub mod delivery;
+pub mod engagement;
 pub mod follow_up;
 pub mod instance;
 pub mod matching;

@@ -14,6 +14,7 @@
 //! | `engagement` | up to 6 | likes, reposts, replies, quotes (log scale) |
 //! | `author_history` | up to 9 | the author's negative mentions of the brand in the last 14 days |
 //! | `vip`, `high_reach` | 0 | the author is on the brand's VIP list / has at least the brand's `high_reach_followers`: `tasks` then halves the threshold and raises the priority to at least high |
+//! | `viral` | 15 | added later, once, by the engagement refresh when the post goes viral (`tasks::viral`): the task's criticality rises by as much and its priority to at least high |
 //!
 //! With a sentiment-only model (kept loadable for comparison) the older weights apply:
 //! `negative_sentiment` up to 55, `complaint_cue` up to 25, `reach` up to 8, the rest as above.
@@ -136,6 +137,19 @@ const CUE_GROUPS: &[CueGroup] = &[
 
 const MAX_CUE_POINTS: f32 = 25.0;
 const EXTRA_CUE_POINTS: f32 = 4.0;
+
+/// Points of the `viral` factor.
+pub const VIRAL_POINTS: f32 = 15.0;
+
+/// The `viral` factor: the post's engagement grew fast after it was first seen; `detail`
+/// says how ("likes 12 → 340 in 50 min").
+pub fn viral_factor(detail: String) -> Factor {
+    Factor {
+        name: "viral".into(),
+        points: VIRAL_POINTS,
+        detail,
+    }
+}
 
 /// The names of the zero-point factors that escalate a mention (`tasks::is_escalated`).
 pub const ESCALATION_FACTORS: [&str; 2] = ["vip", "high_reach"];

@@ -14,13 +14,17 @@
 //! handle does not resolve (`handle.invalid`) is stored, and linked, by DID instead. A link
 //! facet's full `uri` replaces the shortened link text. Search results carry no follower
 //! counts. Rate limits: `RateLimit-Reset` (epoch seconds) on 429.
+//!
+//! Engagement re-read (viral escalation): `app.bsky.feed.getPosts?uris=…` with up to 25 URIs,
+//! with the same session. A deleted or unavailable post is silently left out of the answer,
+//! so an asked URI that does not come back is gone.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{Source, SourceError};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -128,7 +132,12 @@ impl BlueskySource {
     }
 
     async fn search(&self, query: &[(&str, String)]) -> Result<http::Response, SourceError> {
-        let url = http::join(&self.settings.base_url, "/xrpc/app.bsky.feed.searchPosts");
+        self.xrpc_get("app.bsky.feed.searchPosts", query).await
+    }
+
+    /// GETs an XRPC method with the session, logging in or refreshing it as needed.
+    async fn xrpc_get(&self, method: &str, query: &[(&str, String)]) -> Result<http::Response, SourceError> {
+        let url = http::join(&self.settings.base_url, &format!("/xrpc/{method}"));
         let mut session = self.session.lock().await;
         let mut renewed = false;
         loop {
@@ -198,6 +207,10 @@ impl Source for BlueskySource {
         &self.id
     }
 
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        Some(self)
+    }
+
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
         let state: BlueskyCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
@@ -234,6 +247,72 @@ impl Source for BlueskySource {
         batch.cursor = Some(super::encode_cursor(&next)?);
         Ok(batch)
     }
+}
+
+/// Most URIs one `app.bsky.feed.getPosts` takes.
+pub const LOOKUP_BATCH: usize = 25;
+
+#[async_trait]
+impl EngagementLookup for BlueskySource {
+    fn batch_size(&self) -> usize {
+        LOOKUP_BATCH
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id, n_ids = uris.len()))]
+    async fn lookup(&self, uris: &[String]) -> Result<Lookup, SourceError> {
+        let query: Vec<(&str, String)> = uris.iter().map(|uri| ("uris", uri.clone())).collect();
+        let response = self.xrpc_get("app.bsky.feed.getPosts", &query).await?;
+        Ok(Lookup {
+            readings: parse_get_posts(&response.body, uris)?,
+            quota_exhausted: response.quota_exhausted(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct GetPostsResponse {
+    posts: Vec<CountsView>,
+}
+
+/// The counts of a post view.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CountsView {
+    uri: String,
+    #[serde(default)]
+    like_count: u64,
+    #[serde(default)]
+    repost_count: u64,
+    #[serde(default)]
+    reply_count: u64,
+    #[serde(default)]
+    quote_count: u64,
+}
+
+/// The readings in a `getPosts` body for the `asked` URIs: the posts it returns, and every
+/// asked URI it leaves out as gone (deleted and unavailable posts are silently omitted).
+pub fn parse_get_posts(body: &[u8], asked: &[String]) -> Result<Vec<(String, Reading)>, SourceError> {
+    let response: GetPostsResponse = http::decode_json(body)?;
+    let mut readings: Vec<(String, Reading)> = response
+        .posts
+        .into_iter()
+        .map(|view| {
+            let engagement = Engagement {
+                likes: view.like_count,
+                reposts: view.repost_count,
+                replies: view.reply_count,
+                quotes: view.quote_count,
+            };
+            (view.uri, Reading::Found(engagement))
+        })
+        .collect();
+    let missing: Vec<String> = asked
+        .iter()
+        .filter(|uri| !readings.iter().any(|(found, _)| found == *uri))
+        .cloned()
+        .collect();
+    readings.extend(missing.into_iter().map(|uri| (uri, Reading::Gone)));
+    Ok(readings)
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,12 +8,16 @@
 //! the new `since` is taken only after the last page is committed. Stories map to
 //! title + `story_text`, comments to `comment_text` (HTML stripped); permalink
 //! `https://news.ycombinator.com/item?id={objectID}`.
+//!
+//! Engagement re-read (viral escalation): `GET /api/v1/items/{id}`, one item per request (HN
+//! has no batch read): `points` as likes, the nested `children` counted as replies. A 404
+//! means the item is gone, and it is deleted here too.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{Source, SourceError, html};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError, html};
 use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "hackernews"` source.
@@ -93,6 +97,10 @@ impl Source for HackerNewsSource {
         &self.id
     }
 
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        Some(self)
+    }
+
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
         let state: HnCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
@@ -137,6 +145,55 @@ impl Source for HackerNewsSource {
             next.newest, next.page, next.pending_newest
         )));
         Ok(batch)
+    }
+}
+
+#[async_trait]
+impl EngagementLookup for HackerNewsSource {
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id, n_ids = ids.len()))]
+    async fn lookup(&self, ids: &[String]) -> Result<Lookup, SourceError> {
+        let mut readings = Vec::with_capacity(ids.len());
+        for id in ids {
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let url = http::join(&self.settings.base_url, &format!("/api/v1/items/{id}"));
+            match http::send(|| self.http.get(&url), ResetHeader::None, RetryPolicy::default()).await {
+                Ok(response) => {
+                    let item: Item = response.json()?;
+                    let engagement = Engagement {
+                        likes: item.points.unwrap_or(0),
+                        replies: item.n_descendants(),
+                        ..Engagement::default()
+                    };
+                    readings.push((id.clone(), Reading::Found(engagement)));
+                }
+                Err(SourceError::Rejected { status: 404, .. }) => readings.push((id.clone(), Reading::Gone)),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(Lookup {
+            readings,
+            quota_exhausted: false,
+        })
+    }
+}
+
+/// An Algolia item with its replies nested in `children`.
+#[derive(Debug, Deserialize)]
+struct Item {
+    points: Option<u64>,
+    #[serde(default)]
+    children: Vec<Item>,
+}
+
+impl Item {
+    fn n_descendants(&self) -> u64 {
+        self.children.iter().map(|child| 1 + child.n_descendants()).sum()
     }
 }
 

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::domain::{Batch, Cursor, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, SourceId};
 
 /// A pollable source of brand mentions.
 #[async_trait]
@@ -34,6 +34,47 @@ pub trait Source: Send + Sync {
     /// Fetches what is new after `cursor` (from the start when `None`). Must not write
     /// anywhere: the returned cursor is stored only once the batch is committed.
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError>;
+
+    /// How this platform re-reads the engagement of posts it found (viral escalation), with
+    /// the same credentials and base URL; `None` where the platform has no lookup (feeds,
+    /// imports).
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        None
+    }
+}
+
+/// What a platform said about one post whose engagement was re-read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The post is there, with these counts now.
+    Found(Engagement),
+    /// The platform says it was deleted or is no longer available (X `resource-not-found`,
+    /// Reddit `[deleted]`/`[removed]`, a 404 on Mastodon or Hacker News, missing from
+    /// Bluesky's getPosts): its content must be deleted here too.
+    Gone,
+}
+
+/// One lookup request's answer: a reading per post the answer speaks about (posts it does not
+/// mention are left as they are), and whether the rate-limit window is used up.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    pub readings: Vec<(String, Reading)>,
+    /// No requests left in the platform's window: the refresh stops for this source until the
+    /// next run instead of running into a 429.
+    pub quota_exhausted: bool,
+}
+
+/// A platform's batch lookup of posts by their stored external ids (the `engagement` side of
+/// a `Source`). Errors are `SourceError`s, mapped as for a poll: a 429 is `RateLimited` with
+/// the reset time, and the caller waits it out instead of retrying.
+#[async_trait]
+pub trait EngagementLookup: Send + Sync {
+    /// Most ids one `lookup` takes (X 100, Reddit 100, Bluesky 25, Mastodon 20, YouTube 50,
+    /// Hacker News 1).
+    fn batch_size(&self) -> usize;
+
+    /// Re-reads at most `batch_size` posts in one request.
+    async fn lookup(&self, ids: &[String]) -> Result<Lookup, SourceError>;
 }
 
 /// A source's position state as a cursor (JSON).

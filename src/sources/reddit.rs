@@ -18,6 +18,12 @@
 //! (`[deleted]`) is stored as `UNKNOWN_AUTHOR`, never as one user `u/[deleted]`.
 //!
 //! Rate limits: 100 queries/minute per client id; `X-Ratelimit-Reset` is seconds until reset.
+//!
+//! Engagement re-read (viral escalation): `GET {base_url}/api/info?id=t3_…,t3_…` with up to
+//! 100 fullnames and the same token; `score` is read as likes and `num_comments` as replies.
+//! Deleted things still come back: a `[deleted]` or `[removed]` body (or a
+//! `removed_by_category`) means the post is gone, and Reddit's terms require deleting what
+//! was stored of it.
 
 use std::time::Duration;
 
@@ -27,7 +33,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{Source, SourceError};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -158,14 +164,19 @@ impl RedditSource {
         if let Some(after) = after {
             query.push(("after", after.to_owned()));
         }
+        self.authed_get(&url, &query).await
+    }
+
+    /// GETs an API URL with the app token, fetching a new token once if it was refused.
+    async fn authed_get(&self, url: &str, query: &[(&str, String)]) -> Result<http::Response, SourceError> {
         let mut renewed = false;
         loop {
             let token = self.access_token().await?;
             let outcome = http::send(
                 || {
                     self.http
-                        .get(&url)
-                        .query(&query)
+                        .get(url)
+                        .query(query)
                         .bearer_auth(&token)
                         .header(reqwest::header::USER_AGENT, &self.settings.user_agent)
                 },
@@ -213,6 +224,10 @@ pub struct Seen {
 impl Source for RedditSource {
     fn id(&self) -> &SourceId {
         &self.id
+    }
+
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        Some(self)
     }
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
@@ -343,6 +358,69 @@ pub fn parse_listing(body: &[u8], seen: Option<&Seen>) -> Result<RedditPage, Sou
         first,
         reached_seen,
     })
+}
+
+/// Most fullnames one `/api/info` takes.
+pub const LOOKUP_BATCH: usize = 100;
+
+#[async_trait]
+impl EngagementLookup for RedditSource {
+    fn batch_size(&self) -> usize {
+        LOOKUP_BATCH
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id, n_ids = ids.len()))]
+    async fn lookup(&self, ids: &[String]) -> Result<Lookup, SourceError> {
+        let url = http::join(&self.settings.base_url, "/api/info");
+        let query = [("id", ids.join(",")), ("raw_json", "1".to_owned())];
+        let response = self.authed_get(&url, &query).await?;
+        Ok(Lookup {
+            readings: parse_info(&response.body)?,
+            quota_exhausted: response.quota_exhausted(),
+        })
+    }
+}
+
+/// A thing in an `/api/info` listing, read for its counts and whether it is still there.
+#[derive(Debug, Deserialize)]
+struct InfoThing {
+    name: String,
+    #[serde(default)]
+    score: i64,
+    #[serde(default)]
+    num_comments: u64,
+    /// A post's text; a comment has `body` instead.
+    #[serde(default)]
+    selftext: String,
+    #[serde(default)]
+    body: Option<String>,
+    /// Set when a moderator, an admin or the author took the post down.
+    #[serde(default)]
+    removed_by_category: Option<String>,
+}
+
+/// The readings in an `/api/info` listing: a post whose body is `[deleted]` or `[removed]`
+/// (or that says who removed it) is gone; the others are found with their score and comments.
+pub fn parse_info(body: &[u8]) -> Result<Vec<(String, Reading)>, SourceError> {
+    let listing: Listing = http::decode_json(body)?;
+    let mut readings = Vec::new();
+    for thing in listing.data.children {
+        let Ok(info) = serde_json::from_value::<InfoThing>(thing.data) else {
+            continue;
+        };
+        let text = info.body.as_deref().unwrap_or(&info.selftext).trim();
+        let reading = if PLACEHOLDERS.contains(&text) || info.removed_by_category.is_some() {
+            Reading::Gone
+        } else {
+            Reading::Found(Engagement {
+                likes: info.score.max(0) as u64,
+                replies: info.num_comments,
+                ..Engagement::default()
+            })
+        };
+        readings.push((info.name, reading));
+    }
+    Ok(readings)
 }
 
 /// The body Reddit leaves in place of a deleted (`[deleted]`) or moderator-removed

@@ -25,6 +25,13 @@
 //! quarantined (location `since_id …`, X's message) so source health shows it.
 //!
 //! Rate limits: 450 requests / 15 min per app; 429 carries `x-rate-limit-reset` (epoch seconds).
+//!
+//! Engagement re-read (viral escalation): `GET /2/tweets?ids=` with up to 100 ids and the
+//! field list `public_metrics` (3,500 requests / 15 min per app). Deleted or unavailable
+//! posts still answer 200: `data` holds the ones found and `errors[]` names the others;
+//! `type …/resource-not-found` means the post is gone (its content is then deleted here, as
+//! X's terms require); other errors (`not-authorized-for-resource`: protected or suspended)
+//! leave the post as it is.
 
 use std::collections::HashMap;
 
@@ -32,7 +39,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{Source, SourceError};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -133,6 +140,10 @@ impl Source for XSource {
         &self.id
     }
 
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        Some(self)
+    }
+
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
         let state: XCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
@@ -205,6 +216,94 @@ impl XSource {
         )
         .await
     }
+}
+
+/// Most ids one `GET /2/tweets` takes.
+pub const LOOKUP_BATCH: usize = 100;
+
+#[async_trait]
+impl EngagementLookup for XSource {
+    fn batch_size(&self) -> usize {
+        LOOKUP_BATCH
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id, n_ids = ids.len()))]
+    async fn lookup(&self, ids: &[String]) -> Result<Lookup, SourceError> {
+        let url = http::join(&self.settings.base_url, "/2/tweets");
+        let query = [
+            ("ids", ids.join(",")),
+            (self.settings.fields_param.as_str(), "public_metrics".to_owned()),
+        ];
+        let response = http::send(
+            || {
+                self.http
+                    .get(&url)
+                    .query(&query)
+                    .bearer_auth(self.settings.bearer_token.expose())
+            },
+            ResetHeader::EpochSeconds("x-rate-limit-reset"),
+            self.retry,
+        )
+        .await?;
+        Ok(Lookup {
+            readings: parse_lookup(&response.body)?,
+            quota_exhausted: response.quota_exhausted(),
+        })
+    }
+}
+
+/// The answer of `GET /2/tweets?ids=`.
+#[derive(Debug, Deserialize)]
+struct LookupResponse {
+    #[serde(default)]
+    data: Vec<LookupPost>,
+    #[serde(default)]
+    errors: Vec<LookupError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupPost {
+    id: String,
+    public_metrics: Option<TweetMetrics>,
+}
+
+/// A partial error: one id that could not be returned.
+#[derive(Debug, Deserialize)]
+struct LookupError {
+    resource_id: Option<String>,
+    value: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// The readings in a `GET /2/tweets` body: found posts with their metrics, and posts X says
+/// it cannot find (`…/resource-not-found`) as gone.
+pub fn parse_lookup(body: &[u8]) -> Result<Vec<(String, Reading)>, SourceError> {
+    let response: LookupResponse = http::decode_json(body)?;
+    let mut readings: Vec<(String, Reading)> = response
+        .data
+        .into_iter()
+        .map(|post| {
+            let metrics = post.public_metrics.unwrap_or_default();
+            let engagement = Engagement {
+                likes: metrics.like_count,
+                reposts: metrics.retweet_count,
+                replies: metrics.reply_count,
+                quotes: metrics.quote_count,
+            };
+            (post.id, Reading::Found(engagement))
+        })
+        .collect();
+    for error in response.errors {
+        let gone = error
+            .kind
+            .as_deref()
+            .is_some_and(|k| k.ends_with("/resource-not-found"));
+        if let (true, Some(id)) = (gone, error.resource_id.or(error.value)) {
+            readings.push((id, Reading::Gone));
+        }
+    }
+    Ok(readings)
 }
 
 /// The cursor after committing a page with `meta`, following X's polling pattern.

@@ -14,13 +14,18 @@
 //! Permalink: `https://www.youtube.com/watch?v={videoId}&lc={commentId}`. Text: `textOriginal`
 //! when sent (only to the comment's author), else `textDisplay`, which `plainText` makes plain
 //! text, kept verbatim.
+//!
+//! Engagement re-read (viral escalation): `commentThreads.list?part=snippet&id=…` with up to
+//! 50 thread ids (a thread's id is its top-level comment's, which is what is stored), 1 quota
+//! unit per call: `likeCount` as likes, `totalReplyCount` as replies. A comment missing from
+//! the answer is left as it is (what YouTube answers for a deleted one is not documented).
 
 use async_trait::async_trait;
 use chrono::{Datelike, TimeZone};
 use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{Source, SourceError};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -102,6 +107,10 @@ impl Source for YouTubeSource {
         &self.id
     }
 
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        Some(self)
+    }
+
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
         let state: YouTubeCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
@@ -124,11 +133,40 @@ impl Source for YouTubeSource {
         if let Some(token) = &state.page_token {
             query.push(("pageToken", token.clone()));
         }
+        let response = self.get(&url, &query).await?;
+        let page = parse_threads(&response.body, state.newest.as_ref())?;
+        let pending = if state.page_token.is_none() {
+            page.first.clone()
+        } else {
+            state.pending.clone()
+        };
+        let next = match (&page.next_page_token, page.reached_seen) {
+            (Some(token), false) if page.batch.has_items() => YouTubeCursor {
+                newest: state.newest.clone(),
+                page_token: Some(token.clone()),
+                pending,
+            },
+            _ => YouTubeCursor {
+                newest: pending.or(state.newest),
+                page_token: None,
+                pending: None,
+            },
+        };
+        let mut batch = page.batch;
+        batch.has_more = next.page_token.is_some();
+        batch.cursor = Some(super::encode_cursor(&next)?);
+        Ok(batch)
+    }
+}
+
+impl YouTubeSource {
+    /// GETs an API URL with the key; a quota 403 becomes `RateLimited` until it resets.
+    async fn get(&self, url: &str, query: &[(&str, String)]) -> Result<http::Response, SourceError> {
         let response = http::send_unchecked(
             || {
                 self.http
-                    .get(&url)
-                    .query(&query)
+                    .get(url)
+                    .query(query)
                     .query(&[("key", self.settings.api_key.expose())])
             },
             RetryPolicy::default(),
@@ -154,29 +192,84 @@ impl Source for YouTubeSource {
             });
         }
         let response = http::classify(response, ResetHeader::None)?;
-        let page = parse_threads(&response.body, state.newest.as_ref())?;
-        let pending = if state.page_token.is_none() {
-            page.first.clone()
-        } else {
-            state.pending.clone()
-        };
-        let next = match (&page.next_page_token, page.reached_seen) {
-            (Some(token), false) if page.batch.has_items() => YouTubeCursor {
-                newest: state.newest.clone(),
-                page_token: Some(token.clone()),
-                pending,
-            },
-            _ => YouTubeCursor {
-                newest: pending.or(state.newest),
-                page_token: None,
-                pending: None,
-            },
-        };
-        let mut batch = page.batch;
-        batch.has_more = next.page_token.is_some();
-        batch.cursor = Some(super::encode_cursor(&next)?);
-        Ok(batch)
+        Ok(response)
     }
+}
+
+/// Most ids one `commentThreads.list?id=` is given (Google's usual cap; not documented).
+pub const LOOKUP_BATCH: usize = 50;
+
+#[async_trait]
+impl EngagementLookup for YouTubeSource {
+    fn batch_size(&self) -> usize {
+        LOOKUP_BATCH
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id, n_ids = ids.len()))]
+    async fn lookup(&self, ids: &[String]) -> Result<Lookup, SourceError> {
+        let url = http::join(&self.settings.base_url, "/youtube/v3/commentThreads");
+        let query = [
+            ("part", "snippet".to_owned()),
+            ("id", ids.join(",")),
+            ("textFormat", "plainText".to_owned()),
+        ];
+        let response = self.get(&url, &query).await?;
+        Ok(Lookup {
+            readings: parse_thread_counts(&response.body)?,
+            quota_exhausted: false,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CountsList {
+    #[serde(default)]
+    items: Vec<CountsThread>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CountsThread {
+    snippet: CountsThreadSnippet,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CountsThreadSnippet {
+    #[serde(default)]
+    total_reply_count: u64,
+    top_level_comment: CountsComment,
+}
+
+#[derive(Debug, Deserialize)]
+struct CountsComment {
+    id: String,
+    snippet: CountsCommentSnippet,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CountsCommentSnippet {
+    #[serde(default)]
+    like_count: u64,
+}
+
+/// The readings in a `commentThreads.list?id=` body, by top-level comment id. A comment that
+/// is not in the answer is left as it is: YouTube does not document what a deleted one looks
+/// like.
+pub fn parse_thread_counts(body: &[u8]) -> Result<Vec<(String, Reading)>, SourceError> {
+    let list: CountsList = http::decode_json(body)?;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|thread| {
+            let engagement = Engagement {
+                likes: thread.snippet.top_level_comment.snippet.like_count,
+                replies: thread.snippet.total_reply_count,
+                ..Engagement::default()
+            };
+            (thread.snippet.top_level_comment.id, Reading::Found(engagement))
+        })
+        .collect())
 }
 
 /// The quota reason of a 403 body (`error.errors[].reason`), if it is one.

@@ -261,6 +261,11 @@ pub struct TaskPost {
     pub model: Option<String>,
     pub criticality: f32,
     pub factors: Vec<Factor>,
+    /// The engagement readings of the refresh, oldest first (the first is what was stored at
+    /// ingest); empty before the first refresh.
+    pub engagement_history: Vec<crate::domain::EngagementSample>,
+    /// The growth over that history, e.g. "likes 12 → 340 in 50 min".
+    pub growth: Option<crate::domain::Growth>,
 }
 
 /// Something that happened to a task.

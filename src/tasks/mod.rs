@@ -10,6 +10,7 @@ pub mod business_hours;
 pub mod feedback;
 pub mod sla;
 pub mod templates;
+pub mod viral;
 
 use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
 use crate::domain::{Criticality, Millis, Post, Priority};
@@ -168,6 +169,7 @@ mod tests {
             reply_accounts: Vec::new(),
             vip_handles: vec![],
             high_reach_followers: 50_000,
+            viral: Default::default(),
         }
     }
 

@@ -70,6 +70,7 @@ pub fn brands(n_brands: usize, n_keywords: usize) -> Vec<BrandSettings> {
                 reply_accounts: Vec::new(),
                 vip_handles: vec![],
                 high_reach_followers: 50_000,
+                viral: Default::default(),
             }
         })
         .collect()

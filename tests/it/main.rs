@@ -8,6 +8,7 @@ mod alerts;
 mod browser;
 mod commands;
 mod config;
+mod engagement;
 mod exports;
 mod exports_chat;
 mod hub;

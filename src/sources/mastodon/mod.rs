@@ -13,6 +13,13 @@
 //! Statuses search (`search = ["…"]`, see `search`) runs beside the hashtags in the same poll.
 //!
 //! Rate limits: 300 requests / 5 min by default; 429 carries `X-RateLimit-Reset` (a timestamp).
+//!
+//! Engagement re-read (viral escalation): statuses are stored by their `uri`; for a status of
+//! this instance (`{base_url}/users/{name}/statuses/{id}`) the local id is its last segment,
+//! and up to 20 are read at once with `GET /api/v1/statuses?id[]=…` (Mastodon 4.3+). A status
+//! the answer leaves out is asked for alone (`GET /api/v1/statuses/:id`): a 404 (`Record not
+//! found`) means it was deleted (or made private) and is deleted here too. Statuses of other
+//! servers have no id on this instance that their URI gives, so they are not re-read.
 
 mod search;
 
@@ -22,7 +29,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{Source, SourceError, html};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError, html};
 use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -122,6 +129,10 @@ impl Source for MastodonSource {
         &self.id
     }
 
+    fn engagement(&self) -> Option<&dyn EngagementLookup> {
+        Some(self)
+    }
+
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
         let mut state: MastodonCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
@@ -159,6 +170,101 @@ impl Source for MastodonSource {
         }
         batch.cursor = Some(crate::sources::encode_cursor(&state)?);
         Ok(batch)
+    }
+}
+
+/// Most ids one `GET /api/v1/statuses` takes (more is refused with 422).
+pub const LOOKUP_BATCH: usize = 20;
+
+#[async_trait]
+impl EngagementLookup for MastodonSource {
+    fn batch_size(&self) -> usize {
+        LOOKUP_BATCH
+    }
+
+    #[tracing::instrument(skip_all, fields(source = %self.id, n_ids = uris.len()))]
+    async fn lookup(&self, uris: &[String]) -> Result<Lookup, SourceError> {
+        let local: Vec<(&String, String)> = uris
+            .iter()
+            .filter_map(|uri| Some((uri, local_status_id(uri, &self.settings.base_url)?)))
+            .collect();
+        if local.is_empty() {
+            return Ok(Lookup::default());
+        }
+        let url = http::join(&self.settings.base_url, "/api/v1/statuses");
+        let query: Vec<(&str, String)> = local.iter().map(|(_, id)| ("id[]", id.clone())).collect();
+        let response = self.get(&url, &query).await?;
+        let mut quota_exhausted = response.quota_exhausted();
+        let found: Vec<CountsStatus> = response.json()?;
+        let mut readings = Vec::new();
+        for (uri, id) in &local {
+            match found.iter().find(|status| &status.id == id) {
+                Some(status) => readings.push(((*uri).clone(), Reading::Found(status.engagement()))),
+                None if !quota_exhausted => {
+                    // Left out: deleted, private, or not visible to this token. Only a 404
+                    // for the status itself says it is gone.
+                    let one = http::join(&self.settings.base_url, &format!("/api/v1/statuses/{id}"));
+                    match self.get(&one, &[]).await {
+                        Ok(response) => {
+                            quota_exhausted = response.quota_exhausted();
+                            let status: CountsStatus = response.json()?;
+                            readings.push(((*uri).clone(), Reading::Found(status.engagement())));
+                        }
+                        Err(SourceError::Rejected { status: 404, .. }) => {
+                            readings.push(((*uri).clone(), Reading::Gone))
+                        }
+                        Err(error) => return Err(error),
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(Lookup {
+            readings,
+            quota_exhausted,
+        })
+    }
+}
+
+/// A status's counts, as the instance knows them.
+#[derive(Debug, Deserialize)]
+struct CountsStatus {
+    id: String,
+    #[serde(default)]
+    replies_count: u64,
+    #[serde(default)]
+    reblogs_count: u64,
+    #[serde(default)]
+    favourites_count: u64,
+    #[serde(default)]
+    quotes_count: u64,
+}
+
+impl CountsStatus {
+    fn engagement(&self) -> Engagement {
+        Engagement {
+            likes: self.favourites_count,
+            reposts: self.reblogs_count,
+            replies: self.replies_count,
+            quotes: self.quotes_count,
+        }
+    }
+}
+
+/// The id on this instance of a status stored by `uri`: the last segment of
+/// `{base_url}/users/{name}/statuses/{id}`, for statuses of this instance only.
+pub fn local_status_id(uri: &str, base_url: &str) -> Option<String> {
+    let uri = url::Url::parse(uri).ok()?;
+    let base = url::Url::parse(base_url).ok()?;
+    if uri.host_str()?.to_lowercase() != base.host_str()?.to_lowercase() {
+        return None;
+    }
+    let segments: Vec<&str> = uri.path_segments()?.collect();
+    match segments.as_slice() {
+        ["users", _, "statuses", id] if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            Some((*id).to_owned())
+        }
+        _ => None,
     }
 }
 

@@ -9,6 +9,7 @@
 pub(super) mod admin;
 mod alert_holds;
 mod alerts;
+mod engagement;
 mod exports;
 mod ingest;
 mod mentions;
@@ -331,6 +332,48 @@ impl Store for SqlStore {
         let outcome = scoring::save_assessment(&mut tx, self.backend, assessment).await?;
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn engagement_targets(
+        &self,
+        written_since: Millis,
+        limit: usize,
+    ) -> Result<Vec<super::EngagementTarget>, StoreError> {
+        engagement::targets(&self.pool, written_since, limit).await
+    }
+
+    async fn record_engagement(
+        &self,
+        checked: &[i64],
+        readings: &[(i64, crate::domain::Engagement)],
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        engagement::record(&mut tx, checked, readings, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn engagement_history(
+        &self,
+        post_ids: &[i64],
+        since: Millis,
+    ) -> Result<Vec<(i64, crate::domain::EngagementSample)>, StoreError> {
+        engagement::history(&self.pool, post_ids, since).await
+    }
+
+    async fn erase_deleted_post(&self, post_id: i64, at: Millis) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let erased = engagement::erase_deleted_post(&mut tx, post_id, at).await?;
+        tx.commit().await?;
+        Ok(erased)
+    }
+
+    async fn escalate_viral(&self, escalation: &super::ViralEscalation) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let escalated = engagement::escalate_viral(&mut tx, escalation).await?;
+        tx.commit().await?;
+        Ok(escalated)
     }
 
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {

@@ -160,6 +160,7 @@ pub(super) async fn expire_posts(
             "DELETE FROM assessments WHERE mention_id IN (SELECT id FROM mentions WHERE post_id = $1)",
             "DELETE FROM mentions WHERE post_id = $1",
             "DELETE FROM sentiments WHERE post_id = $1",
+            "DELETE FROM engagement_samples WHERE post_id = $1",
             "DELETE FROM posts WHERE id = $1",
         ] {
             sqlx::query(sql).bind(post_id).execute(&mut **tx).await?;
@@ -177,7 +178,7 @@ pub(super) async fn expire_posts(
     Ok(expired.n_posts)
 }
 
-async fn log(
+pub(super) async fn log(
     tx: &mut Transaction<'static, Any>,
     kind: &str,
     platform: Option<&str>,

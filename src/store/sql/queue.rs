@@ -166,7 +166,18 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
             model: get(row, "s_model")?,
             criticality: f32_of(row, "criticality")?,
             factors,
+            engagement_history: Vec::new(),
+            growth: None,
         });
+    }
+    let post_ids: Vec<i64> = posts.iter().map(|p| p.post_id).collect();
+    for (post_id, sample) in super::engagement::history(pool, &post_ids, i64::MIN).await? {
+        if let Some(post) = posts.iter_mut().find(|p| p.post_id == post_id) {
+            post.engagement_history.push(sample);
+        }
+    }
+    for post in &mut posts {
+        post.growth = crate::domain::Growth::over(&post.engagement_history);
     }
     let event_rows =
         sqlx::query("SELECT at_ms, actor, kind, detail_json FROM task_events WHERE task_id = $1 ORDER BY at_ms, id")

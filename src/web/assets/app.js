@@ -635,6 +635,11 @@ async function showTask(id, notice) {
         post.quoted_text ? el("span", { class: "quoted-text" }, post.quoted_text) : null)
       : null,
     post.url ? safeLink(post.url, "Open original") : null,
+    el("p", { class: "muted engagement" },
+      `${post.likes} likes · ${post.reposts} reposts · ${post.replies} replies · ${post.quotes} quotes`),
+    post.growth
+      ? el("p", { class: "growth" }, `Engagement grew: ${post.growth.text} (total ${post.growth.from_total} → ${post.growth.to_total})`)
+      : null,
     el("p", { class: "muted" }, post.sentiment
       ? `p(negative) ${post.sentiment.negative.toFixed(2)} · p(neutral) ${post.sentiment.neutral.toFixed(2)} · p(positive) ${post.sentiment.positive.toFixed(2)} · ${post.model}`
       : `unscored: ${post.sentiment_reason || "no score"}`),
