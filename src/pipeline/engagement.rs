@@ -62,6 +62,8 @@ pub struct EngagementRefresher {
     instance_id: String,
     /// Per source, the time before which it is not asked again (a 429's reset).
     postponed: std::sync::Mutex<HashMap<SourceId, Millis>>,
+    /// Held while a refresh runs: a trigger that fires before the last run ended skips.
+    running: tokio::sync::Mutex<()>,
 }
 
 impl EngagementRefresher {
@@ -77,6 +79,7 @@ impl EngagementRefresher {
             settings,
             instance_id,
             postponed: std::sync::Mutex::new(HashMap::new()),
+            running: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -90,9 +93,14 @@ impl EngagementRefresher {
         }
     }
 
-    /// One refresh at `now`: the due posts of every source with a lookup.
+    /// One refresh at `now`: the due posts of every source with a lookup. Nothing if the
+    /// previous refresh is still running.
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, now: Millis) -> Result<RefreshReport, StoreError> {
+        let Ok(_running) = self.running.try_lock() else {
+            tracing::info!("The previous engagement refresh is still running; this trigger is skipped.");
+            return Ok(RefreshReport::default());
+        };
         let max_age_ms = secs_to_ms(self.settings.engagement.max_age_hours.saturating_mul(3600));
         let written_since = now.saturating_sub(max_age_ms);
         let targets = self
