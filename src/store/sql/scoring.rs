@@ -143,38 +143,20 @@ pub(super) async fn author_history(
     author: &str,
     since: Millis,
 ) -> Result<AuthorHistory, StoreError> {
-    if author == crate::domain::UNKNOWN_AUTHOR {
-        // Posts of deleted accounts are not one person's record.
-        return Ok(AuthorHistory::default());
-    }
-    // Only assessed mentions count, so the mention being assessed never counts itself.
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n_mentions,
-                CAST(COALESCE(SUM(CASE WHEN s.label = 'negative' THEN 1 ELSE 0 END), 0) AS BIGINT) AS n_negative,
-                CAST(COALESCE(SUM(a.flagged), 0) AS BIGINT) AS n_flagged
-         FROM mentions m
-         JOIN posts p ON p.id = m.post_id
-         JOIN assessments a ON a.mention_id = m.id
-         LEFT JOIN sentiments s ON s.post_id = p.id
-         WHERE m.brand_id = $1 AND p.platform = $2 AND p.author_handle = $3 AND p.created_at_ms >= $4",
-    )
-    .bind(brand.as_str())
-    .bind(platform.as_str())
-    .bind(author)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    let count = |column| get::<i64>(&row, column).map(|v| u64::try_from(v).unwrap_or(0));
-    Ok(AuthorHistory {
-        n_mentions: count("n_mentions")?,
-        n_negative: count("n_negative")?,
-        n_flagged: count("n_flagged")?,
-    })
+    // One query for one author or a chunk's: `author_histories` with a single key.
+    let key = AuthorKey {
+        brand: brand.clone(),
+        platform,
+        author: author.to_owned(),
+    };
+    let mut histories = author_histories(pool, std::slice::from_ref(&key), since).await?;
+    Ok(histories.remove(&key).unwrap_or_default())
 }
 
-/// [`author_history`] for many authors at once: one query per brand and platform among
-/// `keys`. Authors with no assessed mentions are absent from the answer; `UNKNOWN_AUTHOR` is
-/// never looked up (deleted accounts are not one person's record).
+/// The recent record of each author in `keys`: one query per brand and platform. Only
+/// assessed mentions count, so a mention being assessed never counts itself. Authors with no
+/// assessed mentions are absent from the answer; `UNKNOWN_AUTHOR` is never looked up (posts
+/// of deleted accounts are not one person's record).
 pub(super) async fn author_histories(
     pool: &AnyPool,
     keys: &[AuthorKey],
