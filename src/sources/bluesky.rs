@@ -213,7 +213,7 @@ impl Source for BlueskySource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: BlueskyCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let state: BlueskyCursor = super::cursor::decode(cursor)?;
         let mut query = vec![
             ("q", self.settings.query.clone()),
             ("sort", "latest".to_owned()),
@@ -244,7 +244,7 @@ impl Source for BlueskySource {
         };
         let mut batch = page.batch;
         batch.has_more = next.page.is_some() && !response.quota_exhausted();
-        batch.cursor = Some(super::encode_cursor(&next)?);
+        batch.cursor = Some(super::cursor::encode(&next)?);
         Ok(batch)
     }
 }

@@ -103,7 +103,7 @@ impl Source for CsvSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let position = FilePosition::from_cursor(cursor);
+        let position: FilePosition = super::cursor::decode(cursor)?;
         let settings = self.settings.clone();
         blocking_read(&self.settings.path, move || read_batch(&settings, position)).await
     }
@@ -263,7 +263,7 @@ fn read_batch(settings: &CsvSettings, position: FilePosition) -> Result<Batch, S
         inode: position.inode,
     };
     batch.has_more = n_rows == settings.batch_rows && end.offset < complete_len;
-    batch.cursor = Some(end.to_cursor());
+    batch.cursor = Some(super::cursor::encode(&end)?);
     Ok(batch)
 }
 

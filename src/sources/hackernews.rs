@@ -103,7 +103,7 @@ impl Source for HackerNewsSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: HnCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let state: HnCursor = super::cursor::decode(cursor)?;
         let since = if state.newest > 0 {
             state.newest - self.settings.overlap_secs
         } else {
@@ -140,10 +140,7 @@ impl Source for HackerNewsSource {
         };
         let mut batch = page.batch;
         batch.has_more = next.page > 0;
-        batch.cursor = Some(Cursor(format!(
-            r#"{{"newest":{},"page":{},"pending_newest":{}}}"#,
-            next.newest, next.page, next.pending_newest
-        )));
+        batch.cursor = Some(super::cursor::encode(&next)?);
         Ok(batch)
     }
 }

@@ -153,22 +153,6 @@ pub struct FilePosition {
 }
 
 impl FilePosition {
-    /// The position in a cursor; a cursor we cannot read (written by an older version)
-    /// restarts the file, which is safe because ingest is idempotent.
-    pub fn from_cursor(cursor: Option<&crate::domain::Cursor>) -> FilePosition {
-        cursor
-            .and_then(|c| serde_json::from_str::<FilePosition>(&c.0).ok())
-            .unwrap_or_default()
-    }
-
-    /// This position as a cursor.
-    pub fn to_cursor(self) -> crate::domain::Cursor {
-        crate::domain::Cursor(format!(
-            r#"{{"offset":{},"line":{},"inode":{}}}"#,
-            self.offset, self.line, self.inode
-        ))
-    }
-
     /// The position to read from in `file`: this one, or the start if the file was replaced
     /// or shrank.
     pub fn for_file(self, metadata: &std::fs::Metadata) -> FilePosition {

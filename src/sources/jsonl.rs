@@ -68,7 +68,7 @@ impl Source for JsonlSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let position = FilePosition::from_cursor(cursor);
+        let position: FilePosition = super::cursor::decode(cursor)?;
         let settings = self.settings.clone();
         blocking_read(&self.settings.path, move || read_batch(&settings, position)).await
     }
@@ -117,7 +117,7 @@ fn read_batch(settings: &JsonlSettings, position: FilePosition) -> Result<Batch,
                 .push(Quarantined::new(format!("line {}", position.line), reason, content)),
         }
     }
-    batch.cursor = Some(position.to_cursor());
+    batch.cursor = Some(super::cursor::encode(&position)?);
     Ok(batch)
 }
 

@@ -7,6 +7,7 @@
 
 pub mod bluesky;
 pub mod csv_file;
+pub mod cursor;
 pub mod hackernews;
 pub mod html;
 pub mod http;
@@ -77,16 +78,6 @@ pub trait EngagementLookup: Send + Sync {
     async fn lookup(&self, ids: &[String]) -> Result<Lookup, SourceError>;
 }
 
-/// A source's position state as a cursor (JSON).
-pub(crate) fn encode_cursor(state: &impl serde::Serialize) -> Result<Cursor, SourceError> {
-    serde_json::to_string(state)
-        .map(Cursor)
-        .map_err(|error| SourceError::Malformed {
-            reason: format!("cannot encode cursor: {error}"),
-            raw: Vec::new(),
-        })
-}
-
 /// Why a poll failed. The variants say what the scheduler should do next.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -105,6 +96,10 @@ pub enum SourceError {
     /// The whole response could not be understood; the raw body goes to quarantine.
     #[error("malformed response: {reason}")]
     Malformed { reason: String, raw: Vec<u8> },
+    /// The stored cursor cannot be read (see `cursor`): nothing is polled until it is
+    /// looked at, rather than silently starting again from the beginning.
+    #[error("stored cursor cannot be read: {reason}")]
+    UnreadableCursor { reason: String },
     #[error("cannot read {path}")]
     Io {
         path: String,
@@ -119,7 +114,10 @@ impl SourceError {
         match self {
             SourceError::RateLimited { .. } | SourceError::Transport(_) | SourceError::Server { .. } => true,
             SourceError::Io { .. } => true,
-            SourceError::Unauthorized { .. } | SourceError::Rejected { .. } | SourceError::Malformed { .. } => false,
+            SourceError::Unauthorized { .. }
+            | SourceError::Rejected { .. }
+            | SourceError::Malformed { .. }
+            | SourceError::UnreadableCursor { .. } => false,
         }
     }
 
@@ -132,6 +130,7 @@ impl SourceError {
             SourceError::Rejected { .. } => "rejected",
             SourceError::Server { .. } => "server",
             SourceError::Malformed { .. } => "malformed",
+            SourceError::UnreadableCursor { .. } => "cursor",
             SourceError::Io { .. } => "io",
         }
     }

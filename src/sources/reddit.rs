@@ -232,7 +232,7 @@ impl Source for RedditSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: RedditCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let state: RedditCursor = super::cursor::decode(cursor)?;
         let response = self.search(state.after.as_deref()).await?;
         let page = parse_listing(&response.body, state.newest.as_ref())?;
         let pending = if state.after.is_none() {
@@ -254,7 +254,7 @@ impl Source for RedditSource {
         };
         let mut batch = page.batch;
         batch.has_more = next.after.is_some() && !response.quota_exhausted();
-        batch.cursor = Some(super::encode_cursor(&next)?);
+        batch.cursor = Some(super::cursor::encode(&next)?);
         Ok(batch)
     }
 }

@@ -89,7 +89,7 @@ impl Source for RssSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let validators: FeedCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let validators: FeedCursor = super::cursor::decode(cursor)?;
         let response = http::send(
             || {
                 let mut request = self.http.get(&self.settings.url).header(
@@ -116,7 +116,7 @@ impl Source for RssSource {
             etag: response.header("etag").map(str::to_owned),
             last_modified: response.header("last-modified").map(str::to_owned),
         };
-        batch.cursor = Some(super::encode_cursor(&next)?);
+        batch.cursor = Some(super::cursor::encode(&next)?);
         Ok(batch)
     }
 }

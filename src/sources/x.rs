@@ -146,7 +146,7 @@ impl Source for XSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: XCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let state: XCursor = super::cursor::decode(cursor)?;
         let mut gap = None;
         let (response, state) = match self.search(&state, None).await {
             // X refuses a since_id older than recent search's 7 days, at every poll: start
@@ -176,7 +176,7 @@ impl Source for XSource {
         let mut batch = page.batch;
         batch.quarantined.extend(gap);
         batch.has_more = next.next_token.is_some() && !response.quota_exhausted();
-        batch.cursor = Some(super::encode_cursor(&next)?);
+        batch.cursor = Some(super::cursor::encode(&next)?);
         Ok(batch)
     }
 }

@@ -113,7 +113,7 @@ impl Source for YouTubeSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let state: YouTubeCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let state: YouTubeCursor = super::cursor::decode(cursor)?;
         let url = http::join(&self.settings.base_url, "/youtube/v3/commentThreads");
         let mut query = vec![
             ("part", "snippet".to_owned()),
@@ -154,7 +154,7 @@ impl Source for YouTubeSource {
         };
         let mut batch = page.batch;
         batch.has_more = next.page_token.is_some();
-        batch.cursor = Some(super::encode_cursor(&next)?);
+        batch.cursor = Some(super::cursor::encode(&next)?);
         Ok(batch)
     }
 }

@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
-use super::{EngagementLookup, Lookup, Reading, Source, SourceError, html};
+use super::{EngagementLookup, Lookup, Reading, Source, SourceError, cursor, html};
 use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
 
@@ -135,14 +135,14 @@ impl Source for MastodonSource {
 
     #[tracing::instrument(skip_all, fields(source = %self.id))]
     async fn poll(&self, cursor: Option<&Cursor>) -> Result<Batch, SourceError> {
-        let mut state: MastodonCursor = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let mut state: MastodonCursor = cursor::decode(cursor)?;
         let mut batch = Batch::default();
         for tag in &self.settings.hashtags {
             let key = tag.to_lowercase();
             let url = http::join(&self.settings.base_url, &format!("/api/v1/timelines/tag/{tag}"));
             let mut query = vec![("limit", self.settings.limit.to_string())];
-            if let Some(min_id) = state.get(&key).and_then(|v| v.as_str()) {
-                query.push(("min_id", min_id.to_owned()));
+            if let Some(min_id) = state.get(&key) {
+                query.push(("min_id", cursor::decode_part::<String>(min_id.clone())?));
             }
             let response = self.get(&url, &query).await?;
             let page = parse_statuses(&response.body, &self.settings.base_url)?;
@@ -159,7 +159,7 @@ impl Source for MastodonSource {
         }
         for query in &self.settings.search {
             let key = format!("search:{query}");
-            let previous = state.get(&key).and_then(|v| serde_json::from_value(v.clone()).ok());
+            let previous = state.get(&key).cloned().map(cursor::decode_part).transpose()?;
             let (page, next) = search::poll_query(self, query, previous).await?;
             if next.offset > 0 {
                 batch.has_more = true;
@@ -168,7 +168,7 @@ impl Source for MastodonSource {
             batch.posts.extend(page.batch.posts);
             batch.quarantined.extend(page.batch.quarantined);
         }
-        batch.cursor = Some(crate::sources::encode_cursor(&state)?);
+        batch.cursor = Some(cursor::encode(&state)?);
         Ok(batch)
     }
 }

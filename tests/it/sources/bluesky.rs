@@ -1,11 +1,13 @@
 //! Bluesky: the app-password session (created once, refreshed on expiry), searchPosts with
 //! `sort=latest` and `since`, dedup on uri across polls, and the failures.
 
+use earshot::domain::Platform;
 use earshot::sources::SourceError;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 const SEARCH: &str = "/xrpc/app.bsky.feed.searchPosts";
@@ -274,4 +276,42 @@ async fn invalid_handles_become_dids_and_link_facets_keep_the_full_link() {
             ("@did:plc:ann", Some("https://bsky.app/profile/did:plc:ann/post/3ma")),
         ]
     );
+}
+
+/// The conformance every source passes (see `conformance`): `since` re-reads the overlap, so
+/// the post comes again and is not new.
+#[tokio::test]
+async fn bluesky_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CREATE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "did": "did:plc:care", "handle": "care.acme.example", "accessJwt": "access-1", "refreshJwt": "refresh-1"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param_is_missing("since"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "posts": [post("3kb", "Acme Air cancelled my flight", "2026-11-20T10:00:00.000Z")]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param("since", "2026-11-20T09:59:00.000Z"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "posts": [post("3kb", "Acme Air cancelled my flight", "2026-11-20T10:00:00.000Z")]
+        })))
+        .mount(&server)
+        .await;
+
+    assert_source_conforms(
+        &env(&server),
+        Some(&server),
+        Platform::Bluesky,
+        &["at://did:plc:jo/app.bsky.feed.post/3kb"],
+    )
+    .await;
 }

@@ -1,10 +1,12 @@
 //! CSV import: configurable columns, BOM, quoting, bad rows quarantined by line, and a cursor
 //! that makes re-running idempotent and reads only what was appended.
 
+use earshot::domain::Platform;
 use std::io::Write;
 
 use earshot::sources::SourceError;
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 fn env(file: &std::path::Path, extra: &str) -> SourceEnv {
@@ -106,4 +108,19 @@ async fn a_header_without_a_required_column_is_a_malformed_file() {
         }
         other => panic!("expected Malformed, got {other:?}"),
     }
+}
+
+/// The conformance every source passes (see `conformance`): the rows, then nothing past the
+/// cursor's offset.
+#[tokio::test]
+async fn csv_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mentions.csv");
+    std::fs::write(
+        &file,
+        "id,author,created_at,text\n1,@jo,1795165200,Acme Air lost my bag\n2,@kim,1795165300,Acme Air refund please\n",
+    )
+    .unwrap();
+
+    assert_source_conforms(&env(&file, "batch_rows = 1"), None, Platform::Other, &["1", "2"]).await;
 }

@@ -1,10 +1,12 @@
 //! Hacker News via Algolia search_by_date: the created_at_i filter with its overlap, paging,
 //! comment and story mapping.
 
+use earshot::domain::Platform;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 fn env(server: &MockServer) -> SourceEnv {
@@ -174,4 +176,46 @@ async fn server_errors_surface_after_retries() {
         matches!(error, earshot::sources::SourceError::Server { status: 500 }),
         "{error:?}"
     );
+}
+
+/// The conformance every source passes (see `conformance`): two pages, then the overlap
+/// window brings the newest story again, which is not new.
+#[tokio::test]
+async fn hackernews_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search_by_date"))
+        .and(query_param("numericFilters", "created_at_i>0"))
+        .and(query_param("page", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![story("300", 1_795_000_300, "Acme Air outage")],
+            0,
+            2,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search_by_date"))
+        .and(query_param("numericFilters", "created_at_i>0"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![comment("200", 1_795_000_200, "<p>Acme Air lost my bag</p>")],
+            1,
+            2,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search_by_date"))
+        .and(query_param("numericFilters", "created_at_i>1795000240"))
+        .and(query_param("page", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![story("300", 1_795_000_300, "Acme Air outage")],
+            0,
+            1,
+        )))
+        .mount(&server)
+        .await;
+
+    assert_source_conforms(&env(&server), Some(&server), Platform::HackerNews, &["200", "300"]).await;
 }

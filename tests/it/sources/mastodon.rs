@@ -1,11 +1,13 @@
 //! Mastodon hashtag timelines: min_id paging from the Link header, boosts unwrapped, HTML to
 //! text, optional bearer token and the timestamp rate-limit reset.
 
+use earshot::domain::Platform;
 use earshot::sources::SourceError;
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 fn env(server: &MockServer, extra: &str) -> SourceEnv {
@@ -342,4 +344,37 @@ async fn a_rate_limited_poll_shows_the_reset_time_in_source_health() {
         .and_utc();
     assert!((shown - reset).num_seconds().abs() <= 2, "{message} vs {reset}");
     assert_eq!(health[0].last_error_kind.as_deref(), Some("rate_limited"));
+}
+
+/// The conformance every source passes (see `conformance`): a full page, then nothing after
+/// its newest id.
+#[tokio::test]
+async fn mastodon_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param_is_missing("min_id"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            status("111", "<p>#AcmeAir lost my bag</p>"),
+            status("110", "<p>#AcmeAir late</p>")
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/AcmeAir"))
+        .and(query_param("min_id", "111"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+
+    assert_source_conforms(
+        &env(&server, ""),
+        Some(&server),
+        Platform::Mastodon,
+        &[
+            "https://m.example/users/jo/statuses/110",
+            "https://m.example/users/jo/statuses/111",
+        ],
+    )
+    .await;
 }

@@ -3,9 +3,11 @@
 
 mod bluesky;
 mod cli;
+mod conformance;
 mod csv;
 mod hackernews;
 mod health;
+mod jsonl;
 mod mastodon;
 mod matching;
 mod push;

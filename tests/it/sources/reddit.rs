@@ -1,11 +1,13 @@
 //! Reddit: app-only OAuth token (HTTP Basic, cached, renewed after a 401), search with the
 //! configured User-Agent, stopping at the newest post already committed.
 
+use earshot::domain::Platform;
 use earshot::sources::SourceError;
 use serde_json::json;
 use wiremock::matchers::{body_string, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 const UA: &str = "linux:earshot-test:0.1 (by /u/acme_care)";
@@ -338,4 +340,34 @@ async fn deleted_authors_are_unknown_and_placeholder_bodies_are_dropped() {
     assert!(batch.posts.iter().take(2).all(|p| !p.author_is_known()));
     // Two complaints by deleted accounts are two tasks, not one author's conversation.
     assert_eq!((scored.n_tasks_opened, scored.n_tasks_joined), (3, 0));
+}
+
+/// The conformance every source passes (see `conformance`): Reddit has no "since", so the
+/// same listing comes back and the poll stops at the newest post committed.
+#[tokio::test]
+async fn reddit_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/access_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "tok-1", "token_type": "bearer", "expires_in": 86400, "scope": "*"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(query_param("q", "acme air"))
+        .and(query_param_is_missing("after"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing(
+            vec![
+                link("b", 1_795_000_200.0, "Acme Air lost my bag"),
+                link("a", 1_795_000_100.0, "Acme Air delay again"),
+            ],
+            None,
+        )))
+        .mount(&server)
+        .await;
+
+    assert_source_conforms(&env(&server), Some(&server), Platform::Reddit, &["t3_a", "t3_b"]).await;
 }

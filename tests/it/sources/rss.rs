@@ -2,12 +2,14 @@
 //! cursor, guid/id dedup with a stable fallback key, redirect links unwrapped, markup
 //! stripped, malformed XML quarantined with the raw body.
 
+use earshot::domain::Platform;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use earshot::domain::SourceId;
 use wiremock::matchers::{header, header_exists, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 const USER_AGENT: &str = concat!("earshot/", env!("CARGO_PKG_VERSION"), " (social care monitor)");
@@ -373,4 +375,35 @@ async fn rss_authors_give_their_name_and_atom_entries_without_one_take_the_feeds
         assert_eq!(authors, expected);
         assert_eq!((first.n_new, second.n_new), (2, 0), "a second poll ingests nothing");
     }
+}
+
+/// The conformance every source passes (see `conformance`): the feed with its validators,
+/// then a 304 for the conditional GET.
+#[tokio::test]
+async fn rss_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .set_body_raw(RSS2, "application/rss+xml"),
+        )
+        .mount(&server)
+        .await;
+    let scoped = format!("{}/feed.xml#4711", server.uri());
+
+    assert_source_conforms(
+        &env(&server, ""),
+        Some(&server),
+        Platform::Rss,
+        &["https://gripes.example/2026/11/bag", scoped.as_str()],
+    )
+    .await;
 }

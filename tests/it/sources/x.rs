@@ -1,6 +1,7 @@
 //! X recent search: request shape, mapping, paging with since_id/next_token through the real
 //! pipeline and store, and each failure the API documents.
 
+use earshot::domain::Platform;
 use std::time::Duration;
 
 use earshot::sources::SourceError;
@@ -8,6 +9,7 @@ use serde_json::json;
 use wiremock::matchers::{header, header_exists, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 const PATH: &str = "/2/tweets/search/recent";
@@ -529,4 +531,42 @@ async fn a_rejected_request_shows_xs_own_error_messages() {
             if detail == "One or more parameters to your request was invalid.: There were errors processing your request: Unmatched parenthesis"),
         "{error:?}"
     );
+}
+
+/// The conformance every source passes (see `conformance`): two pages, then nothing after
+/// the first page's newest id.
+#[tokio::test]
+async fn x_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("since_id"))
+        .and(query_param_is_missing("next_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("30", "u1", "Acme Air refund please")],
+            "includes": {"users": users()},
+            "meta": {"newest_id": "30", "oldest_id": "30", "result_count": 1, "next_token": "page2"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param_is_missing("since_id"))
+        .and(query_param("next_token", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [tweet("20", "u2", "Acme Air lost my luggage")],
+            "includes": {"users": users()},
+            "meta": {"newest_id": "20", "oldest_id": "20", "result_count": 1}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("since_id", "30"))
+        .and(query_param_is_missing("next_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"result_count": 0}})))
+        .mount(&server)
+        .await;
+
+    assert_source_conforms(&env(&server), Some(&server), Platform::X, &["20", "30"]).await;
 }

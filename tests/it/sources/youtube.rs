@@ -1,11 +1,13 @@
 //! YouTube commentThreads: request shape with the API key, mapping, stopping at the last
 //! committed comment, and quota versus permission 403s.
 
+use earshot::domain::Platform;
 use earshot::sources::SourceError;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::conformance::assert_source_conforms;
 use super::{SourceEnv, stored_ids};
 
 const PATH: &str = "/youtube/v3/commentThreads";
@@ -157,4 +159,22 @@ async fn plain_text_display_is_kept_verbatim() {
 
     assert_eq!(batch.posts[0].text, text);
     assert_eq!((first.n_new, second.n_new), (1, 0), "a second poll ingests nothing");
+}
+
+/// The conformance every source passes (see `conformance`): the same threads come back and
+/// the poll stops at the newest comment committed.
+#[tokio::test]
+async fn youtube_conforms() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("key", "yt-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(vec![
+            thread("c2", "Acme Air refund?", "2026-11-20T11:00:00Z"),
+            thread("c1", "Acme Air lost my bag", "2026-11-20T10:00:00Z"),
+        ])))
+        .mount(&server)
+        .await;
+
+    assert_source_conforms(&env(&server), Some(&server), Platform::YouTube, &["c1", "c2"]).await;
 }
