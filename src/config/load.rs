@@ -11,7 +11,9 @@ use super::{
     MIN_RETAIN_DAYS, PrivacySettings, ScoringSettings, Settings, SourceCommon, SourceSettings, TaskSettings,
     TemplateSettings, ViralSettings,
 };
+use crate::domain::HttpUrl;
 use crate::sources::SourceKind;
+use crate::tasks::business_hours::{BusinessCalendar, CalendarProblem};
 
 /// One problem, with the dotted path of the field it concerns (`sources[2].schedule`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +106,8 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     if let Ok(id) = std::env::var("EARSHOT_INSTANCE_ID") {
         settings.instances.id = Some(id);
     }
-    problems.extend(validate(&settings));
+    // Opening hours were parsed and checked by `from_toml`; the environment does not touch them.
+    problems.extend(validate(&settings, &[]));
     if problems.is_empty() {
         Ok(settings)
     } else {
@@ -153,7 +156,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
         deserialize::<TemplateSettings>(value, path, problems)
     });
 
-    let settings = match (
+    let mut settings = match (
         database, http, scoring, tasks, alerts, exports, instances, privacy, engagement,
     ) {
         (
@@ -182,8 +185,24 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
         }),
         _ => None,
     };
-    if let Some(settings) = &settings {
-        problems.extend(validate(settings));
+    if let Some(settings) = &mut settings {
+        // Opening hours are parsed once, here: reported with the brand's other problems, and
+        // kept in the settings for the SLA clocks.
+        let calendars: Vec<Result<Option<BusinessCalendar>, Vec<CalendarProblem>>> = settings
+            .brands
+            .iter()
+            .map(|brand| {
+                brand
+                    .business_hours
+                    .as_ref()
+                    .map(BusinessCalendar::from_settings)
+                    .transpose()
+            })
+            .collect();
+        problems.extend(validate(settings, &calendars));
+        for (brand, calendar) in settings.brands.iter_mut().zip(calendars) {
+            brand.calendar = calendar.unwrap_or_default();
+        }
     }
     match settings {
         Some(settings) if problems.is_empty() => Ok(settings),
@@ -363,7 +382,12 @@ fn validate_viral(viral: &ViralSettings, brand_path: &str) -> Vec<ConfigProblem>
     problems
 }
 
-fn validate(settings: &Settings) -> Vec<ConfigProblem> {
+/// Every check serde cannot make; `calendars` are the brands' parsed opening hours, in order
+/// (empty when they were checked already).
+fn validate(
+    settings: &Settings,
+    calendars: &[Result<Option<BusinessCalendar>, Vec<CalendarProblem>>],
+) -> Vec<ConfigProblem> {
     let mut problems = validate_http(&settings.http);
     problems.extend(validate_engagement(&settings.engagement));
     if let Some(days) = settings.privacy.retain_days
@@ -451,9 +475,7 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
             problems.push(problem(&format!("{path}.threshold"), "must be within 0-100"));
         }
         problems.extend(validate_viral(&brand.viral, &path));
-        if let Some(hours) = &brand.business_hours
-            && let Err(found) = crate::tasks::business_hours::BusinessCalendar::from_settings(hours)
-        {
+        if let Some(Err(found)) = calendars.get(idx) {
             for (field, message) in found {
                 problems.push(problem(&format!("{path}.business_hours.{field}"), message));
             }
@@ -555,8 +577,7 @@ fn validate(settings: &Settings) -> Vec<ConfigProblem> {
         }
     }
     if let Some(public_url) = &exports.public_url {
-        let valid = url::Url::parse(public_url)
-            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.query().is_none());
+        let valid = HttpUrl::parse(public_url).is_ok_and(|url| url.as_url().query().is_none());
         if !valid {
             problems.push(problem(
                 "exports.public_url",

@@ -18,6 +18,7 @@ pub use secret::Secret;
 use crate::alerts::ChannelSettings;
 use crate::domain::{BrandId, Priority, SourceId};
 use crate::sources::SourceKind;
+use crate::tasks::business_hours::BusinessCalendar;
 
 /// The password for `earshot user add`, from `EARSHOT_NEW_USER_PASSWORD` if set.
 pub fn new_user_password_from_env() -> Option<String> {
@@ -473,6 +474,10 @@ pub struct BrandSettings {
     /// The team's opening hours; SLA clocks count only these. Absent: around the clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<BusinessHoursSettings>,
+    /// `business_hours` as parsed by config load, which rejects hours that do not parse: what
+    /// SLA clocks count with. `None`: around the clock.
+    #[serde(skip)]
+    pub calendar: Option<BusinessCalendar>,
     /// The accounts earshot answers from, at most one per platform
     /// (`[[brands.reply_accounts]]`, tagged by `platform`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -482,8 +487,8 @@ pub struct BrandSettings {
     pub viral: ViralSettings,
 }
 
-/// A brand's opening hours (`[brands.business_hours]`), checked by
-/// `tasks::business_hours::BusinessCalendar::from_settings`.
+/// A brand's opening hours (`[brands.business_hours]`) as written, parsed by config load
+/// into the brand's `calendar` (`tasks::business_hours::BusinessCalendar::from_settings`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessHoursSettings {

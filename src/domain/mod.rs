@@ -5,6 +5,7 @@
 //! text carries no NUL or control characters).
 
 mod engagement;
+mod http_url;
 mod ids;
 mod post;
 mod score;
@@ -14,9 +15,10 @@ mod task;
 mod time;
 
 pub use engagement::{EngagementSample, Growth};
+pub use http_url::{HttpUrl, NotHttpUrl};
 pub use ids::{BrandId, IdError, SourceId};
 pub use post::{Batch, Cursor, Engagement, Platform, Post, PostDraft, PostError, Quarantined, UNKNOWN_AUTHOR};
 pub use score::{ComplaintScores, Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores, Severity};
 pub use search::{MAX_SEARCH_CHARS, SEARCH_SEPARATOR, SearchTerm, SearchTermError, search_text};
 pub use task::{Priority, TaskStatus, UnknownName};
-pub use time::{Millis, now_millis};
+pub use time::{Millis, duration_millis, now_millis, secs_to_millis};

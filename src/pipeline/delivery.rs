@@ -25,7 +25,7 @@ use crate::alerts::render::UpdateOf;
 use crate::alerts::routing::{AlertRule, routes_for};
 use crate::alerts::sink::{AlertSink, SendError};
 use crate::alerts::{AlertPayload, ChannelKind, ChannelSettings};
-use crate::domain::Millis;
+use crate::domain::{Millis, duration_millis};
 use crate::store::{DueDelivery, SentRef, Store, StoreError};
 
 /// Deliveries claimed per call.
@@ -111,7 +111,7 @@ impl Deliverer {
     /// "breached" for those past due. Each at most once per task (dedup keys). Returns how
     /// many were added.
     pub async fn check_sla(&self, now: Millis, warn_before: Duration) -> Result<usize, StoreError> {
-        let horizon = now.saturating_add(millis(warn_before));
+        let horizon = now.saturating_add(duration_millis(warn_before));
         let mut added = 0;
         for task in self.store.unanswered_tasks_due(horizon).await? {
             let payload = AlertPayload::Sla {
@@ -247,7 +247,7 @@ impl Deliverer {
             }
         }
         self.digest_held(now, &mut report).await?;
-        let lease_ms = millis(self.lease);
+        let lease_ms = duration_millis(self.lease);
         let claimed = self.store.claim_deliveries(now, now + lease_ms, self.batch).await?;
         report.more = claimed.len() >= self.batch;
         for delivery in claimed {
@@ -307,12 +307,12 @@ impl Deliverer {
             }
             Err(SendError::RateLimited { retry_after }) => {
                 let wait = retry_after.unwrap_or_else(|| backoff(delivery.attempts));
-                let at = now + millis(wait).max(1);
+                let at = now + duration_millis(wait).max(1);
                 self.lock_limiter().block_until(&delivery.channel, at);
                 self.store
                     .reschedule_delivery(delivery.id, at, Some("rate limited (429)"))
                     .await?;
-                tracing::warn!(channel = %delivery.channel, wait_ms = millis(wait), "Chat platform rate-limited an alert.");
+                tracing::warn!(channel = %delivery.channel, wait_ms = duration_millis(wait), "Chat platform rate-limited an alert.");
                 metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "rate_limited")
                     .increment(1);
                 report.n_retrying += 1;
@@ -320,7 +320,7 @@ impl Deliverer {
             Err(SendError::Transient(error)) => {
                 // However long the outage, the alert waits (retried at most hourly) and the
                 // channel's pending count and last error show it; a chat outage loses nothing.
-                let at = now + millis(jitter(backoff(delivery.attempts)));
+                let at = now + duration_millis(jitter(backoff(delivery.attempts)));
                 self.store.reschedule_delivery(delivery.id, at, Some(&error)).await?;
                 tracing::warn!(channel = %delivery.channel, alert = %delivery.dedup_key, attempts = delivery.attempts + 1, error = %error, "Alert delivery failed; will retry.");
                 metrics::counter!(crate::metrics::ALERT_DELIVERIES, "channel" => delivery.channel.clone(), "outcome" => "retrying")
@@ -389,10 +389,6 @@ pub fn backoff(attempts: i64) -> Duration {
 pub fn jitter(wait: Duration) -> Duration {
     let half = wait / 2;
     half + half.mul_f64(fastrand::f64())
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -20,10 +20,9 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
-use super::instance::secs_to_ms;
 use crate::alerts::AlertPayload;
 use crate::config::Settings;
-use crate::domain::{Engagement, EngagementSample, Millis, SourceId, now_millis};
+use crate::domain::{Engagement, EngagementSample, Millis, SourceId, duration_millis, now_millis, secs_to_millis};
 use crate::scheduler::CronTask;
 use crate::sources::{Reading, Source, SourceError};
 use crate::store::{EngagementTarget, Store, StoreError, ViralEscalation};
@@ -101,7 +100,7 @@ impl EngagementRefresher {
             tracing::info!("The previous engagement refresh is still running; this trigger is skipped.");
             return Ok(RefreshReport::default());
         };
-        let max_age_ms = secs_to_ms(self.settings.engagement.max_age_hours.saturating_mul(3600));
+        let max_age_ms = secs_to_millis(self.settings.engagement.max_age_hours.saturating_mul(3600));
         let written_since = now.saturating_sub(max_age_ms);
         let targets = self
             .store
@@ -142,7 +141,7 @@ impl EngagementRefresher {
             return Ok(());
         }
         let lease = format!("engagement:{}", source.id());
-        let lease_ms = secs_to_ms(self.settings.instances.poll_lease_secs);
+        let lease_ms = secs_to_millis(self.settings.instances.poll_lease_secs);
         // One post (by platform id) may belong to several tasks.
         let mut by_external: HashMap<&str, Vec<&EngagementTarget>> = HashMap::new();
         for target in targets {
@@ -151,7 +150,7 @@ impl EngagementRefresher {
         let mut ids: Vec<String> = by_external.keys().map(|id| (*id).to_owned()).collect();
         ids.sort_by_key(|id| by_external[id.as_str()].first().map(|t| t.post_id));
         let mut found: Vec<i64> = Vec::new();
-        let mut hold_ms = secs_to_ms(HOLD_AFTER.as_secs()).min(lease_ms);
+        let mut hold_ms = duration_millis(HOLD_AFTER).min(lease_ms);
         for chunk in ids.chunks(lookup.batch_size().max(1)) {
             // Taken (or renewed) before every request: a long refresh keeps it, and a source
             // another instance is refreshing, or that waits out a rate limit, is left alone.
@@ -174,7 +173,7 @@ impl EngagementRefresher {
                 Err(SourceError::RateLimited { retry_after }) => {
                     let wait = retry_after.unwrap_or(super::poll_lease::BACKOFF_BASE);
                     tracing::warn!(source = %source.id(), wait_secs = wait.as_secs(), "Engagement refresh rate limited; postponed.");
-                    let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                    let wait_ms = duration_millis(wait);
                     self.postpone(source.id(), now.saturating_add(wait_ms));
                     hold_ms = wait_ms.max(hold_ms);
                     report.n_postponed += 1;

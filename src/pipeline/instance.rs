@@ -1,8 +1,6 @@
 //! This process's name among instances sharing a database: in poll leases, scoring claims
 //! and logs, so an operator can tell which machine and process holds what.
 
-use std::time::Duration;
-
 use crate::config::InstanceSettings;
 
 /// The configured id, or `<hostname>-<pid>-<random>`: unique per start, so a restarted
@@ -18,11 +16,6 @@ pub fn instance_id(settings: &InstanceSettings) -> String {
         .unwrap_or_else(|| "host".to_owned());
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &random[..8])
-}
-
-/// Seconds from config as milliseconds, saturating.
-pub fn secs_to_ms(secs: u64) -> i64 {
-    i64::try_from(Duration::from_secs(secs).as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

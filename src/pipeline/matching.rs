@@ -443,6 +443,7 @@ mod tests {
             exclude: vec!["northwind traders".into()],
             threshold: 55.0,
             business_hours: None,
+            calendar: None,
             reply_accounts: Vec::new(),
             vip_handles: vec![],
             high_reach_followers: 50_000,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis};
+use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis, secs_to_millis};
 use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::sources::{Source, SourceError};
@@ -237,7 +237,7 @@ impl Pipeline {
                 holder: &self.instance_id,
                 now: now_millis(),
                 // An instance killed mid-batch loses its claim after this.
-                ttl_ms: instance::secs_to_ms(self.settings.instances.claim_secs),
+                ttl_ms: secs_to_millis(self.settings.instances.claim_secs),
             };
             let pending = self.store.claim_pending_mentions(&claim, ASSESS_CHUNK).await?;
             if pending.is_empty() {

@@ -7,9 +7,8 @@
 
 use std::time::Duration;
 
-use super::instance::secs_to_ms;
 use super::{Pipeline, PipelineError, PollReport};
-use crate::domain::now_millis;
+use crate::domain::{duration_millis, now_millis, secs_to_millis};
 use crate::sources::{Source, SourceError};
 use crate::telemetry::error_chain;
 
@@ -38,7 +37,7 @@ pub enum TriggerOutcome {
 pub async fn poll_once_per_trigger(pipeline: &Pipeline, source: &dyn Source, n_failures: u32) -> TriggerOutcome {
     let lease = format!("poll:{}", source.id());
     let store = pipeline.store();
-    let lease_ms = secs_to_ms(pipeline.settings().instances.poll_lease_secs);
+    let lease_ms = secs_to_millis(pipeline.settings().instances.poll_lease_secs);
     match store
         .try_acquire_lease(&lease, pipeline.instance_id(), now_millis(), lease_ms)
         .await
@@ -83,10 +82,8 @@ pub async fn poll_once_per_trigger(pipeline: &Pipeline, source: &dyn Source, n_f
             .saturating_mul(2u32.saturating_pow(n_failures))
             .min(BACKOFF_CAP),
     });
-    let skew_ms = secs_to_ms(TRIGGER_SKEW.as_secs()).min(lease_ms);
-    let hold_ms = wait.map_or(skew_ms, |wait| {
-        i64::try_from(wait.as_millis()).unwrap_or(i64::MAX).max(skew_ms)
-    });
+    let skew_ms = duration_millis(TRIGGER_SKEW).min(lease_ms);
+    let hold_ms = wait.map_or(skew_ms, |wait| duration_millis(wait).max(skew_ms));
     if let Err(error) = store
         .try_acquire_lease(&lease, pipeline.instance_id(), now_millis(), hold_ms)
         .await

@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::config::Settings;
-use crate::domain::{BrandId, Millis, Platform, now_millis};
+use crate::domain::{BrandId, Millis, Platform, now_millis, secs_to_millis};
 use crate::replies::{OutgoingReply, Published, Publisher, ReplyError, StoredToken, TokenVault, account_key};
 use crate::store::{AccountEvent, Claim, ClaimedReply, ReplyFailure, ReplySent, Store, StoreError};
 use crate::tasks::actions::{AcceptedReply, reply_published};
@@ -92,9 +92,7 @@ impl ReplySender {
                 })
             })
             .collect();
-        let lease_ms = i64::try_from(settings.instances.delivery_lease_secs)
-            .unwrap_or(600)
-            .saturating_mul(1000);
+        let lease_ms = secs_to_millis(settings.instances.delivery_lease_secs);
         ReplySender {
             store,
             settings,
@@ -212,9 +210,7 @@ impl ReplySender {
         accepted_at: Millis,
         outcome: Outcome,
     ) -> Result<Outcome, StoreError> {
-        let follow_up_ms = i64::try_from(self.settings.tasks.follow_up_secs)
-            .unwrap_or(i64::MAX / 2000)
-            .saturating_mul(1000);
+        let follow_up_ms = secs_to_millis(self.settings.tasks.follow_up_secs);
         for _ in 0..TASK_RETRIES {
             let task = self.store.task_detail(row.task_id).await?.task;
             let accepted = AcceptedReply {

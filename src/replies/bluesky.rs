@@ -18,9 +18,9 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use super::text;
-use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, require, validate_url};
+use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, require};
 use crate::config::Secret;
-use crate::domain::{Millis, Platform};
+use crate::domain::{HttpUrl, Millis, Platform};
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::Bluesky;
@@ -48,7 +48,7 @@ impl BlueskyAccount {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
         require("identifier", &self.identifier)
             .into_iter()
-            .chain(validate_url("base_url", &self.base_url))
+            .chain(HttpUrl::problem("base_url", &self.base_url))
             .collect()
     }
 }

@@ -20,9 +20,9 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::text;
-use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, require, validate_url};
+use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, require};
 use crate::config::Secret;
-use crate::domain::Platform;
+use crate::domain::{HttpUrl, Platform};
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::Mastodon;
@@ -58,7 +58,7 @@ impl MastodonAccount {
     }
 
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
-        let mut problems: Vec<(String, String)> = validate_url("base_url", &self.base_url).into_iter().collect();
+        let mut problems: Vec<(String, String)> = HttpUrl::problem("base_url", &self.base_url).into_iter().collect();
         problems.extend(require("visibility", &self.visibility));
         if !VISIBILITIES.contains(&self.visibility.as_str()) {
             problems.push((

@@ -330,14 +330,6 @@ impl TokenVault for NoVault {
     }
 }
 
-/// `base_url`-style settings must be http(s) URLs.
-pub(crate) fn validate_url(field: &str, value: &str) -> Option<(String, String)> {
-    match url::Url::parse(value) {
-        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => None,
-        _ => Some((field.to_owned(), "must be an http(s) URL".to_owned())),
-    }
-}
-
 /// A required text setting must not be blank.
 pub(crate) fn require(field: &str, value: &str) -> Option<(String, String)> {
     value

@@ -17,9 +17,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::oauth::{ClientAuth, Grant, TokenSource};
-use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, TokenVault, require, validate_url};
+use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, TokenVault, require};
 use crate::config::Secret;
-use crate::domain::Platform;
+use crate::domain::{HttpUrl, Platform};
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::Reddit;
@@ -59,8 +59,8 @@ impl RedditAccount {
             .into_iter()
             .chain(require("client_id", &self.client_id))
             .chain(require("user_agent", &self.user_agent))
-            .chain(validate_url("auth_url", &self.auth_url))
-            .chain(validate_url("base_url", &self.base_url))
+            .chain(HttpUrl::problem("auth_url", &self.auth_url))
+            .chain(HttpUrl::problem("base_url", &self.base_url))
             .collect();
         if self.password.is_some() == self.refresh_token.is_some() {
             problems.push((

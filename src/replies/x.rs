@@ -21,11 +21,9 @@ use serde_json::json;
 use tokio::sync::OnceCell;
 
 use super::oauth::{ClientAuth, Grant, TokenSource};
-use super::{
-    Identity, OutgoingReply, Published, Publisher, ReplyError, ReplyTarget, TokenVault, require, validate_url,
-};
+use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, ReplyTarget, TokenVault, require};
 use crate::config::Secret;
-use crate::domain::Platform;
+use crate::domain::{HttpUrl, Platform};
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::X;
@@ -69,7 +67,7 @@ impl XAccount {
         let mut problems: Vec<(String, String)> = require("username", &self.username)
             .into_iter()
             .chain(require("client_id", &self.client_id))
-            .chain(validate_url("base_url", &self.base_url))
+            .chain(HttpUrl::problem("base_url", &self.base_url))
             .collect();
         if self.username.starts_with('@') {
             problems.push(("username".into(), "without the @".into()));

@@ -17,9 +17,9 @@ use serde_json::json;
 use tokio::sync::OnceCell;
 
 use super::oauth::{ClientAuth, Grant, TokenSource};
-use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, TokenVault, require, validate_url};
+use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, TokenVault, require};
 use crate::config::Secret;
-use crate::domain::Platform;
+use crate::domain::{HttpUrl, Platform};
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::YouTube;
@@ -49,8 +49,8 @@ impl YouTubeAccount {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
         require("client_id", &self.client_id)
             .into_iter()
-            .chain(validate_url("token_url", &self.token_url))
-            .chain(validate_url("base_url", &self.base_url))
+            .chain(HttpUrl::problem("token_url", &self.token_url))
+            .chain(HttpUrl::problem("base_url", &self.base_url))
             .collect()
     }
 }

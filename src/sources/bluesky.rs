@@ -26,7 +26,7 @@ use tokio::sync::Mutex;
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
-use crate::domain::{Batch, Cursor, Engagement, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "bluesky"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -73,7 +73,7 @@ impl BlueskySettings {
         if self.overlap_secs < 0 {
             problems.push(("overlap_secs".to_owned(), "must not be negative".to_owned()));
         }
-        problems.extend(super::x::validate_base_url(&self.base_url));
+        problems.extend(HttpUrl::problem("base_url", &self.base_url));
         problems
     }
 }

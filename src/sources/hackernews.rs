@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError, html};
-use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "hackernews"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -62,7 +62,7 @@ impl HackerNewsSettings {
         if self.overlap_secs < 0 {
             problems.push(("overlap_secs".to_owned(), "must not be negative".to_owned()));
         }
-        problems.extend(super::x::validate_base_url(&self.base_url));
+        problems.extend(HttpUrl::problem("base_url", &self.base_url));
         problems
     }
 }

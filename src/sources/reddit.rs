@@ -35,7 +35,7 @@ use tokio::time::Instant;
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
-use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "reddit"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -85,10 +85,8 @@ impl RedditSettings {
         if !(1..=100).contains(&self.limit) {
             problems.push(("limit".to_owned(), "must be between 1 and 100".to_owned()));
         }
-        problems.extend(super::x::validate_base_url(&self.base_url));
-        if let Some((_, message)) = super::x::validate_base_url(&self.auth_url) {
-            problems.push(("auth_url".to_owned(), message));
-        }
+        problems.extend(HttpUrl::problem("base_url", &self.base_url));
+        problems.extend(HttpUrl::problem("auth_url", &self.auth_url));
         problems
     }
 }

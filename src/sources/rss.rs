@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::import::default_true;
 use super::{Source, SourceError, html};
-use crate::domain::{Batch, Cursor, Platform, Post, PostDraft, Quarantined, SourceId, now_millis};
+use crate::domain::{Batch, Cursor, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId, now_millis};
 
 /// Settings of a `type = "rss"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -43,10 +43,7 @@ pub struct RssSettings {
 
 impl RssSettings {
     pub(crate) fn validate(&self) -> Vec<(String, String)> {
-        let mut problems: Vec<(String, String)> = super::x::validate_base_url(&self.url)
-            .into_iter()
-            .map(|(_, message)| ("url".to_owned(), message))
-            .collect();
+        let mut problems: Vec<(String, String)> = HttpUrl::problem("url", &self.url).into_iter().collect();
         for (idx, domain) in self.exclude_domains.iter().enumerate() {
             if domain.trim().is_empty() || domain.contains('/') {
                 problems.push((

@@ -41,7 +41,7 @@ use serde::Deserialize;
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
-use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "x"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -88,16 +88,8 @@ impl XSettings {
                 "must be \"tweet.fields\" or \"post.fields\"".to_owned(),
             ));
         }
-        problems.extend(validate_base_url(&self.base_url));
+        problems.extend(HttpUrl::problem("base_url", &self.base_url));
         problems
-    }
-}
-
-/// `base_url` must be an http(s) URL.
-pub(crate) fn validate_base_url(base_url: &str) -> Option<(String, String)> {
-    match url::Url::parse(base_url) {
-        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => None,
-        _ => Some(("base_url".to_owned(), "must be an http(s) URL".to_owned())),
     }
 }
 

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
 use crate::config::Secret;
-use crate::domain::{Batch, Cursor, Engagement, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "youtube"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -68,7 +68,7 @@ impl YouTubeSettings {
         if !(1..=100).contains(&self.max_results) {
             problems.push(("max_results".to_owned(), "must be between 1 and 100".to_owned()));
         }
-        problems.extend(super::x::validate_base_url(&self.base_url));
+        problems.extend(HttpUrl::problem("base_url", &self.base_url));
         problems
     }
 }

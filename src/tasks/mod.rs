@@ -13,7 +13,7 @@ pub mod templates;
 pub mod viral;
 
 use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
-use crate::domain::{Criticality, Millis, Post, Priority};
+use crate::domain::{Criticality, Millis, Post, Priority, secs_to_millis};
 use crate::scoring::criticality::ESCALATION_FACTORS;
 use crate::store::{TaskAlert, TaskPlan};
 
@@ -113,13 +113,8 @@ fn task_plan(
     now: Millis,
     priority: Priority,
 ) -> TaskPlan {
-    let sla_ms = i64::try_from(settings.sla_secs.for_priority(priority)).unwrap_or(i64::MAX / 2000) * 1000;
-    // Validated when the config was loaded; hours that do not parse count around the clock.
-    let calendar = brand
-        .business_hours
-        .as_ref()
-        .and_then(|hours| business_hours::BusinessCalendar::from_settings(hours).ok());
-    let window_ms = i64::try_from(settings.conversation_window_secs).unwrap_or(i64::MAX / 2000) * 1000;
+    let sla_ms = secs_to_millis(settings.sla_secs.for_priority(priority));
+    let window_ms = secs_to_millis(settings.conversation_window_secs);
     let reasons = criticality
         .factors()
         .iter()
@@ -140,7 +135,7 @@ fn task_plan(
         },
         priority,
         sla_started_at,
-        due_at: sla::due(sla_started_at, sla_ms, calendar.as_ref()),
+        due_at: sla::due(sla_started_at, sla_ms, brand.calendar.as_ref()),
         alert: Some(TaskAlert {
             brand: brand.name.clone(),
             platform: post.platform.as_str().to_owned(),
@@ -166,6 +161,7 @@ mod tests {
             exclude: vec![],
             threshold,
             business_hours: None,
+            calendar: None,
             reply_accounts: Vec::new(),
             vip_handles: vec![],
             high_reach_followers: 50_000,
@@ -284,13 +280,15 @@ mod tests {
     fn a_brand_with_business_hours_is_due_within_them() {
         use chrono::TimeZone;
         let mut brand = brand(60.0);
-        brand.business_hours = Some(crate::config::BusinessHoursSettings {
+        let hours = crate::config::BusinessHoursSettings {
             timezone: "UTC".into(),
             days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
             open: "09:00".into(),
             close: "17:00".into(),
             holidays: vec![],
-        });
+        };
+        brand.calendar = Some(business_hours::BusinessCalendar::from_settings(&hours).unwrap());
+        brand.business_hours = Some(hours);
         let at = |d, h| {
             chrono::Utc
                 .with_ymd_and_hms(2026, 11, d, h, 0, 0)

@@ -67,6 +67,7 @@ pub fn brands(n_brands: usize, n_keywords: usize) -> Vec<BrandSettings> {
                 exclude: vec![format!("{} stock", word()), format!("{} traders", word())],
                 threshold: 55.0,
                 business_hours: None,
+                calendar: None,
                 reply_accounts: Vec::new(),
                 vip_handles: vec![],
                 high_reach_followers: 50_000,

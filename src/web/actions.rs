@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, Platform, now_millis};
+use crate::domain::{BrandId, Millis, Platform, now_millis, secs_to_millis};
 use crate::store::TaskRow;
 use crate::tasks::actions::{Action, ReviewLabel, decide};
 use crate::tasks::feedback::{ThresholdSuggestion, suggest_threshold};
@@ -50,9 +50,7 @@ pub(super) struct ActionRequest {
 }
 
 fn follow_up_ms(state: &AppState) -> i64 {
-    i64::try_from(state.settings.tasks.follow_up_secs)
-        .unwrap_or(i64::MAX / 2000)
-        .saturating_mul(1000)
+    secs_to_millis(state.settings.tasks.follow_up_secs)
 }
 
 async fn apply(

@@ -31,7 +31,7 @@ use serde::Deserialize;
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError, cursor, html};
 use crate::config::Secret;
-use crate::domain::{Batch, Cursor, Engagement, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId};
 
 /// Settings of a `type = "mastodon"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -83,7 +83,7 @@ impl MastodonSettings {
         if !(1..=40).contains(&self.limit) {
             problems.push(("limit".to_owned(), "must be between 1 and 40".to_owned()));
         }
-        problems.extend(super::x::validate_base_url(&self.base_url));
+        problems.extend(HttpUrl::problem("base_url", &self.base_url));
         problems
     }
 }
