@@ -278,28 +278,14 @@ impl ReplySender {
         tracing::warn!(reply = row.id, task = row.task_id, kind = error.kind(), error = %message, "Reply failed.");
         metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "failed")
             .increment(1);
-        if matches!(error, ReplyError::Unauthorized { .. }) {
-            self.store
-                .record_account_event(
-                    account,
-                    &AccountEvent::Failed {
-                        error: message.clone(),
-                        kind: error.kind().to_owned(),
-                        at: now,
-                    },
-                )
-                .await?;
-        }
-        let failure = ReplyFailure {
-            reply_id: row.id,
-            holder: self.holder.clone(),
-            error: message,
-            kind: error.kind().to_owned(),
+        let record = FailureRecord {
+            message,
             retry_at: None,
+            account_event: matches!(error, ReplyError::Unauthorized { .. }),
             in_doubt,
             at: now,
         };
-        self.store.record_reply_failure(&failure, row.task_id).await?;
+        self.record_failure(row, account, &error, record).await?;
         Ok(Outcome::Failed)
     }
 
@@ -327,14 +313,34 @@ impl ReplySender {
         );
         metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "retrying")
             .increment(1);
-        if matches!(error, ReplyError::RateLimited { .. }) {
+        let record = FailureRecord {
+            message: error.to_string(),
+            retry_at: Some(retry_at),
+            account_event: matches!(error, ReplyError::RateLimited { .. }),
+            in_doubt,
+            at: now,
+        };
+        self.record_failure(row, account, &error, record).await?;
+        Ok(Outcome::Retrying)
+    }
+
+    /// What a final failure and a retry both write: the account's health first when the
+    /// failure is about the account, then the reply's failure.
+    async fn record_failure(
+        &self,
+        row: &crate::store::ReplyRow,
+        account: &str,
+        error: &ReplyError,
+        record: FailureRecord,
+    ) -> Result<(), StoreError> {
+        if record.account_event {
             self.store
                 .record_account_event(
                     account,
                     &AccountEvent::Failed {
-                        error: error.to_string(),
+                        error: record.message.clone(),
                         kind: error.kind().to_owned(),
-                        at: now,
+                        at: record.at,
                     },
                 )
                 .await?;
@@ -342,15 +348,27 @@ impl ReplySender {
         let failure = ReplyFailure {
             reply_id: row.id,
             holder: self.holder.clone(),
-            error: error.to_string(),
+            error: record.message,
             kind: error.kind().to_owned(),
-            retry_at: Some(retry_at),
-            in_doubt,
-            at: now,
+            retry_at: record.retry_at,
+            in_doubt: record.in_doubt,
+            at: record.at,
         };
-        self.store.record_reply_failure(&failure, row.task_id).await?;
-        Ok(Outcome::Retrying)
+        self.store.record_reply_failure(&failure, row.task_id).await
     }
+}
+
+/// A failed attempt as `ReplySender::record_failure` writes it.
+struct FailureRecord {
+    /// What the reply (and the account, if `account_event`) shows as the error.
+    message: String,
+    /// When to try again; `None`: failed for good.
+    retry_at: Option<Millis>,
+    /// The failure is about the account (revoked token, rate limit): its health shows it.
+    account_event: bool,
+    /// The reply may exist on the platform.
+    in_doubt: bool,
+    at: Millis,
 }
 
 /// `BASE_BACKOFF · 2^(attempts-1)`, at most `MAX_BACKOFF`.

@@ -8,15 +8,14 @@
 //! child's peak resident memory (`VmHWM` in `/proc/<pid>/status`) is read, the children are
 //! stopped and the database is dropped. Wiring at the binary's edge, like `app`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use super::bench::{self, BenchMode};
 use super::memory::{kib_to_mib, peak_rss_kib_of};
+use super::serve_child::spawn_serve;
 use crate::config::{self, ScoringSettings};
 use crate::store::{create_scratch_database, drop_scratch_database};
 
@@ -103,18 +102,6 @@ pub fn table(runs: &[InstancesRun]) -> String {
     out
 }
 
-/// The children of one run: stopped and reaped when dropped, whatever happened.
-struct Children(Vec<Child>);
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -> anyhow::Result<InstancesRun> {
     let dir = tempfile::Builder::new().prefix("earshot-bench-instances-").tempdir()?;
     let feed = dir.path().join("posts.jsonl");
@@ -129,35 +116,14 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
     let settings = config::from_toml(&std::fs::read_to_string(&config_path)?, "the benchmark configuration")?;
     let store = crate::app::open_store(&settings).await?;
 
-    let mut children = Children(Vec::with_capacity(count));
-    let mut logs = Vec::with_capacity(count);
+    // Started together; each is stopped and reaped when dropped, whatever happens.
+    let mut children = Vec::with_capacity(count);
     for n in 0..count {
         let log = dir.path().join(format!("instance-{n}.log"));
-        let child = Command::new(&bench.binary)
-            .arg("--config")
-            .arg(&config_path)
-            .args(["--log-format", "json", "serve"])
-            .env("EARSHOT_HTTP_BIND", "127.0.0.1:0")
-            .env("EARSHOT_DATABASE_URL", url)
-            .env_remove("EARSHOT_INSTANCE_ID")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("failed to start {}", bench.binary.display()))?;
-        children.0.push(child);
-        logs.push(log);
+        children.push(spawn_serve(&bench.binary, &config_path, &log, Some(url))?);
     }
-    // Ready means listening: the first line `serve` prints.
-    for (child, log) in children.0.iter_mut().zip(&logs) {
-        let stdout = child.stdout.take().context("the child's stdout")?;
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).map(|_| line)
-        })
-        .await??;
-        anyhow::ensure!(line.contains("listening"), "an instance did not start:\n{}", tail(log));
+    for child in &mut children {
+        child.wait_listening().await?;
     }
 
     let started = Instant::now();
@@ -170,9 +136,9 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
         if counts.mentions >= expected && counts.pending == 0 {
             break counts;
         }
-        for (n, child) in children.0.iter_mut().enumerate() {
+        for (n, child) in children.iter_mut().enumerate() {
             if let Some(status) = child.try_wait()? {
-                anyhow::bail!("instance {n} exited ({status}):\n{}", tail(&logs[n]));
+                anyhow::bail!("instance {n} exited ({status}):\n{}", child.log_tail());
             }
         }
         anyhow::ensure!(
@@ -185,7 +151,6 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
     };
     let seconds = started.elapsed().as_secs_f64();
     let peak_rss_mib = children
-        .0
         .iter()
         .map(|child| peak_rss_kib_of(child.id()).map(kib_to_mib))
         .collect();
@@ -197,16 +162,6 @@ async fn run_one(bench: &InstancesBench, count: usize, url: &str, jsonl: &str) -
         n_tasks: counts.tasks_total,
         peak_rss_mib,
     })
-}
-
-/// The last lines of an instance's log, for error messages.
-fn tail(path: &Path) -> String {
-    let mut text = String::new();
-    if let Ok(mut file) = std::fs::File::open(path) {
-        let _ = file.read_to_string(&mut text);
-    }
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 #[cfg(test)]

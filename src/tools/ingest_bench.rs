@@ -11,19 +11,18 @@
 //! requests, the children's peak resident memory, and whether the store holds every post
 //! exactly once. Wiring at the binary's edge, like `bench_instances`.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use tokio::sync::{Notify, RwLock};
 
 use super::memory::{kib_to_mib, peak_rss_kib_of};
+use super::serve_child::{ServeChild, spawn_serve};
 use crate::auth::{Role, new_token, token_hash};
 use crate::domain::now_millis;
+use crate::exports::summary::percentile;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -95,42 +94,15 @@ impl IngestRun {
     }
 }
 
-/// A running `earshot serve`, killed when dropped.
+/// A running `earshot serve` and the base URL it listens on.
 struct Server {
-    child: Child,
+    child: ServeChild,
     base: String,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(binary: &Path, config: &Path, log: &Path) -> anyhow::Result<Server> {
-    let mut child = Command::new(binary)
-        .arg("--config")
-        .arg(config)
-        .args(["--log-format", "json", "serve"])
-        .env("EARSHOT_HTTP_BIND", "127.0.0.1:0")
-        .env_remove("EARSHOT_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log)?)
-        .spawn()
-        .with_context(|| format!("failed to start {}", binary.display()))?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("the child's stdout")?).read_line(&mut line)?;
-    let base = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .filter(|url| url.starts_with("http"))
-        .with_context(|| format!("the server did not start: {line:?}; see {}", log.display()))?
-        .trim_end_matches('/')
-        .to_owned();
+async fn start(binary: &Path, config: &Path, log: &Path) -> anyhow::Result<Server> {
+    let mut child = spawn_serve(binary, config, log, None)?;
+    let base = child.wait_listening().await?;
     Ok(Server { child, base })
 }
 
@@ -146,14 +118,6 @@ fn body(client: usize, request: usize, posts: usize) -> String {
         })
         .collect();
     serde_json::Value::Array(items).to_string()
-}
-
-fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
-    if sorted_ms.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted_ms.len() - 1) as f64).round() as usize;
-    sorted_ms[rank.min(sorted_ms.len() - 1)]
 }
 
 /// Runs the benchmark.
@@ -188,7 +152,7 @@ pub async fn run(bench: &IngestBench) -> anyhow::Result<IngestRun> {
         .create_api_token(&token_hash(&token), "ingest-bench", Role::Ingest, now_millis())
         .await?;
     let log = dir.path().join("server.log");
-    let mut server = start(&bench.binary, &config_path, &log)?;
+    let mut server = start(&bench.binary, &config_path, &log).await?;
     let mut peak_rss_mib = Vec::new();
 
     let base = Arc::new(RwLock::new(server.base.clone()));
@@ -255,12 +219,7 @@ pub async fn run(bench: &IngestBench) -> anyhow::Result<IngestRun> {
         peak_rss_mib.push(peak_rss_kib_of(server.child.id()).map(kib_to_mib));
         // SIGKILL: no shutdown, whatever was in flight is cut.
         server.child.kill()?;
-        server.child.wait()?;
-        let restarted = tokio::task::spawn_blocking({
-            let (binary, config_path, log) = (bench.binary.clone(), config_path.clone(), log.clone());
-            move || start(&binary, &config_path, &log)
-        })
-        .await??;
+        let restarted = start(&bench.binary, &config_path, &log).await?;
         *base.write().await = restarted.base.clone();
         server = restarted;
     }
@@ -279,23 +238,10 @@ pub async fn run(bench: &IngestBench) -> anyhow::Result<IngestRun> {
         n_posts: bench.requests * bench.posts_per_request,
         n_answered: latencies.len(),
         n_retried: retried.load(Ordering::SeqCst),
-        p50_ms: percentile(&latencies, 50.0),
-        p99_ms: percentile(&latencies, 99.0),
+        p50_ms: percentile(&latencies, 50).unwrap_or(0.0),
+        p99_ms: percentile(&latencies, 99).unwrap_or(0.0),
         peak_rss_mib,
         n_stored: counts.posts,
         n_mentions: counts.mentions,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_of_sorted_latencies() {
-        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&sorted, 50.0), 51.0);
-        assert_eq!(percentile(&sorted, 99.0), 99.0);
-        assert_eq!(percentile(&[], 99.0), 0.0);
-    }
 }

@@ -14,4 +14,5 @@ pub mod hub;
 pub mod ingest_bench;
 pub mod match_bench;
 pub mod memory;
+pub mod serve_child;
 pub mod train;
