@@ -524,6 +524,25 @@ fn default_high_reach_followers() -> u64 {
 }
 
 impl BrandSettings {
+    /// A brand with these keywords and every other setting at its config default, as a
+    /// `[[brands]]` table with only `id`, `name` and `keywords` loads (generated brands, tests).
+    pub fn new(id: BrandId, name: impl Into<String>, keywords: Vec<String>) -> BrandSettings {
+        BrandSettings {
+            id,
+            name: name.into(),
+            keywords,
+            handles: Vec::new(),
+            exclude: Vec::new(),
+            threshold: default_threshold(),
+            vip_handles: Vec::new(),
+            high_reach_followers: default_high_reach_followers(),
+            business_hours: None,
+            calendar: None,
+            reply_accounts: Vec::new(),
+            viral: ViralSettings::default(),
+        }
+    }
+
     /// The brand's reply account on `platform`, if it has one.
     pub fn reply_account(&self, platform: crate::domain::Platform) -> Option<&crate::replies::ReplyAccountSettings> {
         self.reply_accounts

@@ -436,18 +436,14 @@ mod tests {
 
     fn matcher_settings() -> BrandSettings {
         BrandSettings {
-            id: BrandId::parse("northwind").unwrap(),
-            name: "Northwind Air".into(),
-            keywords: vec!["Northwind Air".into(), "northwindair".into()],
             handles: vec!["@NorthwindAir".into()],
             exclude: vec!["northwind traders".into()],
             threshold: 55.0,
-            business_hours: None,
-            calendar: None,
-            reply_accounts: Vec::new(),
-            vip_handles: vec![],
-            high_reach_followers: 50_000,
-            viral: Default::default(),
+            ..BrandSettings::new(
+                BrandId::parse("northwind").unwrap(),
+                "Northwind Air",
+                vec!["Northwind Air".into(), "northwindair".into()],
+            )
         }
     }
 

@@ -276,8 +276,6 @@ impl ReplySender {
             error.to_string()
         };
         tracing::warn!(reply = row.id, task = row.task_id, kind = error.kind(), error = %message, "Reply failed.");
-        metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "failed")
-            .increment(1);
         let record = FailureRecord {
             message,
             retry_at: None,
@@ -311,8 +309,6 @@ impl ReplySender {
             error = %error,
             "Reply not sent yet; retrying later."
         );
-        metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "retrying")
-            .increment(1);
         let record = FailureRecord {
             message: error.to_string(),
             retry_at: Some(retry_at),
@@ -324,8 +320,8 @@ impl ReplySender {
         Ok(Outcome::Retrying)
     }
 
-    /// What a final failure and a retry both write: the account's health first when the
-    /// failure is about the account, then the reply's failure.
+    /// What a final failure and a retry both record: the metric, the account's health when
+    /// the failure is about the account, then the reply's failure.
     async fn record_failure(
         &self,
         row: &crate::store::ReplyRow,
@@ -333,6 +329,13 @@ impl ReplySender {
         error: &ReplyError,
         record: FailureRecord,
     ) -> Result<(), StoreError> {
+        let outcome = if record.retry_at.is_some() {
+            "retrying"
+        } else {
+            "failed"
+        };
+        metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => outcome)
+            .increment(1);
         if record.account_event {
             self.store
                 .record_account_event(

@@ -154,18 +154,8 @@ mod tests {
 
     fn brand(threshold: f32) -> BrandSettings {
         BrandSettings {
-            id: BrandId::parse("acme").unwrap(),
-            name: "Acme".into(),
-            keywords: vec!["acme".into()],
-            handles: vec![],
-            exclude: vec![],
             threshold,
-            business_hours: None,
-            calendar: None,
-            reply_accounts: Vec::new(),
-            vip_handles: vec![],
-            high_reach_followers: 50_000,
-            viral: Default::default(),
+            ..BrandSettings::new(BrandId::parse("acme").unwrap(), "Acme", vec!["acme".into()])
         }
     }
 

@@ -57,21 +57,17 @@ pub fn brands(n_brands: usize, n_keywords: usize) -> Vec<BrandSettings> {
             }
             let glued: String = name.split(' ').collect();
             BrandSettings {
-                id: BrandId::parse(&format!("brand{b}")).expect("a valid brand id"),
-                name,
-                keywords,
                 handles: vec![
                     format!("@{glued}"),
                     format!("bluesky:{}.bsky.social", glued.to_lowercase()),
                 ],
                 exclude: vec![format!("{} stock", word()), format!("{} traders", word())],
                 threshold: 55.0,
-                business_hours: None,
-                calendar: None,
-                reply_accounts: Vec::new(),
-                vip_handles: vec![],
-                high_reach_followers: 50_000,
-                viral: Default::default(),
+                ..BrandSettings::new(
+                    BrandId::parse(&format!("brand{b}")).expect("a valid brand id"),
+                    name,
+                    keywords,
+                )
             }
         })
         .collect()
