@@ -16,6 +16,7 @@ use crate::domain::SourceId;
 use crate::pipeline::Pipeline;
 use crate::pipeline::delivery::Deliverer;
 use crate::scheduler::{CronTask, Scheduler};
+use crate::scoring::embedding::EmbeddingService;
 use crate::scoring::{ScoringService, build_scorer};
 use crate::sources::Source;
 use crate::store::{BrandRecord, SourceRecord, SqlStore, Store};
@@ -27,6 +28,9 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub pipeline: Arc<Pipeline>,
     pub sources: Vec<(SourceId, Arc<dyn Source>)>,
+    /// The sentence encoder of the problems jobs (`[problems] enabled`); its weights load on
+    /// first use.
+    pub embedder: Option<EmbeddingService>,
 }
 
 /// The shared HTTP client: connection pool, timeouts and an honest user agent.
@@ -100,11 +104,23 @@ impl App {
             })
             .collect();
         let pipeline = Arc::new(Pipeline::new(store.clone(), scoring, settings.clone()));
+        let embedder = if settings.problems.enabled {
+            let dir = crate::demo::resolve_shipped(&settings.problems.model);
+            let batch_size = settings.scoring.batch_size;
+            let started = tokio::task::spawn_blocking(move || EmbeddingService::start(&dir, batch_size))
+                .await
+                .context("checking the problems model panicked")?
+                .context("failed to set up the problems model ([problems] model)")?;
+            Some(started)
+        } else {
+            None
+        };
         Ok(App {
             settings,
             store,
             pipeline,
             sources,
+            embedder,
         })
     }
 
@@ -121,7 +137,8 @@ impl App {
             .iter()
             .filter_map(|(id, source)| self.settings.source(id).map(|s| (source.clone(), s.schedule.clone())))
             .collect();
-        let (cron_tasks, catch_up) = cron_tasks(&self.settings, self.store.clone(), &self.sources)?;
+        let (cron_tasks, catch_up) =
+            cron_tasks(&self.settings, self.store.clone(), &self.sources, self.embedder.clone())?;
         let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, cron_tasks)
             .await
             .context("failed to start the scheduler")?;
@@ -177,11 +194,13 @@ impl App {
 
 /// The cron jobs that run beside the sources (the weekly export, the follow-up recording,
 /// the retention of personal data, the engagement refresh of open tasks' posts through
-/// `sources`), and the export's start-up catch-up to run once.
+/// `sources`, the grouping of complaints into problems with `embedder`), and the export's
+/// start-up catch-up to run once.
 pub fn cron_tasks(
     settings: &Settings,
     store: Arc<dyn Store>,
     sources: &[(SourceId, Arc<dyn Source>)],
+    embedder: Option<EmbeddingService>,
 ) -> anyhow::Result<(Vec<CronTask>, Option<BoxFuture<'static, ()>>)> {
     let (mut tasks, catch_up) =
         crate::exports::job::weekly_export(settings, store.clone()).context("failed to set up the weekly export")?;
@@ -189,8 +208,14 @@ pub fn cron_tasks(
     tasks.extend(crate::pipeline::privacy::retention_job(settings, store.clone()));
     tasks.extend(crate::pipeline::engagement::engagement_job(
         Arc::new(settings.clone()),
-        store,
+        store.clone(),
         sources.to_vec(),
+        crate::pipeline::instance::instance_id(&settings.instances),
+    ));
+    tasks.extend(crate::pipeline::problems::problem_jobs(
+        Arc::new(settings.clone()),
+        store,
+        embedder,
         crate::pipeline::instance::instance_id(&settings.instances),
     ));
     Ok((tasks, catch_up))

@@ -14,11 +14,16 @@ pub const MENTIONS_JSONL: &str = include_str!("../demo/mentions.jsonl");
 /// The shipped model, found next to the working directory or, failing that, in the source
 /// tree this binary was built from.
 pub fn shipped_model_dir() -> PathBuf {
-    let relative = PathBuf::from("models/complaint-minilm-l6");
-    if relative.join("manifest.toml").is_file() {
-        return relative;
+    resolve_shipped(Path::new("models/complaint-minilm-l6"))
+}
+
+/// A model folder as configured; a relative one that is not under the working folder is
+/// looked up in the project folder the binary was built from (where the shipped models are).
+pub fn resolve_shipped(dir: &Path) -> PathBuf {
+    if dir.is_absolute() || dir.join("manifest.toml").is_file() {
+        return dir.to_owned();
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
 }
 
 /// Writes the sample mentions into `dir`, each shifted so the newest is a few minutes old

@@ -35,6 +35,7 @@ pub mod domain;
 pub mod exports;
 pub mod metrics;
 pub mod pipeline;
+pub mod problems;
 pub mod replies;
 pub mod scheduler;
 pub mod scoring;

@@ -152,6 +152,7 @@ fn kind_label(kind: &str) -> &str {
         "source_silent" => "Silent sources",
         "spike" => "Spikes",
         "going_viral" => "Going viral",
+        "problem_growing" => "Growing problems",
         other => other,
     }
 }

@@ -147,6 +147,28 @@ pub enum AlertPayload {
         /// How it grew, e.g. "likes 12 → 340 in 50 min".
         growth: String,
     },
+    /// A recurring problem gets complaints much faster than usual; once per problem per
+    /// cool-down.
+    ProblemGrowing {
+        problem_id: i64,
+        brand: String,
+        /// Its distinctive terms, e.g. "login · app · error".
+        label: String,
+        /// Complaints in the last `window_minutes`.
+        count: u32,
+        window_minutes: u32,
+        /// The usual number per window, from the baseline.
+        usual_per_window: f64,
+        /// Complaints it holds in all, and its active tasks still without a first response.
+        total: u32,
+        unanswered: u32,
+        /// A few of its posts' texts.
+        examples: Vec<String>,
+        /// The problem in the web queue, when `[exports] public_url` is set.
+        link: Option<String>,
+        /// When it was alerted; the dedup key includes it, so one alert per cool-down.
+        alerted_at_ms: i64,
+    },
 }
 
 impl AlertPayload {
@@ -179,7 +201,8 @@ impl AlertPayload {
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
             | AlertPayload::Digest { .. }
-            | AlertPayload::WeeklySummary(_) => {}
+            | AlertPayload::WeeklySummary(_)
+            | AlertPayload::ProblemGrowing { .. } => {}
         }
     }
 
@@ -206,6 +229,11 @@ impl AlertPayload {
             } => format!("digest:{channel}:{held_until_ms}"),
             AlertPayload::WeeklySummary(report) => report.dedup_key(),
             AlertPayload::GoingViral { task_id, .. } => format!("going_viral:{task_id}"),
+            AlertPayload::ProblemGrowing {
+                problem_id,
+                alerted_at_ms,
+                ..
+            } => format!("problem_growing:{problem_id}:{alerted_at_ms}"),
         }
     }
 
@@ -220,6 +248,7 @@ impl AlertPayload {
             AlertPayload::Digest { .. } => "digest",
             AlertPayload::WeeklySummary(_) => "weekly_summary",
             AlertPayload::GoingViral { .. } => "going_viral",
+            AlertPayload::ProblemGrowing { .. } => "problem_growing",
         }
     }
 
@@ -233,7 +262,8 @@ impl AlertPayload {
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
             | AlertPayload::Digest { .. }
-            | AlertPayload::WeeklySummary(_) => None,
+            | AlertPayload::WeeklySummary(_)
+            | AlertPayload::ProblemGrowing { .. } => None,
         }
     }
 
@@ -247,6 +277,8 @@ impl AlertPayload {
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
             | AlertPayload::Digest { .. } => Priority::Critical,
+            // Many customers hit by one cause: as urgent as a critical task.
+            AlertPayload::ProblemGrowing { .. } => Priority::Critical,
             // Routed by `[exports] summary_channels`, not by priority.
             AlertPayload::WeeklySummary(_) => Priority::Low,
         }
@@ -262,7 +294,8 @@ impl AlertPayload {
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
             | AlertPayload::Digest { .. }
-            | AlertPayload::WeeklySummary(_) => None,
+            | AlertPayload::WeeklySummary(_)
+            | AlertPayload::ProblemGrowing { .. } => None,
         }
     }
 
@@ -275,6 +308,7 @@ impl AlertPayload {
             AlertPayload::SourceUnhealthy { .. } => "",
             AlertPayload::Spike { .. } | AlertPayload::SourceSilent { .. } | AlertPayload::Digest { .. } => "",
             AlertPayload::WeeklySummary(_) => "",
+            AlertPayload::ProblemGrowing { label, .. } => label,
         }
     }
 
@@ -445,6 +479,41 @@ impl AlertPayload {
                 ],
                 quote: (!text.is_empty()).then(|| text.clone()),
                 link: url
+                    .clone()
+                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                color: 0xD7_2C_2C,
+            },
+            AlertPayload::ProblemGrowing {
+                problem_id,
+                brand,
+                label,
+                count,
+                window_minutes,
+                usual_per_window,
+                total,
+                unanswered,
+                examples,
+                link,
+                ..
+            } => render::Summary {
+                title: format!("Problem growing for {brand}: {label}"),
+                facts: vec![
+                    (
+                        "Complaints",
+                        format!("{count} in the last {window_minutes} min (usually {usual_per_window:.1})"),
+                    ),
+                    ("In all", total.to_string()),
+                    ("Unanswered", unanswered.to_string()),
+                    ("Problem", format!("#{problem_id}")),
+                ],
+                quote: (!examples.is_empty()).then(|| {
+                    examples
+                        .iter()
+                        .map(|e| format!("“{}”", render::truncate_chars(e, 280)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }),
+                link: link
                     .clone()
                     .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
                 color: 0xD7_2C_2C,

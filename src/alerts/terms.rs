@@ -72,7 +72,7 @@ pub fn top_terms(
 }
 
 /// In how many posts each term appears (sorted by term, so ties break the same way).
-fn document_frequency(posts: &[TermInput<'_>], ignore: &HashSet<String>) -> BTreeMap<String, u32> {
+pub(crate) fn document_frequency(posts: &[TermInput<'_>], ignore: &HashSet<String>) -> BTreeMap<String, u32> {
     let english = stop_words::lookup("en").unwrap_or(&[]);
     let mut df: BTreeMap<String, u32> = BTreeMap::new();
     for post in posts {

@@ -52,6 +52,10 @@ pub struct WeeklyBrand {
     pub sla_breach_rate: Option<f64>,
     pub recovered_customers: Option<u64>,
     pub top_terms: Vec<String>,
+    /// The week's biggest recurring problems, e.g. "login · app (43 complaints, 12
+    /// unanswered)" (absent from summaries stored before problems existed).
+    #[serde(default)]
+    pub top_problems: Vec<String>,
 }
 
 impl WeeklyReport {
@@ -119,6 +123,14 @@ pub fn brand_facts(brand: &WeeklyBrand) -> Vec<(&'static str, String)> {
                 .map_or_else(|| "n/a".to_owned(), |n| n.to_string()),
         ),
         ("Top complaints", terms),
+        (
+            "Top problems",
+            if brand.top_problems.is_empty() {
+                "none".to_owned()
+            } else {
+                brand.top_problems.join("; ")
+            },
+        ),
     ]
 }
 
@@ -255,20 +267,23 @@ fn mattermost(report: &WeeklyReport) -> Value {
         text.push_str(NO_BRANDS);
         text.push('\n');
     } else {
-        text.push_str("\n| Brand | Mentions | Negative | Tasks | SLA breached | Recovered | Top complaints |\n");
-        text.push_str("|---|---|---|---|---|---|---|\n");
+        text.push_str(
+            "\n| Brand | Mentions | Negative | Tasks | SLA breached | Recovered | Top complaints | Top problems |\n",
+        );
+        text.push_str("|---|---|---|---|---|---|---|---|\n");
         for brand in brands {
             let facts = brand_facts(brand);
             let cell = |i: usize| escape_markdown(&facts[i].1);
             text.push_str(&format!(
-                "| **{}** | {} | {} | {} | {} | {} | {} |\n",
+                "| **{}** | {} | {} | {} | {} | {} | {} | {} |\n",
                 escape_markdown(&brand.brand),
                 cell(0),
                 cell(1),
                 cell(2),
                 cell(3),
                 cell(4),
-                cell(5)
+                cell(5),
+                cell(6)
             ));
         }
     }
@@ -337,6 +352,7 @@ mod tests {
             sla_breach_rate: Some(0.1),
             recovered_customers: Some(3),
             top_terms: vec!["refund".to_owned(), "<!channel>".to_owned()],
+            top_problems: vec!["login · app (43 complaints, 12 unanswered)".to_owned()],
         }
     }
 

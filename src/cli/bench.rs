@@ -73,6 +73,18 @@ pub(super) async fn run(config_path: &Path, args: BenchArgs) -> anyhow::Result<E
             " (process peak, could not reset)"
         }
     );
+    say!(
+        "problems:       {} complaints grouped and re-clustered in {:.2} s ({:.2} ms per complaint, {:.1}% of the pipeline's time; a scheduled job, off the pipeline's path), peak RSS {}",
+        whole.n_grouped,
+        whole.problems_seconds,
+        if whole.n_grouped == 0 {
+            0.0
+        } else {
+            1000.0 * whole.problems_seconds / whole.n_grouped as f64
+        },
+        100.0 * whole.problems_seconds / whole.seconds.max(1e-9),
+        rss_text(whole.problems_peak_rss_mib)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -50,6 +50,25 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let scored = app.pipeline.score_pending().await?;
+    if let Some(embedder) = &app.embedder {
+        // What the scheduled problems jobs will keep doing: group the complaints now, so the
+        // Problems view has them from the start.
+        let ctx = crate::pipeline::problems::ProblemsContext {
+            store: app.store.as_ref(),
+            settings: &app.settings.problems,
+            brands: &app.settings.brands,
+            embedder: Some(embedder),
+            model: embedder.name(),
+            holder: "demo",
+            public_url: None,
+        };
+        let grouped = crate::pipeline::problems::group_new_complaints(&ctx, now_millis()).await?;
+        crate::pipeline::problems::recluster(&ctx, now_millis()).await?;
+        say!(
+            "Grouped {} complaints and negative mentions into recurring problems (the Problems view).",
+            grouped.n_grouped
+        );
+    }
     let counts = app.store.counts().await?;
     say!(
         "Scored {} posts ({} left unscored: no model for their language); {} tasks opened, {} follow-ups joined to open tasks.",

@@ -37,7 +37,7 @@ pub(super) async fn run(config_path: &Path, args: ExportArgs) -> anyhow::Result<
         );
     }
     let store = open_store(&settings).await?;
-    let exporter = Exporter::new(store, &settings.exports)?;
+    let exporter = Exporter::new(store, &settings.exports)?.with_problem_min_complaints(settings.problems.min_members);
     let request = ExportRequest {
         week,
         brand: args.brand,

@@ -48,6 +48,7 @@ mod model_train;
 mod poll;
 mod print_config;
 mod privacy;
+mod problems_eval;
 mod replies_send;
 mod score;
 mod serve;
@@ -134,6 +135,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Recurring problems (complaints grouped by cause).
+    Problems {
+        #[command(subcommand)]
+        command: ProblemsCommand,
+    },
     /// Write one week's export (posts, daily summary, summary JSON, chart SVG and PNG) now.
     Export(export::ExportArgs),
     /// Benchmark: N synthetic mentions in a temporary SQLite file, exported; prints rows/s
@@ -202,6 +208,13 @@ pub enum AlertsCommand {
     Test(alerts_test::AlertsTestArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ProblemsCommand {
+    /// Group posts with a reference category as the live system would and print how well the
+    /// groups recover the categories (nmi, purity, ari, groups).
+    Eval(problems_eval::ProblemsEvalArgs),
+}
+
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_path();
@@ -247,6 +260,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replies {
             command: RepliesCommand::Send,
         } => replies_send::run(config).await,
+        Command::Problems {
+            command: ProblemsCommand::Eval(args),
+        } => problems_eval::run(config, args).await,
         Command::Export(args) => export::run(config, args).await,
         Command::ExportBench(args) => export_bench::run(args).await,
         Command::MatchBench(args) => match_bench::run(args),

@@ -12,6 +12,7 @@ use super::{
     TemplateSettings, ViralSettings,
 };
 use crate::domain::HttpUrl;
+use crate::problems::ProblemSettings;
 use crate::sources::SourceKind;
 use crate::tasks::business_hours::{BusinessCalendar, CalendarProblem};
 
@@ -66,9 +67,10 @@ impl ConfigError {
     }
 }
 
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 13] = [
     "database",
     "engagement",
+    "problems",
     "privacy",
     "http",
     "scoring",
@@ -148,6 +150,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
     let instances = section::<InstanceSettings>(&mut root, "instances", &mut problems);
     let privacy = section::<PrivacySettings>(&mut root, "privacy", &mut problems);
     let engagement = section::<EngagementSettings>(&mut root, "engagement", &mut problems);
+    let problem_grouping = section::<ProblemSettings>(&mut root, "problems", &mut problems);
     let brands = items(&mut root, "brands", &mut problems, |value, path, problems| {
         deserialize::<BrandSettings>(value, path, problems)
     });
@@ -157,7 +160,16 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
     });
 
     let mut settings = match (
-        database, http, scoring, tasks, alerts, exports, instances, privacy, engagement,
+        database,
+        http,
+        scoring,
+        tasks,
+        alerts,
+        exports,
+        instances,
+        privacy,
+        engagement,
+        problem_grouping,
     ) {
         (
             Some(database),
@@ -169,6 +181,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
             Some(instances),
             Some(privacy),
             Some(engagement),
+            Some(problem_grouping),
         ) => Some(Settings {
             database,
             http,
@@ -182,6 +195,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
             instances,
             privacy,
             engagement,
+            problems: problem_grouping,
         }),
         _ => None,
     };
@@ -349,6 +363,24 @@ fn validate_http(http: &HttpSettings) -> Vec<ConfigProblem> {
     problems
 }
 
+/// `[problems]`: schedules the scheduler accepts and numbers in range.
+fn validate_problems(settings: &ProblemSettings) -> Vec<ConfigProblem> {
+    let mut out: Vec<ConfigProblem> = settings
+        .problems()
+        .into_iter()
+        .map(|(key, message)| problem(key, message))
+        .collect();
+    for (key, schedule) in [
+        ("problems.assign_schedule", &settings.assign_schedule),
+        ("problems.recluster_schedule", &settings.recluster_schedule),
+    ] {
+        if let Err(message) = parse_cron(schedule) {
+            out.push(problem(key, message));
+        }
+    }
+    out
+}
+
 /// `[engagement]`: a schedule the scheduler accepts, and bounds that keep a run short.
 fn validate_engagement(engagement: &EngagementSettings) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
@@ -390,6 +422,7 @@ fn validate(
 ) -> Vec<ConfigProblem> {
     let mut problems = validate_http(&settings.http);
     problems.extend(validate_engagement(&settings.engagement));
+    problems.extend(validate_problems(&settings.problems));
     if let Some(days) = settings.privacy.retain_days
         && !(MIN_RETAIN_DAYS..=36_500).contains(&days)
     {

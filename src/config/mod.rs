@@ -45,6 +45,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     /// Re-reading the engagement of open tasks' posts (`[engagement]`).
     pub engagement: EngagementSettings,
+    /// Grouping complaints into recurring problems (`[problems]`).
+    pub problems: crate::problems::ProblemSettings,
 }
 
 /// The engagement refresh (viral escalation): the posts of active tasks have their likes,

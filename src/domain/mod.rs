@@ -4,6 +4,7 @@
 //! of these types is always well formed (an id is a slug, a criticality is within 0-100, post
 //! text carries no NUL or control characters).
 
+mod embedding;
 mod engagement;
 mod http_url;
 mod ids;
@@ -14,6 +15,7 @@ pub mod silence;
 mod task;
 mod time;
 
+pub use embedding::{Embedding, EmbeddingError, cosine};
 pub use engagement::{EngagementSample, Growth};
 pub use http_url::{HttpUrl, NotHttpUrl};
 pub use ids::{BrandId, IdError, SourceId};

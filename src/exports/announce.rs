@@ -30,6 +30,13 @@ pub fn weekly_report(summary: &Summary, public_url: Option<&str>, channels: &[St
             sla_breach_rate: brand.week.sla_breach_rate,
             recovered_customers: brand.week.recovered_customers,
             top_terms: brand.week.top_terms.iter().take(5).map(|t| t.term.clone()).collect(),
+            top_problems: summary
+                .problems
+                .iter()
+                .filter(|p| p.brand == brand.brand)
+                .take(super::problems::TOP_IN_CHAT)
+                .map(super::problems::chat_line)
+                .collect(),
         })
         .collect();
     let chart_url = public_url.map(|base| {

@@ -26,7 +26,8 @@ pub fn weekly_export(
     if !settings.exports.enabled {
         return Ok((Vec::new(), None));
     }
-    let exporter = Arc::new(Exporter::new(store, &settings.exports)?);
+    let exporter =
+        Arc::new(Exporter::new(store, &settings.exports)?.with_problem_min_complaints(settings.problems.min_members));
     let task = |name: &str, schedule: &str| {
         let exporter = exporter.clone();
         CronTask {

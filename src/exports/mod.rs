@@ -21,6 +21,7 @@ pub mod csv;
 pub mod job;
 pub mod parquet;
 mod posts_file;
+pub mod problems;
 pub mod progress;
 pub mod summary;
 pub mod week;
@@ -173,6 +174,8 @@ pub struct Exporter {
     /// Channels that get the weekly summary after a scheduled run.
     summary_channels: Vec<String>,
     public_url: Option<String>,
+    /// Problems with fewer complaints in the week are left out of its problems table.
+    problem_min_complaints: u32,
 }
 
 /// A file being written under a temporary name in its final folder.
@@ -235,7 +238,17 @@ impl Exporter {
             page_size: PAGE_SIZE,
             summary_channels: settings.summary_channels.clone(),
             public_url: settings.public_url.clone(),
+            problem_min_complaints: crate::problems::ProblemSettings::default().min_members,
         })
+    }
+
+    /// The same exporter, listing problems with at least `n` complaints in the week
+    /// (`[problems] min_members`).
+    pub fn with_problem_min_complaints(self, n: u32) -> Exporter {
+        Exporter {
+            problem_min_complaints: n.max(1),
+            ..self
+        }
     }
 
     pub fn timezone(&self) -> Tz {
@@ -376,7 +389,15 @@ impl Exporter {
         for task in self.store.export_tasks(start, end, request.brand.as_ref()).await? {
             builder.add_task(&task, now);
         }
-        let summary = builder.finish(scope, now, Some(&previous));
+        let mut summary = builder.finish(scope, now, Some(&previous));
+        summary.problems = problems::for_week(
+            self.store.as_ref(),
+            start,
+            end,
+            request.brand.as_ref(),
+            self.problem_min_complaints,
+        )
+        .await?;
 
         let mut files = vec![posts_name];
         if request.format == ExportFormat::Csv {
@@ -407,6 +428,13 @@ impl Exporter {
         let png = chart_png::svg_to_png(&svg)?;
         let name = file_name(week, scope, "chart.png");
         PendingFile::create(&week_dir, &name)?.write_all(&png)?;
+        files.push(name);
+        let name = file_name(week, scope, "problems.csv");
+        let file = PendingFile::create(&week_dir, &name)?;
+        problems::write_csv(file.writer()?, &summary.problems, tz)?
+            .flush()
+            .map_err(ExportError::Write)?;
+        file.commit()?;
         files.push(name);
 
         let files = files.into_iter().map(|name| format!("{week}/{name}")).collect();

@@ -102,6 +102,8 @@ pub struct Summary {
     pub generated_at_ms: Millis,
     pub n_rows: u64,
     pub brands: Vec<BrandSummary>,
+    /// The week's recurring problems, most complaints first (filled in by the export).
+    pub problems: Vec<super::problems::WeekProblem>,
     pub notes: Vec<String>,
 }
 
@@ -329,6 +331,7 @@ impl SummaryBuilder {
             generated_at_ms,
             n_rows: self.n_rows,
             brands,
+            problems: Vec::new(),
             notes: vec![RECOVERED_NOTE.to_owned()],
         }
     }

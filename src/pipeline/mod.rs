@@ -14,6 +14,7 @@ pub mod instance;
 pub mod matching;
 pub mod poll_lease;
 pub mod privacy;
+pub mod problems;
 pub mod replies;
 pub mod spikes;
 

@@ -114,7 +114,10 @@ impl ModelManifest {
         let text = std::fs::read_to_string(&path).map_err(|e| error(format!("cannot read manifest.toml: {e}")))?;
         let manifest: ModelManifest =
             toml::from_str(&text).map_err(|e| error(format!("invalid manifest.toml: {e}")))?;
-        manifest.check_labels().map_err(error)?;
+        // A sentence-embedding model has no outputs to label.
+        if manifest.task != "embedding" {
+            manifest.check_labels().map_err(error)?;
+        }
         manifest.check_heads().map_err(error)?;
         for required in [&manifest.weights, &manifest.config, &manifest.vocab] {
             if !manifest.files.contains_key(required.as_str()) {

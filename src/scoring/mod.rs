@@ -7,6 +7,7 @@
 //! ever downloaded here.
 
 pub mod criticality;
+pub mod embedding;
 pub mod language;
 pub mod lexicon;
 pub mod manifest;

@@ -89,16 +89,47 @@ impl MultiHead {
             .forward_t(Some(ids), Some(mask), None, None, None, None, None, false)
             .map_err(|e| ScoringError::Inference(e.to_string()))?
             .hidden_state;
-        let weights = mask.to_kind(Kind::Float).unsqueeze(-1);
-        let summed = (&hidden * &weights).sum_dim_intlist(1, false, Kind::Float);
-        let counts = weights.sum_dim_intlist(1, false, Kind::Float).clamp_min(1e-9);
-        let pooled = summed / counts;
+        let pooled = mean_pool(&hidden, mask);
         Ok((
             self.sentiment.probabilities(&pooled),
             self.complaint.probabilities(&pooled),
             self.severity.probabilities(&pooled),
         ))
     }
+}
+
+/// Token ids and attention mask of `texts` (already normalised), padded to the batch's
+/// longest, each cut to `max_length` tokens.
+pub(super) fn padded_batch(
+    tokenizer: &TokenizerOption,
+    texts: &[String],
+    max_length: usize,
+    pad_id: i64,
+) -> (Tensor, Tensor) {
+    let encoded = tokenizer.encode_list(texts, max_length, &TruncationStrategy::LongestFirst, 0);
+    let max_len = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
+    let mut ids = Vec::with_capacity(encoded.len() * max_len);
+    let mut mask = Vec::with_capacity(encoded.len() * max_len);
+    for input in &encoded {
+        let n_tokens = input.token_ids.len();
+        ids.extend_from_slice(&input.token_ids);
+        ids.extend(std::iter::repeat_n(pad_id, max_len - n_tokens));
+        mask.extend(std::iter::repeat_n(1i64, n_tokens));
+        mask.extend(std::iter::repeat_n(0i64, max_len - n_tokens));
+    }
+    let shape = [encoded.len() as i64, max_len as i64];
+    (
+        Tensor::from_slice(&ids).view(shape),
+        Tensor::from_slice(&mask).view(shape),
+    )
+}
+
+/// The mean of the hidden states over real tokens (the mask's ones).
+pub(super) fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
+    let weights = mask.to_kind(Kind::Float).unsqueeze(-1);
+    let summed = (hidden * &weights).sum_dim_intlist(1, false, Kind::Float);
+    let counts = weights.sum_dim_intlist(1, false, Kind::Float).clamp_min(1e-9);
+    summed / counts
 }
 
 /// What one post gets from the model.
@@ -251,22 +282,7 @@ impl TransformerScorer {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encoded = self
-            .tokenizer
-            .encode_list(texts, self.manifest.max_length, &TruncationStrategy::LongestFirst, 0);
-        let max_len = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
-        let mut ids = Vec::with_capacity(encoded.len() * max_len);
-        let mut mask = Vec::with_capacity(encoded.len() * max_len);
-        for input in &encoded {
-            let n_tokens = input.token_ids.len();
-            ids.extend_from_slice(&input.token_ids);
-            ids.extend(std::iter::repeat_n(self.pad_id, max_len - n_tokens));
-            mask.extend(std::iter::repeat_n(1i64, n_tokens));
-            mask.extend(std::iter::repeat_n(0i64, max_len - n_tokens));
-        }
-        let shape = [encoded.len() as i64, max_len as i64];
-        let ids = Tensor::from_slice(&ids).view(shape);
-        let mask = Tensor::from_slice(&mask).view(shape);
+        let (ids, mask) = padded_batch(&self.tokenizer, texts, self.manifest.max_length, self.pad_id);
         let rows = |t: &Tensor| {
             Vec::<Vec<f32>>::try_from(t).map_err(|e| ScoringError::Inference(format!("unexpected model output: {e}")))
         };

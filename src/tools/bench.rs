@@ -227,6 +227,11 @@ pub struct PipelineRun {
     pub peak_rss_mib: Option<f64>,
     /// Whether the peak was reset before this phase (else it is the process's peak).
     pub peak_reset: bool,
+    /// The problems jobs afterwards (off the pipeline's path: they run on their schedule):
+    /// complaints grouped, how long grouping and one re-clustering took, and the peak RSS.
+    pub n_grouped: usize,
+    pub problems_seconds: f64,
+    pub problems_peak_rss_mib: Option<f64>,
 }
 
 impl ScoringRun {
@@ -286,13 +291,36 @@ pub async fn whole_pipeline(scoring: &ScoringSettings, jsonl: &str) -> anyhow::R
     let poll = app.pipeline.poll_source(source.as_ref()).await?;
     let report = app.pipeline.score_pending().await?;
     let seconds = started.elapsed().as_secs_f64();
+    let peak_rss = peak_rss_mib();
+    reset_peak_rss();
+    let embedder = app
+        .embedder
+        .clone()
+        .context("the benchmark configuration groups problems")?;
+    let grouping_started = Instant::now();
+    let ctx = crate::pipeline::problems::ProblemsContext {
+        store: app.store.as_ref(),
+        settings: &app.settings.problems,
+        brands: &app.settings.brands,
+        embedder: Some(&embedder),
+        model: embedder.name(),
+        holder: "bench",
+        public_url: None,
+    };
+    let now = crate::domain::now_millis();
+    let grouped = crate::pipeline::problems::group_new_complaints(&ctx, now).await?;
+    crate::pipeline::problems::recluster(&ctx, now).await?;
+    let problems_seconds = grouping_started.elapsed().as_secs_f64();
     Ok(PipelineRun {
+        n_grouped: grouped.n_grouped,
+        problems_seconds,
+        problems_peak_rss_mib: peak_rss_mib(),
         n_read: poll.n_fetched,
         n_mentions: poll.n_new,
         n_scored: report.n_scored,
         n_tasks_opened: report.n_tasks_opened,
         seconds,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib: peak_rss,
         peak_reset,
     })
 }

@@ -14,5 +14,6 @@ pub mod hub;
 pub mod ingest_bench;
 pub mod match_bench;
 pub mod memory;
+pub mod problems_eval;
 pub mod serve_child;
 pub mod train;

@@ -3,7 +3,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 
 use super::mentions::{bad, bounded, present};
@@ -141,8 +141,51 @@ async fn list_tasks(
     }))
 }
 
-async fn task_detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(state.store.task_detail(id).await?))
+/// A task with the recurring problem its complaints belong to; the problem's known-issue
+/// message, filled in for this task and caller, is the reply the queue offers first.
+#[derive(Debug, serde::Serialize)]
+struct TaskDetailView {
+    #[serde(flatten)]
+    detail: TaskDetail,
+    problem: Option<TaskProblemView>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct TaskProblemView {
+    #[serde(flatten)]
+    problem: crate::store::TaskProblem,
+    /// The known-issue message with its placeholders filled in, if there is one.
+    reply_text: Option<String>,
+}
+
+async fn task_detail(
+    State(state): State<AppState>,
+    Extension(caller): Extension<super::auth::Caller>,
+    Path(id): Path<i64>,
+) -> Result<Json<TaskDetailView>, ApiError> {
+    let detail = state.store.task_detail(id).await?;
+    let problem = state.store.task_problem(id).await?.map(|problem| {
+        let brand = state
+            .settings
+            .brands
+            .iter()
+            .find(|b| b.id.as_str() == detail.task.brand)
+            .map_or(detail.task.brand.clone(), |b| b.name.clone());
+        let reply_text = problem.message.as_deref().and_then(|message| {
+            crate::tasks::templates::render(
+                message,
+                &crate::tasks::templates::TemplateValues {
+                    author: &detail.task.author_handle,
+                    brand: &brand,
+                    agent: &caller.actor.name,
+                    platform: &detail.task.platform,
+                },
+            )
+            .ok()
+        });
+        TaskProblemView { problem, reply_text }
+    });
+    Ok(Json(TaskDetailView { detail, problem }))
 }
 
 async fn stats(State(state): State<AppState>) -> Result<Json<Counts>, ApiError> {

@@ -17,6 +17,7 @@ mod mentions;
 pub mod openapi;
 mod ops;
 mod privacy;
+mod problems;
 mod replies;
 mod server;
 
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(channels::routes())
                 .merge(mentions::routes())
                 .merge(privacy::routes())
+                .merge(problems::routes())
                 .merge(replies::routes())
                 .route("/me", get(auth::me))
                 .route("/logout", post(auth::logout))

@@ -28,7 +28,33 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "A page of tasks and their total (filters: q, brand, status, platform, assignee, unassigned, priority, \
          due_within_mins, follow_ups_due; sort; limit, offset)",
     ),
-    ("get", "/api/tasks/{id}", "A task with its posts, factors and events"),
+    (
+        "get",
+        "/api/tasks/{id}",
+        "A task with its posts, factors and events, and the recurring problem it belongs to",
+    ),
+    (
+        "get",
+        "/api/problems",
+        "Recurring problems ranked by unanswered tasks and growth (filters: brand, status, all), with counts, \
+         sparkline, platforms and terms",
+    ),
+    (
+        "get",
+        "/api/problems/{id}",
+        "One problem with example posts and its tasks",
+    ),
+    (
+        "patch",
+        "/api/problems/{id}",
+        "Set a problem's status (new, acknowledged, fixed), owner, note and known-issue message (leads, admins)",
+    ),
+    (
+        "post",
+        "/api/problems/{id}/answer",
+        "Answer a problem's tasks in bulk (text or its known-issue message; scope unanswered or active; resolve): \
+         one reply per task through the reply outbox, with what was skipped and why (leads, admins)",
+    ),
     (
         "post",
         "/api/tasks/{id}/actions",

@@ -184,6 +184,30 @@ async fn send(
     Path(id): Path<i64>,
     Json(body): Json<SendRequest>,
 ) -> Result<(StatusCode, Json<ReplyRow>), ApiError> {
+    let row = queue_reply(
+        &state,
+        &caller,
+        id,
+        &body.text,
+        body.resolve,
+        body.expected_updated_at_ms,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(row)))
+}
+
+/// The one way a reply enters the reply outbox, for one task or a problem's bulk answer:
+/// the caller's role, the task's state, the account and the platform's text limit are
+/// checked, the task claimed if nobody has it, and the reply row written before anything is
+/// sent.
+pub(super) async fn queue_reply(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    text: &str,
+    resolve: bool,
+    expected_updated_at_ms: Option<Millis>,
+) -> Result<ReplyRow, ApiError> {
     let task = state.store.task_detail(id).await?.task;
     let (post_id, target) = state
         .store
@@ -196,13 +220,13 @@ async fn send(
         .settings
         .brand(&brand)
         .and_then(|b| b.reply_account(target.platform));
-    if let Some(reason) = why_not(&state, &caller, target.platform.as_str(), account, Some(&target)) {
+    if let Some(reason) = why_not(state, caller, target.platform.as_str(), account, Some(&target)) {
         return Err(ApiError::Conflict(reason));
     }
     let Some(account) = account else {
         return Err(ApiError::Conflict("no reply account".into()));
     };
-    let text = body.text.trim().to_owned();
+    let text = text.trim().to_owned();
     if let Some(problem) = account.check_text(&text).problem() {
         return Err(ApiError::BadRequest(problem));
     }
@@ -211,7 +235,7 @@ async fn send(
         &task,
         &caller.actor,
         &text,
-        body.expected_updated_at_ms,
+        expected_updated_at_ms,
         now,
         state.settings.tasks.send_role,
     )?;
@@ -225,13 +249,13 @@ async fn send(
             text,
             idempotency_key: account.new_key(now),
             requested_by: caller.actor.name.clone(),
-            resolve_after: body.resolve,
+            resolve_after: resolve,
             at: now,
             claim,
         })
         .await?;
     tracing::info!(task = id, reply = row.id, actor = %caller.actor.name, platform = %row.platform, "Reply queued.");
-    Ok((StatusCode::ACCEPTED, Json(row)))
+    Ok(row)
 }
 
 /// Queues a failed reply again (the same text and key). Anyone who may send on the task.

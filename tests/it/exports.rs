@@ -184,10 +184,14 @@ async fn an_empty_week_writes_every_file_with_headers_and_zero_counts(env: TestE
             "2026-W47/earshot-2026-W47-all-summary.json",
             "2026-W47/earshot-2026-W47-all-chart.svg",
             "2026-W47/earshot-2026-W47-all-chart.png",
+            "2026-W47/earshot-2026-W47-all-problems.csv",
         ]
     );
     let (header, records) = read_csv(&exporter.dir().join(&outcome.files[0]));
     assert_eq!(header, earshot::exports::csv::POST_COLUMNS);
+    let (problems_header, problems) = read_csv(&exporter.dir().join(&outcome.files[5]));
+    assert_eq!(problems_header[..3], ["brand", "problem_id", "label"]);
+    assert!(problems.is_empty(), "no complaints, no problems");
     assert!(records.is_empty());
     let (daily_header, daily) = read_csv(&exporter.dir().join(&outcome.files[1]));
     assert_eq!(daily_header, earshot::exports::csv::SUMMARY_COLUMNS);
@@ -504,6 +508,7 @@ async fn parquet_files_read_back_with_types_and_nulls(env: TestEnv) {
             "2026-W29/earshot-2026-W29-all-summary.json",
             "2026-W29/earshot-2026-W29-all-chart.svg",
             "2026-W29/earshot-2026-W29-all-chart.png",
+            "2026-W29/earshot-2026-W29-all-problems.csv",
         ]
     );
     let (names, rows) = read_parquet(&exporter.dir().join(&outcome.files[0]));

@@ -17,6 +17,7 @@ mod mentions;
 mod model;
 mod pipeline;
 mod privacy;
+mod problems;
 mod process;
 mod replies;
 mod review;

@@ -172,6 +172,10 @@ pub(super) async fn erase_deleted_post(
         .execute(&mut **tx)
         .await?
         .rows_affected();
+    sqlx::query("DELETE FROM post_embeddings WHERE post_id = $1")
+        .bind(post_id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query(
         "UPDATE posts SET text = '', author_handle = $2, author_name = NULL, author_followers = NULL,
              url = NULL, quote_of = NULL, quoted_text = NULL, search_text = '', gone_at_ms = $3

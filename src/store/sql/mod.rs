@@ -14,6 +14,7 @@ mod exports;
 mod ingest;
 mod mentions;
 mod privacy;
+mod problems;
 mod queue;
 mod queue_actions;
 mod replies;
@@ -374,6 +375,117 @@ impl Store for SqlStore {
         let escalated = engagement::escalate_viral(&mut tx, escalation).await?;
         tx.commit().await?;
         Ok(escalated)
+    }
+
+    async fn ungrouped_complaints(
+        &self,
+        model: &str,
+        since: Millis,
+        after_mention_id: i64,
+        limit: usize,
+    ) -> Result<Vec<super::GroupCandidate>, StoreError> {
+        problems::ungrouped(&self.pool, model, since, after_mention_id, limit).await
+    }
+
+    async fn save_embeddings(
+        &self,
+        model: &str,
+        embeddings: &[(i64, crate::domain::Embedding)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        problems::save_embeddings(&mut tx, model, embeddings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn problem_centroids(
+        &self,
+        brand: &BrandId,
+        seen_since: Millis,
+    ) -> Result<Vec<crate::problems::grouping::Centroid>, StoreError> {
+        problems::centroids(&self.pool, brand, seen_since).await
+    }
+
+    async fn problem_window(
+        &self,
+        brand: &BrandId,
+        model: &str,
+        since: Millis,
+        limit: usize,
+    ) -> Result<Vec<super::WindowMember>, StoreError> {
+        problems::window_members(&self.pool, brand, model, since, limit).await
+    }
+
+    async fn save_grouping(&self, grouping: &super::Grouping) -> Result<super::GroupingSaved, StoreError> {
+        let mut tx = self.write().await?;
+        let saved = problems::save_grouping(&mut tx, grouping, false).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn save_reclustering(&self, grouping: &super::Grouping) -> Result<super::GroupingSaved, StoreError> {
+        let mut tx = self.write().await?;
+        let saved = problems::save_grouping(&mut tx, grouping, true).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn set_problem_labels(&self, labels: &[(i64, String, Vec<String>)]) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        problems::set_labels(&mut tx, labels).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn problem_growth_counts(
+        &self,
+        ids: &[i64],
+        window_start: Millis,
+        baseline_start: Millis,
+    ) -> Result<Vec<(i64, i64, i64, Option<Millis>)>, StoreError> {
+        problems::growth_counts(&self.pool, ids, window_start, baseline_start).await
+    }
+
+    async fn alert_problem_growing(
+        &self,
+        problem_id: i64,
+        payload: &crate::alerts::AlertPayload,
+        cooldown_since: Millis,
+        at: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let added = problems::alert_growing(&mut tx, problem_id, payload, cooldown_since, at).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn list_problems(&self, filter: &super::ProblemFilter) -> Result<Vec<super::ProblemRow>, StoreError> {
+        problems::list(&self.pool, filter).await
+    }
+
+    async fn problem_detail(&self, id: i64, now: Millis) -> Result<super::ProblemDetail, StoreError> {
+        problems::detail(&self.pool, id, now).await
+    }
+
+    async fn update_problem(&self, change: &super::ProblemChange) -> Result<super::ProblemRow, StoreError> {
+        let mut tx = self.write().await?;
+        problems::update(&mut tx, change).await?;
+        tx.commit().await?;
+        problems::row(&self.pool, change.id, change.at).await
+    }
+
+    async fn task_problem(&self, task_id: i64) -> Result<Option<super::TaskProblem>, StoreError> {
+        problems::task_problem(&self.pool, task_id).await
+    }
+
+    async fn export_problems(
+        &self,
+        start: Millis,
+        end: Millis,
+        brand: Option<&BrandId>,
+        min_complaints: i64,
+    ) -> Result<Vec<super::ExportProblem>, StoreError> {
+        problems::export(&self.pool, start, end, brand, min_complaints).await
     }
 
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {

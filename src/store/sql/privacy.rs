@@ -66,6 +66,11 @@ pub(super) async fn erase_author(
             .execute(&mut **tx)
             .await?
             .rows_affected();
+        // The embedding is read from the text; the problem membership (a count) stays.
+        sqlx::query("DELETE FROM post_embeddings WHERE post_id = $1")
+            .bind(post_id)
+            .execute(&mut **tx)
+            .await?;
         sqlx::query(
             "UPDATE posts SET text = '', author_handle = $2, author_name = NULL, author_followers = NULL,
                  url = NULL, quote_of = NULL, quoted_text = NULL, search_text = ''
@@ -158,7 +163,9 @@ pub(super) async fn expire_posts(
             .rows_affected();
         for sql in [
             "DELETE FROM assessments WHERE mention_id IN (SELECT id FROM mentions WHERE post_id = $1)",
+            "DELETE FROM problem_members WHERE mention_id IN (SELECT id FROM mentions WHERE post_id = $1)",
             "DELETE FROM mentions WHERE post_id = $1",
+            "DELETE FROM post_embeddings WHERE post_id = $1",
             "DELETE FROM sentiments WHERE post_id = $1",
             "DELETE FROM engagement_samples WHERE post_id = $1",
             "DELETE FROM posts WHERE id = $1",

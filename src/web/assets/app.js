@@ -112,7 +112,8 @@ async function loadStats() {
 }
 
 async function loadBrands() {
-  const selects = [$("#filters select[name=brand]"), $("#mention-filters select[name=brand]")];
+  const selects = [$("#filters select[name=brand]"), $("#mention-filters select[name=brand]"),
+    $("#problem-filters select[name=brand]")];
   for (const brand of await getJson("/api/brands")) {
     for (const select of selects) select.append(el("option", { value: brand.id }, brand.name));
   }
@@ -672,12 +673,16 @@ async function showTask(id, notice) {
       ` · assignee ${task.assignee || "none"}`),
     waiting(task) ? el("p", { class: "waiting", id: "waiting", title: `posted ${when(task.sla_started_at_ms)}` }, waiting(task)) : null,
     notice ? el("p", { class: "reminder", id: "task-changed" }, notice) : null,
+    detail.problem ? problemNotice(detail.problem) : null,
     history,
     followUp,
     actionPanel(task),
     ...posts,
     repliesThread(task),
     el("h3", {}, "History"), events].filter((part) => part !== null));
+  // The problem's known-issue message is the reply offered first.
+  const replyBox = $("#reply-text");
+  if (replyBox && !replyBox.value && detail.problem && detail.problem.reply_text) replyBox.value = detail.problem.reply_text;
   document.querySelectorAll("#tasks tr.selected").forEach((row) => row.classList.remove("selected"));
   const row = document.querySelector(`#tasks tr[data-id="${CSS.escape(String(id))}"]`);
   if (row) row.classList.add("selected");
@@ -951,6 +956,7 @@ async function refresh(full) {
     await loadStats();
     if (view === "queue") await Promise.all([loadTasks(), loadFollowUps()]);
     if (view === "mentions" && full) await loadMentions();
+    if (view === "problems") await loadProblems();
     if (view === "sources") await loadSources();
     if (view === "quarantine") await loadQuarantine();
     if (view === "channels") await loadChannels();
@@ -1087,6 +1093,11 @@ function applyLocation() {
     return;
   }
   showView(params.get("view") || "queue");
+  if (view === "problems") {
+    const problem = Number.parseInt(params.get("problem") || "", 10);
+    if (Number.isFinite(problem) && problem > 0) showProblem(problem).catch(() => flash(`Problem #${problem} not found.`));
+    return;
+  }
   if (view !== "queue") return;
   fillTaskFilters(params);
   const task = Number.parseInt(params.get("task") || "", 10);
@@ -1096,4 +1107,174 @@ function applyLocation() {
   } else if (selectedTask !== null) {
     closeTask();
   }
+}
+
+// ---- Recurring problems ------------------------------------------------------------------
+// The Problems view: complaints grouped by cause (computed by the server's problems jobs),
+// ranked by unanswered tasks and growth. A lead writes the known-issue message, answers every
+// unanswered task of a problem with it (one reply per task, through the reply outbox), and
+// once the cause is fixed offers everyone in it a follow-up.
+
+let selectedProblem = null;
+
+// A 14-day sparkline as inline SVG (built with DOM calls; no markup is parsed).
+function sparkline(counts) {
+  const ns = "http://www.w3.org/2000/svg";
+  const width = 84;
+  const height = 20;
+  const max = Math.max(1, ...counts);
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("width", String(width));
+  svg.setAttribute("height", String(height));
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `complaints per day over 14 days: ${counts.join(", ")}`);
+  const step = width / Math.max(1, counts.length);
+  counts.forEach((count, i) => {
+    const bar = document.createElementNS(ns, "rect");
+    const h = Math.max(count > 0 ? 2 : 0, Math.round((count / max) * (height - 2)));
+    bar.setAttribute("x", String(i * step + 0.5));
+    bar.setAttribute("y", String(height - h));
+    bar.setAttribute("width", String(Math.max(1, step - 1.5)));
+    bar.setAttribute("height", String(h));
+    bar.setAttribute("class", i === counts.length - 1 ? "spark today" : "spark");
+    svg.append(bar);
+  });
+  return svg;
+}
+
+function problemParams() {
+  const params = new URLSearchParams();
+  for (const field of document.querySelectorAll("#problem-filters select")) {
+    if (field.value) params.set(field.name, field.value);
+  }
+  return params;
+}
+
+async function loadProblems() {
+  const data = await getJson(`/api/problems?${problemParams()}`);
+  const rows = data.problems.map((p) => {
+    const row = el("tr", { "data-id": p.id, tabIndex: 0 },
+      el("td", { class: "problem-label" }, el("strong", {}, p.label),
+        el("div", { class: "muted" }, `${p.brand} · ${p.platforms.join(", ")}`)),
+      el("td", {}, sparkline(p.daily)),
+      el("td", { class: p.growth > 0 ? "num growing" : "num" }, `${p.n_last_day}`, p.growth > 0 ? ` (+${p.growth})` : ""),
+      el("td", { class: p.n_unanswered > 0 ? "num unanswered" : "num" }, `${p.n_unanswered}`),
+      el("td", { class: "num" }, `${p.n_complaints}`),
+      el("td", {}, el("span", { class: `pstatus ${p.status}` }, p.status), p.owner ? el("div", { class: "muted" }, p.owner) : null));
+    row.addEventListener("click", () => showProblem(p.id));
+    row.addEventListener("keydown", (event) => { if (event.key === "Enter") showProblem(p.id); });
+    if (p.id === selectedProblem) row.classList.add("selected");
+    return row;
+  });
+  $("#problems tbody").replaceChildren(...(rows.length ? rows
+    : [el("tr", {}, el("td", { colSpan: 6, class: "muted" },
+      `No recurring problems yet (a problem is listed once it holds ${data.min_complaints} complaints).`))]));
+}
+
+function problemTaskRow(task) {
+  return el("li", { class: "problem-task" }, taskLink(task.id, task.status),
+    ` · ${task.priority} · ${task.platform} · ${task.author}`,
+    task.first_response_at_ms === null && ["open", "assigned", "responded"].includes(task.status)
+      ? el("span", { class: "unanswered" }, " · unanswered") : "");
+}
+
+async function patchProblem(id, body) {
+  const response = await fetch(`/api/problems/${encodeURIComponent(id)}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", accept: "application/json", "x-csrf-token": me ? me.csrf_token || "" : "" },
+    body: JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  return [response.ok, data];
+}
+
+async function answerProblem(id, body, what) {
+  const [ok, data] = await postJson(`/api/problems/${encodeURIComponent(id)}/answer`, body);
+  if (!ok) { flash(`${what} failed: ${data && data.error}`); return; }
+  const skipped = data.skipped.map((s) => `#${s.task_id}: ${s.reason}`).join("; ");
+  flash(`${what}: ${data.queued.length} replies queued` + (data.skipped.length ? `, ${data.skipped.length} skipped (${skipped})` : "") + ".");
+  await showProblem(id);
+}
+
+function problemLeadControls(p, unanswered, active) {
+  const status = el("select", { id: "problem-status", ariaLabel: "Problem status" },
+    ...["new", "acknowledged", "fixed"].map((s) => el("option", { value: s, selected: s === p.status }, s)));
+  const owner = el("input", { id: "problem-owner", value: p.owner || "", size: 12, placeholder: "owner", ariaLabel: "Owner" });
+  const note = el("textarea", { id: "problem-note", rows: 2, placeholder: "Note: cause, who is fixing it, ETA", ariaLabel: "Note" });
+  note.value = p.note || "";
+  const message = el("textarea", { id: "problem-message", rows: 3, ariaLabel: "Known-issue message",
+    placeholder: "Known-issue message, e.g. We know the app login is failing since 07:10; a fix is expected by noon. Sorry, {author}." });
+  message.value = p.message || "";
+  const save = el("button", { type: "button", id: "problem-save" }, "Save");
+  save.addEventListener("click", async () => {
+    const [ok, data] = await patchProblem(p.id, { status: status.value, owner: owner.value, note: note.value, message: message.value });
+    flash(ok ? `Problem #${p.id} saved.` : `Saving failed: ${data && data.error}`);
+    if (ok) { await showProblem(p.id); await loadProblems(); }
+  });
+  const answer = el("button", { type: "button", id: "problem-answer", disabled: unanswered === 0 },
+    `Answer ${unanswered} unanswered task${unanswered === 1 ? "" : "s"} with the message`);
+  answer.addEventListener("click", () => answerProblem(p.id, { scope: "unanswered" }, "Bulk answer"));
+  const parts = [
+    el("h3", {}, "What the team knows"),
+    el("p", {}, el("label", {}, "Status ", status), " ", el("label", {}, "Owner ", owner)),
+    note,
+    el("label", { htmlFor: "problem-message" }, "Known-issue message (offered first on every task of this problem; ",
+      el("code", {}, "{author}"), ", ", el("code", {}, "{brand}"), ", ", el("code", {}, "{agent}"), ", ",
+      el("code", {}, "{platform}"), " are filled in)"),
+    message,
+    el("p", {}, save, " ", answer),
+  ];
+  if (p.status === "fixed") {
+    const followUp = el("textarea", { id: "problem-follow-up", rows: 2, ariaLabel: "Follow-up message" });
+    followUp.value = "Good news, {author}: the problem is fixed now. Thanks for your patience, and sorry again.";
+    const send = el("button", { type: "button", id: "problem-follow-up-send", disabled: active === 0 },
+      `Send the follow-up to ${active} customer${active === 1 ? "" : "s"} with an active task`);
+    send.addEventListener("click", () => answerProblem(p.id, { scope: "active", text: followUp.value }, "Follow-up"));
+    parts.push(el("h3", {}, "Fixed: tell the customers"), followUp, el("p", {}, send));
+  }
+  return parts;
+}
+
+async function showProblem(id) {
+  selectedProblem = id;
+  const p = await getJson(`/api/problems/${encodeURIComponent(id)}`);
+  if (selectedProblem !== id) return;
+  const active = p.tasks.filter((t) => ["open", "assigned", "responded"].includes(t.status));
+  const unanswered = active.filter((t) => t.first_response_at_ms === null).length;
+  const parts = [
+    el("h2", {}, `Problem #${p.id} · ${p.brand}`),
+    el("p", { class: "problem-terms" }, ...p.terms.map((t) => el("span", { class: "term" }, t))),
+    el("p", { class: "muted" }, `${p.n_complaints} complaints since ${when(p.first_seen_at_ms)}, last ${when(p.last_seen_at_ms)} · ` +
+      `${p.n_last_day} in the last 24 h · ${unanswered} unanswered of ${active.length} active tasks · status ${p.status}`),
+    ...(supervises() ? problemLeadControls(p, unanswered, active.length)
+      : [p.message ? el("p", { class: "reminder" }, `Known-issue message: ${p.message}`) : null]),
+    el("h3", {}, "Example posts"),
+    ...p.examples.map((e) => el("article", { class: "post" },
+      el("header", {}, el("strong", {}, e.author), ` · ${e.platform} · ${when(e.created_at_ms)}`,
+        ...(e.task_id ? [" · ", taskLink(e.task_id, "")] : [])),
+      el("p", { class: "post-text" }, e.text), e.url ? safeLink(e.url, "Open original") : null)),
+    el("h3", {}, `Tasks (${p.tasks.length})`),
+    el("ul", { class: "problem-tasks" }, ...p.tasks.map(problemTaskRow)),
+  ].filter((part) => part !== null);
+  $("#problem-detail").replaceChildren(...parts);
+  document.querySelectorAll("#problems tr.selected").forEach((row) => row.classList.remove("selected"));
+  const row = document.querySelector(`#problems tr[data-id="${CSS.escape(String(id))}"]`);
+  if (row) row.classList.add("selected");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = $("#problem-filters");
+  if (!form) return;
+  form.addEventListener("submit", (event) => { event.preventDefault(); loadProblems().catch(() => {}); });
+  for (const field of form.querySelectorAll("select")) field.addEventListener("change", () => loadProblems().catch(() => {}));
+});
+
+// In a task: the recurring problem it belongs to, with a link to it.
+function problemNotice(problem) {
+  const link = el("a", { href: `/?view=problems&problem=${encodeURIComponent(problem.id)}`, id: "task-problem" },
+    `problem #${problem.id}: ${problem.label}`);
+  return el("p", { class: "reminder problem-notice" }, "Part of a recurring ", link, ` (${problem.status})`,
+    problem.reply_text ? ". Its known-issue message is in the reply box." : ". No known-issue message yet.");
 }

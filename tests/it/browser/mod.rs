@@ -10,6 +10,7 @@
 
 mod mentions;
 mod operations;
+mod problems;
 mod queue;
 mod send;
 mod webdriver;
