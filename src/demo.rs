@@ -85,6 +85,36 @@ fn shift_to_now(jsonl: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     out
 }
 
+/// The apology each demo brand keeps in the database (a lead can change it in the Templates
+/// view): offered first on its negative tasks, asking for what that brand needs to help.
+pub fn starter_templates(at: crate::domain::Millis) -> Vec<crate::store::NewReplyTemplate> {
+    let ask = [
+        ("northwind", "your booking reference"),
+        (
+            "larkspur",
+            "the last four digits of the account (never a PIN, password or full card number)",
+        ),
+        ("kettlebrook", "your order number or the shop you visited"),
+    ];
+    ask.iter()
+        .filter_map(|(brand, what)| {
+            let brand = crate::domain::BrandId::parse(brand).ok()?;
+            Some(crate::store::NewReplyTemplate {
+                brand,
+                name: "Apology: we're on it".into(),
+                text: format!(
+                    "Hi {{first_name}}, I'm sorry about this: it isn't the experience you should have with {{brand}}. \
+                     I'm {{agent}} and I'm looking into it now. Could you send us a direct message with {what} so I \
+                     can put it right?"
+                ),
+                apology: true,
+                actor: "earshot demo".into(),
+                at,
+            })
+        })
+        .collect()
+}
+
 fn settings_toml(dir: &Path, model: &Path, bind: std::net::SocketAddr) -> String {
     let db = dir.join("earshot.db");
     let quote = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
@@ -144,10 +174,6 @@ type = "jsonl"
 path = {kettlebrook}
 
 [[templates]]
-name = "Apology: we're on it"
-text = "Hi {{author}}, I'm sorry about this: it isn't the experience you should have with {{brand}}. I'm {{agent}} and I'm looking into it now. Could you send us a direct message with your booking or account reference (never a password or full card number) so I can put it right?"
-
-[[templates]]
 name = "Apology: sorry for the wait"
 text = "Hi {{author}}, I'm sorry you've had to wait, and thank you for your patience. I'm {{agent}} from {{brand}}: I've passed this to the team who can fix it and I'll update you here on {{platform}} as soon as I hear back."
 
@@ -202,15 +228,33 @@ mod tests {
         assert_eq!(settings.sources.len(), 3);
         let values = crate::tasks::templates::TemplateValues {
             author: "@jo",
+            first_name: "Jo",
             brand: "Northwind Air",
             agent: "ann",
             platform: "x",
         };
-        assert_eq!(settings.templates.len(), 3, "the demo ships reply templates");
-        for template in &settings.templates {
-            let text = crate::tasks::templates::render(&template.text, &values).unwrap();
+        assert_eq!(
+            settings.templates.len(),
+            2,
+            "the demo ships reply templates for every brand"
+        );
+        let stored = starter_templates(0);
+        assert_eq!(stored.len(), 3, "and an apology per brand");
+        for brand in &settings.brands {
+            assert!(stored.iter().any(|t| t.brand == brand.id && t.apology), "{}", brand.id);
+        }
+        let texts = settings
+            .templates
+            .iter()
+            .map(|t| t.text.clone())
+            .chain(stored.iter().map(|t| {
+                crate::tasks::templates::check_new(&t.name, &t.text).unwrap();
+                t.text.clone()
+            }));
+        for text in texts {
+            let text = crate::tasks::templates::render(&text, &values).unwrap();
             assert!(
-                text.starts_with("Hi @jo,") && text.contains("sorry"),
+                (text.starts_with("Hi @jo,") || text.starts_with("Hi Jo,")) && text.contains("sorry"),
                 "apology first: {text}"
             );
             assert!(!text.contains('{'), "every placeholder filled: {text}");

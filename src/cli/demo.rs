@@ -49,6 +49,12 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             report.n_own_posts + report.n_excluded + report.n_unrelated
         );
     }
+    // The brands' apologies, stored once: a lead's edits survive a restart on --data-dir.
+    for template in crate::demo::starter_templates(now_millis()) {
+        if app.store.reply_templates(Some(&template.brand)).await?.is_empty() {
+            app.store.save_reply_template(None, &template).await?;
+        }
+    }
     let scored = app.pipeline.score_pending().await?;
     if let Some(embedder) = &app.embedder {
         // What the scheduled problems jobs will keep doing: group the complaints now, so the

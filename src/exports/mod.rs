@@ -18,6 +18,7 @@ pub mod announce;
 pub mod chart;
 pub mod chart_png;
 pub mod csv;
+pub mod dashboard;
 pub mod job;
 pub mod parquet;
 mod posts_file;
@@ -355,7 +356,7 @@ impl Exporter {
         let n_follow_ups = self.store.record_follow_ups(now, resolved_since).await?;
         tracing::debug!(n_follow_ups, "Task follow-ups recorded before the export.");
         let previous = self
-            .summarise(week.previous(), request.brand.as_ref(), scope, now)
+            .summarise(week.previous(), request.brand.as_ref(), scope, now, None)
             .await?;
 
         let posts_name = match request.format {
@@ -446,13 +447,15 @@ impl Exporter {
         SummaryBuilder::new(week, self.tz, &brands)
     }
 
-    /// A week's summary without writing anything (for the week-over-week change).
+    /// A week's summary without writing anything (for the week-over-week change, and the
+    /// dashboard), compared with `previous` (last week's) when given.
     pub async fn summarise(
         &self,
         week: IsoWeek,
         brand: Option<&BrandId>,
         scope: &str,
         now: Millis,
+        previous: Option<&Summary>,
     ) -> Result<Summary, ExportError> {
         let mut builder = self.builder(week, brand);
         self.stream(
@@ -469,7 +472,7 @@ impl Exporter {
         for task in self.store.export_tasks(start, end, brand).await? {
             builder.add_task(&task, now);
         }
-        Ok(builder.finish(scope, now, None))
+        Ok(builder.finish(scope, now, previous))
     }
 
     /// Feeds every row of the week to `each`, a page at a time.

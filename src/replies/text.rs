@@ -174,9 +174,35 @@ pub fn chars_check(text: &str, limit: usize) -> TextCheck {
     }
 }
 
+/// A text against the platform's own limit, for a reply written here and posted by hand
+/// (the brand has no reply account there): X 280, Bluesky 300, Mastodon's default 500,
+/// Reddit and YouTube 10,000. `None` where no limit is known (Hacker News, feeds, imports).
+pub fn platform_check(platform: crate::domain::Platform, text: &str) -> Option<TextCheck> {
+    use crate::domain::Platform;
+    match platform {
+        Platform::X => Some(x_check(text)),
+        Platform::Bluesky => Some(bluesky_check(text)),
+        Platform::Mastodon => Some(mastodon_check(text, MASTODON_DEFAULT_LIMIT)),
+        Platform::Reddit => Some(chars_check(text, REDDIT_LIMIT)),
+        Platform::YouTube => Some(chars_check(text, YOUTUBE_LIMIT)),
+        Platform::HackerNews | Platform::Rss | Platform::Other => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_an_account_a_reply_is_counted_against_the_platform_s_own_limit() {
+        use crate::domain::Platform;
+        let x = platform_check(Platform::X, &"a".repeat(281)).unwrap();
+        assert_eq!((x.count, x.limit, x.fits()), (281, 280, false));
+        let mastodon = platform_check(Platform::Mastodon, "hi @jo@example.social").unwrap();
+        assert_eq!((mastodon.count, mastodon.limit), (6, 500));
+        assert_eq!(platform_check(Platform::Bluesky, "hi").unwrap().limit, 300);
+        assert!(platform_check(Platform::HackerNews, "hi").is_none());
+    }
 
     #[test]
     fn x_counts_latin_as_one_cjk_as_two_links_as_23_and_emoji_sequences_as_two() {

@@ -60,6 +60,8 @@ pub struct ExportTask {
     /// The follow-up after resolution: whether the author's next post was not negative;
     /// `None` until they post again (or for tasks never resolved).
     pub recovered: Option<bool>,
+    /// Who the task is assigned to, if anyone (the dashboard's per-agent numbers).
+    pub assignee: Option<String>,
 }
 
 /// Why an export ran.

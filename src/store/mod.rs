@@ -16,6 +16,7 @@ mod problem_types;
 mod queue_types;
 mod reply_types;
 mod sql;
+mod template_types;
 mod types;
 
 use async_trait::async_trait;
@@ -29,6 +30,7 @@ pub use queue_types::*;
 pub use reply_types::*;
 pub use sql::admin::{create_scratch_database, drop_scratch_database};
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
+pub use template_types::*;
 pub use types::*;
 
 use crate::alerts::AlertPayload;
@@ -524,6 +526,22 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     async fn record_account_event(&self, account: &str, event: &AccountEvent) -> Result<(), StoreError>;
     async fn account_health(&self) -> Result<Vec<AccountHealth>, StoreError>;
+
+    // --- Reply templates managed in the queue ---------------------------------------------
+
+    /// The stored templates, of one brand or of all, by brand and name.
+    async fn reply_templates(&self, brand: Option<&BrandId>) -> Result<Vec<ReplyTemplateRow>, StoreError>;
+    /// One stored template; `NotFound` if there is none.
+    async fn reply_template(&self, id: i64) -> Result<ReplyTemplateRow, StoreError>;
+    /// Stores a new template (`id` `None`) or replaces template `id`; `Conflict` when the
+    /// brand has another template of that name, `NotFound` when `id` is not stored.
+    async fn save_reply_template(
+        &self,
+        id: Option<i64>,
+        template: &NewReplyTemplate,
+    ) -> Result<ReplyTemplateRow, StoreError>;
+    /// Deletes a template; `NotFound` if there is none.
+    async fn delete_reply_template(&self, id: i64) -> Result<(), StoreError>;
 }
 
 /// The database behind a store.

@@ -196,6 +196,14 @@ pub struct TaskFilter {
     pub offset: usize,
     /// Only resolved tasks whose follow-up is due at this time and not yet recorded.
     pub follow_ups_due_at: Option<Millis>,
+    /// Only tasks of this author (the handle as stored).
+    pub author: Option<String>,
+    /// Only tasks whose latest post's sentiment label is this (`negative`, `neutral`,
+    /// `positive`).
+    pub sentiment: Option<crate::domain::SentimentLabel>,
+    /// Only tasks opened in `[opened_from, opened_before)`.
+    pub opened_from: Option<Millis>,
+    pub opened_before: Option<Millis>,
 }
 
 /// A task as the queue lists it.
@@ -255,6 +263,8 @@ pub struct TaskPost {
     /// The post this one quotes: its platform id, and its text when the platform sent it.
     pub quote_of: Option<String>,
     pub quoted_text: Option<String>,
+    /// The post `in_reply_to` names, when earshot has it.
+    pub parent: Option<ParentPost>,
     pub sentiment: Option<SentimentScores>,
     pub sentiment_status: Option<String>,
     pub sentiment_reason: Option<String>,
@@ -266,6 +276,16 @@ pub struct TaskPost {
     pub engagement_history: Vec<crate::domain::EngagementSample>,
     /// The growth over that history, e.g. "likes 12 → 340 in 50 min".
     pub growth: Option<crate::domain::Growth>,
+}
+
+/// The post a task's post answers: a post earshot stored, or a reply it sent as the brand
+/// (`ours`; then `author_handle` is the user who sent it).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ParentPost {
+    pub author_handle: String,
+    pub text: String,
+    pub url: Option<String>,
+    pub ours: bool,
 }
 
 /// Something that happened to a task.

@@ -1,5 +1,4 @@
-//! The review queue's write side under `/api`: task actions (single and bulk), reply
-//! templates, re-labelling, the training-data export, threshold suggestions, author history
+//! The review queue's write side under `/api`: task actions (single and bulk), re-labelling, the training-data export, threshold suggestions, author history
 //! and the live-update stream.
 
 use std::convert::Infallible;
@@ -16,11 +15,10 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, Platform, now_millis, secs_to_millis};
-use crate::store::TaskRow;
+use crate::domain::{BrandId, Millis, Platform, TaskStatus, UNKNOWN_AUTHOR, now_millis, secs_to_millis};
+use crate::store::{TaskFilter, TaskRow, TaskSort};
 use crate::tasks::actions::{Action, ReviewLabel, decide};
 use crate::tasks::feedback::{ThresholdSuggestion, suggest_threshold};
-use crate::tasks::templates::{self, TemplateValues};
 
 /// Most tasks one bulk request may touch.
 const MAX_BULK: usize = 200;
@@ -29,10 +27,8 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/tasks/{id}/actions", post(act))
         .route("/tasks/bulk", post(bulk))
-        .route("/tasks/{id}/reply-preview", post(reply_preview))
         .route("/tasks/{id}/author-history", get(author_history))
         .route("/tasks/{id}/posts/{post_id}/label", post(relabel))
-        .route("/templates", get(list_templates))
         .route("/feedback/export", get(export))
         .route("/brands/{id}/threshold-suggestion", get(threshold_suggestion))
         .route("/follow-ups/record", post(record_follow_ups))
@@ -133,62 +129,14 @@ async fn bulk(
     Ok(Json(results))
 }
 
-#[derive(Debug, serde::Serialize)]
-struct TemplateView {
-    name: String,
-    text: String,
-}
+/// Most earlier tasks of one author the author card lists (their outcomes are counted over
+/// up to `PRIOR_COUNTED`).
+const PRIOR_LISTED: usize = 10;
+const PRIOR_COUNTED: usize = 200;
 
-async fn list_templates(State(state): State<AppState>) -> Json<Vec<TemplateView>> {
-    Json(
-        state
-            .settings
-            .templates
-            .iter()
-            .map(|t| TemplateView {
-                name: t.name.clone(),
-                text: t.text.clone(),
-            })
-            .collect(),
-    )
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PreviewRequest {
-    template: String,
-}
-
-/// The template filled in for this task and the caller.
-async fn reply_preview(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
-    Json(body): Json<PreviewRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let template = templates::find(&state.settings.templates, &body.template)
-        .ok_or_else(|| ApiError::NotFound(format!("template {:?}", body.template)))?;
-    let task = state.store.task_detail(id).await?.task;
-    let brand = state
-        .settings
-        .brands
-        .iter()
-        .find(|b| b.id.as_str() == task.brand)
-        .map_or(task.brand.clone(), |b| b.name.clone());
-    let text = templates::render(
-        &template.text,
-        &TemplateValues {
-            author: &task.author_handle,
-            brand: &brand,
-            agent: &caller.actor.name,
-            platform: &task.platform,
-        },
-    )
-    .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    Ok(Json(serde_json::json!({ "template": template.name, "text": text })))
-}
-
-/// The author's record with the brand over the last 90 days.
+/// The author's record with the brand: mentions over the last 90 days, and their earlier
+/// tasks with how each ended (recovered, still unhappy, dismissed, still open), so an agent
+/// can tell a first contact from a chronic complainer.
 async fn author_history(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -204,12 +152,46 @@ async fn author_history(
         .store
         .author_history(&brand, platform, &task.author_handle, since)
         .await?;
+    let prior: Vec<TaskRow> = if task.author_handle == UNKNOWN_AUTHOR {
+        Vec::new()
+    } else {
+        let filter = TaskFilter {
+            brand: Some(brand),
+            platform: Some(task.platform.clone()),
+            author: Some(task.author_handle.clone()),
+            sort: TaskSort::Newest,
+            limit: PRIOR_COUNTED + 1,
+            ..TaskFilter::default()
+        };
+        let mut rows = state.store.list_tasks(&filter).await?;
+        rows.retain(|t| t.id != task.id);
+        rows.sort_by_key(|t| std::cmp::Reverse((t.opened_at_ms, t.id)));
+        rows
+    };
+    let outcome = |t: &TaskRow| match (t.status, t.recovered) {
+        (TaskStatus::Resolved, Some(true)) => "recovered",
+        (TaskStatus::Resolved, Some(false)) => "still unhappy",
+        (TaskStatus::Resolved, None) => "resolved",
+        (TaskStatus::Dismissed, _) => "dismissed",
+        _ => "open",
+    };
+    let count = |name: &str| prior.iter().filter(|t| outcome(t) == name).count();
     Ok(Json(serde_json::json!({
         "author": task.author_handle,
         "days": 90,
         "mentions": history.n_mentions,
         "negative": history.n_negative,
         "flagged": history.n_flagged,
+        "prior_tasks": prior.len(),
+        "recovered": count("recovered"),
+        "still_unhappy": count("still unhappy"),
+        "tasks": prior.iter().take(PRIOR_LISTED).map(|t| serde_json::json!({
+            "id": t.id,
+            "status": t.status,
+            "opened_at_ms": t.opened_at_ms,
+            "outcome": outcome(t),
+            "latest_text": t.latest_text,
+        })).collect::<Vec<_>>(),
     })))
 }
 

@@ -6,9 +6,9 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 
-use super::mentions::{bad, bounded, present};
+use super::mentions::{bad, bounded, instant, present};
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, Priority, SearchTerm, SourceId, TaskStatus, now_millis};
+use crate::domain::{BrandId, Millis, Priority, SearchTerm, SentimentLabel, SourceId, TaskStatus, now_millis};
 use crate::store::{Counts, QuarantineRow, SourceHealth, TaskDetail, TaskFilter, TaskRow, TaskSort};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -53,6 +53,14 @@ struct TaskQuery {
     offset: Option<String>,
     /// `true`: only resolved tasks whose follow-up is due now.
     follow_ups_due: Option<String>,
+    /// Only tasks of this author (the handle as stored, e.g. `@jo`).
+    author: Option<String>,
+    /// Only tasks whose latest post reads `negative`, `neutral` or `positive`.
+    sentiment: Option<String>,
+    /// Only tasks opened at or after this instant (RFC 3339, or a date: midnight UTC)…
+    since: Option<String>,
+    /// …and before this one.
+    until: Option<String>,
 }
 
 fn flag(name: &str, value: Option<String>) -> Result<bool, ApiError> {
@@ -99,7 +107,19 @@ impl TaskQuery {
                 )));
             }
         };
+        let sentiment = present(self.sentiment)
+            .map(|s| {
+                SentimentLabel::ALL
+                    .into_iter()
+                    .find(|l| l.as_str() == s)
+                    .ok_or_else(|| bad(format!("sentiment must be negative, neutral or positive, not {s:?}")))
+            })
+            .transpose()?;
         Ok(TaskFilter {
+            author: present(self.author),
+            sentiment,
+            opened_from: instant("since", self.since)?,
+            opened_before: instant("until", self.until)?,
             sort,
             brand,
             statuses,
@@ -176,6 +196,15 @@ async fn task_detail(
                 message,
                 &crate::tasks::templates::TemplateValues {
                     author: &detail.task.author_handle,
+                    first_name: crate::tasks::templates::first_name(
+                        detail
+                            .posts
+                            .iter()
+                            .rev()
+                            .filter(|p| p.author_handle == detail.task.author_handle)
+                            .find_map(|p| p.author_name.as_deref()),
+                        &detail.task.author_handle,
+                    ),
                     brand: &brand,
                     agent: &caller.actor.name,
                     platform: &detail.task.platform,

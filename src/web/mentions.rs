@@ -79,7 +79,7 @@ pub(super) fn bounded(
 }
 
 /// An instant: RFC 3339 (`2026-11-23T08:00:00Z`) or a date (`2026-11-23`, midnight UTC).
-fn instant(name: &str, value: Option<String>) -> Result<Option<Millis>, ApiError> {
+pub(super) fn instant(name: &str, value: Option<String>) -> Result<Option<Millis>, ApiError> {
     let Some(value) = present(value) else {
         return Ok(None);
     };

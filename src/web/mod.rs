@@ -9,6 +9,7 @@ mod actions;
 mod api;
 pub mod auth;
 mod channels;
+mod dashboard;
 mod error;
 mod exports;
 mod ingest;
@@ -20,6 +21,7 @@ mod privacy;
 mod problems;
 mod replies;
 mod server;
+mod templates;
 
 use std::sync::Arc;
 
@@ -98,10 +100,12 @@ pub fn router(state: AppState) -> Router {
             api::routes()
                 .merge(actions::routes())
                 .merge(channels::routes())
+                .merge(dashboard::routes())
                 .merge(mentions::routes())
                 .merge(privacy::routes())
                 .merge(problems::routes())
                 .merge(replies::routes())
+                .merge(templates::routes())
                 .route("/me", get(auth::me))
                 .route("/logout", post(auth::logout))
                 .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))

@@ -26,7 +26,7 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "get",
         "/api/tasks",
         "A page of tasks and their total (filters: q, brand, status, platform, assignee, unassigned, priority, \
-         due_within_mins, follow_ups_due; sort; limit, offset)",
+         due_within_mins, follow_ups_due, author, sentiment, since, until; sort; limit, offset)",
     ),
     (
         "get",
@@ -64,7 +64,7 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "post",
         "/api/tasks/{id}/reply-preview",
-        "A reply template filled in for the task",
+        "A reply template (template: a name, or template_id) filled in for the task and the caller",
     ),
     (
         "get",
@@ -99,7 +99,28 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/tasks/{id}/posts/{post_id}/label",
         "Re-label a post's sentiment",
     ),
-    ("get", "/api/templates", "Reply templates"),
+    (
+        "get",
+        "/api/templates",
+        "Reply templates (brand: that brand's stored ones and the config's): id and brand for stored ones, \
+         name, text, apology, source app or config",
+    ),
+    (
+        "post",
+        "/api/templates",
+        "Store a reply template for a brand (brand, name, text, apology; leads, admins); 409 if the brand has \
+         that name",
+    ),
+    (
+        "put",
+        "/api/templates/{id}",
+        "Replace a stored reply template (leads, admins)",
+    ),
+    (
+        "delete",
+        "/api/templates/{id}",
+        "Delete a stored reply template (leads, admins)",
+    ),
     (
         "get",
         "/api/feedback/export",
@@ -132,6 +153,13 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/privacy/erase",
         "Erase what identifies one author ({platform, author}): posts' text, handle and links, tasks' texts, \
          training examples; counts stay (admins)",
+    ),
+    (
+        "get",
+        "/api/dashboard",
+        "A week's numbers (week: 2026-W49, default this week; brand): the export's summary with the change \
+         against last week and last week's summary, per-agent time to first response and SLA attainment, the \
+         open backlog by age and the SLAs breached now (leads, admins)",
     ),
     ("get", "/api/stats", "Totals"),
     ("get", "/api/sources", "Source health"),
@@ -274,6 +302,26 @@ fn tasks_parameters() -> Value {
             json!({ "type": "boolean" })
         ),
         query(
+            "author",
+            "Only tasks of this author (the handle as stored)",
+            json!({ "type": "string" })
+        ),
+        query(
+            "sentiment",
+            "Only tasks whose latest post reads negative, neutral or positive",
+            json!({ "enum": ["negative", "neutral", "positive"] })
+        ),
+        query(
+            "since",
+            "Only tasks opened at or after this time (RFC 3339, or a date: midnight UTC)",
+            json!({ "type": "string" })
+        ),
+        query(
+            "until",
+            "Only tasks opened before this time (RFC 3339, or a date: midnight UTC)",
+            json!({ "type": "string" })
+        ),
+        query(
             "sort",
             "urgency (default: priority, then the nearest deadline), sla (nearest deadline first), criticality or newest",
             json!({ "enum": ["urgency", "sla", "criticality", "newest"] })
@@ -307,7 +355,7 @@ pub fn document() -> Value {
                 "409": { "description": "Task state or version conflict" }
             }
         });
-        if *method == "post" && *path != "/login" {
+        if ["post", "put", "delete"].contains(method) && *path != "/login" {
             op["parameters"] = json!([{ "name": "x-csrf-token", "in": "header", "required": false,
                 "description": "Required with a session cookie", "schema": { "type": "string" } }]);
         }

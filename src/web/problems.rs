@@ -162,6 +162,7 @@ async fn update(
 fn placeholder_values() -> TemplateValues<'static> {
     TemplateValues {
         author: "@author",
+        first_name: "first_name",
         brand: "brand",
         agent: "agent",
         platform: "platform",
@@ -229,6 +230,7 @@ async fn answer(
             &text,
             &TemplateValues {
                 author: &task.author,
+                first_name: templates::first_name(None, &task.author),
                 brand: &brand_name,
                 agent: &caller.actor.name,
                 platform: &task.platform,

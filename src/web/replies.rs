@@ -144,7 +144,8 @@ struct CheckResponse {
     problem: Option<String>,
 }
 
-/// Counts `text` as the task's platform counts it.
+/// Counts `text` as the task's platform counts it: by the brand's reply account there, or,
+/// without one (a reply posted by hand), by the platform's own limit.
 async fn check(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -153,12 +154,17 @@ async fn check(
     let task = state.store.task_detail(id).await?.task;
     let brand = BrandId::parse(&task.brand)
         .map_err(|error| ApiError::Internal(crate::store::StoreError::Corrupt(error.to_string())))?;
+    let platform = task.platform.parse::<crate::domain::Platform>().ok();
     let account = state
         .settings
         .brand(&brand)
-        .and_then(|b| task.platform.parse().ok().and_then(|p| b.reply_account(p)))
-        .ok_or_else(|| ApiError::Conflict(format!("no {} reply account for brand {brand}", task.platform)))?;
-    let check = account.check_text(&body.text);
+        .and_then(|b| platform.and_then(|p| b.reply_account(p)));
+    let check = match (account, platform) {
+        (Some(account), _) => account.check_text(&body.text),
+        (None, Some(platform)) => crate::replies::text::platform_check(platform, &body.text)
+            .ok_or_else(|| ApiError::Conflict(format!("{platform} has no known reply limit")))?,
+        (None, None) => return Err(ApiError::Conflict(format!("unknown platform {:?}", task.platform))),
+    };
     Ok(Json(CheckResponse {
         fits: check.fits(),
         problem: check.problem(),

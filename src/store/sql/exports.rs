@@ -89,7 +89,7 @@ pub(super) async fn export_tasks(
     let sql = format!(
         "SELECT * FROM (
              SELECT t.id, t.brand_id, t.status, t.opened_at_ms, t.sla_started_at_ms, t.due_at_ms, t.first_response_at_ms,
-                    t.resolved_at_ms, t.recovered,
+                    t.resolved_at_ms, t.recovered, t.assignee,
                     CASE WHEN t.status = 'dismissed' THEN
                         (SELECT MAX(e.at_ms) FROM task_events e WHERE e.task_id = t.id AND e.kind = 'dismissed')
                     END AS dismissed_at_ms
@@ -119,6 +119,7 @@ pub(super) async fn export_tasks(
                 resolved_at_ms: get(row, "resolved_at_ms")?,
                 dismissed_at_ms: get(row, "dismissed_at_ms")?,
                 recovered: get::<Option<i64>>(row, "recovered")?.map(|r| r != 0),
+                assignee: get(row, "assignee")?,
             })
         })
         .collect()

@@ -20,6 +20,7 @@ mod queue_actions;
 mod replies;
 mod rows;
 mod scoring;
+mod templates;
 
 use std::path::Path;
 
@@ -880,6 +881,32 @@ impl Store for SqlStore {
 
     async fn account_health(&self) -> Result<Vec<super::AccountHealth>, StoreError> {
         replies::account_health(&self.pool).await
+    }
+
+    async fn reply_templates(&self, brand: Option<&BrandId>) -> Result<Vec<super::ReplyTemplateRow>, StoreError> {
+        templates::list(&self.pool, brand).await
+    }
+
+    async fn reply_template(&self, id: i64) -> Result<super::ReplyTemplateRow, StoreError> {
+        templates::one(&self.pool, id).await
+    }
+
+    async fn save_reply_template(
+        &self,
+        id: Option<i64>,
+        template: &super::NewReplyTemplate,
+    ) -> Result<super::ReplyTemplateRow, StoreError> {
+        let mut tx = self.write().await?;
+        let row = templates::save(&mut tx, id, template).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn delete_reply_template(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        templates::delete(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

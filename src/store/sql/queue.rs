@@ -3,8 +3,8 @@
 use sqlx::AnyPool;
 
 use super::super::{
-    Counts, OutboxAlert, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter, TaskPost, TaskRow,
-    TaskSort,
+    Counts, OutboxAlert, ParentPost, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter,
+    TaskPost, TaskRow, TaskSort,
 };
 use super::mentions::{contains_pattern, post_matches};
 use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
@@ -63,6 +63,24 @@ fn task_conditions(filter: &TaskFilter) -> (String, Vec<String>) {
     if let Some(priority) = filter.priority {
         // Ranks are integers chosen by us, never user text, so they can be inlined.
         conditions.push(format!("t.priority = {}", priority.rank()));
+    }
+    if let Some(author) = &filter.author {
+        conditions.push(format!("t.author_handle = {}", next(author.clone(), &mut texts)));
+    }
+    if let Some(label) = filter.sentiment {
+        let label = next(label.as_str().to_owned(), &mut texts);
+        conditions.push(format!(
+            "(SELECT s.label FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
+              JOIN sentiments s ON s.post_id = p.id
+              WHERE a.task_id = t.id ORDER BY p.created_at_ms DESC, p.id DESC LIMIT 1) = {label}"
+        ));
+    }
+    // Numbers we computed, never user text.
+    if let Some(from) = filter.opened_from {
+        conditions.push(format!("t.opened_at_ms >= {from}"));
+    }
+    if let Some(before) = filter.opened_before {
+        conditions.push(format!("t.opened_at_ms < {before}"));
     }
     if let Some(q) = &filter.q {
         let pattern = next(contains_pattern(q.as_str()), &mut texts);
@@ -125,11 +143,15 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
                 p.author_followers, p.text, p.url, p.lang, p.created_at_ms, p.likes, p.reposts, p.replies, p.quotes,
                 p.in_reply_to, p.quote_of, p.quoted_text,
                 s.status AS s_status, s.negative AS s_negative, s.neutral AS s_neutral, s.positive AS s_positive,
-                s.model AS s_model, s.reason AS s_reason, a.criticality, a.factors_json
+                s.model AS s_model, s.reason AS s_reason, a.criticality, a.factors_json,
+                pp.author_handle AS pp_author, pp.text AS pp_text, pp.url AS pp_url,
+                rr.requested_by AS rr_by, rr.text AS rr_text, rr.url AS rr_url
          FROM assessments a
          JOIN mentions m ON m.id = a.mention_id
          JOIN posts p ON p.id = m.post_id
          LEFT JOIN sentiments s ON s.post_id = p.id
+         LEFT JOIN posts pp ON pp.platform = p.platform AND pp.external_id = p.in_reply_to
+         LEFT JOIN replies rr ON rr.platform = p.platform AND rr.external_id = p.in_reply_to AND rr.status = 'sent'
          WHERE a.task_id = $1
          ORDER BY p.created_at_ms, p.id",
     )
@@ -160,6 +182,7 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
             in_reply_to: get(row, "in_reply_to")?,
             quote_of: get(row, "quote_of")?,
             quoted_text: get(row, "quoted_text")?,
+            parent: parent_of(row)?,
             sentiment: scores_of(row)?,
             sentiment_status: get(row, "s_status")?,
             sentiment_reason: get(row, "s_reason")?,
@@ -195,6 +218,34 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
         });
     }
     Ok(TaskDetail { task, posts, events })
+}
+
+/// The post a task's post answers, when earshot has it: a reply earshot sent as the brand
+/// (ours), or a stored post.
+fn parent_of(row: &sqlx::any::AnyRow) -> Result<Option<ParentPost>, StoreError> {
+    if let (Some(by), Some(text)) = (
+        get::<Option<String>>(row, "rr_by")?,
+        get::<Option<String>>(row, "rr_text")?,
+    ) {
+        return Ok(Some(ParentPost {
+            author_handle: by,
+            text,
+            url: get(row, "rr_url")?,
+            ours: true,
+        }));
+    }
+    let (Some(author_handle), Some(text)) = (
+        get::<Option<String>>(row, "pp_author")?,
+        get::<Option<String>>(row, "pp_text")?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(ParentPost {
+        author_handle,
+        text,
+        url: get(row, "pp_url")?,
+        ours: false,
+    }))
 }
 
 pub(super) async fn source_health(pool: &AnyPool) -> Result<Vec<SourceHealth>, StoreError> {

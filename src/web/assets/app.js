@@ -49,8 +49,7 @@ function waiting(task) {
 function sla(task) {
   if (task.first_response_at_ms !== null) {
     const minutes = Math.max(0, Math.round((task.first_response_at_ms - task.sla_started_at_ms) / 60000));
-    const text = `✓ answered in ${formatDuration(minutes)}`;
-    return { text, state: "answered", title: text };
+    return { text: `✓ ${formatDuration(minutes)}`, state: "answered", title: `answered in ${formatDuration(minutes)}` };
   }
   if (!isActive(task)) return { text: "–", state: "none" };
   const left = task.due_at_ms - Date.now();
@@ -73,8 +72,31 @@ function formatDuration(minutes) {
   return `${Math.floor(hours / 24)}d`;
 }
 
+// --- Offline: a visible banner while the server cannot be reached ----------------------
+
+// Every request goes through here: a network failure (not an HTTP error) means earshot is
+// unreachable; the next answer means it is back.
+async function apiFetch(path, options) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (error) {
+    showOffline(true);
+    throw error;
+  }
+  showOffline(false);
+  return response;
+}
+
+function showOffline(offline) {
+  const banner = $("#offline");
+  if (!banner || banner.hidden === !offline) return;
+  banner.hidden = !offline;
+  document.body.classList.toggle("offline", offline);
+}
+
 async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: "application/json" } });
+  const response = await apiFetch(path, { headers: { accept: "application/json" } });
   if (response.status === 401) window.location.assign("/login");
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
@@ -84,7 +106,7 @@ let me = null;
 
 // POSTs JSON with the session's CSRF token; returns [ok, body].
 async function postJson(path, body) {
-  const response = await fetch(path, {
+  const response = await apiFetch(path, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json", "x-csrf-token": me ? me.csrf_token || "" : "" },
     body: JSON.stringify(body || {}),
@@ -106,15 +128,18 @@ let selectedTask = null;
 
 async function loadStats() {
   const stats = await getJson("/api/stats");
-  $("#stats").textContent =
-    `${stats.mentions} mentions · ${stats.tasks_active} active tasks · ${stats.pending} pending · ` +
+  const text = `${stats.mentions} mentions · ${stats.tasks_active} active tasks · ${stats.pending} pending · ` +
     `${stats.unscored} unscored · ${stats.quarantined} quarantined`;
+  $("#stats").textContent = text;
+  $("#stats").title = text;
 }
 
 async function loadBrands() {
   const selects = [$("#filters select[name=brand]"), $("#mention-filters select[name=brand]"),
-    $("#problem-filters select[name=brand]")];
+    $("#problem-filters select[name=brand]"), $("#template-form select[name=brand]"),
+    $("#dashboard-filters select[name=brand]")];
   for (const brand of await getJson("/api/brands")) {
+    brandNames.set(brand.id, brand.name);
     for (const select of selects) select.append(el("option", { value: brand.id }, brand.name));
   }
 }
@@ -150,7 +175,8 @@ function showFollowUps() {
 
 // --- The queue: filters and paging in the address, rows patched in place ----------------
 
-const TASK_FILTERS = ["q", "brand", "status", "priority", "platform", "assignee", "unassigned", "due_within_mins", "sort", "follow_ups_due"];
+const TASK_FILTERS = ["q", "brand", "status", "priority", "platform", "sentiment", "since", "until", "assignee",
+  "unassigned", "due_within_mins", "sort", "follow_ups_due"];
 // Filters whose default is not empty; the address leaves defaults out.
 const TASK_DEFAULTS = { status: "active", sort: "urgency" };
 const TASK_LIMIT = 50;
@@ -245,10 +271,15 @@ function newTaskRow(task) {
     if (check.checked) checkedTasks.add(task.id); else checkedTasks.delete(task.id);
     showSelection();
   });
-  const row = el("tr", { "data-id": String(task.id), tabIndex: 0 }, el("td", { class: "check" }, check));
+  const row = el("tr", { "data-id": String(task.id), tabIndex: -1 }, el("td", { class: "check" }, check));
   row.addEventListener("click", () => openTask(task.id));
   row.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && event.target === row) { event.preventDefault(); openTask(task.id); }
+    if (event.target !== row) return;
+    if (event.key === "Enter") { event.preventDefault(); openTask(task.id); }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      moveSelection(event.key === "ArrowDown" ? 1 : -1);
+    }
   });
   return row;
 }
@@ -269,17 +300,23 @@ function selectAll(checked) {
 }
 
 let tasksRequest = 0;
+// Tasks a pushed update brought that are not shown yet (the "N new tasks" pill), by id.
+let unseenTasks = new Set();
 
 // Lists the page of tasks the filters select. Rows are patched by task id: a row that stays
 // keeps its element, so its checkbox, focus and selection survive a refresh or live update.
-async function loadTasks() {
+// A `gentle` load (a pushed update, the periodic refresh, the reload after an action) never
+// moves rows under the agent: shown rows are updated where they are, gone ones removed, and
+// new tasks wait behind the "N new tasks" pill.
+async function loadTasks(gentle) {
   const params = taskParams();
   if (!params.has("status")) params.set("status", "active");
   // Due follow-ups are resolved tasks, whatever the status filter says.
   if (params.has("follow_ups_due")) params.delete("status");
   params.set("limit", String(TASK_LIMIT));
   const request = ++tasksRequest;
-  const response = await fetch(`/api/tasks?${params}`, { headers: { accept: "application/json" } });
+  if (!gentle && !document.querySelector("#tasks tbody tr[data-id]")) $("#tasks-count").textContent = "Loading…";
+  const response = await apiFetch(`/api/tasks?${params}`, { headers: { accept: "application/json" } });
   if (response.status === 401) window.location.assign("/login");
   let data = null;
   try { data = await response.json(); } catch (_) { data = null; }
@@ -291,29 +328,40 @@ async function loadTasks() {
   }
   const body = $("#tasks tbody");
   const existing = new Map([...body.querySelectorAll("tr[data-id]")].map((row) => [Number(row.dataset.id), row]));
+  // With nothing shown there is nothing to keep in place.
+  const keepOrder = gentle === true && existing.size > 0;
   const wanted = [];
+  const unseen = new Set();
   for (const task of data.items) {
-    const row = existing.get(task.id) || newTaskRow(task);
+    const known = existing.get(task.id);
+    if (!known && keepOrder) { unseen.add(task.id); continue; }
+    const row = known || newTaskRow(task);
     existing.delete(task.id);
     while (row.cells.length > 1) row.lastChild.remove();
     row.append(...taskCells(task));
     row.className = `priority-${task.priority}`;
     row.classList.toggle("selected", task.id === selectedTask);
+    row.classList.toggle("fresh", !keepOrder && unseenTasks.has(task.id));
     wanted.push(row);
   }
   for (const row of existing.values()) row.remove();
   for (const row of body.querySelectorAll("tr:not([data-id])")) row.remove();
-  // Only rows out of place move (moving an element drops its focus).
-  wanted.forEach((row, index) => {
-    if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);
-  });
-  if (data.items.length === 0) {
+  // Only rows out of place move (moving an element drops its focus); a gentle load moves none.
+  if (!keepOrder) {
+    wanted.forEach((row, index) => {
+      if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);
+    });
+  }
+  unseenTasks = unseen;
+  showUnseen();
+  rovingFocus();
+  if (wanted.length === 0) {
     body.append(el("tr", {}, el("td", { colSpan: 6, class: "muted" },
       data.total > 0 ? "No tasks on this page." : "No tasks match.")));
   }
   const first = data.items.length ? data.offset + 1 : 0;
-  $("#tasks-count").textContent = `Showing ${data.items.length} of ${data.total}` +
-    (data.items.length ? ` (${first}–${data.offset + data.items.length})` : "");
+  $("#tasks-count").textContent = `Showing ${wanted.length} of ${data.total}` +
+    (wanted.length ? ` (${first}–${data.offset + wanted.length})` : "");
   showSelection();
   // The open task changed elsewhere (another agent, a new post): show its new state.
   const fresh = currentTask && data.items.find((t) => t.id === currentTask.id);
@@ -322,10 +370,40 @@ async function loadTasks() {
   }
   $("#tasks-prev").disabled = data.offset === 0;
   $("#tasks-next").disabled = data.offset + data.items.length >= data.total;
-  document.title = `(${data.total}) earshot · response queue`;
+  queueTotal = data.total;
+  showTitle();
+}
+
+// --- New tasks: a pill instead of rows moving under the cursor ---------------------------
+
+let queueTotal = 0;
+
+// "4 new tasks" above the list while a pushed update's new tasks wait; clicking it shows them.
+function showUnseen() {
+  const pill = $("#new-tasks");
+  const n = unseenTasks.size;
+  pill.hidden = n === 0;
+  pill.textContent = n === 1 ? "1 new task" : `${n} new tasks`;
+  showTitle();
+}
+
+// The tab says how many new tasks wait, or how many the list holds.
+function showTitle() {
+  document.title = unseenTasks.size > 0
+    ? `(${unseenTasks.size} new) earshot · response queue`
+    : `(${queueTotal}) earshot · response queue`;
+}
+
+function showNewTasks() {
+  loadTasks(false).then(() => {
+    const fresh = document.querySelector("#tasks tbody tr.fresh");
+    if (fresh) { fresh.scrollIntoView({ block: "nearest" }); }
+  }).catch((error) => flash(`Cannot list tasks: ${error.message}`));
 }
 
 let currentTask = null;
+// The open task's posts (their sentiment decides whether the apology is offered).
+let currentPosts = [];
 let templates = [];
 
 // What an action is called in a sentence.
@@ -337,12 +415,15 @@ const ACTION_VERBS = { claim: "claim", assign: "assign", note: "add the note", r
 let acting = false;
 
 async function act(action) {
-  if (!currentTask) return;
+  if (!currentTask) return false;
   acting = true;
-  try { await actOnCurrent(action); } finally { acting = false; }
+  try { return await actOnCurrent(action); } finally { acting = false; }
 }
 
 async function actOnCurrent(action) {
+  if (!currentTask) return false;
+  // A claim made on the first keystroke of a reply lands before anything else is sent.
+  if (pendingClaim) await pendingClaim;
   const body = Object.assign({ expected_updated_at_ms: currentTask.updated_at_ms }, action);
   const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(currentTask.id)}/actions`, body);
   // A refused reply keeps its text for the next try.
@@ -354,9 +435,10 @@ async function actOnCurrent(action) {
     flash(`Could not ${ACTION_VERBS[action.action] || action.action} task #${currentTask.id}: ` +
       `${data && data.error ? data.error : "no answer"}`);
   }
-  await Promise.all([loadTasks(), loadFollowUps()]);
+  await Promise.all([loadTasks(true), loadFollowUps()]);
   await showTask(currentTask.id);
   if (draft !== null && $("#reply-text")) $("#reply-text").value = draft;
+  return ok;
 }
 
 // Only the actions the task's state and the caller's role allow.
@@ -388,17 +470,17 @@ function actionPanel(task) {
       buttons.length ? el("p", { class: "action-bar" }, ...buttons.flatMap((b) => [b, " "])) : null,
       notes);
   }
-  const templateSelect = el("select", { id: "template", ariaLabel: "Reply template" }, el("option", { value: "" }, "Template…"),
-    ...templates.map((t) => el("option", { value: t.name }, t.name)));
-  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text",
+  const replyText = el("textarea", { id: "reply-text", rows: 4, placeholder: "Reply text (type / for templates)",
     ariaLabel: "Reply text" });
-  templateSelect.addEventListener("change", async () => {
-    if (!templateSelect.value) return;
-    const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(task.id)}/reply-preview`, { template: templateSelect.value });
-    if (ok) replyText.value = data.text;
-  });
+  const picker = templatePicker(task, replyText);
   const reply = el("button", { type: "button", id: "reply" }, "Record reply (r)");
-  reply.addEventListener("click", () => act({ action: "reply", text: replyText.value, template: templateSelect.value || null }));
+  const record = () => act({ action: "reply", text: replyText.value, template: picker.used() });
+  reply.addEventListener("click", record);
+  // A reply written on the platform, and the task done with it.
+  const recordResolve = el("button", { type: "button", id: "record-resolve" }, "Record & resolve");
+  recordResolve.addEventListener("click", async () => {
+    if (await act({ action: "reply", text: replyText.value, template: picker.used() })) await act({ action: "resolve" });
+  });
   const reason = el("select", { id: "dismiss-reason", ariaLabel: "Dismiss reason" },
     ...["false_positive", "spam", "not_ours", "other"].map((r) => el("option", { value: r }, r.replace("_", " "))));
   // A false positive becomes a training example: with the sentiment it really has.
@@ -417,23 +499,345 @@ function actionPanel(task) {
     assign.addEventListener("click", () => act({ action: "assign", to: assignee.value.trim() }));
     assignRow = el("p", {}, "Assign to ", assignee, " ", assign);
   }
-  const sending = sendControls(task, replyText);
+  autoClaimOnReply(task, replyText);
+  const sending = sendControls(task, replyText, record);
   return el("div", { class: "actions" },
     buttons.length ? el("p", { class: "action-bar" }, ...buttons.flatMap((b) => [b, " "])) : null,
     assignRow,
-    el("p", {}, templateSelect), replyText,
+    el("p", { class: "template-row" }, picker.select, " ", picker.offer), picker.search, replyText,
     el("p", { class: "reply-meta" }, sending.count, " ", sending.account),
     sending.hint,
-    el("p", {}, sending.send, " ", sending.sendResolve, " ", sending.copy, " ", reply),
+    el("p", {}, sending.send, " ", sending.sendResolve, " ", sending.copy, " ", reply, " ", recordResolve),
     notes,
     el("p", {}, reason, " ", falseLabel, " ", reasonText, " ", dismiss));
+}
+
+// --- Auto-claim: starting a reply on an open task claims it --------------------------------
+
+let pendingClaim = null;
+
+// The first keystroke in the reply box of a task nobody has claims it for the agent, so two
+// agents do not write to the same customer. The pane is not redrawn (the text stays); the
+// task's version is updated in place, so the reply that follows is not a conflict.
+function autoClaimOnReply(task, replyText) {
+  if (task.status !== "open" || task.assignee !== null) return;
+  const claim = async () => {
+    const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(task.id)}/actions`,
+      { action: "claim", expected_updated_at_ms: task.updated_at_ms });
+    if (!ok) return;
+    Object.assign(task, data);
+    const state = $("#detail .task-state");
+    if (state && currentTask === task) state.replaceWith(taskStateLine(task));
+    flash(`Task #${task.id} is yours now: you started a reply.`);
+    loadTasks(true).catch(() => {});
+  };
+  let started = false;
+  const start = () => {
+    if (started || replyText.value.trim() === "") return;
+    started = true;
+    acting = true;
+    pendingClaim = claim().finally(() => { acting = false; pendingClaim = null; });
+  };
+  // Typing, or a template filled in.
+  replyText.addEventListener("input", start);
+  replyText.addEventListener("template-filled", start);
+}
+
+// --- Reply templates: picked from a list, searched with "/", the apology offered first -----
+
+// The templates a task's reply can start from: its brand's stored ones, then the config's.
+function templatesFor(task) {
+  return templates.filter((t) => t.brand === null || t.brand === task.brand);
+}
+
+// The value a template has in the picker: a stored one's id, a config one's name.
+function templateKey(t) {
+  return t.id !== null ? `id:${t.id}` : t.name;
+}
+
+// Whether the customer's latest post reads negative.
+function latestIsNegative() {
+  const post = currentPosts.length ? currentPosts[currentPosts.length - 1] : null;
+  const s = post && post.sentiment;
+  return Boolean(s) && s.negative >= s.neutral && s.negative >= s.positive;
+}
+
+// The template list, the apology offered on a negative task (while the box is empty), and
+// the search "/" opens in an empty reply box (Enter picks the first match, arrows move,
+// Escape goes back to the text). A picked template is filled in by the server for this task.
+function templatePicker(task, replyText) {
+  const list = templatesFor(task);
+  let used = null;
+  const apology = latestIsNegative() ? list.find((t) => t.apology) : undefined;
+  const offer = el("button", { type: "button", id: "apology-offer", hidden: !apology },
+    apology ? `Start with the apology: ${apology.name}` : "");
+  const fill = async (t) => {
+    const [ok, data] = await postJson(`/api/tasks/${encodeURIComponent(task.id)}/reply-preview`,
+      t.id !== null ? { template_id: t.id } : { template: t.name });
+    if (!ok) { flash(`Could not fill in the template ${t.name}: ${data && data.error ? data.error : "no answer"}`); return; }
+    replyText.value = data.text;
+    used = t.name;
+    offer.hidden = true;
+    replyText.dispatchEvent(new Event("template-filled"));
+    replyText.focus();
+  };
+  offer.addEventListener("click", () => fill(apology));
+  const select = el("select", { id: "template", ariaLabel: "Reply template" }, el("option", { value: "" }, "Template…"),
+    ...list.map((t) => el("option", { value: templateKey(t) }, t.apology ? `${t.name} (apology)` : t.name)));
+  select.addEventListener("change", () => {
+    const t = list.find((candidate) => templateKey(candidate) === select.value);
+    if (t) fill(t);
+  });
+  const query = el("input", { id: "template-search", type: "search", placeholder: "Search templates",
+    ariaLabel: "Search reply templates", autocomplete: "off" });
+  const results = el("ul", { id: "template-results", role: "listbox", ariaLabel: "Matching templates" });
+  const search = el("div", { class: "template-search", hidden: true }, query, results);
+  let matches = [];
+  let active = 0;
+  const show = () => {
+    const q = query.value.trim().toLowerCase();
+    matches = list.filter((t) => !q || t.name.toLowerCase().includes(q) || t.text.toLowerCase().includes(q)).slice(0, 8);
+    active = Math.min(active, Math.max(0, matches.length - 1));
+    results.replaceChildren(...matches.map((t, index) => {
+      const choose = el("button", { type: "button", class: "template-result" }, t.name);
+      choose.addEventListener("click", () => pick(t));
+      return el("li", { role: "option", class: index === active ? "active" : "", ariaSelected: String(index === active) },
+        choose, el("span", { class: "muted" }, ` ${t.text.length > 90 ? `${t.text.slice(0, 90)}…` : t.text}`));
+    }));
+    if (matches.length === 0) results.append(el("li", { class: "muted" }, "No template matches."));
+  };
+  const pick = (t) => { search.hidden = true; query.value = ""; fill(t); };
+  query.addEventListener("input", () => { active = 0; show(); });
+  query.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); if (matches[active]) pick(matches[active]); }
+    if (event.key === "Escape") { event.preventDefault(); search.hidden = true; query.value = ""; replyText.focus(); }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      active = Math.max(0, Math.min(matches.length - 1, active + (event.key === "ArrowDown" ? 1 : -1)));
+      show();
+    }
+  });
+  replyText.addEventListener("keydown", (event) => {
+    if (event.key !== "/" || replyText.value.trim() !== "" || event.ctrlKey || event.metaKey || event.altKey) return;
+    event.preventDefault();
+    search.hidden = false;
+    active = 0;
+    show();
+    query.focus();
+  });
+  replyText.addEventListener("input", () => { offer.hidden = !apology || replyText.value.trim() !== ""; });
+  return { select, offer, search, used: () => used };
+}
+
+// The Templates view (leads and admins): the brands' stored templates, written and changed
+// here; the config's are listed, read-only.
+async function loadTemplatesView() {
+  templates = await getJson("/api/templates");
+  const brandName = (id) => { const option = $(`#template-form select[name=brand] option[value="${CSS.escape(id)}"]`); return option ? option.textContent : id; };
+  $("#template-list tbody").replaceChildren(...templates.map((t) => {
+    const cells = [
+      el("td", {}, t.brand ? brandName(t.brand) : "every brand"),
+      el("td", { class: "template-name" }, t.name, t.apology ? el("div", { class: "muted" }, "apology: offered first on negative tasks") : null),
+      el("td", { class: "template-text" }, t.text),
+      el("td", {}, t.source === "config" ? "config file" : `${t.updated_by} · ${when(t.updated_at_ms)}`),
+    ];
+    const actions = el("td", {});
+    if (t.id !== null && supervises()) {
+      const edit = el("button", { type: "button", class: "edit-template", "data-id": String(t.id) }, "Edit");
+      edit.addEventListener("click", () => editTemplate(t));
+      const remove = el("button", { type: "button", class: "delete-template", "data-id": String(t.id) }, "Delete");
+      remove.addEventListener("click", () => deleteTemplate(t));
+      actions.append(edit, " ", remove);
+    }
+    return el("tr", { "data-template": t.id !== null ? String(t.id) : `config:${t.name}` }, ...cells, actions);
+  }));
+  if (templates.length === 0) {
+    $("#template-list tbody").append(el("tr", {}, el("td", { colSpan: 5, class: "muted" }, "No templates yet.")));
+  }
+}
+
+function editTemplate(t) {
+  const form = $("#template-form");
+  form.elements.id.value = String(t.id);
+  form.elements.brand.value = t.brand;
+  form.elements.name.value = t.name;
+  form.elements.text.value = t.text;
+  form.elements.apology.checked = t.apology;
+  $("#template-save").textContent = "Save changes";
+  form.elements.name.focus();
+}
+
+function resetTemplateForm() {
+  const form = $("#template-form");
+  form.reset();
+  form.elements.id.value = "";
+  $("#template-save").textContent = "Add template";
+}
+
+async function saveTemplate() {
+  const form = $("#template-form");
+  const id = form.elements.id.value;
+  const body = { brand: form.elements.brand.value, name: form.elements.name.value, text: form.elements.text.value,
+    apology: form.elements.apology.checked };
+  const response = await apiFetch(id ? `/api/templates/${encodeURIComponent(id)}` : "/api/templates", {
+    method: id ? "PUT" : "POST",
+    headers: { "content-type": "application/json", accept: "application/json", "x-csrf-token": me ? me.csrf_token || "" : "" },
+    body: JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  if (!response.ok) { flash(`Could not save the template: ${data && data.error ? data.error : `HTTP ${response.status}`}`); return; }
+  flash(`Template "${data.name}" saved.`);
+  resetTemplateForm();
+  await loadTemplatesView();
+}
+
+async function deleteTemplate(t) {
+  const response = await apiFetch(`/api/templates/${encodeURIComponent(t.id)}`, {
+    method: "DELETE", headers: { "x-csrf-token": me ? me.csrf_token || "" : "" } });
+  flash(response.ok ? `Template "${t.name}" deleted.` : `Could not delete the template: HTTP ${response.status}`);
+  await loadTemplatesView();
+}
+
+// --- The lead dashboard: the weekly export's numbers for any week, drawn in the page -----
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Okabe–Ito colours: told apart with every common colour-vision deficiency.
+const SENTIMENT_COLOURS = [["negative", "#D55E00"], ["neutral", "#56B4E9"], ["positive", "#009E73"], ["unscored", "#BBBBBB"]];
+
+function responseTime(ms) {
+  if (ms === null || ms === undefined) return "–";
+  return ms < 60000 ? `${Math.round(ms / 1000)}s` : formatDuration(Math.round(ms / 60000));
+}
+
+function attainment(breachRate) {
+  return breachRate === null || breachRate === undefined ? "–" : percent(1 - breachRate);
+}
+
+function change(value, unit) {
+  if (value === null || value === undefined) return "";
+  const sign = value > 0 ? "+" : "";
+  return ` (${sign}${Math.round(value)}${unit} on last week)`;
+}
+
+function dashboardParams() {
+  const form = $("#dashboard-filters");
+  const params = new URLSearchParams();
+  if (form.elements.week.value) params.set("week", form.elements.week.value);
+  if (form.elements.brand.value) params.set("brand", form.elements.brand.value);
+  return params;
+}
+
+function fillDashboard(params) {
+  const form = $("#dashboard-filters");
+  form.elements.week.value = params.get("week") || "";
+  form.elements.brand.value = params.get("brand") || "";
+  if (form.elements.brand.selectedIndex < 0) form.elements.brand.selectedIndex = 0;
+}
+
+function rememberDashboard() {
+  const params = dashboardParams();
+  params.set("view", "dashboard");
+  window.history.replaceState(null, "", `/?${params}`);
+}
+
+// One brand's week as stacked bars per day (negative, neutral, positive, unscored), on a
+// scale shared by every brand so they compare at a glance.
+function volumeChart(brand, days, max) {
+  const width = 420, height = 160, left = 34, bottom = 22, bar = 36, gap = (width - left - 7 * bar) / 7;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height + 8}`, class: "volume-chart", role: "img",
+    "aria-label": `${brand}: mentions per day by sentiment` });
+  const scale = (n) => (max > 0 ? (n / max) * (height - bottom - 8) : 0);
+  chart.append(svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, stroke: "#66707a" }),
+    svg("text", { x: left - 4, y: 12, "text-anchor": "end", class: "axis" }, max),
+    svg("text", { x: left - 4, y: height - bottom, "text-anchor": "end", class: "axis" }, 0));
+  days.forEach((day, i) => {
+    const x = left + gap / 2 + i * (bar + gap);
+    let y = height - bottom;
+    for (const [name, colour] of SENTIMENT_COLOURS) {
+      const n = day[name];
+      if (!n) continue;
+      const h = scale(n);
+      y -= h;
+      chart.append(svg("rect", { x, y, width: bar, height: h, fill: colour, class: "bar", "data-day": day.date, "data-sentiment": name },
+        svg("title", {}, `${day.date}: ${n} ${name}`)));
+    }
+    const label = new Date(`${day.date}T12:00:00Z`).toLocaleDateString(undefined, { weekday: "short", timeZone: "UTC" });
+    chart.append(svg("text", { x: x + bar / 2, y: height - 6, "text-anchor": "middle", class: "axis" }, label),
+      svg("text", { x: x + bar / 2, y: Math.max(10, y - 3), "text-anchor": "middle", class: "total" }, day.mentions || ""));
+  });
+  return chart;
+}
+
+async function loadDashboard() {
+  const params = dashboardParams();
+  const data = await getJson(`/api/dashboard?${params}`);
+  const form = $("#dashboard-filters");
+  if (!form.elements.week.value) form.elements.week.value = data.week;
+  $("#dashboard-note").textContent = `Week ${data.week} (${data.timezone}), the numbers of its weekly export; the backlog and breaches are now.`;
+  $("#dash-breaches").textContent = String(data.breaches_now);
+  $("#dash-backlog tbody").replaceChildren(...data.backlog.map((b) => el("tr", {}, el("td", {}, b.age), el("td", { class: "num" }, b.tasks))));
+  const brands = data.summary.brands;
+  const recovered = brands.reduce((sum, b) => sum + (b.week.recovered_customers || 0), 0);
+  const resolved = brands.reduce((sum, b) => sum + b.week.tasks_resolved, 0);
+  $("#dash-recovered").textContent = resolved ? percent(recovered / resolved) : "–";
+  $("#dash-recovered-note").textContent = `${recovered} of ${resolved} tasks resolved this week: the author's next post was not negative.`;
+  const max = Math.max(0, ...brands.flatMap((b) => b.days.map((d) => d.mentions)));
+  const legend = el("p", { class: "legend" }, ...SENTIMENT_COLOURS.map(([name, colour]) => el("span", { class: `key key-${name}` },
+    svg("svg", { width: 12, height: 12, "aria-hidden": "true" }, svg("rect", { width: 12, height: 12, fill: colour })), ` ${name}`)));
+  $("#dash-charts").replaceChildren(legend, ...brands.map((b) => el("figure", { class: "brand-chart", "data-brand": b.brand },
+    el("figcaption", {}, brandLabel(b.brand)), volumeChart(brandLabel(b.brand), b.days, max))));
+  $("#dash-brands tbody").replaceChildren(...brands.map((b) => el("tr", { "data-brand": b.brand },
+    el("td", {}, brandLabel(b.brand)),
+    el("td", { class: "mentions" }, `${b.week.mentions}${change(b.change.mentions_pct, "%")}`),
+    el("td", { class: "negative" }, `${percent(b.week.negative_share)}${change(b.change.negative_share_pts, " pts")}`),
+    el("td", { class: "median" }, responseTime(b.week.median_first_response_ms)),
+    el("td", { class: "p90" }, responseTime(b.week.p90_first_response_ms)),
+    el("td", { class: "sla" }, attainment(b.week.sla_breach_rate)),
+    el("td", { class: "opened" }, b.week.tasks_opened),
+    el("td", { class: "resolved" }, b.week.tasks_resolved),
+    el("td", { class: "recovered" }, b.week.recovered_customers ?? "–"))));
+  $("#dash-agents tbody").replaceChildren(...data.agents.map((a) => el("tr", { "data-agent": a.agent },
+    el("td", {}, a.agent), el("td", {}, a.tasks_opened), el("td", {}, a.tasks_resolved),
+    el("td", { class: "median" }, responseTime(a.median_first_response_ms)),
+    el("td", { class: "p90" }, responseTime(a.p90_first_response_ms)),
+    el("td", { class: "sla" }, a.sla_attainment === null ? "–" : percent(a.sla_attainment)))));
+  if (data.agents.length === 0) {
+    $("#dash-agents tbody").append(el("tr", {}, el("td", { colSpan: 6, class: "muted" }, "No task had an SLA decided or was opened this week.")));
+  }
+  const lastWeek = new Map(data.previous.brands.map((b) => [b.brand, b.week.top_terms]));
+  $("#dash-terms").replaceChildren(...brands.map((b) => {
+    const before = lastWeek.get(b.brand) || [];
+    const known = new Set(before.map((t) => t.term));
+    return el("div", { class: "terms", "data-brand": b.brand }, el("h4", {}, brandLabel(b.brand)),
+      el("div", { class: "term-lists" },
+        el("ol", { class: "this-week", ariaLabel: "This week" }, ...b.week.top_terms.map((t) => el("li", {},
+          `${t.term} (${t.count})`, known.has(t.term) ? null : el("span", { class: "new-term" }, " new")))),
+        el("ol", { class: "last-week muted", ariaLabel: "Last week" }, ...before.map((t) => el("li", {}, `${t.term} (${t.count})`)))));
+  }));
+}
+
+const brandNames = new Map();
+
+function brandLabel(id) {
+  return brandNames.get(id) || id;
 }
 
 // Sending from earshot: who the reply goes out as, the count in the platform's limit (with a
 // warning when it is too long), Send and Send & resolve (Ctrl+Enter sends). Without a reply
 // account, the right to send, or a write API on the platform, only "Record reply" stays and
 // the reason is shown.
-function sendControls(task, replyText) {
+function sendControls(task, replyText, record) {
   const account = el("span", { id: "reply-account", class: "muted" }, "");
   const count = el("span", { id: "reply-count", class: "muted" }, "");
   const hint = el("p", { id: "send-hint", class: "muted" },
@@ -454,8 +858,10 @@ function sendControls(task, replyText) {
   const base = `/api/tasks/${encodeURIComponent(task.id)}`;
   let canSend = false;
   let counting = 0;
+  // Counted as the platform counts, with the brand's reply account or, to be posted by hand,
+  // against the platform's own limit; platforms without a known limit show no count.
+  let hintText = hint.textContent;
   const recount = async () => {
-    if (!canSend) return;
     const ticket = ++counting;
     const [ok, data] = await postJson(`${base}/reply-check`, { text: replyText.value });
     if (ticket !== counting || !ok) return;
@@ -463,13 +869,15 @@ function sendControls(task, replyText) {
     count.className = data.fits ? "muted" : "over";
     count.title = data.problem || "";
     send.disabled = sendResolve.disabled = !data.fits || replyText.value.trim() === "";
-    hint.textContent = data.fits ? "Send posts this reply as the brand; Record is for a reply written on the platform."
-      : `Too long: ${data.problem}. The platform would refuse it.`;
+    hint.textContent = !data.fits ? `Too long: ${data.problem}. The platform would refuse it.`
+      : (canSend ? "Send posts this reply as the brand; Record is for a reply written on the platform." : hintText);
   };
+  replyText.addEventListener("template-filled", recount);
   let timer = null;
   replyText.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(recount, 200); });
   const doSend = async (resolve) => {
     if (!canSend || send.disabled) return;
+    if (pendingClaim) await pendingClaim;
     acting = true;
     try {
       const [ok, data] = await postJson(`${base}/replies`,
@@ -477,15 +885,18 @@ function sendControls(task, replyText) {
       const draft = replyText.value;
       flash(ok ? `Task #${task.id}: reply queued; it is sent as ${account.dataset.handle || "the brand"} in a moment.`
         : `Could not send the reply: ${data && data.error ? data.error : "no answer"}`);
-      await Promise.all([loadTasks(), loadFollowUps()]);
+      await Promise.all([loadTasks(true), loadFollowUps()]);
       await showTask(task.id);
       if (!ok && $("#reply-text")) $("#reply-text").value = draft;
     } finally { acting = false; }
   };
   send.addEventListener("click", () => doSend(false));
   sendResolve.addEventListener("click", () => doSend(true));
+  // Ctrl+Enter sends where earshot can post, else records the reply written on the platform.
   replyText.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); doSend(false); }
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    event.preventDefault();
+    if (canSend) doSend(false); else if (replyText.value.trim() !== "") record();
   });
   getJson(`${base}/replies`).then((info) => {
     const a = info.account;
@@ -495,11 +906,11 @@ function sendControls(task, replyText) {
     if (a.account_error) account.append(el("span", { class: "error", id: "account-error" }, ` · account problem: ${a.account_error}`));
     if (canSend) {
       send.hidden = sendResolve.hidden = false;
-      recount();
     } else {
       copy.hidden = false;
-      if (a.reason) hint.textContent = a.reason;
+      if (a.reason) hint.textContent = hintText = a.reason;
     }
+    recount();
   }).catch(() => { copy.hidden = false; hint.textContent = "Reply account unavailable; record the reply instead."; });
   return { account, count, hint, send, sendResolve, copy };
 }
@@ -526,7 +937,7 @@ function repliesThread(task) {
         el("p", {}, status));
     }));
     if (info.replies.some((r) => r.status === "queued")) setTimeout(load, 2000);
-    else if (info.replies.some((r) => r.status === "sent" && r.sent_at_ms > Date.now() - 5000)) loadTasks().catch(() => {});
+    else if (info.replies.some((r) => r.status === "sent" && r.sent_at_ms > Date.now() - 5000)) loadTasks(true).catch(() => {});
   };
   // After the pane is in the page (the check above stops polls of a pane no longer shown).
   Promise.resolve().then(load);
@@ -613,6 +1024,47 @@ async function refreshOpenTask() {
   if (!notice.isConnected) $("#detail h2").after(notice);
 }
 
+// --- The author card: their mentions and earlier tasks with how each ended ---------------
+
+function authorCard(task) {
+  const line = el("p", { class: "muted", id: "author-history" }, "Author history: loading…");
+  const prior = el("p", { id: "author-prior" });
+  const list = el("ul", { class: "author-tasks" });
+  const card = el("section", { class: "author-card", id: "author-card", ariaLabel: "The author" },
+    el("h3", {}, `About ${task.author_handle}`), prior, list, line);
+  getJson(`/api/tasks/${encodeURIComponent(task.id)}/author-history`).then((h) => {
+    line.textContent = `Last ${h.days} days: ${h.mentions} mentions, ${h.negative} negative, ${h.flagged} flagged.`;
+    if (h.prior_tasks === 0) {
+      prior.textContent = "First contact: no earlier tasks with this author.";
+    } else {
+      const unhappy = h.still_unhappy > 0 ? `, ${h.still_unhappy} still unhappy` : "";
+      prior.textContent = `${h.prior_tasks} earlier ${h.prior_tasks === 1 ? "task" : "tasks"}: ${h.recovered} recovered${unhappy}.`;
+      prior.className = h.still_unhappy > 0 ? "chronic" : "";
+    }
+    list.replaceChildren(...h.tasks.map((t) => el("li", { class: `outcome-${t.outcome.replace(" ", "-")}` },
+      taskLink(t.id, null), ` · ${t.outcome} · opened ${when(t.opened_at_ms)} · `,
+      el("span", { class: "muted" }, t.latest_text.length > 80 ? `${t.latest_text.slice(0, 80)}…` : t.latest_text))));
+  }).catch(() => { line.textContent = "Author history unavailable."; });
+  return card;
+}
+
+// "In reply to": the parent post (author and text) when earshot has it, else its platform id.
+function inReplyTo(post) {
+  if (!post.in_reply_to) return null;
+  const parent = post.parent;
+  if (!parent) return el("p", { class: "muted in-reply-to" }, `In reply to ${post.in_reply_to}`);
+  return el("blockquote", { class: `quoted in-reply-to${parent.ours ? " ours" : ""}` },
+    el("span", { class: "muted" }, parent.ours ? `In reply to our reply, sent by ${parent.author_handle}:` : `In reply to ${parent.author_handle}:`),
+    el("span", { class: "quoted-text" }, parent.text));
+}
+
+// Priority, status, criticality, deadline and assignee in one line.
+function taskStateLine(task) {
+  return el("p", { class: "task-state" }, el("span", { class: `badge ${task.priority}` }, task.priority),
+    ` ${statusText(task)} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} `, slaBadge(task),
+    ` · assignee ${task.assignee || "none"}`);
+}
+
 async function showTask(id, notice) {
   selectedTask = id;
   const detail = await getJson(`/api/tasks/${encodeURIComponent(id)}`);
@@ -620,34 +1072,32 @@ async function showTask(id, notice) {
   if (selectedTask !== id) return;
   const task = detail.task;
   currentTask = task;
-  const history = el("p", { class: "muted", id: "author-history" }, "Author history: loading…");
-  getJson(`/api/tasks/${encodeURIComponent(id)}/author-history`).then((h) => {
-    history.textContent = `Author history (${h.days} days): ${h.mentions} mentions, ${h.negative} negative, ${h.flagged} flagged.`;
-  }).catch(() => { history.textContent = "Author history unavailable."; });
+  currentPosts = detail.posts;
+  const history = authorCard(task);
+  // Each post: what the customer said and why it was flagged first; the numbers after.
   const posts = detail.posts.map((post) => el("article", { class: "post" },
     el("header", {}, el("strong", {}, post.author_name || post.author_handle), " ", post.author_handle,
       post.author_followers !== null ? ` · ${post.author_followers} followers` : "",
       ` · ${post.platform} · ${when(post.created_at_ms)}`),
-    post.in_reply_to ? el("p", { class: "muted in-reply-to" }, `In reply to ${post.in_reply_to}`) : null,
+    inReplyTo(post),
     el("p", { class: "post-text" }, post.text),
     post.quote_of || post.quoted_text
       ? el("blockquote", { class: "quoted" },
         el("span", { class: "muted" }, post.quoted_text ? "Quoting:" : `Quoting ${post.quote_of}`),
         post.quoted_text ? el("span", { class: "quoted-text" }, post.quoted_text) : null)
       : null,
-    post.url ? safeLink(post.url, "Open original") : null,
-    el("p", { class: "muted engagement" },
-      `${post.likes} likes · ${post.reposts} reposts · ${post.replies} replies · ${post.quotes} quotes`),
     post.growth
       ? el("p", { class: "growth" }, `Engagement grew: ${post.growth.text} (total ${post.growth.from_total} → ${post.growth.to_total})`)
       : null,
+    el("h4", { class: "why" }, `Why flagged: criticality ${post.criticality.toFixed(0)}`),
+    el("ul", { class: "factors" }, ...post.factors.map((factor) =>
+      el("li", {}, el("b", {}, `+${factor.points.toFixed(1)} ${factor.name}`), " ", factor.detail))),
+    el("p", { class: "muted engagement" }, post.url ? safeLink(post.url, "Open original") : null, post.url ? " · " : "",
+      `${post.likes} likes · ${post.reposts} reposts · ${post.replies} replies · ${post.quotes} quotes`),
     el("p", { class: "muted" }, post.sentiment
       ? `p(negative) ${post.sentiment.negative.toFixed(2)} · p(neutral) ${post.sentiment.neutral.toFixed(2)} · p(positive) ${post.sentiment.positive.toFixed(2)} · ${post.model}`
       : `unscored: ${post.sentiment_reason || "no score"}`),
-    relabelControl(task.id, post),
-    el("h4", {}, `Why flagged: criticality ${post.criticality.toFixed(0)}`),
-    el("ul", { class: "factors" }, ...post.factors.map((factor) =>
-      el("li", {}, el("b", {}, `+${factor.points.toFixed(1)} ${factor.name}`), " ", factor.detail)))));
+    relabelControl(task.id, post)));
   const events = el("ol", { class: "events" }, ...detail.events.map((event) =>
     el("li", {}, `${when(event.at_ms)} · ${event.actor} · ${event.kind}`,
       event.detail && typeof event.detail.text === "string" ? el("div", { class: "event-text" }, event.detail.text) : null)));
@@ -668,17 +1118,15 @@ async function showTask(id, notice) {
   $("#detail").replaceChildren(...[
     back,
     el("h2", {}, `Task #${task.id} · ${task.brand}`),
-    el("p", { class: "task-state" }, el("span", { class: `badge ${task.priority}` }, task.priority),
-      ` ${statusText(task)} · criticality ${task.criticality.toFixed(0)} · due ${when(task.due_at_ms)} `, slaBadge(task),
-      ` · assignee ${task.assignee || "none"}`),
+    taskStateLine(task),
     waiting(task) ? el("p", { class: "waiting", id: "waiting", title: `posted ${when(task.sla_started_at_ms)}` }, waiting(task)) : null,
     notice ? el("p", { class: "reminder", id: "task-changed" }, notice) : null,
-    detail.problem ? problemNotice(detail.problem) : null,
-    history,
-    followUp,
-    actionPanel(task),
     ...posts,
     repliesThread(task),
+    followUp,
+    detail.problem ? problemNotice(detail.problem) : null,
+    actionPanel(task),
+    history,
     el("h3", {}, "History"), events].filter((part) => part !== null));
   // The problem's known-issue message is the reply offered first.
   const replyBox = $("#reply-text");
@@ -903,7 +1351,7 @@ function mentionRow(m) {
 async function loadMentions() {
   const params = mentionParams();
   params.set("limit", String(MENTION_LIMIT));
-  const response = await fetch(`/api/mentions?${params}`, { headers: { accept: "application/json" } });
+  const response = await apiFetch(`/api/mentions?${params}`, { headers: { accept: "application/json" } });
   if (response.status === 401) window.location.assign("/login");
   let data = null;
   try { data = await response.json(); } catch (_) { data = null; }
@@ -954,7 +1402,7 @@ let view = "queue";
 async function refresh(full) {
   try {
     await loadStats();
-    if (view === "queue") await Promise.all([loadTasks(), loadFollowUps()]);
+    if (view === "queue") await Promise.all([loadTasks(!full), loadFollowUps()]);
     if (view === "mentions" && full) await loadMentions();
     if (view === "problems") await loadProblems();
     if (view === "sources") await loadSources();
@@ -962,8 +1410,11 @@ async function refresh(full) {
     if (view === "channels") await loadChannels();
     if (view === "exports") await loadExports();
     if (view === "tuning") await loadTuning();
+    if (view === "templates") await loadTemplatesView();
+    if (view === "dashboard" && full) await loadDashboard();
   } catch (error) {
     $("#stats").textContent = `Cannot reach earshot: ${error.message}`;
+    $("#stats").title = $("#stats").textContent;
   }
 }
 
@@ -987,16 +1438,29 @@ async function bulk(action) {
     document.querySelectorAll("input.bulk:checked").forEach((c) => { c.checked = false; });
     showSelection();
   }
-  await loadTasks();
+  await loadTasks(true);
 }
 
+// j / k: the next or previous row gets the focus (scrolled into view) and opens.
 function moveSelection(step) {
   const rows = [...document.querySelectorAll("#tasks tbody tr[data-id]")];
   if (rows.length === 0) return;
-  let index = rows.findIndex((r) => Number(r.dataset.id) === selectedTask);
+  const focused = rows.indexOf(document.activeElement);
+  let index = focused >= 0 ? focused : rows.findIndex((r) => Number(r.dataset.id) === selectedTask);
   index = index < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, index + step));
   rows[index].scrollIntoView({ block: "nearest" });
+  rovingFocus(rows[index]);
+  rows[index].focus({ preventScroll: true });
   openTask(Number(rows[index].dataset.id));
+}
+
+// Roving focus: one row of the list is in the Tab order (the focused or open one, else the
+// first); arrows and j/k move between rows.
+function rovingFocus(current) {
+  const rows = [...document.querySelectorAll("#tasks tbody tr[data-id]")];
+  const target = current || rows.find((r) => r === document.activeElement) ||
+    rows.find((r) => Number(r.dataset.id) === selectedTask) || rows[0];
+  for (const row of rows) row.tabIndex = row === target ? 0 : -1;
 }
 
 function onKey(event) {
@@ -1010,6 +1474,7 @@ function onKey(event) {
     e: () => act({ action: "resolve" }),
     d: () => { const box = $("#dismiss-reason"); if (box) box.focus(); },
     "?": () => { const help = $("#help"); help.hidden = !help.hidden; },
+    "/": () => { if (view === "queue") $("#filters input[name=q]").focus(); },
   };
   const handler = keys[event.key];
   if (handler) { event.preventDefault(); handler(); }
@@ -1018,8 +1483,11 @@ function onKey(event) {
 function liveUpdates() {
   if (!window.EventSource) return;
   const source = new EventSource("/api/events");
+  // The stream broke (the server stopped or the network went): look now, so the offline
+  // banner shows at once; the stream reconnects by itself.
+  source.addEventListener("error", () => { loadStats().catch(() => {}); });
   source.addEventListener("tasks", () => {
-    if (view === "queue") Promise.all([loadTasks(), loadFollowUps()]).catch(() => {});
+    if (view === "queue") Promise.all([loadTasks(true), loadFollowUps()]).catch(() => {});
   });
 }
 
@@ -1030,6 +1498,15 @@ document.addEventListener("DOMContentLoaded", async () => {
     templates = await getJson("/api/templates");
   } catch (_) { return; }
   $("nav button[data-view=tuning]").hidden = !supervises();
+  $("nav button[data-view=templates]").hidden = !supervises();
+  $("nav button[data-view=dashboard]").hidden = !supervises();
+  $("#dashboard-filters").addEventListener("submit", (event) => event.preventDefault());
+  $("#dashboard-filters").addEventListener("change", () => {
+    rememberDashboard();
+    loadDashboard().catch((error) => flash(`Cannot load the dashboard: ${error.message}`));
+  });
+  $("#template-form").addEventListener("submit", (event) => { event.preventDefault(); saveTemplate(); });
+  $("#template-cancel").addEventListener("click", resetTemplateForm);
   $("#logout").addEventListener("click", async () => {
     await postJson("/api/logout", {});
     window.location.assign("/login");
@@ -1051,6 +1528,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       flash("");
       if (view === "mentions") rememberMentionFilters(false);
       else if (view === "queue") rememberTaskFilters(false);
+      else if (view === "dashboard") rememberDashboard();
       else window.history.replaceState(null, "", `/?view=${encodeURIComponent(view)}`);
       refresh(true);
     });
@@ -1060,6 +1538,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#filters").addEventListener("change", searchTasks);
   $("#tasks-prev").addEventListener("click", () => pageTasks(-1));
   $("#tasks-next").addEventListener("click", () => pageTasks(1));
+  $("#new-tasks").addEventListener("click", showNewTasks);
   $("#show-follow-ups").addEventListener("click", showFollowUps);
   $("#mention-filters").addEventListener("submit", (event) => { event.preventDefault(); searchMentions(); });
   for (const field of document.querySelectorAll("#mention-filters select, #mention-filters input[type=checkbox]")) {
@@ -1072,6 +1551,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   applyLocation();
   await refresh(true);
   setInterval(() => refresh(false), 15000);
+  window.addEventListener("offline", () => showOffline(true));
+  window.addEventListener("online", () => refresh(false));
 });
 
 function showView(name) {
@@ -1093,6 +1574,7 @@ function applyLocation() {
     return;
   }
   showView(params.get("view") || "queue");
+  if (view === "dashboard") fillDashboard(params);
   if (view === "problems") {
     const problem = Number.parseInt(params.get("problem") || "", 10);
     if (Number.isFinite(problem) && problem > 0) showProblem(problem).catch(() => flash(`Problem #${problem} not found.`));

@@ -8,11 +8,15 @@
 //! for an observable condition with a deadline, never sleep. A failing scenario saves a
 //! screenshot, the page source and chromedriver's log into a kept folder and prints its path.
 
+mod context;
+mod dashboard;
 mod mentions;
 mod operations;
 mod problems;
 mod queue;
+mod scale;
 mod send;
+mod templates;
 mod webdriver;
 mod workday;
 
@@ -68,6 +72,11 @@ impl Site {
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Stops serving, as a crashed or unreachable server looks to the page.
+    pub(crate) fn stop(&self) {
+        self.shutdown.cancel();
     }
 }
 

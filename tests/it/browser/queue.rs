@@ -366,7 +366,24 @@ async fn a_task_created_after_the_page_loaded_appears_without_reload() {
                 "the new post opened a task"
             );
 
-            wait_for_text(&client, "#tasks tbody", "@newbie").await;
+            // The new task waits behind a pill (and in the tab's title) instead of moving
+            // the rows; clicking the pill shows it.
+            wait_for_text(&client, "#new-tasks", "1 new task").await;
+            let title = client.execute("return document.title;").await.unwrap();
+            assert!(title.as_str().unwrap().starts_with("(1 new) "), "{title}");
+            let body = client.find("#tasks tbody").await.unwrap().text().await.unwrap();
+            assert!(
+                !body.contains("@newbie"),
+                "not shown before the pill is clicked: {body}"
+            );
+            click(&client, "#new-tasks").await;
+            wait_for_text(&client, "#tasks tbody tr.fresh", "@newbie").await;
+            let after = client
+                .execute("return [document.querySelector('#new-tasks').hidden, document.title];")
+                .await
+                .unwrap();
+            assert_eq!(after[0], json!(true), "the pill is gone once they are shown: {after}");
+            assert!(!after[1].as_str().unwrap().contains("new"), "{after}");
             let same = client.execute("return window.sameDocument === true;").await.unwrap();
             assert_eq!(same, json!(true), "the page was not reloaded");
         })
@@ -387,6 +404,15 @@ async fn keyboard_shortcuts_move_through_the_queue_and_claim() {
 
             press(&client, "j").await;
             wait_for_text(&client, "#detail h2", &format!("Task #{first}")).await;
+            // Roving focus: the row j moved to has the focus and is the list's one Tab stop.
+            let focus = client
+                .execute(
+                    "return [document.activeElement.dataset.id,
+                             [...document.querySelectorAll('#tasks tbody tr[tabindex=\"0\"]')].map((r) => r.dataset.id)];",
+                )
+                .await
+                .unwrap();
+            assert_eq!(focus, json!([first.to_string(), [first.to_string()]]));
             press(&client, "j").await;
             wait_for_text(&client, "#detail h2", &format!("Task #{second}")).await;
             press(&client, "k").await;

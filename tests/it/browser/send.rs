@@ -81,12 +81,7 @@ async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply
             .await;
             assert_eq!(href, "https://brand.social/@acme/110123456789012345");
             wait_for_text(&client, "#replies", text).await;
-            wait_for_text(
-                &client,
-                &format!("#tasks tr[data-id=\"{task_id}\"] td.sla-cell"),
-                "✓ answered in",
-            )
-            .await;
+            wait_for_text(&client, &format!("#tasks tr[data-id=\"{task_id}\"] td.sla-cell"), "✓ ").await;
 
             // The account's health, beside the sources': it worked.
             click(&client, "button[data-view=sources]").await;

@@ -53,6 +53,21 @@ async fn layout(client: &Client) -> Value {
                detailShown: document.querySelector('#detail').getClientRects().length > 0,
                backShown: back !== null && back.getClientRects().length > 0,
                listShown: document.querySelector('#tasks').getClientRects().length > 0,
+               // Every shown badge inside its cell's content box (nothing clipped).
+               badgesFit: [...document.querySelectorAll('#tasks td.priority .badge, #tasks td.sla-cell .sla')]
+                 .filter((b) => b.getClientRects().length > 0)
+                 .map((b) => { const cell = b.closest('td').getBoundingClientRect(); const r = b.getBoundingClientRect();
+                   const pad = parseFloat(getComputedStyle(b.closest('td')).paddingRight);
+                   return { text: b.textContent, width: r.width, room: cell.right - pad - r.left,
+                     fits: r.left >= cell.left && r.right <= cell.right - pad + 0.5 }; }),
+               // The header is one row: the user and Log out beside the title, not under it.
+               header: rect(document.querySelector('body > header')),
+               title: rect(document.querySelector('body > header h1')),
+               logout: rect(document.querySelector('#logout')),
+               // In the task: the post's text and why it was flagged, then the actions.
+               postText: rect(document.querySelector('#detail .post-text')),
+               why: rect(document.querySelector('#detail ul.factors')),
+               actionBar: rect(document.querySelector('#detail .actions')),
                pageWidth: document.documentElement.scrollWidth,
                innerWidth: window.innerWidth,
                innerHeight: window.innerHeight,
@@ -60,6 +75,17 @@ async fn layout(client: &Client) -> Value {
         )
         .await
         .unwrap()
+}
+
+/// Every priority and SLA badge the layout measured is whole, none clipped by its column.
+fn assert_badges_fit(at: &Value) {
+    let badges = at["badgesFit"].as_array().unwrap();
+    assert!(badges.len() >= 6, "the rows' badges were measured: {at}");
+    assert!(
+        badges.iter().all(|b| b["fits"] == true),
+        "a badge is clipped by its column at {}px: {at}",
+        at["innerWidth"]
+    );
 }
 
 fn f(value: &Value) -> f64 {
@@ -103,6 +129,18 @@ async fn the_task_never_covers_the_list_on_a_desktop_and_is_a_full_screen_view_o
                     "long text is cut with an ellipsis: {at}"
                 );
                 assert_eq!(at["backShown"], false, "no Back button beside the list: {at}");
+                assert_badges_fit(&at);
+                let (title, logout) = (&at["title"], &at["logout"]);
+                let middle = |r: &Value| (f(&r["top"]) + f(&r["bottom"])) / 2.0;
+                assert!(
+                    (middle(title) - middle(logout)).abs() < 6.0 && f(&logout["right"]) <= f(&at["innerWidth"]),
+                    "at {width}×{height} Log out is on the title's row: {at}"
+                );
+                assert!(
+                    f(&at["postText"]["top"]) < f(&at["actionBar"]["top"])
+                        && f(&at["why"]["bottom"]) <= f(&at["actionBar"]["top"]),
+                    "the post and why it was flagged come before the actions: {at}"
+                );
                 assert!(
                     f(&at["pageWidth"]) <= f(&at["innerWidth"]),
                     "no sideways scrolling: {at}"
@@ -137,6 +175,7 @@ async fn the_task_never_covers_the_list_on_a_desktop_and_is_a_full_screen_view_o
             let at = layout(&client).await;
             assert!(f(&at["pageWidth"]) <= 390.0, "no sideways scrolling on a phone: {at}");
             assert!(f(&at["cellsRight"]) <= 390.0, "every shown cell fits: {at}");
+            assert_badges_fit(&at);
             let url = client.current_url().await.unwrap();
             assert!(!url.as_str().contains("task="), "Back closes the task: {url}");
             // The list is usable: another task opens full screen.
@@ -180,8 +219,16 @@ async fn ticked_rows_the_open_task_and_focus_survive_a_pushed_update() {
                     "Acme Air lost my luggage, terrible service, refund now",
                 )],
             );
+            let order = "return [...document.querySelectorAll('#tasks tbody tr[data-id]')].map((r) => r.dataset.id);";
+            let before = client.execute(order).await.unwrap();
             poll_and_score(&env, 1).await;
-            wait_for_text(&client, "#tasks tbody", "@newbie").await;
+            // The pushed update announces the new task; the rows stay where they were.
+            wait_for_text(&client, "#new-tasks", "1 new task").await;
+            assert_eq!(
+                client.execute(order).await.unwrap(),
+                before,
+                "no row moved under the cursor"
+            );
 
             let state = client
                 .execute(&format!(
@@ -207,6 +254,18 @@ async fn ticked_rows_the_open_task_and_focus_survive_a_pushed_update() {
                 })
             );
             wait_for_text(&client, "#detail h2", &format!("Task #{open}")).await;
+
+            // Shown on request, in order; the ticked row is still the same, ticked element.
+            click(&client, "#new-tasks").await;
+            wait_for_text(&client, "#tasks tbody", "@newbie").await;
+            let kept = client
+                .execute(&format!(
+                    "const box = document.querySelector('#tasks input.bulk[data-id=\"{ticked}\"]');
+                     return [box.checked, box.dataset.marker === 'kept'];"
+                ))
+                .await
+                .unwrap();
+            assert_eq!(kept, json!([true, true]));
 
             // The ticked task is the one a bulk action takes, even after the update.
             wait_for_text(&client, ".bulk-bar", "Selected (1)").await;
@@ -434,12 +493,7 @@ async fn action_buttons_follow_the_task_state_and_a_refusal_names_the_rule() {
                 .unwrap();
             click(&client, "#reply").await;
             wait_for_text(&client, "#flash", "reply done (responded)").await;
-            wait_for_text(
-                &client,
-                &format!("#tasks tr[data-id=\"{}\"] td.sla-cell", jo.id),
-                "✓ answered in",
-            )
-            .await;
+            wait_for_text(&client, &format!("#tasks tr[data-id=\"{}\"] td.sla-cell", jo.id), "✓ ").await;
 
             // Resolved: only Reopen (a lead's), no Claim, no reply box.
             click(&client, "#resolve").await;
@@ -495,7 +549,12 @@ async fn action_buttons_follow_the_task_state_and_a_refusal_names_the_rule() {
 }
 
 /// A change to a task as another user makes it, through the same rules as the API.
-async fn change_as(store: &std::sync::Arc<dyn earshot::store::Store>, task_id: i64, who: &str, action: Action) {
+pub(super) async fn change_as(
+    store: &std::sync::Arc<dyn earshot::store::Store>,
+    task_id: i64,
+    who: &str,
+    action: Action,
+) {
     let task = store.task_detail(task_id).await.unwrap().task;
     let actor = Actor {
         name: who.to_owned(),
