@@ -74,7 +74,7 @@ pub(super) async fn run(config_path: &Path, args: BenchArgs) -> anyhow::Result<E
         }
     );
     say!(
-        "problems:       {} complaints grouped and re-clustered in {:.2} s ({:.2} ms per complaint, {:.1}% of the pipeline's time; a scheduled job, off the pipeline's path), peak RSS {}",
+        "problems:       {} complaints embedded, grouped and re-clustered in {:.2} s ({:.2} ms per complaint, {:.1}% of the pipeline's time; a scheduled job, off the pipeline's path), peak RSS {}",
         whole.n_grouped,
         whole.problems_seconds,
         if whole.n_grouped == 0 {

@@ -297,6 +297,8 @@ pub async fn whole_pipeline(scoring: &ScoringSettings, jsonl: &str) -> anyhow::R
         .embedder
         .clone()
         .context("the benchmark configuration groups problems")?;
+    // Loaded on first use in the service; load it before the clock starts.
+    embedder.embed(vec!["warm-up".to_owned()]).await?;
     let grouping_started = Instant::now();
     let ctx = crate::pipeline::problems::ProblemsContext {
         store: app.store.as_ref(),
@@ -307,7 +309,13 @@ pub async fn whole_pipeline(scoring: &ScoringSettings, jsonl: &str) -> anyhow::R
         holder: "bench",
         public_url: None,
     };
-    let now = crate::domain::now_millis();
+    // The generated posts are dated in the past (the same for every run): group them as the
+    // job would a day after the first of them.
+    let now = app
+        .store
+        .first_post_at()
+        .await?
+        .map_or_else(crate::domain::now_millis, |first| first + 24 * 3_600_000);
     let grouped = crate::pipeline::problems::group_new_complaints(&ctx, now).await?;
     crate::pipeline::problems::recluster(&ctx, now).await?;
     let problems_seconds = grouping_started.elapsed().as_secs_f64();
