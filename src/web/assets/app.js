@@ -803,7 +803,7 @@ async function loadDashboard() {
     el("td", { class: "negative" }, `${percent(b.week.negative_share)}${change(b.change.negative_share_pts, " pts")}`),
     el("td", { class: "median" }, responseTime(b.week.median_first_response_ms)),
     el("td", { class: "p90" }, responseTime(b.week.p90_first_response_ms)),
-    el("td", { class: "sla" }, attainment(b.week.sla_breach_rate)),
+    el("td", { class: "attainment" }, attainment(b.week.sla_breach_rate)),
     el("td", { class: "opened" }, b.week.tasks_opened),
     el("td", { class: "resolved" }, b.week.tasks_resolved),
     el("td", { class: "recovered" }, b.week.recovered_customers ?? "–"))));
@@ -811,7 +811,7 @@ async function loadDashboard() {
     el("td", {}, a.agent), el("td", {}, a.tasks_opened), el("td", {}, a.tasks_resolved),
     el("td", { class: "median" }, responseTime(a.median_first_response_ms)),
     el("td", { class: "p90" }, responseTime(a.p90_first_response_ms)),
-    el("td", { class: "sla" }, a.sla_attainment === null ? "–" : percent(a.sla_attainment)))));
+    el("td", { class: "attainment" }, a.sla_attainment === null ? "–" : percent(a.sla_attainment)))));
   if (data.agents.length === 0) {
     $("#dash-agents tbody").append(el("tr", {}, el("td", { colSpan: 6, class: "muted" }, "No task had an SLA decided or was opened this week.")));
   }

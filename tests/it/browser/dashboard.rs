@@ -68,7 +68,7 @@ async fn a_lead_reads_the_week_at_a_glance_with_the_export_s_numbers() {
             };
             assert_eq!(cell("opened").await, acme["week"]["tasks_opened"].to_string());
             assert_eq!(cell("median").await, seconds(&acme["week"]["median_first_response_ms"]));
-            assert_eq!(cell("sla").await, "100%", "the one decided SLA was met");
+            assert_eq!(cell("attainment").await, "100%", "the one decided SLA was met");
             wait_for_text(&client, "#dash-agents tr[data-agent=bob]", "100%").await;
             assert_eq!(client.find("#dash-breaches").await.unwrap().text().await.unwrap(), "0");
 
