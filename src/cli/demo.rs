@@ -56,6 +56,14 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let scored = app.pipeline.score_pending().await?;
+    let counts = app.store.counts().await?;
+    say!(
+        "Scored {} posts ({} left unscored: no model for their language); {} tasks opened, {} follow-ups joined to open tasks.",
+        scored.n_scored,
+        scored.n_unscored,
+        scored.n_tasks_opened,
+        scored.n_tasks_joined
+    );
     if let Some(embedder) = &app.embedder {
         // What the scheduled problems jobs will keep doing: group the complaints now, so the
         // Problems view has them from the start.
@@ -75,14 +83,6 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             grouped.n_grouped
         );
     }
-    let counts = app.store.counts().await?;
-    say!(
-        "Scored {} posts ({} left unscored: no model for their language); {} tasks opened, {} follow-ups joined to open tasks.",
-        scored.n_scored,
-        scored.n_unscored,
-        scored.n_tasks_opened,
-        scored.n_tasks_joined
-    );
     say!(
         "{} mentions, {} active tasks, {} alerts queued, {} items in quarantine.",
         counts.mentions,
