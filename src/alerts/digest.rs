@@ -135,10 +135,7 @@ pub(super) fn spike_summary(
             ),
         ],
         quote: None,
-        link: examples
-            .iter()
-            .find(|link| link.starts_with("https://") || link.starts_with("http://"))
-            .cloned(),
+        link: examples.iter().find(|link| super::is_web_link(link)).cloned(),
         color: 0xD7_2C_2C,
     }
 }

@@ -334,9 +334,7 @@ impl AlertPayload {
                     ("Why", reasons.join(", ")),
                 ],
                 quote: Some(text.clone()),
-                link: url
-                    .clone()
-                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                link: url.clone().filter(|url| is_web_link(url)),
                 color: if *priority == Priority::Critical {
                     0xD7_2C_2C
                 } else {
@@ -478,9 +476,7 @@ impl AlertPayload {
                     ("Criticality", format!("{criticality:.0}")),
                 ],
                 quote: (!text.is_empty()).then(|| text.clone()),
-                link: url
-                    .clone()
-                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                link: url.clone().filter(|url| is_web_link(url)),
                 color: 0xD7_2C_2C,
             },
             AlertPayload::ProblemGrowing {
@@ -513,9 +509,7 @@ impl AlertPayload {
                         .collect::<Vec<_>>()
                         .join("\n")
                 }),
-                link: link
-                    .clone()
-                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+                link: link.clone().filter(|url| is_web_link(url)),
                 color: 0xD7_2C_2C,
             },
         }
@@ -544,6 +538,11 @@ impl AlertPayload {
             reasons: vec!["test".to_owned()],
         }
     }
+}
+
+/// Whether a link may be shown in chat: only http(s), never `javascript:` or `data:`.
+pub(crate) fn is_web_link(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
 }
 
 /// `2030-03-17 10:15 UTC`, or the raw number if it is out of range.

@@ -167,15 +167,7 @@ pub(super) async fn erase_deleted_post(
         n_posts: 1,
         ..Erasure::default()
     };
-    erased.n_examples = sqlx::query("DELETE FROM labelled_examples WHERE post_id = $1")
-        .bind(post_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    sqlx::query("DELETE FROM post_embeddings WHERE post_id = $1")
-        .bind(post_id)
-        .execute(&mut **tx)
-        .await?;
+    erased.n_examples = privacy::forget_text_derived(tx, post_id).await?;
     sqlx::query(
         "UPDATE posts SET text = '', author_handle = $2, author_name = NULL, author_followers = NULL,
              url = NULL, quote_of = NULL, quoted_text = NULL, search_text = '', gone_at_ms = $3

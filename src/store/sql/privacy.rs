@@ -61,16 +61,7 @@ pub(super) async fn erase_author(
         ..Erasure::default()
     };
     for post_id in &posts {
-        erasure.n_examples += sqlx::query("DELETE FROM labelled_examples WHERE post_id = $1")
-            .bind(post_id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        // The embedding is read from the text; the problem membership (a count) stays.
-        sqlx::query("DELETE FROM post_embeddings WHERE post_id = $1")
-            .bind(post_id)
-            .execute(&mut **tx)
-            .await?;
+        erasure.n_examples += forget_text_derived(tx, *post_id).await?;
         sqlx::query(
             "UPDATE posts SET text = '', author_handle = $2, author_name = NULL, author_followers = NULL,
                  url = NULL, quote_of = NULL, quoted_text = NULL, search_text = ''
@@ -134,6 +125,22 @@ pub(super) async fn erase_author(
 /// Deletes up to `limit` posts first seen before `before` that no task holds (as one of its
 /// posts or as a resolved task's follow-up) and that are assessed, with everything derived
 /// from them; logs the count. Returns how many were deleted.
+/// Deletes what was derived from a post's text before the text is blanked: reviewers'
+/// examples of it and its embedding (its problem membership, a count, stays). Returns how
+/// many examples went. Shared by an author's erasure and a post deleted on its platform.
+pub(super) async fn forget_text_derived(tx: &mut Transaction<'static, Any>, post_id: i64) -> Result<u64, StoreError> {
+    let n_examples = sqlx::query("DELETE FROM labelled_examples WHERE post_id = $1")
+        .bind(post_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM post_embeddings WHERE post_id = $1")
+        .bind(post_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(n_examples)
+}
+
 pub(super) async fn expire_posts(
     tx: &mut Transaction<'static, Any>,
     before: Millis,

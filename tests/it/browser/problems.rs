@@ -3,34 +3,14 @@
 //! worker, exactly once), and an agent opening one of its tasks finds the message in the
 //! reply box.
 
-use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
 use super::queue::{click, log_in};
 use super::{Browser, Site, wait_for_text};
 use crate::support::TestEnv;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lead_answers_a_problem_with_its_known_issue_message_and_agents_see_it_offered() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/search"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "statuses": [{"id": "109876543210987654", "visibility": "public"}]
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/statuses"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "110123456789012345", "in_reply_to_id": "109876543210987654",
-            "url": "https://brand.social/@acme/110123456789012345"
-        })))
-        // One reply per Mastodon task of the problem, each sent once.
-        .expect(4)
-        .mount(&server)
-        .await;
+    // One reply per Mastodon task of the problem, each sent once.
+    let server = super::send::mastodon_reply_server(4).await;
     let env = TestEnv::new();
     let (store, settings, tasks) = crate::problems::problem_with_tasks_at(&env, &server.uri()).await;
     let site = Site::start(store.clone(), settings.clone()).await;

@@ -12,8 +12,9 @@ use super::{Browser, Site, wait_for, wait_for_text};
 use crate::replies::{config_with, filled, mastodon_account, only_task, post_on, sender};
 use crate::support::TestEnv;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply() {
+/// A Mastodon API on loopback that finds the post to answer and accepts exactly
+/// `expected_replies` replies (checked when the server is dropped).
+pub(super) async fn mastodon_reply_server(expected_replies: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/v2/search"))
@@ -28,9 +29,15 @@ async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply
             "id": "110123456789012345", "in_reply_to_id": "109876543210987654",
             "url": "https://brand.social/@acme/110123456789012345"
         })))
-        .expect(1)
+        .expect(expected_replies)
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply() {
+    let server = mastodon_reply_server(1).await;
     let env = TestEnv::new();
     let lines = vec![post_on(
         "mastodon",
