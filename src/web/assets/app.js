@@ -1741,6 +1741,8 @@ async function showProblem(id) {
     el("ul", { class: "problem-tasks" }, ...p.tasks.map(problemTaskRow)),
   ].filter((part) => part !== null);
   $("#problem-detail").replaceChildren(...parts);
+  // One column on narrow windows: the problem opens below the list, so bring it into view.
+  if (window.matchMedia("(max-width: 1023px)").matches) $("#problem-detail").scrollIntoView({ block: "start" });
   document.querySelectorAll("#problems tr.selected").forEach((row) => row.classList.remove("selected"));
   const row = document.querySelector(`#problems tr[data-id="${CSS.escape(String(id))}"]`);
   if (row) row.classList.add("selected");
