@@ -1,26 +1,24 @@
-//! Per-channel send rate limits: a token bucket per channel, sized per platform, plus a
+//! Per-channel send rate limits: a token bucket per channel, sized by the platform's `Rate`, plus a
 //! "blocked until" time set when the platform answers 429. Driven by explicit times (Unix ms)
 //! so tests control the clock; no IO.
 
 use std::collections::HashMap;
 
-use super::ChannelKind;
 use crate::domain::Millis;
 
-/// Burst size and sustained rate (messages per second) for a platform.
-pub fn rate_of(kind: ChannelKind) -> (f64, f64) {
-    match kind {
-        // About one message per second, short bursts tolerated.
-        ChannelKind::Slack => (3.0, 1.0),
-        // Undocumented for Workflows: stay slow.
-        ChannelKind::Teams => (3.0, 1.0),
-        // Per-webhook buckets of about 5 per 2 s.
-        ChannelKind::Discord => (5.0, 2.5),
-        // Server default when enabled: 10/s, burst 100.
-        ChannelKind::Mattermost => (10.0, 10.0),
-        // 60 writes per minute per space.
-        ChannelKind::GoogleChat => (1.0, 1.0),
-        ChannelKind::Webhook => (10.0, 10.0),
+/// How fast one channel may be sent to: a burst, then a sustained rate. Each platform says
+/// its own (`channels::ChatPlatform::rate`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Messages that may go at once.
+    pub burst: f64,
+    /// Messages per second after the burst.
+    pub per_second: f64,
+}
+
+impl Rate {
+    pub const fn new(burst: f64, per_second: f64) -> Rate {
+        Rate { burst, per_second }
     }
 }
 
@@ -43,8 +41,8 @@ impl RateLimiter {
     }
 
     /// Takes a token for `channel` at `now`, or says when one will be available.
-    pub fn try_acquire(&mut self, channel: &str, kind: ChannelKind, now: Millis) -> Result<(), Millis> {
-        let (burst, per_second) = rate_of(kind);
+    pub fn try_acquire(&mut self, channel: &str, rate: Rate, now: Millis) -> Result<(), Millis> {
+        let Rate { burst, per_second } = rate;
         let bucket = self.buckets.entry(channel.to_owned()).or_insert(Bucket {
             tokens: burst,
             updated: now,
@@ -80,17 +78,18 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::channels::{ChatPlatform, Discord, Slack};
 
     #[test]
     fn a_burst_is_allowed_then_the_rate_holds() {
         let mut limiter = RateLimiter::new();
         for _ in 0..3 {
-            assert!(limiter.try_acquire("ops", ChannelKind::Slack, 1_000).is_ok());
+            assert!(limiter.try_acquire("ops", Slack.rate(), 1_000).is_ok());
         }
-        assert_eq!(limiter.try_acquire("ops", ChannelKind::Slack, 1_000), Err(2_000));
-        assert!(limiter.try_acquire("ops", ChannelKind::Slack, 2_000).is_ok());
+        assert_eq!(limiter.try_acquire("ops", Slack.rate(), 1_000), Err(2_000));
+        assert!(limiter.try_acquire("ops", Slack.rate(), 2_000).is_ok());
         assert!(
-            limiter.try_acquire("other", ChannelKind::Slack, 1_000).is_ok(),
+            limiter.try_acquire("other", Slack.rate(), 1_000).is_ok(),
             "buckets are per channel"
         );
     }
@@ -99,7 +98,7 @@ mod tests {
     fn a_429_blocks_the_channel_until_the_reset() {
         let mut limiter = RateLimiter::new();
         limiter.block_until("ops", 5_000);
-        assert_eq!(limiter.try_acquire("ops", ChannelKind::Discord, 1_000), Err(5_000));
-        assert!(limiter.try_acquire("ops", ChannelKind::Discord, 6_000).is_ok());
+        assert_eq!(limiter.try_acquire("ops", Discord.rate(), 1_000), Err(5_000));
+        assert!(limiter.try_acquire("ops", Discord.rate(), 6_000).is_ok());
     }
 }

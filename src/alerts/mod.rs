@@ -1,8 +1,10 @@
-//! Alerts to chat channels: channel settings and the alert payloads the pipeline enqueues.
+//! Alerts to chat channels: the alert payloads the pipeline enqueues, and what every platform
+//! shows of them (`AlertPayload::summary`); channel settings and each platform in `channels`.
 //!
 //! Invariant: alerts leave only through the outbox table (`store`), so a crash or a chat outage
 //! neither loses nor repeats one. Nothing in this module reads or writes the store directly.
 
+pub mod channels;
 pub mod digest;
 pub mod limiter;
 pub mod quiet;
@@ -13,44 +15,13 @@ pub mod spike;
 pub mod terms;
 pub mod weekly;
 
-use crate::config::Secret;
-use crate::domain::{BrandId, Priority};
+pub use channels::{ChannelKind, ChannelSettings};
 
-/// A chat destination from config.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelSettings {
-    /// Unique name, used by `earshot alerts test --channel NAME` and in the UI.
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: ChannelKind,
-    /// The webhook URL. It carries the credential, so it is a secret.
-    pub url: Secret,
-    /// Brands whose alerts go here; empty means all.
-    #[serde(default)]
-    pub brands: Vec<BrandId>,
-    /// Least urgent task priority that is sent here.
-    #[serde(default = "default_min_priority")]
-    pub min_priority: Priority,
-    /// Key for Standard Webhooks signatures (`whsec_…`), for `type = "webhook"`.
-    #[serde(default)]
-    pub signing_secret: Option<Secret>,
-}
+use crate::domain::Priority;
 
+/// The least urgent priority a channel or rule gets when it does not say.
 pub(crate) fn default_min_priority() -> Priority {
     Priority::High
-}
-
-/// Chat platforms earshot can post to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    Slack,
-    Teams,
-    Discord,
-    Mattermost,
-    GoogleChat,
-    Webhook,
 }
 
 /// What an alert is about; the outbox stores it as JSON.
@@ -577,17 +548,10 @@ mod tests {
         assert_eq!(payload.kind(), "going_viral");
         assert_eq!((payload.task_id(), payload.platform()), (Some(7), Some("x")));
         assert_eq!(payload.priority(), Priority::High);
-        for kind in [
-            ChannelKind::Slack,
-            ChannelKind::Teams,
-            ChannelKind::Discord,
-            ChannelKind::Mattermost,
-            ChannelKind::GoogleChat,
-            ChannelKind::Webhook,
-        ] {
-            let body = render::render(kind, &payload).to_string();
+        for kind in channels::every_kind() {
+            let body = kind.render(&payload, None).to_string();
             assert!(body.contains("likes 12 → 340 in 50 min"), "{kind:?}: {body}");
-            if kind != ChannelKind::Webhook {
+            if !matches!(kind, ChannelKind::Webhook(_)) {
                 // Teams escapes the `#` of the task number.
                 assert!(body.contains("Going viral: high task "), "{kind:?}: {body}");
                 assert!(body.contains("7 for Acme Air"), "{kind:?}: {body}");

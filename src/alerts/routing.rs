@@ -51,7 +51,8 @@ impl AlertRule {
 }
 
 /// Reports config problems as (field path, message): rules naming unknown channels or
-/// brands, rules without channels, webhook channels without a usable signing secret.
+/// brands, rules without channels, a platform's own keys (`ChatPlatform::validate`, e.g. a
+/// signing secret that is not `whsec_<base64>`), channel URLs that do not parse.
 pub fn validate(
     channels: &[ChannelSettings],
     rules: &[AlertRule],
@@ -87,26 +88,8 @@ pub fn validate(
     }
     for (idx, channel) in channels.iter().enumerate() {
         let path = format!("alerts.channels[{idx}]");
-        match (&channel.kind, &channel.signing_secret) {
-            (super::ChannelKind::Webhook, Some(secret))
-                if super::sink::sign_standard_webhook(secret.expose(), "check", 0, b"").is_none() =>
-            {
-                report(
-                    format!("{path}.signing_secret"),
-                    "must be whsec_ followed by base64".to_owned(),
-                );
-            }
-            (super::ChannelKind::Webhook, Some(_)) => {}
-            (super::ChannelKind::Webhook, None) => report(
-                format!("{path}.signing_secret"),
-                "a webhook channel is signed the Standard Webhooks way: set whsec_<base64>, shared with the receiver"
-                    .to_owned(),
-            ),
-            (_, Some(_)) => report(
-                format!("{path}.signing_secret"),
-                "only webhook channels are signed".to_owned(),
-            ),
-            (_, None) => {}
+        for (field, message) in channel.platform().validate() {
+            report(format!("{path}.{field}"), message);
         }
         if url::Url::parse(channel.url.expose()).is_err() {
             report(format!("{path}.url"), "not a valid URL".to_owned());
@@ -198,11 +181,10 @@ mod tests {
     fn channel(name: &str, min_priority: Priority) -> ChannelSettings {
         ChannelSettings {
             name: name.to_owned(),
-            kind: ChannelKind::Slack,
+            kind: ChannelKind::Slack {},
             url: Secret::inline("https://example.invalid/hook"),
             brands: Vec::new(),
             min_priority,
-            signing_secret: None,
         }
     }
 

@@ -1,35 +1,24 @@
 //! Sending one alert to one chat channel over HTTP, and classifying what came back.
 //!
-//! `AlertSink` posts the body `render` built to the channel's webhook (the URL is a secret:
-//! it is exposed only to build the request, and errors are stripped of it), and maps the
-//! answer to `Sent` or a `SendError` the caller can act on: retry later (`RateLimited`,
-//! `Transient`), give up on this alert (`Rejected`), or disable the channel (`Gone`).
-//! Platform specifics: Discord is called with `?wait=true` so the message id comes back, and
-//! an update to a task already posted there edits that message (`PATCH …/messages/{id}`);
-//! Google Chat threads by task (`threadKey` plus `messageReplyOption`); the generic webhook is
-//! signed the Standard Webhooks way.
+//! `AlertSink` posts the body the channel's platform renders to the channel's webhook (the
+//! URL is a secret: it is exposed only to build the request, and errors are stripped of it),
+//! and maps the answer to `Sent` or a `SendError` the caller can act on: retry later
+//! (`RateLimited`, `Transient`), give up on this alert (`Rejected`), or disable the channel
+//! (`Gone`). What differs per platform (the request's shape, signing, the sent message's id,
+//! threads, edits, answers that mean "gone") is asked of `alerts::channels`; nothing here
+//! names a platform.
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
-use sha2::Sha256;
 
-use super::render::{self, UpdateOf, render_with, thread_key};
-use super::{AlertPayload, ChannelKind, ChannelSettings};
+use super::channels::{Attempt, ChatPlatform, Outgoing};
+use super::render::{UpdateOf, truncate_chars};
+use super::{AlertPayload, ChannelSettings};
 use crate::domain::Millis;
 
 /// How much of an error body is kept for the UI.
 const ERROR_BODY_MAX: usize = 200;
-/// Slack answers these (with 4xx) when the webhook is revoked or its channel is gone.
-const SLACK_GONE: [&str; 4] = [
-    "no_service",
-    "channel_not_found",
-    "channel_is_archived",
-    "no_active_hooks",
-];
 
 /// Where the platform put a message, for later edits and threads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,51 +90,30 @@ impl AlertSink {
         update: Option<UpdateOf>,
         now: Millis,
     ) -> Result<Sent, SendError> {
-        let body = render_with(self.settings.kind, payload, update);
+        let platform = self.settings.platform();
+        let body = self.settings.kind.render(payload, update);
         let body_bytes = serde_json::to_vec(&body)
             .map_err(|error| SendError::Rejected(format!("body does not serialise: {error}")))?;
-        let mut url = url::Url::parse(self.settings.url.expose())
+        let url = url::Url::parse(self.settings.url.expose())
             .map_err(|_| SendError::Rejected("the channel URL is not a valid URL".to_owned()))?;
-        let mut method = reqwest::Method::POST;
-        match self.settings.kind {
-            ChannelKind::Discord => match previous {
-                Some(id) => {
-                    url.path_segments_mut()
-                        .map_err(|()| SendError::Rejected("the channel URL cannot have a path".to_owned()))?
-                        .pop_if_empty()
-                        .push("messages")
-                        .push(id);
-                    method = reqwest::Method::PATCH;
-                }
-                None => {
-                    url.query_pairs_mut().append_pair("wait", "true");
-                }
-            },
-            ChannelKind::GoogleChat => {
-                url.query_pairs_mut()
-                    .append_pair("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD");
-            }
-            _ => {}
-        }
+        let mut outgoing = Outgoing {
+            method: reqwest::Method::POST,
+            url,
+            headers: Vec::new(),
+        };
+        let attempt = Attempt {
+            message_id,
+            previous,
+            now,
+            body: &body_bytes,
+        };
+        platform.prepare(&mut outgoing, &attempt).map_err(SendError::Rejected)?;
         let mut request = self
             .client
-            .request(method, url)
+            .request(outgoing.method, outgoing.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
-        if self.settings.kind == ChannelKind::Webhook {
-            let timestamp = now.div_euclid(1000);
-            let signature = match &self.settings.signing_secret {
-                Some(secret) => Some(
-                    sign_standard_webhook(secret.expose(), message_id, timestamp, &body_bytes)
-                        .ok_or_else(|| SendError::Rejected("the signing secret is not whsec_<base64>".to_owned()))?,
-                ),
-                None => None,
-            };
-            request = request
-                .header("webhook-id", message_id)
-                .header("webhook-timestamp", timestamp.to_string());
-            if let Some(signature) = signature {
-                request = request.header("webhook-signature", signature);
-            }
+        for (name, value) in outgoing.headers {
+            request = request.header(name, value);
         }
         let response = request.body(body_bytes).send().await.map_err(|error| {
             let error = error.without_url();
@@ -163,47 +131,35 @@ impl AlertSink {
             .text()
             .await
             .map_err(|error| SendError::Transient(format!("reading the answer failed: {}", error.without_url())))?;
-        if self.settings.kind == ChannelKind::Discord
-            && previous.is_some()
-            && status == StatusCode::NOT_FOUND
-            && is_discord_unknown_message(&text)
-        {
-            // Someone deleted the message this update would edit; the webhook itself is fine
-            // (a gone webhook says "Unknown Webhook"), so post the update as a new message.
-            tracing::info!(channel = %self.settings.name, "The earlier Discord message was deleted; posting anew.");
+        if previous.is_some() && platform.earlier_message_deleted(status.as_u16(), &text) {
+            // Someone deleted the message this update would edit; the channel itself is fine,
+            // so post the update as a new message.
+            tracing::info!(channel = %self.settings.name, "The earlier message was deleted; posting anew.");
             return Box::pin(self.send_with(payload, message_id, None, update, now)).await;
         }
-        classify(self.settings.kind, status, retry_after, &text, thread_key(payload))
+        classify(platform, status, retry_after, &text, payload)
     }
-}
-
-/// Discord's JSON error code 10008, "Unknown Message" (10015 would be "Unknown Webhook").
-fn is_discord_unknown_message(body: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v["code"].as_i64() == Some(10_008))
 }
 
 /// Maps the platform's answer to the outcome.
 fn classify(
-    kind: ChannelKind,
+    platform: &dyn ChatPlatform,
     status: StatusCode,
     header_retry_after: Option<Duration>,
     body: &str,
-    thread_key: Option<String>,
+    payload: &AlertPayload,
 ) -> Result<Sent, SendError> {
-    let snippet = render::truncate_chars(body.trim(), ERROR_BODY_MAX);
-    if kind == ChannelKind::Slack && SLACK_GONE.iter().any(|gone| body.trim() == *gone) {
+    let snippet = truncate_chars(body.trim(), ERROR_BODY_MAX);
+    if platform.says_gone(body) {
         return Err(SendError::Gone(format!("HTTP {}: {snippet}", status.as_u16())));
     }
     if status.is_success() {
         let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
-        let external_id = match kind {
-            ChannelKind::Discord => json.as_ref().and_then(|v| v["id"].as_str()).map(str::to_owned),
-            ChannelKind::GoogleChat => json.as_ref().and_then(|v| v["name"].as_str()).map(str::to_owned),
-            _ => None,
-        };
-        let thread_key = match kind {
-            ChannelKind::GoogleChat => thread_key,
-            _ => None,
+        let external_id = json.as_ref().and_then(|answer| platform.sent_id(answer));
+        let thread_key = if platform.capabilities().threads {
+            platform.thread_key(payload)
+        } else {
+            None
         };
         return Ok(Sent {
             status: status.as_u16(),
@@ -227,7 +183,7 @@ fn classify(
     }
 }
 
-/// `Retry-After` (seconds), else Discord's `X-RateLimit-Reset-After`, else
+/// `Retry-After` (seconds), else `X-RateLimit-Reset-After` (Discord sends it), else
 /// `X-RateLimit-Reset` (epoch seconds) relative to `now`.
 fn retry_after(headers: &reqwest::header::HeaderMap, now: Millis) -> Option<Duration> {
     let number = |name: &str| {
@@ -245,61 +201,39 @@ fn retry_after(headers: &reqwest::header::HeaderMap, now: Millis) -> Option<Dura
     Some(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0)))
 }
 
-/// `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed by the base64 after `whsec_`.
-pub fn sign_standard_webhook(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-    let key = BASE64.decode(secret.strip_prefix("whsec_").unwrap_or(secret)).ok()?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    Some(format!("v1,{}", BASE64.encode(mac.finalize().into_bytes())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::channels::{Discord, Slack, Teams};
 
     #[test]
     fn answers_are_classified_by_what_to_do() {
-        let ok = classify(ChannelKind::Discord, StatusCode::OK, None, r#"{"id":"42"}"#, None).unwrap();
+        let alert = AlertPayload::sample();
+        let ok = classify(&Discord, StatusCode::OK, None, r#"{"id":"42"}"#, &alert).unwrap();
         assert_eq!(ok.external_id.as_deref(), Some("42"));
         assert!(matches!(
-            classify(ChannelKind::Slack, StatusCode::FORBIDDEN, None, "no_service", None),
+            classify(&Slack, StatusCode::FORBIDDEN, None, "no_service", &alert),
             Err(SendError::Gone(_))
         ));
         assert!(matches!(
-            classify(
-                ChannelKind::Slack,
-                StatusCode::BAD_REQUEST,
-                None,
-                "invalid_payload",
-                None
-            ),
+            classify(&Slack, StatusCode::BAD_REQUEST, None, "invalid_payload", &alert),
             Err(SendError::Rejected(_))
         ));
         assert_eq!(
             classify(
-                ChannelKind::Discord,
+                &Discord,
                 StatusCode::TOO_MANY_REQUESTS,
                 None,
                 r#"{"retry_after": 1.5}"#,
-                None
+                &alert
             ),
             Err(SendError::RateLimited {
                 retry_after: Some(Duration::from_millis(1500))
             })
         );
         assert!(matches!(
-            classify(ChannelKind::Teams, StatusCode::BAD_GATEWAY, None, "", None),
+            classify(&Teams, StatusCode::BAD_GATEWAY, None, "", &alert),
             Err(SendError::Transient(_))
         ));
-    }
-
-    #[test]
-    fn a_secret_that_is_not_base64_cannot_sign() {
-        assert!(sign_standard_webhook("whsec_***", "id", 1, b"{}").is_none());
-        assert!(sign_standard_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "id", 1, b"{}").is_some());
     }
 }

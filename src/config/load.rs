@@ -11,6 +11,8 @@ use super::{
     MIN_RETAIN_DAYS, PrivacySettings, ScoringSettings, Settings, SourceCommon, SourceSettings, TaskSettings,
     TemplateSettings, ViralSettings,
 };
+use crate::alerts::ChannelSettings;
+use crate::alerts::channels::{ChannelCommon, ChannelKind};
 use crate::domain::HttpUrl;
 use crate::problems::ProblemSettings;
 use crate::sources::SourceKind;
@@ -145,19 +147,31 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
     let http = section::<HttpSettings>(&mut root, "http", &mut problems);
     let scoring = section::<ScoringSettings>(&mut root, "scoring", &mut problems);
     let tasks = section::<TaskSettings>(&mut root, "tasks", &mut problems);
+    // Channels are parsed one by one, as sources are, so one bad channel hides nothing else.
+    let channel_values = match root.get_mut("alerts") {
+        Some(toml::Value::Table(alerts)) => alerts.remove("channels"),
+        _ => None,
+    };
     let alerts = section::<AlertSettings>(&mut root, "alerts", &mut problems);
     let exports = section::<ExportSettings>(&mut root, "exports", &mut problems);
     let instances = section::<InstanceSettings>(&mut root, "instances", &mut problems);
     let privacy = section::<PrivacySettings>(&mut root, "privacy", &mut problems);
     let engagement = section::<EngagementSettings>(&mut root, "engagement", &mut problems);
     let problem_grouping = section::<ProblemSettings>(&mut root, "problems", &mut problems);
-    let brands = items(&mut root, "brands", &mut problems, |value, path, problems| {
-        deserialize::<BrandSettings>(value, path, problems)
-    });
-    let sources = items(&mut root, "sources", &mut problems, source);
-    let templates = items(&mut root, "templates", &mut problems, |value, path, problems| {
-        deserialize::<TemplateSettings>(value, path, problems)
-    });
+    let brands = items(
+        root.remove("brands"),
+        "brands",
+        &mut problems,
+        deserialize::<BrandSettings>,
+    );
+    let sources = items(root.remove("sources"), "sources", &mut problems, source);
+    let templates = items(
+        root.remove("templates"),
+        "templates",
+        &mut problems,
+        deserialize::<TemplateSettings>,
+    );
+    let channels = items(channel_values, "alerts.channels", &mut problems, channel);
 
     let mut settings = match (
         database,
@@ -189,7 +203,7 @@ pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
             tasks,
             brands,
             sources,
-            alerts,
+            alerts: AlertSettings { channels, ..alerts },
             exports,
             templates,
             instances,
@@ -244,10 +258,21 @@ fn deserialize<T: DeserializeOwned>(value: toml::Value, path: &str, problems: &m
             let message = error.into_inner().to_string();
             // toml appends "in `key`" on a new line; the path already says where.
             let message = message.split("\nin `").next().unwrap_or(&message).trim().to_owned();
+            // A type that explains its own missing field says "missing field `x`: why"; serde
+            // puts that at the parent, so point at the field.
+            let (full, message) = match explained_missing_field(&message) {
+                Some((field, why)) => (format!("{full}.{field}"), why.to_owned()),
+                None => (full, message),
+            };
             problems.push(problem(&full, message));
             None
         }
     }
+}
+
+/// `("x", "why")` from "missing field `x`: why".
+fn explained_missing_field(message: &str) -> Option<(&str, &str)> {
+    message.strip_prefix("missing field `")?.split_once("`: ")
 }
 
 /// A table section that may be absent (then its defaults apply).
@@ -260,12 +285,12 @@ fn section<T: DeserializeOwned>(root: &mut toml::Table, key: &str, problems: &mu
 
 /// An array of tables, each item parsed on its own so every bad item is reported.
 fn items<T>(
-    root: &mut toml::Table,
+    value: Option<toml::Value>,
     key: &str,
     problems: &mut Vec<ConfigProblem>,
     parse: impl Fn(toml::Value, &str, &mut Vec<ConfigProblem>) -> Option<T>,
 ) -> Vec<T> {
-    let Some(value) = root.remove(key) else {
+    let Some(value) = value else {
         return Vec::new();
     };
     let toml::Value::Array(values) = value else {
@@ -281,19 +306,7 @@ fn items<T>(
 
 /// A source: the common keys, then the platform's settings tagged by `type`.
 fn source(value: toml::Value, path: &str, problems: &mut Vec<ConfigProblem>) -> Option<SourceSettings> {
-    let toml::Value::Table(mut table) = value else {
-        problems.push(problem(path, "expected a table"));
-        return None;
-    };
-    let mut common = toml::Table::new();
-    for key in SOURCE_COMMON_KEYS {
-        if let Some(value) = table.remove(key) {
-            common.insert(key.to_owned(), value);
-        }
-    }
-    let common = deserialize::<SourceCommon>(toml::Value::Table(common), path, problems);
-    let kind = deserialize::<SourceKind>(toml::Value::Table(table), path, problems);
-    let (common, kind) = (common?, kind?);
+    let (common, kind): (SourceCommon, SourceKind) = common_and_tagged(value, path, &SOURCE_COMMON_KEYS, problems)?;
     Some(SourceSettings {
         id: common.id,
         brand: common.brand,
@@ -301,6 +314,59 @@ fn source(value: toml::Value, path: &str, problems: &mut Vec<ConfigProblem>) -> 
         enabled: common.enabled,
         kind,
     })
+}
+
+/// A chat channel: the common keys, then the platform's settings tagged by `type`.
+fn channel(value: toml::Value, path: &str, problems: &mut Vec<ConfigProblem>) -> Option<ChannelSettings> {
+    let first = problems.len();
+    let parsed = common_and_tagged::<ChannelCommon, ChannelKind>(value, path, &ChannelCommon::KEYS, problems);
+    // The platform's part knows only its own keys (often none): point at the unknown key and
+    // list every key a channel of that type takes.
+    for found in problems.iter_mut().skip(first).filter(|found| found.path == path) {
+        if let Some((key, platform_keys)) = unknown_key(&found.message) {
+            let mut keys = vec!["name", "type"];
+            keys.extend(ChannelCommon::KEYS.iter().skip(1));
+            keys.extend(platform_keys);
+            let keys: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
+            *found = problem(
+                &format!("{path}.{key}"),
+                format!("unknown field `{key}`, expected one of {}", keys.join(", ")),
+            );
+        }
+    }
+    let (common, kind) = parsed?;
+    Some(ChannelSettings::from_parts(common, kind))
+}
+
+/// The key and the keys serde expected, from its "unknown field `x`, expected one of `a`,
+/// `b`" (or "expected `a`", or "there are no fields").
+fn unknown_key(message: &str) -> Option<(&str, Vec<&str>)> {
+    let (key, expected) = message.strip_prefix("unknown field `")?.split_once('`')?;
+    let expected: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    Some((key, expected))
+}
+
+/// An item whose `common_keys` every item has (`C`) and whose other keys belong to the part
+/// tagged by `type` (`K`); both parts are checked, so each reports its problems.
+fn common_and_tagged<C: DeserializeOwned, K: DeserializeOwned>(
+    value: toml::Value,
+    path: &str,
+    common_keys: &[&str],
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<(C, K)> {
+    let toml::Value::Table(mut table) = value else {
+        problems.push(problem(path, "expected a table"));
+        return None;
+    };
+    let mut common = toml::Table::new();
+    for key in common_keys {
+        if let Some(value) = table.remove(*key) {
+            common.insert((*key).to_owned(), value);
+        }
+    }
+    let common = deserialize::<C>(toml::Value::Table(common), path, problems);
+    let kind = deserialize::<K>(toml::Value::Table(table), path, problems);
+    Some((common?, kind?))
 }
 
 /// Parses a cron expression exactly as the scheduler will (six fields, seconds first).

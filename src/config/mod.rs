@@ -622,7 +622,8 @@ impl serde::Serialize for SourceSettings {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertSettings {
-    #[serde(default)]
+    /// `[[alerts.channels]]`, parsed one by one in `load` (common keys, then the platform's).
+    #[serde(default, skip_deserializing)]
     pub channels: Vec<ChannelSettings>,
     /// Routing rules; a channel no rule names gets alerts by its own `brands`/`min_priority`.
     #[serde(default)]

@@ -12,19 +12,21 @@
 //! Quiet hours: a routing rule's quiet hours hold its channel's deliveries; once they end,
 //! `deliver_due` turns each channel's held deliveries into one digest alert (in one
 //! transaction, so a restart neither loses nor repeats it). Updates about a task already
-//! posted to a channel edit the message (Discord) or join its thread (Google Chat); where
-//! incoming webhooks can do neither, the message says which task it updates.
+//! posted to a channel edit the message or join its thread where the platform can
+//! (`channels::Capabilities`); where it can do neither, the message says which task it
+//! updates. No platform is named here.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::alerts::channels::Capabilities;
 use crate::alerts::digest::build_digest;
 use crate::alerts::limiter::RateLimiter;
 use crate::alerts::render::UpdateOf;
 use crate::alerts::routing::{AlertRule, routes_for};
 use crate::alerts::sink::{AlertSink, SendError};
-use crate::alerts::{AlertPayload, ChannelKind, ChannelSettings};
+use crate::alerts::{AlertPayload, ChannelSettings};
 use crate::domain::{Millis, duration_millis};
 use crate::store::{DueDelivery, SentRef, Store, StoreError};
 
@@ -274,22 +276,21 @@ impl Deliverer {
             self.store.reschedule_delivery(delivery.id, now, None).await?;
             return Ok(());
         }
-        let acquired = self
-            .lock_limiter()
-            .try_acquire(&delivery.channel, sink.settings().kind, now);
+        let platform = sink.settings().platform();
+        let acquired = self.lock_limiter().try_acquire(&delivery.channel, platform.rate(), now);
         if let Err(ready_at) = acquired {
             self.store.reschedule_delivery(delivery.id, ready_at, None).await?;
             report.n_deferred += 1;
             return Ok(());
         }
         let message_id = format!("earshot_{}_{}", delivery.alert_id, delivery.id);
-        let previous = match sink.settings().kind {
-            ChannelKind::Discord => delivery.previous_external_id.as_deref(),
-            _ => None,
+        let capabilities = platform.capabilities();
+        let previous = if capabilities.edits {
+            delivery.previous_external_id.as_deref()
+        } else {
+            None
         };
-        let update = self
-            .update_of(delivery, sink.settings().kind, previous.is_some())
-            .await?;
+        let update = self.update_of(delivery, capabilities, previous.is_some()).await?;
         match sink
             .send_with(&delivery.payload, &message_id, previous, update, now)
             .await
@@ -352,13 +353,13 @@ impl Deliverer {
     async fn update_of(
         &self,
         delivery: &DueDelivery,
-        kind: ChannelKind,
+        capabilities: Capabilities,
         edits_previous: bool,
     ) -> Result<Option<UpdateOf>, StoreError> {
         let Some(task_id) = delivery.payload.task_id() else {
             return Ok(None);
         };
-        if kind == ChannelKind::GoogleChat || edits_previous {
+        if capabilities.threads || edits_previous {
             return Ok(None);
         }
         let first = self

@@ -12,8 +12,8 @@ pub struct DueDelivery {
     pub channel: String,
     pub attempts: i64,
     pub payload: AlertPayload,
-    /// The platform's id for an earlier message about the same task on this channel (a
-    /// Discord message id, a Google Chat thread key), so an update can edit or thread.
+    /// The platform's id for an earlier message about the same task on this channel (what
+    /// `ChatPlatform::sent_id` read from its answer), so an update can edit or thread.
     pub previous_external_id: Option<String>,
 }
 

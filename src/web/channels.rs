@@ -9,12 +9,13 @@ use axum::{Extension, Json, Router};
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::alerts::{ChannelKind, ChannelSettings};
+use crate::alerts::ChannelSettings;
 use crate::store::ChannelState;
 
 #[derive(Debug, serde::Serialize)]
 struct ChannelView {
-    kind: ChannelKind,
+    /// The platform, as its `type` in config.
+    kind: String,
     #[serde(flatten)]
     state: ChannelState,
 }
@@ -32,7 +33,7 @@ async fn views(state: &AppState, configured: &[&ChannelSettings]) -> Result<Vec<
         .iter()
         .zip(states)
         .map(|(channel, state)| ChannelView {
-            kind: channel.kind,
+            kind: channel.kind.type_name(),
             state,
         })
         .collect())

@@ -159,7 +159,7 @@ async fn a_negative_spike_is_alerted_once_with_its_top_terms(env: TestEnv) {
         "the next bucket is within the cool-down"
     );
     let server = slack_server(1).await;
-    let slack = channel("ops", ChannelKind::Slack, format!("{}/services/T/B/X", server.uri()));
+    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/T/B/X", server.uri()));
     let deliverer = Deliverer::new(store.clone(), &[slack], &[], client(Duration::from_secs(5)));
     let report = deliverer.deliver_due(now + MINUTE).await.unwrap();
     assert_eq!(report.n_sent, 1);
@@ -254,7 +254,7 @@ async fn a_silent_source_is_alerted_once_per_silence(env: TestEnv) {
         .expect(2)
         .mount(&server)
         .await;
-    let mattermost = channel("mm", ChannelKind::Mattermost, format!("{}/hooks/ops", server.uri()));
+    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/hooks/ops", server.uri()));
     let deliverer = Deliverer::new(store.clone(), &[mattermost], &[], client(Duration::from_secs(5)));
 
     let usual = deliverer.check_silence(t0 + 5 * HOUR).await.unwrap();
@@ -285,7 +285,7 @@ async fn a_silent_source_is_alerted_once_per_silence(env: TestEnv) {
 async fn alerts_in_quiet_hours_go_out_as_one_digest_when_they_end(env: TestEnv) {
     let store = tasks(&env, 3).await;
     let server = slack_server(1).await;
-    let slack = channel("ops", ChannelKind::Slack, format!("{}/services/T/B/X", server.uri()));
+    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/T/B/X", server.uri()));
     let rules: Vec<earshot::alerts::routing::AlertRule> = vec![
         toml::from_str(
             r#"
@@ -357,8 +357,8 @@ async fn an_update_on_a_slack_or_mattermost_task_names_the_original(env: TestEnv
         .expect(4)
         .mount(&server)
         .await;
-    let slack = channel("slack", ChannelKind::Slack, format!("{}/slack", server.uri()));
-    let mattermost = channel("mm", ChannelKind::Mattermost, format!("{}/mm", server.uri()));
+    let slack = channel("slack", ChannelKind::Slack {}, format!("{}/slack", server.uri()));
+    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/mm", server.uri()));
     let deliverer = Deliverer::new(store, &[slack, mattermost], &[], client(Duration::from_secs(5)));
     let now = at("2030-03-17T10:00:00Z");
     deliverer.deliver_due(now).await.unwrap();

@@ -13,6 +13,7 @@ use sha2::Sha256;
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use earshot::alerts::channels::Webhook;
 use earshot::alerts::{ChannelKind, ChannelSettings};
 use earshot::config::Secret;
 use earshot::domain::{Priority, SourceId};
@@ -60,7 +61,6 @@ pub(crate) fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelSett
         url: Secret::inline(url),
         brands: Vec::new(),
         min_priority: Priority::Low,
-        signing_secret: None,
     }
 }
 
@@ -105,7 +105,7 @@ async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text(env: TestEnv
         .await;
     let slack = channel(
         "ops",
-        ChannelKind::Slack,
+        ChannelKind::Slack {},
         format!("{}/services/T000/B000/XXXX", server.uri()),
     );
 
@@ -146,7 +146,7 @@ async fn teams_gets_an_adaptive_card_message(env: TestEnv) {
         .await;
     let teams = channel(
         "teams",
-        ChannelKind::Teams,
+        ChannelKind::Teams {},
         format!("{}/workflows/abc/triggers/manual/paths/invoke?sig=s3cret", server.uri()),
     );
 
@@ -180,7 +180,7 @@ async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept(env:
         .await;
     let discord = channel(
         "discord",
-        ChannelKind::Discord,
+        ChannelKind::Discord {},
         format!("{}/api/webhooks/123/tok", server.uri()),
     );
 
@@ -212,7 +212,7 @@ async fn mattermost_gets_text_and_an_attachment(env: TestEnv) {
         .expect(1)
         .mount(&server)
         .await;
-    let mattermost = channel("mm", ChannelKind::Mattermost, format!("{}/hooks/xyz", server.uri()));
+    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/hooks/xyz", server.uri()));
 
     deliverer(&store, &[mattermost]).deliver_due(NOW).await.unwrap();
 
@@ -246,7 +246,7 @@ async fn google_chat_threads_by_task_and_keeps_the_message_name(env: TestEnv) {
         .await;
     let chat = channel(
         "gchat",
-        ChannelKind::GoogleChat,
+        ChannelKind::GoogleChat {},
         format!("{}/v1/spaces/AAA/messages?key=k&token=t", server.uri()),
     );
 
@@ -282,8 +282,13 @@ async fn the_generic_webhook_is_signed_the_standard_webhooks_way(env: TestEnv) {
         .await;
     let key = b"a shared signing key of 32 bytes";
     let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
-    let mut webhook = channel("hook", ChannelKind::Webhook, format!("{}/earshot", server.uri()));
-    webhook.signing_secret = Some(Secret::inline(secret));
+    let webhook = channel(
+        "hook",
+        ChannelKind::Webhook(Webhook {
+            signing_secret: Secret::inline(secret),
+        }),
+        format!("{}/earshot", server.uri()),
+    );
 
     deliverer(&store, &[webhook]).deliver_due(NOW).await.unwrap();
 
@@ -323,7 +328,7 @@ async fn a_429_waits_for_retry_after_then_delivers(env: TestEnv) {
         .expect(1)
         .mount(&server)
         .await;
-    let slack = channel("ops", ChannelKind::Slack, format!("{}/hook", server.uri()));
+    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/hook", server.uri()));
     let deliverer = deliverer(&store, &[slack]);
 
     let first = deliverer.deliver_due(NOW).await.unwrap();
@@ -356,7 +361,7 @@ async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers(env: TestEnv) {
         .await;
     let discord = channel(
         "discord",
-        ChannelKind::Discord,
+        ChannelKind::Discord {},
         format!("{}/api/webhooks/1/t", server.uri()),
     );
     let deliverer = deliverer(&store, &[discord]);
@@ -399,7 +404,7 @@ async fn a_timeout_is_retried_and_the_error_never_shows_the_url(env: TestEnv) {
         .mount(&server)
         .await;
     let url = format!("{}/hooks/secret-token-abc", server.uri());
-    let mattermost = channel("mm", ChannelKind::Mattermost, url);
+    let mattermost = channel("mm", ChannelKind::Mattermost {}, url);
     let deliverer = Deliverer::new(store.clone(), &[mattermost], &[], client(Duration::from_millis(300)));
 
     let first = deliverer.deliver_due(NOW).await.unwrap();
@@ -424,7 +429,7 @@ async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts(env: TestEnv) 
         .await;
     let discord = channel(
         "discord",
-        ChannelKind::Discord,
+        ChannelKind::Discord {},
         format!("{}/api/webhooks/1/t", server.uri()),
     );
     let deliverer = deliverer(&store, &[discord]);
@@ -462,7 +467,7 @@ async fn a_slack_no_service_body_disables_the_channel(env: TestEnv) {
         .expect(1)
         .mount(&server)
         .await;
-    let slack = channel("ops", ChannelKind::Slack, format!("{}/services/x", server.uri()));
+    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/x", server.uri()));
 
     let report = deliverer(&store, &[slack]).deliver_due(NOW).await.unwrap();
 
@@ -476,7 +481,7 @@ async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_o
         .expect(5)
         .mount(&server)
         .await;
-    let slack = channel("ops", ChannelKind::Slack, format!("{}/services/x", server.uri()));
+    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/x", server.uri()));
     {
         let store = tasks(&env, 5).await;
         let first = deliverer(&store, std::slice::from_ref(&slack))
@@ -521,8 +526,8 @@ async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
     let server = MockServer::start().await;
     expect_posts(&server, "/bags", 1).await;
     expect_posts(&server, "/all", 2).await;
-    let bags = channel("bags", ChannelKind::Slack, format!("{}/bags", server.uri()));
-    let all = channel("all", ChannelKind::Slack, format!("{}/all", server.uri()));
+    let bags = channel("bags", ChannelKind::Slack {}, format!("{}/bags", server.uri()));
+    let all = channel("all", ChannelKind::Slack {}, format!("{}/all", server.uri()));
     let rules: Vec<earshot::alerts::routing::AlertRule> = vec![
         toml::from_str(
             r#"
@@ -732,7 +737,7 @@ async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message(env: 
         .await;
     let discord = channel(
         "discord",
-        ChannelKind::Discord,
+        ChannelKind::Discord {},
         format!("{}/api/webhooks/1/t", server.uri()),
     );
     let deliverer = deliverer(&store, &[discord]);
@@ -775,7 +780,7 @@ async fn an_update_whose_discord_message_was_deleted_is_posted_anew_and_the_chan
         .await;
     let discord = channel(
         "discord",
-        ChannelKind::Discord,
+        ChannelKind::Discord {},
         format!("{}/api/webhooks/1/t", server.uri()),
     );
     let deliverer = deliverer(&store, &[discord]);
@@ -824,7 +829,7 @@ async fn an_sla_warning_goes_to_the_tasks_google_chat_thread(env: TestEnv) {
         .await;
     let chat = channel(
         "gchat",
-        ChannelKind::GoogleChat,
+        ChannelKind::GoogleChat {},
         format!("{}/v1/spaces/S/messages", server.uri()),
     );
     let deliverer = deliverer(&store, &[chat]);
@@ -863,7 +868,7 @@ async fn a_failing_source_is_reported_once_per_outage(env: TestEnv) {
         .expect(1)
         .mount(&server)
         .await;
-    let mattermost = channel("mm", ChannelKind::Mattermost, format!("{}/hooks/ops", server.uri()));
+    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/hooks/ops", server.uri()));
     let deliverer = deliverer(&store, &[mattermost]);
     let fail = |at: i64| earshot::store::PollFailure {
         source: &source,

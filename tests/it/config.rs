@@ -10,6 +10,16 @@ fn problems(toml: &str) -> Vec<String> {
     }
 }
 
+/// Every one of `expected` is part of some problem in `found`.
+fn assert_reported(found: &[String], expected: &[&str]) {
+    for needle in expected {
+        assert!(
+            found.iter().any(|p| p.contains(needle)),
+            "missing {needle:?} in {found:#?}"
+        );
+    }
+}
+
 #[test]
 fn every_problem_is_reported_at_once_with_its_path() {
     let toml = r#"
@@ -73,12 +83,7 @@ timezone = "Mars/Olympus_Mons"
         "sources[2].type: unknown variant `telepathy`",
         "exports.timezone: unknown time zone",
     ];
-    for needle in expected {
-        assert!(
-            found.iter().any(|p| p.contains(needle)),
-            "missing {needle:?} in {found:#?}"
-        );
-    }
+    assert_reported(&found, &expected);
 }
 
 #[test]
@@ -98,6 +103,53 @@ fn unknown_keys_inside_sections_are_errors() {
             .iter()
             .any(|p| p.starts_with("http") && p.contains("unknown field `port`")),
         "{found:?}"
+    );
+}
+
+#[test]
+fn a_chat_channel_takes_its_platforms_keys_and_no_others() {
+    let toml = r#"
+[[alerts.channels]]
+name = "ops"
+type = "slack"
+url = "https://example.invalid/s"
+min_prority = "low"
+
+[[alerts.channels]]
+name = "hook"
+type = "webhook"
+url = "https://example.invalid/h"
+
+[[alerts.channels]]
+name = "signed"
+type = "webhook"
+url = "https://example.invalid/w"
+signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+min_priority = "loud"
+
+[[alerts.channels]]
+name = "chat"
+type = "google_chat"
+url = "https://example.invalid/g"
+signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+"#;
+
+    let found = problems(toml);
+
+    let expected = [
+        "alerts.channels[0].min_prority: unknown field `min_prority`, expected one of `name`, `type`, `url`, `brands`, `min_priority`",
+        "alerts.channels[3].signing_secret: unknown field `signing_secret`",
+        "alerts.channels[1].signing_secret: a webhook channel is signed the Standard Webhooks way",
+        "alerts.channels[2].min_priority: unknown variant `loud`",
+    ];
+    assert_reported(&found, &expected);
+    assert!(
+        from_toml(&toml.replace("min_priority = \"loud\"", ""), "test")
+            .unwrap_err()
+            .problems()
+            .iter()
+            .all(|p| !p.path.starts_with("alerts.channels[2]")),
+        "a signed webhook channel parses"
     );
 }
 

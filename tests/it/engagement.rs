@@ -293,7 +293,7 @@ async fn two_refreshes_with_growth_escalate_once_and_send_one_going_viral_alert(
         .await;
     let slack = crate::alerts::channel(
         "ops",
-        earshot::alerts::ChannelKind::Slack,
+        earshot::alerts::ChannelKind::Slack {},
         format!("{}/hook", chat.uri()),
     );
     let deliverer = earshot::pipeline::delivery::Deliverer::new(

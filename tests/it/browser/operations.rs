@@ -24,11 +24,10 @@ async fn site(env: &TestEnv) -> Site {
     let mut settings = (*settings).clone();
     settings.alerts.channels.push(ChannelSettings {
         name: "ops".to_owned(),
-        kind: ChannelKind::Slack,
+        kind: ChannelKind::Slack {},
         url: Secret::inline("http://127.0.0.1:9/services/never-called".to_owned()),
         brands: Vec::new(),
         min_priority: Priority::Low,
-        signing_secret: None,
     });
     settings.exports = exports(env);
     Site::start(store, Arc::new(settings)).await
