@@ -8,7 +8,8 @@
 //!
 //! Along the pipeline, in reading order:
 //! - [`domain`]: the vocabulary (posts, scores, tasks); no IO.
-//! - [`config`]: settings from TOML and the environment, validated all at once.
+//! - [`config`]: settings from TOML and the environment, validated all at once; [`secret`]:
+//!   a secret from config (inline or `{ env = "NAME" }`) that never prints.
 //! - [`sources`]: one module per platform behind the `Source` trait.
 //! - [`scoring`]: the local model, language routing, criticality.
 //! - [`tasks`]: when a flagged post opens or joins a task, its priority and SLA.
@@ -39,6 +40,7 @@ pub mod problems;
 pub mod replies;
 pub mod scheduler;
 pub mod scoring;
+pub mod secret;
 pub mod sources;
 pub mod store;
 pub mod tasks;

@@ -176,7 +176,7 @@ pub fn routes_for(
 mod tests {
     use super::*;
     use crate::alerts::ChannelKind;
-    use crate::config::Secret;
+    use crate::secret::Secret;
 
     fn channel(name: &str, min_priority: Priority) -> ChannelSettings {
         ChannelSettings {

@@ -1,22 +1,22 @@
 //! Settings: one TOML file, secrets from the environment, every problem reported at once.
 //!
-//! Invariant: this module is the only reader of environment variables. Components receive
+//! Invariant: this module is the only reader of environment variables (with `secret`, whose
+//! `{ env = "NAME" }` is read while config is parsed). Components receive
 //! their own section by value; nothing here builds a component.
 //!
 //! Loading goes item by item (each brand, each source, each section) so that one mistake does
 //! not hide the next: `check-config` lists every problem with its field path.
 
 mod load;
-mod secret;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use load::{ConfigError, ConfigProblem, from_toml, load, redact_url};
-pub use secret::Secret;
 
 use crate::alerts::ChannelSettings;
 use crate::domain::{BrandId, Priority, SourceId};
+use crate::secret::Secret;
 use crate::sources::SourceKind;
 use crate::tasks::business_hours::BusinessCalendar;
 

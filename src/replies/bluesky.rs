@@ -19,8 +19,8 @@ use tokio::sync::Mutex;
 
 use super::text;
 use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, require};
-use crate::config::Secret;
 use crate::domain::{HttpUrl, Millis, Platform};
+use crate::secret::Secret;
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::Bluesky;

@@ -21,8 +21,8 @@ use tokio::sync::OnceCell;
 
 use super::text;
 use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, require};
-use crate::config::Secret;
 use crate::domain::{HttpUrl, Platform};
+use crate::secret::Secret;
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::Mastodon;

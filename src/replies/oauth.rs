@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::{ReplyError, StoredToken, TokenVault};
-use crate::config::Secret;
 use crate::domain::{Millis, Platform, now_millis};
+use crate::secret::Secret;
 use crate::sources::http::{self, RetryPolicy};
 
 /// How a token endpoint wants the client to authenticate.

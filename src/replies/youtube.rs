@@ -18,8 +18,8 @@ use tokio::sync::OnceCell;
 
 use super::oauth::{ClientAuth, Grant, TokenSource};
 use super::{Identity, OutgoingReply, Published, Publisher, ReplyError, TokenVault, require};
-use crate::config::Secret;
 use crate::domain::{HttpUrl, Platform};
+use crate::secret::Secret;
 use crate::sources::http::{self, ResetHeader, Response, RetryPolicy};
 
 const PLATFORM: Platform = Platform::YouTube;

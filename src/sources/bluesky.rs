@@ -25,8 +25,8 @@ use tokio::sync::Mutex;
 
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
-use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Millis, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::secret::Secret;
 
 /// Settings of a `type = "bluesky"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -34,8 +34,8 @@ use tokio::time::Instant;
 
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError};
-use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::secret::Secret;
 
 /// Settings of a `type = "reddit"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -15,9 +15,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use earshot::alerts::channels::Webhook;
 use earshot::alerts::{ChannelKind, ChannelSettings};
-use earshot::config::Secret;
 use earshot::domain::{Priority, SourceId};
 use earshot::pipeline::delivery::Deliverer;
+use earshot::secret::Secret;
 use earshot::sources::jsonl::JsonlSource;
 use earshot::store::Store;
 

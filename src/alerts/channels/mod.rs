@@ -30,8 +30,8 @@ use super::AlertPayload;
 use super::limiter::Rate;
 use super::render::{Summary, UpdateOf};
 use super::weekly::WeeklyReport;
-use crate::config::Secret;
 use crate::domain::{BrandId, Millis, Priority};
+use crate::secret::Secret;
 
 /// A chat destination from config: the keys every channel has, and its platform's part.
 #[derive(Debug, Clone)]

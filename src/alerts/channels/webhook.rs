@@ -15,7 +15,7 @@ use crate::alerts::AlertPayload;
 use crate::alerts::limiter::Rate;
 use crate::alerts::render::{Summary, UpdateOf};
 use crate::alerts::weekly::WeeklyReport;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// What a person is told when a webhook channel has no signing secret. Config parsing reports
 /// an error of the form "missing field `x`: why" at the field `x`.

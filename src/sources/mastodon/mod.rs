@@ -30,8 +30,8 @@ use serde::Deserialize;
 
 use super::http::{self, ResetHeader, RetryPolicy};
 use super::{EngagementLookup, Lookup, Reading, Source, SourceError, cursor, html};
-use crate::config::Secret;
 use crate::domain::{Batch, Cursor, Engagement, HttpUrl, Platform, Post, PostDraft, Quarantined, SourceId};
+use crate::secret::Secret;
 
 /// Settings of a `type = "mastodon"` source.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use earshot::alerts::{ChannelKind, ChannelSettings};
-use earshot::config::Secret;
 use earshot::domain::{Priority, now_millis};
 use earshot::exports::week::IsoWeek;
 use earshot::exports::{ExportFormat, ExportRequest, Exporter};
+use earshot::secret::Secret;
 use earshot::store::ExportTrigger;
 
 use super::queue::{click, log_in, task_of};

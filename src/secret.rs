@@ -1,5 +1,9 @@
 //! Secrets in config: either `{ env = "NAME" }` (read from the environment at load time) or an
 //! inline string for local, uncommitted files. Printing never shows the value.
+//!
+//! A module of its own so the sources, reply accounts and chat channels that hold one need
+//! nothing else of `config`. It must not read anything but the one variable a secret names,
+//! and only while config is parsed.
 
 use std::fmt;
 
@@ -88,7 +92,10 @@ impl<'de> Visitor<'de> for SecretVisitor {
             name = Some(map.next_value()?);
         }
         let name = name.ok_or_else(|| de::Error::missing_field("env"))?;
-        #[allow(clippy::disallowed_methods, reason = "config is the one reader of the environment")]
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "a secret named in config is read while config is parsed"
+        )]
         let value =
             std::env::var(&name).map_err(|_| de::Error::custom(format!("environment variable {name} is not set")))?;
         if value.is_empty() {
