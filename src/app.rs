@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -15,7 +14,7 @@ use crate::config::Settings;
 use crate::domain::SourceId;
 use crate::pipeline::Pipeline;
 use crate::pipeline::delivery::Deliverer;
-use crate::scheduler::{CronTask, Scheduler};
+use crate::scheduler::Scheduler;
 use crate::scoring::embedding::EmbeddingService;
 use crate::scoring::{ScoringService, build_scorer};
 use crate::sources::Source;
@@ -138,7 +137,7 @@ impl App {
             .filter_map(|(id, source)| self.settings.source(id).map(|s| (source.clone(), s.schedule.clone())))
             .collect();
         let (cron_tasks, catch_up) =
-            cron_tasks(&self.settings, self.store.clone(), &self.sources, self.embedder.clone())?;
+            crate::scheduler::cron_tasks(&self.settings, self.store.clone(), &self.sources, self.embedder.clone())?;
         let mut scheduler = Scheduler::start(self.pipeline.clone(), schedules, cron_tasks)
             .await
             .context("failed to start the scheduler")?;
@@ -190,35 +189,6 @@ impl App {
         tracing::info!("Stopped cleanly.");
         Ok(())
     }
-}
-
-/// The cron jobs that run beside the sources (the weekly export, the follow-up recording,
-/// the retention of personal data, the engagement refresh of open tasks' posts through
-/// `sources`, the grouping of complaints into problems with `embedder`), and the export's
-/// start-up catch-up to run once.
-pub fn cron_tasks(
-    settings: &Settings,
-    store: Arc<dyn Store>,
-    sources: &[(SourceId, Arc<dyn Source>)],
-    embedder: Option<EmbeddingService>,
-) -> anyhow::Result<(Vec<CronTask>, Option<BoxFuture<'static, ()>>)> {
-    let (mut tasks, catch_up) =
-        crate::exports::job::weekly_export(settings, store.clone()).context("failed to set up the weekly export")?;
-    tasks.push(crate::pipeline::follow_up::follow_up_job(store.clone()));
-    tasks.extend(crate::pipeline::privacy::retention_job(settings, store.clone()));
-    tasks.extend(crate::pipeline::engagement::engagement_job(
-        Arc::new(settings.clone()),
-        store.clone(),
-        sources.to_vec(),
-        crate::pipeline::instance::instance_id(&settings.instances),
-    ));
-    tasks.extend(crate::pipeline::problems::problem_jobs(
-        Arc::new(settings.clone()),
-        store,
-        embedder,
-        crate::pipeline::instance::instance_id(&settings.instances),
-    ));
-    Ok((tasks, catch_up))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -17,17 +17,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::domain::now_millis;
+use crate::domain::{SourceId, now_millis};
 use crate::pipeline::delivery::{Deliverer, SLA_WARNING};
 use crate::pipeline::poll_lease::{BACKOFF_BASE, TriggerOutcome, poll_once_per_trigger};
 use crate::pipeline::replies::ReplySender;
 use crate::pipeline::{Pipeline, PipelineError};
+use crate::scoring::embedding::EmbeddingService;
 use crate::sources::Source;
 use crate::store::Store;
 use crate::telemetry::error_chain;
@@ -44,15 +46,39 @@ const SPIKE_SWEEP: Duration = Duration::from_secs(60);
 pub enum SchedulerError {
     #[error("cron scheduler")]
     Cron(#[from] tokio_cron_scheduler::JobSchedulerError),
+    #[error("failed to set up the weekly export")]
+    Export(#[from] crate::exports::ExportError),
 }
 
-/// A job with a cron schedule, run by the scheduler beside the sources (the weekly export,
-/// the follow-up recording).
-pub struct CronTask {
-    pub name: String,
-    pub schedule: String,
-    pub timezone: chrono_tz::Tz,
-    pub run: Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>,
+pub use crate::pipeline::cron::CronTask;
+
+/// Every cron job that runs beside the sources, in one list: the weekly export (and its
+/// start-up catch-up, returned to run once), the follow-up recording, the retention of
+/// personal data, the engagement refresh of open tasks' posts through `sources`, and the
+/// grouping of complaints into problems with `embedder`. Each is left out when its settings
+/// turn it off.
+pub fn cron_tasks(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    sources: &[(SourceId, Arc<dyn Source>)],
+    embedder: Option<EmbeddingService>,
+) -> Result<(Vec<CronTask>, Option<BoxFuture<'static, ()>>), SchedulerError> {
+    let (mut tasks, catch_up) = crate::exports::job::weekly_export(settings, store.clone())?;
+    tasks.push(crate::pipeline::follow_up::follow_up_job(store.clone()));
+    tasks.extend(crate::pipeline::privacy::retention_job(settings, store.clone()));
+    tasks.extend(crate::pipeline::engagement::engagement_job(
+        Arc::new(settings.clone()),
+        store.clone(),
+        sources.to_vec(),
+        crate::pipeline::instance::instance_id(&settings.instances),
+    ));
+    tasks.extend(crate::pipeline::problems::problem_jobs(
+        Arc::new(settings.clone()),
+        store,
+        embedder,
+        crate::pipeline::instance::instance_id(&settings.instances),
+    ));
+    Ok((tasks, catch_up))
 }
 
 /// The running scheduler: call `shutdown` to stop it and wait for in-flight work.

@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use super::{ExportError, Exporter};
 use crate::config::Settings;
 use crate::domain::now_millis;
-use crate::scheduler::CronTask;
+use crate::pipeline::cron::CronTask;
 use crate::store::Store;
 
 /// The cron task for the weekly export and the start-up catch-up to run once, or nothing

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
+use super::cron::CronTask;
 use crate::alerts::AlertPayload;
 use crate::config::Settings;
 use crate::domain::{Engagement, EngagementSample, Millis, SourceId, duration_millis, now_millis, secs_to_millis};
-use crate::scheduler::CronTask;
 use crate::sources::{Reading, Source, SourceError};
 use crate::store::{EngagementTarget, Store, StoreError, ViralEscalation};
 use crate::tasks::viral;

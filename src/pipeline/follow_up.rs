@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
+use super::cron::CronTask;
 use crate::domain::{Millis, now_millis};
-use crate::scheduler::CronTask;
 use crate::store::{Store, StoreError};
 
 /// When the job runs: every ten minutes, at second 30 (cron with seconds, UTC).

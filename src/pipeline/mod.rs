@@ -7,6 +7,7 @@
 //! running again, and every write is idempotent, so nothing is doubled.
 //! No timers or spawning here: the scheduler decides when, and tests call these directly.
 
+pub mod cron;
 pub mod delivery;
 pub mod engagement;
 pub mod follow_up;

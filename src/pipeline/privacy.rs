@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
+use super::cron::CronTask;
 use crate::config::Settings;
 use crate::domain::{Millis, now_millis};
-use crate::scheduler::CronTask;
 use crate::store::{Store, StoreError};
 
 const RETENTION_JOB: &str = "retention";

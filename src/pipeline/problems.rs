@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use futures::FutureExt as _;
 
+use super::cron::CronTask;
 use crate::alerts::AlertPayload;
 use crate::alerts::terms::{TermInput, brand_words};
 use crate::config::{BrandSettings, Settings};
@@ -20,7 +21,6 @@ use crate::problems::ProblemSettings;
 use crate::problems::grouping::{Centroid, Target, agglomerate, nearest_of, reconcile};
 use crate::problems::growth::{Counts, Verdict, judge};
 use crate::problems::label::{distinctive_terms, label_of};
-use crate::scheduler::CronTask;
 use crate::scoring::embedding::EmbeddingService;
 use crate::store::{GroupCandidate, Grouping, PlacedMember, ProblemRef, Store, StoreError, WindowMember};
 use crate::telemetry::error_chain;

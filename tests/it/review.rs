@@ -672,7 +672,7 @@ async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEn
         assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
         assert_eq!(ann.act(id, json!({ "action": "resolve" })).await.0, StatusCode::OK);
     }
-    let (tasks, _catch_up) = earshot::app::cron_tasks(&settings, store.clone(), &[], None).unwrap();
+    let (tasks, _catch_up) = earshot::scheduler::cron_tasks(&settings, store.clone(), &[], None).unwrap();
     let job = tasks
         .iter()
         .find(|t| t.name == earshot::pipeline::follow_up::FOLLOW_UP_JOB)
