@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-libtorch.sh
+./scripts/setup-onnxruntime.sh
 if [ ! -x target/debug/earshot ]; then
   echo "demo: building earshot (about 10 minutes on 2 cores, once; later runs start at once)"
 fi

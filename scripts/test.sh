@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-libtorch.sh
+./scripts/setup-onnxruntime.sh
 ./scripts/setup-test-services.sh
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "test: installing cargo-nextest from crates.io"

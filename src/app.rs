@@ -16,7 +16,7 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::delivery::Deliverer;
 use crate::scheduler::Scheduler;
 use crate::scoring::embedding::EmbeddingService;
-use crate::scoring::{ScoringService, build_scorer};
+use crate::scoring::start_service;
 use crate::sources::Source;
 use crate::store::{BrandRecord, SourceRecord, SqlStore, Store};
 use crate::web::{self, AppState};
@@ -85,11 +85,10 @@ impl App {
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
         let scoring_settings = settings.scoring.clone();
-        let scorer = tokio::task::spawn_blocking(move || build_scorer(&scoring_settings))
+        let scoring = tokio::task::spawn_blocking(move || start_service(&scoring_settings))
             .await
             .context("model loading panicked")?
             .context("failed to load the scoring model")?;
-        let scoring = ScoringService::start(scorer, settings.scoring.queue_batches, settings.scoring.batch_size);
         let http = http_client()?;
         let sources = settings
             .sources
@@ -105,7 +104,10 @@ impl App {
         let pipeline = Arc::new(Pipeline::new(store.clone(), scoring, settings.clone()));
         let embedder = if settings.problems.enabled {
             let dir = crate::demo::resolve_shipped(&settings.problems.model);
-            let batch_size = settings.scoring.batch_size;
+            let batch_size = match settings.scoring.batch_size {
+                0 => crate::scoring::TORCH_BATCH_SIZE,
+                n => n,
+            };
             let started = tokio::task::spawn_blocking(move || EmbeddingService::start(&dir, batch_size))
                 .await
                 .context("checking the problems model panicked")?

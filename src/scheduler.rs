@@ -2,8 +2,9 @@
 //!
 //! Invariant: no business logic here. Each source has one worker task that runs
 //! `Pipeline::poll_source` when its cron trigger fires (triggers coalesce, so one source never
-//! polls twice at once); one scoring worker runs `Pipeline::score_pending` after new posts and
-//! on a slow timer. A rate-limited source is not polled again before its reset time.
+//! polls twice at once); one scoring worker runs `Pipeline::score_pending` after new posts
+//! (each committed batch of a poll, so a long import is scored while it is read) and on a
+//! slow timer. A rate-limited source is not polled again before its reset time.
 //! On shutdown the cron stops firing, and every worker finishes the job it is in before
 //! exiting: work in flight is completed, and anything not started is picked up next start.
 //! Several instances may share one database: a lease makes each trigger's poll run on one of
@@ -218,6 +219,8 @@ async fn scoring_worker(pipeline: Arc<Pipeline>, scoring_needed: Arc<Notify>, ca
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = scoring_needed.notified() => {}
+            // A batch of a poll still running: score it while the rest is imported.
+            _ = pipeline.committed().notified() => {}
             _ = tokio::time::sleep(sweep) => {}
         }
         // On shutdown the chunk in flight finishes and the rest waits for the next start.

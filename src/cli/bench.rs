@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::Precision;
 use crate::tools::bench;
 
 #[derive(Debug, clap::Args)]
@@ -13,7 +14,7 @@ pub struct BenchArgs {
     /// How many synthetic posts.
     #[arg(long, default_value_t = 2000)]
     posts: usize,
-    /// Posts per model batch; default: the config's, else 32.
+    /// Posts per model batch; default: the config's, else chosen for the engine (8 int8, 32 libtorch).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Also write the generated posts here as JSONL (for `scripts/python_peer_bench.py`).
@@ -22,12 +23,15 @@ pub struct BenchArgs {
     /// Generator seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// `fp32`, `bf16` or `int8`; default: the config's, else int8 where the model ships it.
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
 }
 
 pub(super) async fn run(config_path: &Path, args: BenchArgs) -> anyhow::Result<ExitCode> {
     let n_posts = args.posts;
     anyhow::ensure!(n_posts > 0, "--posts must be at least 1");
-    let (mut scoring, _) = super::scoring_settings(config_path, None, None)?;
+    let (mut scoring, _) = super::scoring_settings(config_path, None, None, args.precision)?;
     if let Some(b) = args.batch_size {
         scoring.batch_size = b.max(1);
     }
@@ -50,11 +54,12 @@ pub(super) async fn run(config_path: &Path, args: BenchArgs) -> anyhow::Result<E
 
     let alone = bench::score_alone(&scoring, &posts).await?;
     say!(
-        "scoring alone:  {:.1} posts/s ({} posts in {:.2} s), peak RSS {}",
+        "scoring alone:  {:.1} posts/s ({} posts in {:.2} s), peak RSS {}, model {}",
         alone.posts_per_second(),
         alone.n_scored,
         alone.seconds,
-        rss_text(alone.peak_rss_mib)
+        rss_text(alone.peak_rss_mib),
+        alone.scorer
     );
 
     let whole = bench::whole_pipeline(&scoring, &jsonl).await?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::ScorerKind;
+use crate::config::{Precision, ScorerKind};
 use crate::tools::bench_instances::{self, InstancesBench};
 
 #[derive(Debug, clap::Args)]
@@ -21,7 +21,7 @@ pub struct BenchInstancesArgs {
     /// How many synthetic posts.
     #[arg(long, default_value_t = 2000)]
     posts: usize,
-    /// Posts per model batch; default: the config's, else 32.
+    /// Posts per model batch; default: the config's, else chosen for the engine (8 int8, 32 libtorch).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Generator seed.
@@ -30,10 +30,13 @@ pub struct BenchInstancesArgs {
     /// `model` or the `lexicon` baseline; default: the config's, else model.
     #[arg(long, value_enum)]
     scorer: Option<ScorerKind>,
+    /// `fp32`, `bf16` or `int8`; default: the config's, else int8 where the model ships it.
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
 }
 
 pub(super) async fn run(config_path: &Path, args: BenchInstancesArgs) -> anyhow::Result<ExitCode> {
-    let (mut scoring, _) = super::scoring_settings(config_path, args.scorer, None)?;
+    let (mut scoring, _) = super::scoring_settings(config_path, args.scorer, None, args.precision)?;
     if let Some(b) = args.batch_size {
         scoring.batch_size = b.max(1);
     }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::ScorerKind;
-use crate::scoring::{ScoringService, build_scorer};
+use crate::config::{Precision, ScorerKind};
+use crate::scoring::start_service;
 use crate::tools::eval;
 
 /// `earshot eval`: CSV/JSONL with `text` and `label` and/or `complaint` (optional
@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// Model folder; default: the config's, else the shipped model.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// `fp32`, `bf16` or `int8`; default: the config's, else int8 where the model ships it.
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
 }
 
 pub(super) async fn run(config_path: &Path, args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -55,13 +58,12 @@ pub(super) async fn run(config_path: &Path, args: EvalArgs) -> anyhow::Result<Ex
         say!("skipped line {}: {}", bad.line, bad.reason);
     }
     anyhow::ensure!(!dataset.examples.is_empty(), "no usable rows to evaluate");
-    let (scoring, config_threshold) = super::scoring_settings(config_path, args.scorer, args.model)?;
+    let (scoring, config_threshold) = super::scoring_settings(config_path, args.scorer, args.model, args.precision)?;
     let threshold = args
         .threshold
         .or(config_threshold)
         .unwrap_or(crate::config::DEFAULT_THRESHOLD);
-    let scorer = build_scorer(&scoring)?;
-    let service = ScoringService::start(scorer, scoring.queue_batches, scoring.batch_size);
+    let service = start_service(&scoring)?;
     say!(
         "Evaluating {} on {} posts ({} rows skipped)",
         service.name(),

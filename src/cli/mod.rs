@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, shutdown_signal};
-use crate::config::{self, ConfigError, ScorerKind, ScoringSettings, Settings};
+use crate::config::{self, ConfigError, Precision, ScorerKind, ScoringSettings, Settings};
 use crate::telemetry::LogFormat;
 
 /// Prints a line of command output to stdout (logs go to stderr).
@@ -280,11 +280,13 @@ fn load(path: &Path) -> anyhow::Result<Settings> {
 }
 
 /// The config's scoring settings and first brand threshold when the config file exists;
-/// otherwise the defaults with the shipped model. `scorer` and `model` override them.
+/// otherwise the defaults with the shipped model. `scorer`, `model` and `precision` override
+/// them.
 fn scoring_settings(
     config_path: &Path,
     scorer: Option<ScorerKind>,
     model: Option<PathBuf>,
+    precision: Option<Precision>,
 ) -> anyhow::Result<(ScoringSettings, Option<f32>)> {
     let (mut scoring, threshold) = if config_path.is_file() {
         let settings = load(config_path)?;
@@ -303,6 +305,9 @@ fn scoring_settings(
     if let Some(model) = model {
         scoring.model = model;
         scoring.multilingual_model = None;
+    }
+    if precision.is_some() {
+        scoring.precision = precision;
     }
     Ok((scoring, threshold))
 }

@@ -511,11 +511,20 @@ fn validate(
         problems.push(problem("database.max_connections", "must be at least 1"));
     }
     let scoring = &settings.scoring;
-    if scoring.batch_size == 0 || scoring.batch_size > 1024 {
-        problems.push(problem("scoring.batch_size", "must be between 1 and 1024"));
+    if scoring.batch_size > 1024 {
+        problems.push(problem(
+            "scoring.batch_size",
+            "must be at most 1024 (0: chosen for the engine)",
+        ));
     }
     if scoring.queue_batches == 0 {
         problems.push(problem("scoring.queue_batches", "must be at least 1"));
+    }
+    if scoring.workers > 64 {
+        problems.push(problem(
+            "scoring.workers",
+            "must be at most 64 (0: chosen from the model and threads)",
+        ));
     }
     problems.extend(validate_instances(&settings.instances));
     if !settings.tasks.send_role.is_for_users() {

@@ -309,7 +309,9 @@ pub struct ScoringSettings {
     /// are stored unscored with the reason, never scored by the wrong model.
     #[serde(default)]
     pub multilingual_model: Option<PathBuf>,
-    #[serde(default = "default_batch_size")]
+    /// Posts per model batch; 0: chosen for the engine (`scoring::worker_plan`: 8 for
+    /// one-thread int8 workers, 32 for libtorch).
+    #[serde(default)]
     pub batch_size: usize,
     /// Batches waiting for the inference thread before callers wait (back-pressure).
     #[serde(default = "default_queue_batches")]
@@ -317,6 +319,38 @@ pub struct ScoringSettings {
     /// Threads the model may use; 0 means all cores.
     #[serde(default)]
     pub threads: usize,
+    /// Scorers working in parallel, sharing `threads`; 0: one single-threaded scorer per
+    /// thread for int8 models, one scorer with every thread otherwise (`scoring::worker_plan`).
+    #[serde(default)]
+    pub workers: usize,
+    /// Numeric precision of inference. Unset: the model's fastest variant that its manifest
+    /// records as accurate (`[precisions.int8]` for the shipped model), else float32.
+    #[serde(default)]
+    pub precision: Option<Precision>,
+    /// `libonnxruntime.so` for `int8` models; unset: `ORT_DYLIB_PATH`, else the library
+    /// `scripts/setup-onnxruntime.sh` linked into the clone when earshot was built.
+    #[serde(default)]
+    pub onnxruntime: Option<PathBuf>,
+}
+
+/// How a model computes: libtorch in float32 or bfloat16, or ONNX Runtime on the int8 file
+/// its folder ships (see `scoring::model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    Fp32,
+    Bf16,
+    Int8,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
+            Precision::Int8 => "int8",
+        }
+    }
 }
 
 /// The transformer is the default; the lexicon is a transparent baseline for comparison.
@@ -331,9 +365,6 @@ pub enum ScorerKind {
 fn default_model_dir() -> PathBuf {
     PathBuf::from("models/complaint-minilm-l6")
 }
-fn default_batch_size() -> usize {
-    32
-}
 fn default_queue_batches() -> usize {
     8
 }
@@ -344,9 +375,12 @@ impl Default for ScoringSettings {
             scorer: ScorerKind::default(),
             model: default_model_dir(),
             multilingual_model: None,
-            batch_size: default_batch_size(),
+            batch_size: 0,
             queue_batches: default_queue_batches(),
             threads: 0,
+            workers: 0,
+            precision: None,
+            onnxruntime: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod spikes;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -30,7 +31,8 @@ use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService};
 use crate::sources::{Source, SourceError};
 use crate::store::{
-    AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PollCommit, PollFailure, Store, StoreError,
+    AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, PollCommit, PollFailure, Store,
+    StoreError,
 };
 use crate::tasks;
 use crate::telemetry::error_chain;
@@ -91,6 +93,9 @@ pub struct Pipeline {
     matchers: HashMap<BrandId, BrandMatcher>,
     /// This process's name in claims and leases, unique per start (see `instance`).
     instance_id: String,
+    /// Woken after each batch that committed new mentions, so scoring starts on the first
+    /// batch of a long import instead of after the last.
+    committed: Arc<Notify>,
 }
 
 impl Pipeline {
@@ -107,7 +112,13 @@ impl Pipeline {
             settings,
             matchers,
             instance_id,
+            committed: Arc::new(Notify::new()),
         }
+    }
+
+    /// Notified after each committed batch with new mentions (the scoring worker waits on it).
+    pub fn committed(&self) -> &Arc<Notify> {
+        &self.committed
     }
 
     pub fn instance_id(&self) -> &str {
@@ -167,8 +178,12 @@ impl Pipeline {
                 matcher,
                 match_keywords: settings.kind.match_keywords(),
             };
+            let n_new_before = report.n_new;
             commit_batch(self.store.as_ref(), &target, batch, &mut report).await?;
             fail::fail_point!("pipeline::after_commit", |_| std::process::abort());
+            if report.n_new > n_new_before {
+                self.committed.notify_one();
+            }
             if !has_more || report.n_batches >= MAX_BATCHES_PER_POLL {
                 break;
             }
@@ -231,145 +246,45 @@ impl Pipeline {
     /// [`Pipeline::score_pending`], stopping after the chunk in flight once `stop` is
     /// cancelled (on shutdown): the rest stays pending for the next start, so a stop never
     /// waits for a whole backlog.
+    ///
+    /// Chunks overlap: while the model scores chunk n+1, chunk n's sentiments, assessments,
+    /// tasks and alerts are written. Each chunk is still saved in order and on its own (its
+    /// sentiments, then everything else in one transaction), so a crash loses at most the
+    /// claims of two chunks, which expire and are claimed again.
     #[tracing::instrument(skip_all)]
     pub async fn score_pending_until(&self, stop: &CancellationToken) -> Result<ScoreReport, PipelineError> {
         let mut report = ScoreReport::default();
-        while !stop.is_cancelled() {
-            let claim = Claim {
-                holder: &self.instance_id,
-                now: now_millis(),
-                // An instance killed mid-batch loses its claim after this.
-                ttl_ms: secs_to_millis(self.settings.instances.claim_secs),
+        let mut scored: Option<ScoredChunk> = None;
+        loop {
+            let next = if stop.is_cancelled() {
+                Vec::new()
+            } else {
+                let claim = Claim {
+                    holder: &self.instance_id,
+                    now: now_millis(),
+                    // An instance killed mid-batch loses its claim after this.
+                    ttl_ms: secs_to_millis(self.settings.instances.claim_secs),
+                };
+                // Not the chunk being scored or saved right now: on SQLite every unassessed
+                // mention is ours, so it would come back.
+                let in_flight = scored
+                    .as_ref()
+                    .and_then(|c| c.pending.iter().map(|m| m.mention_id).max());
+                self.store
+                    .claim_pending_mentions(&claim, in_flight, ASSESS_CHUNK)
+                    .await?
             };
-            let pending = self.store.claim_pending_mentions(&claim, ASSESS_CHUNK).await?;
-            if pending.is_empty() {
-                break;
-            }
-            // Score each post once, however many brands mention it.
-            let mut seen = HashSet::new();
-            let to_score: Vec<(i64, ScoreInput)> = pending
-                .iter()
-                .filter(|m| m.sentiment.is_none() && seen.insert(m.post_id))
-                .map(|m| {
-                    (
-                        m.post_id,
-                        ScoreInput {
-                            text: m.post.text.clone(),
-                            lang_hint: m.post.lang.clone(),
-                        },
-                    )
-                })
-                .collect();
-            let (post_ids, inputs): (Vec<i64>, Vec<ScoreInput>) = to_score.into_iter().unzip();
-            let outcomes = self.scoring.score(inputs).await?;
-            for outcome in &outcomes {
-                match outcome {
-                    SentimentOutcome::Scored { .. } => report.n_scored += 1,
-                    SentimentOutcome::Unscored { .. } => report.n_unscored += 1,
+            // Score the next chunk while the previous one is written.
+            let (next_scored, written) = tokio::join!(self.score_chunk(next), async {
+                match scored.take() {
+                    Some(chunk) => self.save_chunk(chunk, &mut report).await,
+                    None => Ok(()),
                 }
-            }
-            let new_sentiments: HashMap<i64, SentimentOutcome> = post_ids.into_iter().zip(outcomes).collect();
-            let pairs: Vec<(i64, SentimentOutcome)> = new_sentiments.iter().map(|(id, s)| (*id, s.clone())).collect();
-            self.store.save_sentiments(&pairs, now_millis()).await?;
-            fail::fail_point!("pipeline::after_sentiments", |_| std::process::abort());
-
-            // The chunk's author histories in one query per brand and platform; each mention
-            // assessed below is added to its author's history in memory, so the next mention
-            // of the same author sees it, exactly as when each was saved before the next.
-            let since = now_millis() - HISTORY_WINDOW_MS;
-            let keys: Vec<AuthorKey> = pending
-                .iter()
-                .map(|m| AuthorKey {
-                    brand: m.brand.clone(),
-                    platform: m.post.platform,
-                    author: m.post.author_handle.clone(),
-                })
-                .collect();
-            let mut histories = self.store.author_histories(&keys, since).await?;
-            let mut assessments = Vec::with_capacity(pending.len());
-            let mut priorities = Vec::with_capacity(pending.len());
-            for (mention, key) in pending.into_iter().zip(keys) {
-                let Some(sentiment) = mention
-                    .sentiment
-                    .or_else(|| new_sentiments.get(&mention.post_id).cloned())
-                else {
-                    continue;
-                };
-                let now = now_millis();
-                let brand = self.settings.brand(&mention.brand);
-                let unknown_author = key.author == crate::domain::UNKNOWN_AUTHOR;
-                let history = if unknown_author {
-                    AuthorHistory::default()
-                } else {
-                    histories.get(&key).copied().unwrap_or_default()
-                };
-                let handles = self
-                    .matchers
-                    .get(&mention.brand)
-                    .map(|m| m.handles().to_vec())
-                    .unwrap_or_default();
-                let criticality = criticality::assess(&CriticalityInput {
-                    post: &mention.post,
-                    sentiment: &sentiment,
-                    brand_handles: &handles,
-                    history,
-                    escalation: brand
-                        .map(|b| criticality::Escalation {
-                            vip: b.is_vip(mention.post.platform, &mention.post.author_handle),
-                            high_reach_followers: b.high_reach_followers,
-                        })
-                        .unwrap_or_default(),
-                });
-                // A brand removed from config keeps its history but opens no new tasks.
-                let task = brand.and_then(|brand| {
-                    tasks::plan(
-                        brand,
-                        &mention.post,
-                        mention.first_seen_at,
-                        &criticality,
-                        &self.settings.tasks,
-                        now,
-                    )
-                });
-                if !unknown_author && mention.post.created_at >= since {
-                    let seen = histories.entry(key).or_default();
-                    seen.n_mentions += 1;
-                    seen.n_negative += u64::from(sentiment.is_negative());
-                    seen.n_flagged += u64::from(task.is_some());
-                }
-                priorities.push(task.as_ref().map(|task| task.priority));
-                assessments.push(NewAssessment {
-                    mention_id: mention.mention_id,
-                    brand: mention.brand,
-                    criticality,
-                    at: now,
-                    task,
-                });
-            }
-            let n_handled = assessments.len();
-            // Assessments, tasks and alerts of the whole chunk in one transaction.
-            let outcomes = self.store.save_assessments(assessments).await?;
-            for (outcome, priority) in outcomes.into_iter().zip(priorities) {
-                match outcome {
-                    AssessmentOutcome::Opened { .. } => {
-                        report.n_tasks_opened += 1;
-                        if let Some(priority) = priority {
-                            metrics::counter!(crate::metrics::TASKS_OPENED, "priority" => priority.as_str())
-                                .increment(1);
-                        }
-                    }
-                    AssessmentOutcome::Joined { .. } => report.n_tasks_joined += 1,
-                    AssessmentOutcome::Recorded => {}
-                    // Another process assessed it first; nothing was done here.
-                    AssessmentOutcome::AlreadyAssessed => continue,
-                }
-                report.n_assessed += 1;
-                metrics::counter!(crate::metrics::MENTIONS_ASSESSED).increment(1);
-            }
-            if n_handled == 0 {
-                // Cannot happen unless the store lost sentiments it just saved; stop rather
-                // than spin.
-                return Err(StoreError::Corrupt("pending mentions could not be assessed".into()).into());
+            });
+            written?;
+            match next_scored? {
+                Some(chunk) => scored = Some(chunk),
+                None => break,
             }
         }
         if report.n_assessed > 0 {
@@ -383,6 +298,156 @@ impl Pipeline {
         }
         Ok(report)
     }
+
+    /// Scores the posts of a claimed chunk that have no sentiment yet, each post once however
+    /// many brands mention it. `None` for an empty chunk (nothing left to claim).
+    async fn score_chunk(&self, pending: Vec<PendingMention>) -> Result<Option<ScoredChunk>, PipelineError> {
+        if pending.is_empty() {
+            return Ok(None);
+        }
+        let mut seen = HashSet::new();
+        let (post_ids, inputs): (Vec<i64>, Vec<ScoreInput>) = pending
+            .iter()
+            .filter(|m| m.sentiment.is_none() && seen.insert(m.post_id))
+            .map(|m| {
+                (
+                    m.post_id,
+                    ScoreInput {
+                        text: m.post.text.clone(),
+                        lang_hint: m.post.lang.clone(),
+                    },
+                )
+            })
+            .unzip();
+        let outcomes = self.scoring.score(inputs).await?;
+        Ok(Some(ScoredChunk {
+            pending,
+            new_sentiments: post_ids.into_iter().zip(outcomes).collect(),
+        }))
+    }
+
+    /// Saves a scored chunk: its new sentiments, then its assessments, tasks and alerts in one
+    /// transaction, adding to `report`.
+    async fn save_chunk(&self, chunk: ScoredChunk, report: &mut ScoreReport) -> Result<(), PipelineError> {
+        let ScoredChunk {
+            pending,
+            new_sentiments,
+        } = chunk;
+        for outcome in new_sentiments.values() {
+            match outcome {
+                SentimentOutcome::Scored { .. } => report.n_scored += 1,
+                SentimentOutcome::Unscored { .. } => report.n_unscored += 1,
+            }
+        }
+        let pairs: Vec<(i64, SentimentOutcome)> = new_sentiments.iter().map(|(id, s)| (*id, s.clone())).collect();
+        self.store.save_sentiments(&pairs, now_millis()).await?;
+        fail::fail_point!("pipeline::after_sentiments", |_| std::process::abort());
+
+        // The chunk's author histories in one query per brand and platform; each mention
+        // assessed below is added to its author's history in memory, so the next mention
+        // of the same author sees it, exactly as when each was saved before the next.
+        let since = now_millis() - HISTORY_WINDOW_MS;
+        let keys: Vec<AuthorKey> = pending
+            .iter()
+            .map(|m| AuthorKey {
+                brand: m.brand.clone(),
+                platform: m.post.platform,
+                author: m.post.author_handle.clone(),
+            })
+            .collect();
+        let mut histories = self.store.author_histories(&keys, since).await?;
+        let mut assessments = Vec::with_capacity(pending.len());
+        let mut priorities = Vec::with_capacity(pending.len());
+        for (mention, key) in pending.into_iter().zip(keys) {
+            let Some(sentiment) = mention
+                .sentiment
+                .or_else(|| new_sentiments.get(&mention.post_id).cloned())
+            else {
+                continue;
+            };
+            let now = now_millis();
+            let brand = self.settings.brand(&mention.brand);
+            let unknown_author = key.author == crate::domain::UNKNOWN_AUTHOR;
+            let history = if unknown_author {
+                AuthorHistory::default()
+            } else {
+                histories.get(&key).copied().unwrap_or_default()
+            };
+            let handles = self
+                .matchers
+                .get(&mention.brand)
+                .map(|m| m.handles().to_vec())
+                .unwrap_or_default();
+            let criticality = criticality::assess(&CriticalityInput {
+                post: &mention.post,
+                sentiment: &sentiment,
+                brand_handles: &handles,
+                history,
+                escalation: brand
+                    .map(|b| criticality::Escalation {
+                        vip: b.is_vip(mention.post.platform, &mention.post.author_handle),
+                        high_reach_followers: b.high_reach_followers,
+                    })
+                    .unwrap_or_default(),
+            });
+            // A brand removed from config keeps its history but opens no new tasks.
+            let task = brand.and_then(|brand| {
+                tasks::plan(
+                    brand,
+                    &mention.post,
+                    mention.first_seen_at,
+                    &criticality,
+                    &self.settings.tasks,
+                    now,
+                )
+            });
+            if !unknown_author && mention.post.created_at >= since {
+                let seen = histories.entry(key).or_default();
+                seen.n_mentions += 1;
+                seen.n_negative += u64::from(sentiment.is_negative());
+                seen.n_flagged += u64::from(task.is_some());
+            }
+            priorities.push(task.as_ref().map(|task| task.priority));
+            assessments.push(NewAssessment {
+                mention_id: mention.mention_id,
+                brand: mention.brand,
+                criticality,
+                at: now,
+                task,
+            });
+        }
+        let n_handled = assessments.len();
+        // Assessments, tasks and alerts of the whole chunk in one transaction.
+        let outcomes = self.store.save_assessments(assessments).await?;
+        for (outcome, priority) in outcomes.into_iter().zip(priorities) {
+            match outcome {
+                AssessmentOutcome::Opened { .. } => {
+                    report.n_tasks_opened += 1;
+                    if let Some(priority) = priority {
+                        metrics::counter!(crate::metrics::TASKS_OPENED, "priority" => priority.as_str()).increment(1);
+                    }
+                }
+                AssessmentOutcome::Joined { .. } => report.n_tasks_joined += 1,
+                AssessmentOutcome::Recorded => {}
+                // Another process assessed it first; nothing was done here.
+                AssessmentOutcome::AlreadyAssessed => continue,
+            }
+            report.n_assessed += 1;
+            metrics::counter!(crate::metrics::MENTIONS_ASSESSED).increment(1);
+        }
+        if n_handled == 0 {
+            // Cannot happen unless the store lost sentiments it just saved; stop rather
+            // than spin.
+            return Err(StoreError::Corrupt("pending mentions could not be assessed".into()).into());
+        }
+        Ok(())
+    }
+}
+
+/// A claimed chunk with the sentiments its posts just got.
+struct ScoredChunk {
+    pending: Vec<PendingMention>,
+    new_sentiments: HashMap<i64, SentimentOutcome>,
 }
 
 /// Where a batch goes: its source, the source's brand, and how mentions are told apart.

@@ -84,6 +84,12 @@ impl Scorer for LanguageRouter {
         &self.name
     }
 
+    /// The primary model's lengths: a post for the secondary model is measured with the
+    /// primary's tokenizer, close enough to bucket.
+    fn length_of(&self) -> Option<super::LengthOf> {
+        self.primary.length_of()
+    }
+
     fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {
         enum Route {
             Primary,

@@ -42,6 +42,10 @@ pub struct ModelManifest {
     /// `severity`), each with its output labels in order.
     #[serde(default)]
     pub heads: BTreeMap<String, HeadSpec>,
+    /// Checked variants of the weights at another precision, by name (`int8`), each with its
+    /// file and format; float32 (the safetensors above) needs no entry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub precisions: BTreeMap<String, PrecisionSpec>,
     /// sha256 of each file, by name.
     pub files: BTreeMap<String, String>,
     /// Everything else (provenance, training, evaluation) is kept for display.
@@ -53,6 +57,17 @@ pub struct ModelManifest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct HeadSpec {
     pub labels: Vec<String>,
+}
+
+/// One variant of a model's weights (`[precisions.<name>]`): the file, its format and, kept
+/// for display, how it was made and its val scores.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct PrecisionSpec {
+    pub weights: String,
+    /// `onnx`: the whole model with probability outputs, run by ONNX Runtime.
+    pub format: String,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
 }
 
 fn normalisation_v1() -> u32 {
@@ -104,22 +119,42 @@ impl ModelManifest {
         Ok(())
     }
 
+    /// Reads `dir/manifest.toml`, without looking at the files it lists.
+    pub fn read(dir: &Path) -> Result<ModelManifest, ScoringError> {
+        let error = |message: String| ScoringError::Model {
+            dir: dir.to_owned(),
+            message,
+        };
+        let text = std::fs::read_to_string(dir.join("manifest.toml"))
+            .map_err(|e| error(format!("cannot read manifest.toml: {e}")))?;
+        toml::from_str(&text).map_err(|e| error(format!("invalid manifest.toml: {e}")))
+    }
+
     /// Reads `dir/manifest.toml` and checks that every listed file exists with its sha256.
     pub fn load_and_verify(dir: &Path) -> Result<ModelManifest, ScoringError> {
         let error = |message: String| ScoringError::Model {
             dir: dir.to_owned(),
             message,
         };
-        let path = dir.join("manifest.toml");
-        let text = std::fs::read_to_string(&path).map_err(|e| error(format!("cannot read manifest.toml: {e}")))?;
-        let manifest: ModelManifest =
-            toml::from_str(&text).map_err(|e| error(format!("invalid manifest.toml: {e}")))?;
+        let manifest = ModelManifest::read(dir)?;
         // A sentence-embedding model has no outputs to label.
         if manifest.task != "embedding" {
             manifest.check_labels().map_err(error)?;
         }
         manifest.check_heads().map_err(error)?;
-        for required in [&manifest.weights, &manifest.config, &manifest.vocab] {
+        for (name, spec) in &manifest.precisions {
+            if spec.format != "onnx" {
+                return Err(error(format!(
+                    "[precisions.{name}] format {:?} is not supported (onnx)",
+                    spec.format
+                )));
+            }
+        }
+        let variants = manifest.precisions.values().map(|p| &p.weights);
+        for required in [&manifest.weights, &manifest.config, &manifest.vocab]
+            .into_iter()
+            .chain(variants)
+        {
             if !manifest.files.contains_key(required.as_str()) {
                 return Err(error(format!("{required} has no sha256 in [files]")));
             }

@@ -4,7 +4,8 @@
 //! owns the scorer on a dedicated thread fed through a bounded queue; callers await a reply,
 //! and when the queue is full they wait (back-pressure) instead of piling up memory. Model
 //! files are read from `models/` at start and checked against their manifest; nothing is
-//! ever downloaded here.
+//! ever downloaded here. `[scoring] precision` picks float32 or bfloat16 on libtorch, or the
+//! model's int8 file on ONNX Runtime (the default where the manifest has one).
 
 pub mod criticality;
 pub mod embedding;
@@ -13,11 +14,12 @@ pub mod lexicon;
 pub mod manifest;
 pub mod model;
 pub mod normalise;
+pub mod onnx;
+mod service;
+
+pub use service::ScoringService;
 
 use std::path::PathBuf;
-use std::thread;
-
-use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{ScorerKind, ScoringSettings};
 use crate::domain::SentimentOutcome;
@@ -29,10 +31,19 @@ pub struct ScoreInput {
     pub lang_hint: Option<String>,
 }
 
+/// How much model work a post is (its token count, for a transformer): the service sorts a
+/// job's posts by it so each batch pads little. Called off the scoring threads.
+pub type LengthOf = std::sync::Arc<dyn Fn(&ScoreInput) -> usize + Send + Sync>;
+
 /// Something that scores sentiment. Blocking: call it through `ScoringService`.
 pub trait Scorer: Send {
     /// Name and version, e.g. `complaint-minilm-l6@1.0.0`.
     fn name(&self) -> &str;
+
+    /// How to measure a post's length for batching; `None`: its text's bytes.
+    fn length_of(&self) -> Option<LengthOf> {
+        None
+    }
 
     /// Scores a batch; the result has one outcome per input, in order.
     fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError>;
@@ -49,116 +60,26 @@ pub enum ScoringError {
     Stopped,
 }
 
-struct Job {
-    inputs: Vec<ScoreInput>,
-    reply: oneshot::Sender<Result<Vec<SentimentOutcome>, ScoringError>>,
-}
-
-/// The scorer on its own thread behind a bounded queue.
-#[derive(Clone)]
-pub struct ScoringService {
-    jobs: mpsc::Sender<Job>,
-    name: String,
-    batch_size: usize,
-}
-
-impl ScoringService {
-    /// Moves `scorer` onto a dedicated thread. `queue_batches` jobs may wait before callers
-    /// wait; each job is cut into batches of `batch_size`.
-    pub fn start(scorer: Box<dyn Scorer>, queue_batches: usize, batch_size: usize) -> ScoringService {
-        let (jobs, mut receiver) = mpsc::channel::<Job>(queue_batches.max(1));
-        let name = scorer.name().to_owned();
-        let batch_size = batch_size.max(1);
-        let span = tracing::info_span!("scoring_thread", scorer = %name);
-        let mut scorer = scorer;
-        thread::Builder::new()
-            .name("earshot-scoring".into())
-            .spawn(move || {
-                let _entered = span.enter();
-                // Ends when every `ScoringService` clone is dropped.
-                while let Some(job) = receiver.blocking_recv() {
-                    let result = score_in_batches(scorer.as_mut(), &job.inputs, batch_size);
-                    // The caller may have gone away (shutdown); nothing to do then.
-                    let _ = job.reply.send(result);
-                }
-            })
-            .expect("spawning a thread only fails when the OS is out of resources");
-        ScoringService { jobs, name, batch_size }
-    }
-
-    /// Scores the inputs, waiting for room in the queue if it is full.
-    pub async fn score(&self, inputs: Vec<ScoreInput>) -> Result<Vec<SentimentOutcome>, ScoringError> {
-        if inputs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (reply, response) = oneshot::channel();
-        self.jobs
-            .send(Job { inputs, reply })
-            .await
-            .map_err(|_| ScoringError::Stopped)?;
-        response.await.map_err(|_| ScoringError::Stopped)?
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn batch_size(&self) -> usize {
-        self.batch_size
-    }
-
-    /// Whether the scoring thread is still taking work (false once it has stopped).
-    pub fn is_running(&self) -> bool {
-        !self.jobs.is_closed()
-    }
-}
-
-/// Scores `inputs` in batches of `batch_size`, shortest texts first: a batch pads only to its
-/// own longest post, so a job of mixed lengths wastes few padding tokens (the encoder's cost
-/// grows with the padded length). Outcomes come back in the order of `inputs`.
-fn score_in_batches(
-    scorer: &mut dyn Scorer,
-    inputs: &[ScoreInput],
-    batch_size: usize,
-) -> Result<Vec<SentimentOutcome>, ScoringError> {
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
-    // Stable: equal lengths keep their order. Bytes track tokens closely enough to bucket.
-    order.sort_by_key(|&i| inputs[i].text.len());
-    let mut outcomes: Vec<Option<SentimentOutcome>> = vec![None; inputs.len()];
-    for chunk in order.chunks(batch_size) {
-        let batch: Vec<ScoreInput> = chunk.iter().map(|&i| inputs[i].clone()).collect();
-        let started = std::time::Instant::now();
-        let scored = scorer.score_batch(&batch)?;
-        metrics::histogram!(crate::metrics::SCORING_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
-        metrics::histogram!(crate::metrics::SCORING_BATCH_SIZE).record(chunk.len() as f64);
-        if scored.len() != chunk.len() {
-            return Err(ScoringError::Inference(format!(
-                "scorer returned {} results for {} inputs",
-                scored.len(),
-                chunk.len()
-            )));
-        }
-        for (&i, outcome) in chunk.iter().zip(scored) {
-            outcomes[i] = Some(outcome);
-        }
-    }
-    // Every index is in exactly one chunk, so every slot is filled.
-    outcomes
-        .into_iter()
-        .map(|outcome| outcome.ok_or_else(|| ScoringError::Inference("an input was not scored".into())))
-        .collect()
-}
-
 /// Builds the configured scorer: the transformer (with language routing) or the lexicon
-/// baseline. Loading checks every model file against its manifest.
+/// baseline, with `threads` intra-op threads (0: all cores). Loading checks every model file
+/// against its manifest.
 pub fn build_scorer(settings: &ScoringSettings) -> Result<Box<dyn Scorer>, ScoringError> {
+    build_one(settings, settings.threads)
+}
+
+fn build_one(settings: &ScoringSettings, threads: usize) -> Result<Box<dyn Scorer>, ScoringError> {
     match settings.scorer {
         ScorerKind::Lexicon => Ok(Box::new(lexicon::LexiconScorer)),
         ScorerKind::Model => {
-            model::set_threads(settings.threads);
-            let primary = model::TransformerScorer::load(&settings.model)?;
+            model::set_threads(threads);
+            let options = model::LoadOptions {
+                threads,
+                ..model::LoadOptions::from_settings(settings)
+            };
+            let primary = model::TransformerScorer::load_with(&settings.model, &options)?;
+            // A multilingual model without an int8 file runs in float32 unless told otherwise.
             let secondary = match &settings.multilingual_model {
-                Some(dir) => Some(model::TransformerScorer::load(dir)?),
+                Some(dir) => Some(model::TransformerScorer::load_with(dir, &options)?),
                 None => None,
             };
             Ok(Box::new(language::LanguageRouter::new(primary, secondary)))
@@ -166,76 +87,71 @@ pub fn build_scorer(settings: &ScoringSettings) -> Result<Box<dyn Scorer>, Scori
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The batch size for libtorch (float32, bfloat16; one worker with every thread) when
+/// `[scoring] batch_size` is 0: measured best of 8-64 (README "Benchmark").
+pub const TORCH_BATCH_SIZE: usize = 32;
+/// The batch size for one-thread int8 workers when `[scoring] batch_size` is 0: small batches
+/// pad least and keep each worker's working set in cache (README "Benchmark").
+pub const INT8_BATCH_SIZE: usize = 8;
 
-    /// The lexicon scorer, recording the texts of each batch it is given.
-    struct Recording {
-        batches: std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>,
-    }
+/// How many scorers run in parallel, with how many threads each, on batches of what size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerPlan {
+    pub workers: usize,
+    pub threads_each: usize,
+    pub batch_size: usize,
+}
 
-    impl Scorer for Recording {
-        fn name(&self) -> &str {
-            "recording"
+/// `[scoring] workers`, `threads` and `batch_size` for the model and precision configured. Unset
+/// (`workers = 0`): an int8 model gets one single-threaded worker per core (ONNX Runtime
+/// sessions are independent, and on small batches two one-thread sessions beat one
+/// two-thread session, see README "Benchmark"); libtorch gets one worker with every thread,
+/// as its thread pool is process-wide and each worker would hold its own float32 weights.
+pub fn worker_plan(settings: &ScoringSettings) -> Result<WorkerPlan, ScoringError> {
+    let cores = if settings.threads > 0 {
+        settings.threads
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    };
+    let parallel_by_default = match settings.scorer {
+        ScorerKind::Lexicon => false,
+        ScorerKind::Model => {
+            model::planned_precision(&settings.model, settings.precision)? == crate::config::Precision::Int8
         }
+    };
+    let workers = match settings.workers {
+        0 if parallel_by_default => cores,
+        0 => 1,
+        n => n,
+    };
+    let batch_size = match settings.batch_size {
+        0 if parallel_by_default => INT8_BATCH_SIZE,
+        0 => TORCH_BATCH_SIZE,
+        n => n,
+    };
+    Ok(WorkerPlan {
+        workers,
+        threads_each: (cores / workers).max(1),
+        batch_size,
+    })
+}
 
-        fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {
-            self.batches
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(inputs.iter().map(|i| i.text.clone()).collect());
-            lexicon::LexiconScorer.score_batch(inputs)
-        }
-    }
-
-    #[tokio::test]
-    async fn batches_group_similar_lengths_and_results_keep_the_input_order() {
-        let texts = [
-            "a much longer complaint: the flight was cancelled and nobody answers the phone, refund now",
-            "ok",
-            "terrible",
-            "a medium length post about the lounge",
-            "great",
-            "another very long post: I have been waiting for my refund for three weeks and I am furious",
-        ];
-        let inputs: Vec<ScoreInput> = texts
-            .iter()
-            .map(|t| ScoreInput {
-                text: (*t).to_owned(),
-                lang_hint: None,
-            })
-            .collect();
-        let batches = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let service = ScoringService::start(
-            Box::new(Recording {
-                batches: batches.clone(),
-            }),
-            2,
-            2,
-        );
-        let alone: Vec<SentimentOutcome> = inputs
-            .iter()
-            .map(|input| {
-                lexicon::LexiconScorer
-                    .score_batch(std::slice::from_ref(input))
-                    .unwrap()
-                    .remove(0)
-            })
-            .collect();
-
-        let outcomes = service.score(inputs).await.unwrap();
-
-        assert_eq!(outcomes, alone, "each input's own outcome, in the input order");
-        let seen = batches.lock().unwrap().clone();
-        assert_eq!(
-            seen,
-            [
-                vec!["ok".to_owned(), "great".to_owned()],
-                vec!["terrible".to_owned(), texts[3].to_owned()],
-                vec![texts[0].to_owned(), texts[5].to_owned()],
-            ],
-            "shortest first, so each batch pads to a similar length"
-        );
-    }
+/// Loads the configured scorers and starts the service: blocking (model loading), so call it
+/// from a blocking thread in async code.
+pub fn start_service(settings: &ScoringSettings) -> Result<ScoringService, ScoringError> {
+    let plan = worker_plan(settings)?;
+    let scorers = (0..plan.workers)
+        .map(|_| build_one(settings, plan.threads_each))
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::info!(
+        workers = plan.workers,
+        threads_each = plan.threads_each,
+        batch_size = plan.batch_size,
+        "Starting the scoring service."
+    );
+    Ok(ScoringService::start_pool(
+        scorers,
+        settings.queue_batches,
+        plan.batch_size,
+    ))
 }

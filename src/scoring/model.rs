@@ -9,10 +9,13 @@
 //!   severity: one encoder pass per batch, whatever the number of heads.
 //!
 //! Weights are safetensors with Hugging Face parameter names. Weights stored as float16 are
-//! converted to float32 after loading (libtorch's CPU kernels are fastest, and exact, in
-//! float32).
+//! converted to float32 after loading, or to bfloat16 for `precision = "bf16"`. A complaint
+//! model may also ship an int8 ONNX file (`[precisions.int8]`), run by ONNX Runtime
+//! (`scoring::onnx`) with the same tokenizer, normalisation and output reading; unless told
+//! otherwise a scorer uses it, as the manifest records it as within half a point of float32.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertForSequenceClassification, BertModel};
 use rust_bert::distilbert::{DistilBertConfig, DistilBertModelClassifier};
@@ -23,7 +26,9 @@ use tch::{Device, Kind, Tensor, nn};
 
 use super::manifest::ModelManifest;
 use super::normalise::Normaliser;
-use super::{ScoreInput, Scorer, ScoringError};
+use super::onnx::OnnxModel;
+use super::{LengthOf, ScoreInput, Scorer, ScoringError};
+use crate::config::{Precision, ScoringSettings};
 use crate::domain::{ComplaintScores, SentimentLabel, SentimentOutcome, SentimentScores, Severity};
 
 /// Sets libtorch's intra-op threads; 0 leaves its default (all cores).
@@ -89,7 +94,8 @@ impl MultiHead {
             .forward_t(Some(ids), Some(mask), None, None, None, None, None, false)
             .map_err(|e| ScoringError::Inference(e.to_string()))?
             .hidden_state;
-        let pooled = mean_pool(&hidden, mask);
+        // Pooling sums in float32; the heads take the encoder's own precision.
+        let pooled = mean_pool(&hidden, mask).to_kind(hidden.kind());
         Ok((
             self.sentiment.probabilities(&pooled),
             self.complaint.probabilities(&pooled),
@@ -98,30 +104,55 @@ impl MultiHead {
     }
 }
 
+/// A padded batch of token ids and its attention mask, `rows × width`, row-major.
+pub(super) struct TokenBatch {
+    pub ids: Vec<i64>,
+    pub mask: Vec<i64>,
+    pub rows: usize,
+    pub width: usize,
+}
+
 /// Token ids and attention mask of `texts` (already normalised), padded to the batch's
 /// longest, each cut to `max_length` tokens.
+pub(super) fn token_batch(tokenizer: &TokenizerOption, texts: &[String], max_length: usize, pad_id: i64) -> TokenBatch {
+    let encoded = tokenizer.encode_list(texts, max_length, &TruncationStrategy::LongestFirst, 0);
+    let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
+    let mut ids = Vec::with_capacity(encoded.len() * width);
+    let mut mask = Vec::with_capacity(encoded.len() * width);
+    for input in &encoded {
+        let n_tokens = input.token_ids.len();
+        ids.extend_from_slice(&input.token_ids);
+        ids.extend(std::iter::repeat_n(pad_id, width - n_tokens));
+        mask.extend(std::iter::repeat_n(1i64, n_tokens));
+        mask.extend(std::iter::repeat_n(0i64, width - n_tokens));
+    }
+    TokenBatch {
+        ids,
+        mask,
+        rows: encoded.len(),
+        width,
+    }
+}
+
+impl TokenBatch {
+    /// The ids and the mask as libtorch tensors.
+    fn tensors(&self) -> (Tensor, Tensor) {
+        let shape = [self.rows as i64, self.width as i64];
+        (
+            Tensor::from_slice(&self.ids).view(shape),
+            Tensor::from_slice(&self.mask).view(shape),
+        )
+    }
+}
+
+/// [`token_batch`] as libtorch tensors (ids, mask).
 pub(super) fn padded_batch(
     tokenizer: &TokenizerOption,
     texts: &[String],
     max_length: usize,
     pad_id: i64,
 ) -> (Tensor, Tensor) {
-    let encoded = tokenizer.encode_list(texts, max_length, &TruncationStrategy::LongestFirst, 0);
-    let max_len = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
-    let mut ids = Vec::with_capacity(encoded.len() * max_len);
-    let mut mask = Vec::with_capacity(encoded.len() * max_len);
-    for input in &encoded {
-        let n_tokens = input.token_ids.len();
-        ids.extend_from_slice(&input.token_ids);
-        ids.extend(std::iter::repeat_n(pad_id, max_len - n_tokens));
-        mask.extend(std::iter::repeat_n(1i64, n_tokens));
-        mask.extend(std::iter::repeat_n(0i64, max_len - n_tokens));
-    }
-    let shape = [encoded.len() as i64, max_len as i64];
-    (
-        Tensor::from_slice(&ids).view(shape),
-        Tensor::from_slice(&mask).view(shape),
-    )
+    token_batch(tokenizer, texts, max_length, pad_id).tensors()
 }
 
 /// The mean of the hidden states over real tokens (the mask's ones).
@@ -140,77 +171,173 @@ pub struct ModelOutput {
     pub complaint: Option<ComplaintScores>,
 }
 
+/// How a loaded model computes.
+enum Engine {
+    /// rust-bert on libtorch, in float32 or bfloat16.
+    Torch {
+        classifier: Classifier,
+        // Owns the weights the classifier's tensors point into.
+        _var_store: nn::VarStore,
+    },
+    /// The int8 ONNX file on ONNX Runtime.
+    Onnx(OnnxModel),
+}
+
+/// How to load a model folder: at which precision, on how many threads, and where ONNX
+/// Runtime is (for int8).
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `None`: int8 when the manifest has a checked `[precisions.int8]`, else float32.
+    pub precision: Option<Precision>,
+    /// Intra-op threads of an ONNX Runtime session (libtorch's are process-wide, see
+    /// [`set_threads`]); 0: all cores.
+    pub threads: usize,
+    pub onnxruntime: Option<PathBuf>,
+}
+
+impl LoadOptions {
+    /// What `[scoring]` asks for.
+    pub fn from_settings(settings: &ScoringSettings) -> LoadOptions {
+        LoadOptions {
+            precision: settings.precision,
+            threads: settings.threads,
+            onnxruntime: settings.onnxruntime.clone(),
+        }
+    }
+
+    /// Float32 on libtorch: the reference the other precisions are measured against.
+    pub fn fp32() -> LoadOptions {
+        LoadOptions {
+            precision: Some(Precision::Fp32),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// The precision `asked` resolves to for a model with `manifest`.
+fn resolve_precision(manifest: &ModelManifest, asked: Option<Precision>) -> Result<Precision, String> {
+    let has_int8 = manifest.precisions.contains_key(Precision::Int8.as_str());
+    match asked {
+        None if has_int8 => Ok(Precision::Int8),
+        None => Ok(Precision::Fp32),
+        Some(Precision::Int8) if !has_int8 => Err(
+            "has no int8 variant ([precisions.int8] in manifest.toml): make one with \
+             scripts/make_quantized_model.py or set [scoring] precision = \"fp32\""
+                .into(),
+        ),
+        Some(precision) => Ok(precision),
+    }
+}
+
+/// The precision a scorer loaded from `dir` with `asked` will compute in (the manifest is
+/// read, its checksums are checked when the model loads).
+pub fn planned_precision(dir: &Path, asked: Option<Precision>) -> Result<Precision, ScoringError> {
+    let manifest = ModelManifest::read(dir)?;
+    resolve_precision(&manifest, asked).map_err(|message| ScoringError::Model {
+        dir: dir.to_owned(),
+        message,
+    })
+}
+
+/// rust-bert's model type for a manifest `architecture`.
+fn model_type(architecture: &str) -> Result<ModelType, String> {
+    match architecture {
+        "bert" => Ok(ModelType::Bert),
+        "distilbert" => Ok(ModelType::DistilBert),
+        "roberta" => Ok(ModelType::Roberta),
+        "xlm-roberta" => Ok(ModelType::XLMRoberta),
+        other => Err(format!(
+            "unsupported architecture {other:?} (bert, distilbert, roberta, xlm-roberta)"
+        )),
+    }
+}
+
+/// The classifier of `manifest` on libtorch, its weights loaded and converted to `kind`.
+fn load_torch(dir: &Path, manifest: &ModelManifest, kind: Kind) -> Result<Engine, String> {
+    let config_text = std::fs::read_to_string(dir.join(&manifest.config))
+        .map_err(|e| format!("cannot read {}: {e}", manifest.config))?;
+    let mut var_store = nn::VarStore::new(Device::Cpu);
+    let parse = |what: &str, e: serde_json::Error| format!("invalid {what} config {}: {e}", manifest.config);
+    let classifier = match manifest.architecture.as_str() {
+        "bert" if manifest.is_multi_head() => {
+            let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| parse("BERT", e))?;
+            Classifier::Heads(Box::new(MultiHead::new(var_store.root(), &config)))
+        }
+        "bert" => {
+            let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| parse("BERT", e))?;
+            Classifier::Bert(BertForSequenceClassification::new(var_store.root(), &config).map_err(|e| e.to_string())?)
+        }
+        "distilbert" => {
+            let config: DistilBertConfig = serde_json::from_str(&config_text).map_err(|e| parse("DistilBERT", e))?;
+            Classifier::DistilBert(
+                DistilBertModelClassifier::new(var_store.root(), &config).map_err(|e| e.to_string())?,
+            )
+        }
+        "roberta" | "xlm-roberta" => {
+            let config: RobertaConfig = serde_json::from_str(&config_text).map_err(|e| parse("RoBERTa", e))?;
+            Classifier::Roberta(
+                RobertaForSequenceClassification::new(var_store.root(), &config).map_err(|e| e.to_string())?,
+            )
+        }
+        other => return Err(format!("unsupported architecture {other:?}")),
+    };
+    var_store
+        .load(dir.join(&manifest.weights))
+        .map_err(|e| format!("cannot load {}: {e}", manifest.weights))?;
+    // Loading adopts the file's dtype; compute in the chosen one whatever the storage.
+    var_store.set_kind(kind);
+    var_store.freeze();
+    Ok(Engine::Torch {
+        classifier,
+        _var_store: var_store,
+    })
+}
+
 /// A loaded sequence classifier and its tokenizer.
 pub struct TransformerScorer {
     manifest: ModelManifest,
     id: String,
     dir: PathBuf,
-    classifier: Classifier,
-    tokenizer: TokenizerOption,
-    normaliser: Normaliser,
+    precision: Precision,
+    engine: Engine,
+    tokenizer: Arc<TokenizerOption>,
+    normaliser: Arc<Normaliser>,
     pad_id: i64,
     /// For each of our labels (negative, neutral, positive), the model's output index.
     output_index: [i64; 3],
-    // Owns the weights the classifier's tensors point into.
-    _var_store: nn::VarStore,
 }
 
 impl TransformerScorer {
-    /// Loads a model folder after checking its manifest and checksums.
+    /// Loads a model folder in float32 after checking its manifest and checksums.
     pub fn load(dir: &Path) -> Result<TransformerScorer, ScoringError> {
+        TransformerScorer::load_with(dir, &LoadOptions::fp32())
+    }
+
+    /// Loads a model folder at the precision `options` resolve to, after checking its
+    /// manifest and checksums.
+    pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<TransformerScorer, ScoringError> {
         let manifest = ModelManifest::load_and_verify(dir)?;
         let error = |message: String| ScoringError::Model {
             dir: dir.to_owned(),
             message,
         };
-        let config_text = std::fs::read_to_string(dir.join(&manifest.config))
-            .map_err(|e| error(format!("cannot read {}: {e}", manifest.config)))?;
-        let mut var_store = nn::VarStore::new(Device::Cpu);
-        let parse = |what: &str, e: serde_json::Error| error(format!("invalid {what} config {}: {e}", manifest.config));
-        let (classifier, model_type) = match manifest.architecture.as_str() {
-            "bert" if manifest.is_multi_head() => {
-                let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| parse("BERT", e))?;
-                (
-                    Classifier::Heads(Box::new(MultiHead::new(var_store.root(), &config))),
-                    ModelType::Bert,
+        let model_type = model_type(&manifest.architecture).map_err(error)?;
+        let precision = resolve_precision(&manifest, options.precision).map_err(error)?;
+        let engine = match precision {
+            Precision::Fp32 => load_torch(dir, &manifest, Kind::Float),
+            Precision::Bf16 => load_torch(dir, &manifest, Kind::BFloat16),
+            Precision::Int8 => match manifest.precisions.get(Precision::Int8.as_str()) {
+                Some(_) if !manifest.is_multi_head() => Err("int8 variants are for complaint models only".into()),
+                Some(spec) => OnnxModel::load(
+                    &dir.join(&spec.weights),
+                    options.threads,
+                    options.onnxruntime.as_deref(),
                 )
-            }
-            "bert" => {
-                let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| parse("BERT", e))?;
-                let model =
-                    BertForSequenceClassification::new(var_store.root(), &config).map_err(|e| error(e.to_string()))?;
-                (Classifier::Bert(model), ModelType::Bert)
-            }
-            "distilbert" => {
-                let config: DistilBertConfig =
-                    serde_json::from_str(&config_text).map_err(|e| parse("DistilBERT", e))?;
-                let model =
-                    DistilBertModelClassifier::new(var_store.root(), &config).map_err(|e| error(e.to_string()))?;
-                (Classifier::DistilBert(model), ModelType::DistilBert)
-            }
-            "roberta" | "xlm-roberta" => {
-                let config: RobertaConfig = serde_json::from_str(&config_text).map_err(|e| parse("RoBERTa", e))?;
-                let model = RobertaForSequenceClassification::new(var_store.root(), &config)
-                    .map_err(|e| error(e.to_string()))?;
-                let model_type = if manifest.architecture == "roberta" {
-                    ModelType::Roberta
-                } else {
-                    ModelType::XLMRoberta
-                };
-                (Classifier::Roberta(model), model_type)
-            }
-            other => {
-                return Err(error(format!(
-                    "unsupported architecture {other:?} (bert, distilbert, roberta, xlm-roberta)"
-                )));
-            }
-        };
-        var_store
-            .load(dir.join(&manifest.weights))
-            .map_err(|e| error(format!("cannot load {}: {e}", manifest.weights)))?;
-        // Loading adopts the file's dtype; compute in float32 whatever the storage.
-        var_store.float();
-        var_store.freeze();
+                .map(Engine::Onnx),
+                None => Err("has no [precisions.int8]".into()),
+            },
+        }
+        .map_err(error)?;
 
         let vocab = dir.join(&manifest.vocab);
         let merges = manifest.merges.as_ref().map(|m| dir.join(m));
@@ -244,19 +371,28 @@ impl TransformerScorer {
             let label = SentimentLabel::parse(label).ok_or_else(|| error(format!("unknown label {label:?}")))?;
             output_index[label.index()] = idx as i64;
         }
-        let id = manifest.id();
+        // Scores record the model they came from; a variant says which.
+        let id = match precision {
+            Precision::Fp32 => manifest.id(),
+            other => format!("{}+{}", manifest.id(), other.as_str()),
+        };
         tracing::info!(model = %id, dir = %dir.display(), heads = manifest.is_multi_head(), "Loaded model.");
         Ok(TransformerScorer {
             manifest,
             id,
             dir: dir.to_owned(),
-            classifier,
-            tokenizer,
-            normaliser,
+            precision,
+            engine,
+            tokenizer: Arc::new(tokenizer),
+            normaliser: Arc::new(normaliser),
             pad_id,
             output_index,
-            _var_store: var_store,
         })
+    }
+
+    /// The precision this scorer computes in.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     pub fn manifest(&self) -> &ModelManifest {
@@ -273,40 +409,25 @@ impl TransformerScorer {
     }
 
     /// Sentiment probabilities for each text (already normalised).
-    pub fn probabilities(&self, texts: &[String]) -> Result<Vec<SentimentScores>, ScoringError> {
+    pub fn probabilities(&mut self, texts: &[String]) -> Result<Vec<SentimentScores>, ScoringError> {
         Ok(self.predict(texts)?.into_iter().map(|o| o.sentiment).collect())
     }
 
     /// Every head's probabilities for each text (already normalised): one encoder pass per call.
-    pub fn predict(&self, texts: &[String]) -> Result<Vec<ModelOutput>, ScoringError> {
+    pub fn predict(&mut self, texts: &[String]) -> Result<Vec<ModelOutput>, ScoringError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let (ids, mask) = padded_batch(&self.tokenizer, texts, self.manifest.max_length, self.pad_id);
-        let rows = |t: &Tensor| {
-            Vec::<Vec<f32>>::try_from(t).map_err(|e| ScoringError::Inference(format!("unexpected model output: {e}")))
-        };
-        let (sentiment, complaint) = tch::no_grad(|| -> Result<(Tensor, Option<(Tensor, Tensor)>), ScoringError> {
-            let logits = match &self.classifier {
-                Classifier::Bert(model) => model.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
-                Classifier::DistilBert(model) => {
-                    model
-                        .forward_t(Some(&ids), Some(&mask), None, false)
-                        .map_err(|e| ScoringError::Inference(e.to_string()))?
-                        .logits
-                }
-                Classifier::Roberta(model) => model.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
-                Classifier::Heads(model) => {
-                    let (sentiment, complaint, severity) = model.forward(&ids, &mask)?;
-                    return Ok((sentiment, Some((complaint, severity))));
-                }
-            };
-            Ok((logits.softmax(-1, Kind::Float), None))
-        })?;
-        let sentiment = rows(&sentiment)?;
-        let complaint = match complaint {
-            Some((complaint, severity)) => Some((rows(&complaint)?, rows(&severity)?)),
-            None => None,
+        let batch = token_batch(&self.tokenizer, texts, self.manifest.max_length, self.pad_id);
+        let (sentiment, complaint) = match &mut self.engine {
+            Engine::Torch { classifier, .. } => torch_forward(classifier, &batch)?,
+            Engine::Onnx(model) => {
+                let (rows, width) = (batch.rows, batch.width);
+                let out = model
+                    .run(batch.ids, batch.mask, rows, width)
+                    .map_err(ScoringError::Inference)?;
+                (out.sentiment, Some((out.complaint, out.severity)))
+            }
         };
         sentiment
             .iter()
@@ -342,9 +463,54 @@ impl TransformerScorer {
     }
 }
 
+/// Every head's probabilities, as rows, for a padded batch on libtorch.
+#[allow(clippy::type_complexity)]
+fn torch_forward(
+    classifier: &Classifier,
+    batch: &TokenBatch,
+) -> Result<(Vec<Vec<f32>>, Option<(Vec<Vec<f32>>, Vec<Vec<f32>>)>), ScoringError> {
+    let (ids, mask) = batch.tensors();
+    let rows = |t: &Tensor| {
+        Vec::<Vec<f32>>::try_from(t).map_err(|e| ScoringError::Inference(format!("unexpected model output: {e}")))
+    };
+    let (sentiment, complaint) = tch::no_grad(|| -> Result<(Tensor, Option<(Tensor, Tensor)>), ScoringError> {
+        let logits = match classifier {
+            Classifier::Bert(model) => model.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
+            Classifier::DistilBert(model) => {
+                model
+                    .forward_t(Some(&ids), Some(&mask), None, false)
+                    .map_err(|e| ScoringError::Inference(e.to_string()))?
+                    .logits
+            }
+            Classifier::Roberta(model) => model.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
+            Classifier::Heads(model) => {
+                let (sentiment, complaint, severity) = model.forward(&ids, &mask)?;
+                return Ok((sentiment, Some((complaint, severity))));
+            }
+        };
+        Ok((logits.softmax(-1, Kind::Float), None))
+    })?;
+    let complaint = match complaint {
+        Some((complaint, severity)) => Some((rows(&complaint)?, rows(&severity)?)),
+        None => None,
+    };
+    Ok((rows(&sentiment)?, complaint))
+}
+
 impl Scorer for TransformerScorer {
     fn name(&self) -> &str {
         &self.id
+    }
+
+    /// Tokens after normalisation, up to the model's maximum: what a batch pads to.
+    fn length_of(&self) -> Option<LengthOf> {
+        let (tokenizer, normaliser) = (self.tokenizer.clone(), self.normaliser.clone());
+        let max_length = self.manifest.max_length;
+        Some(Arc::new(move |input: &ScoreInput| {
+            let text = normaliser.normalise(&input.text);
+            // The special tokens ([CLS], [SEP]) count too.
+            (tokenizer.tokenize(&text).len() + 2).min(max_length)
+        }))
     }
 
     fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {

@@ -108,8 +108,14 @@ pub trait Store: Send + Sync {
     /// Mentions claimed by another holder whose claim has not expired are skipped (on
     /// PostgreSQL without waiting: `FOR UPDATE SKIP LOCKED`), so several instances share the
     /// work and a killed instance's claims are taken over when they expire. On SQLite (one
-    /// instance per file) claims are recorded but not enforced.
-    async fn claim_pending_mentions(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<PendingMention>, StoreError>;
+    /// instance per file) claims are recorded but not enforced. With `after`, only mentions
+    /// with a greater id are claimed: the caller still holds the ones up to it in flight.
+    async fn claim_pending_mentions(
+        &self,
+        claim: &Claim<'_>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PendingMention>, StoreError>;
 
     /// Stores sentiments for posts; a post that already has one keeps it.
     async fn save_sentiments(

@@ -16,7 +16,7 @@ use anyhow::Context;
 use super::memory::{peak_rss_mib, reset_peak_rss};
 use crate::app::App;
 use crate::config::{self, ScorerKind, ScoringSettings};
-use crate::scoring::{ScoreInput, ScoringService};
+use crate::scoring::ScoreInput;
 
 /// The brand every generated post mentions.
 pub const BRAND_ID: &str = "northwind";
@@ -186,7 +186,7 @@ pub fn config_toml(mode: BenchMode, database_url: &str, scoring: &ScoringSetting
     };
     format!(
         "[database]\nurl = {url}\n{database_extra}\n\
-         [scoring]\nscorer = \"{kind}\"\nmodel = {model}\nbatch_size = {batch}\nqueue_batches = {queue}\nthreads = {threads}\n\n\
+         [scoring]\nscorer = \"{kind}\"\nmodel = {model}\nbatch_size = {batch}\nqueue_batches = {queue}\nthreads = {threads}\n{precision}\n\
          {instances}\
          [exports]\n{exports_extra}dir = {exports}\n\n\
          [[brands]]\nid = \"{id}\"\nname = \"{name}\"\nkeywords = [\"northwind air\", \"northwindair\"]\nhandles = [\"{handle}\"]\n\n\
@@ -200,6 +200,7 @@ pub fn config_toml(mode: BenchMode, database_url: &str, scoring: &ScoringSetting
         batch = scoring.batch_size,
         queue = scoring.queue_batches,
         threads = scoring.threads,
+        precision = scoring_extra(scoring),
         exports = quote(&dir.join("exports").display().to_string()),
         id = BRAND_ID,
         name = BRAND_NAME,
@@ -208,9 +209,27 @@ pub fn config_toml(mode: BenchMode, database_url: &str, scoring: &ScoringSetting
     )
 }
 
+/// `[scoring]` lines for the workers, the precision and the ONNX Runtime library, when set.
+fn scoring_extra(scoring: &ScoringSettings) -> String {
+    let mut lines = String::new();
+    if scoring.workers > 0 {
+        lines.push_str(&format!("workers = {}\n", scoring.workers));
+    }
+    if let Some(precision) = scoring.precision {
+        lines.push_str(&format!("precision = \"{}\"\n", precision.as_str()));
+    }
+    if let Some(library) = &scoring.onnxruntime {
+        let path = toml::Value::String(library.display().to_string());
+        lines.push_str(&format!("onnxruntime = {path}\n"));
+    }
+    lines
+}
+
 /// Scoring alone: posts per second through the service, and the process's peak memory.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ScoringRun {
+    /// The scorer's name: model, version and precision (`complaint-minilm-l6@1.0.0+int8`).
+    pub scorer: String,
     pub n_scored: usize,
     pub seconds: f64,
     pub peak_rss_mib: Option<f64>,
@@ -249,8 +268,8 @@ impl PipelineRun {
 /// Scores `posts` through `ScoringService` (dedicated thread, bounded queue), one job per
 /// batch sent together so the queue stays full as it would under load, after one warm-up batch.
 pub async fn score_alone(scoring: &ScoringSettings, posts: &[SyntheticPost]) -> anyhow::Result<ScoringRun> {
-    let scorer = crate::scoring::build_scorer(scoring)?;
-    let service = ScoringService::start(scorer, scoring.queue_batches, scoring.batch_size);
+    let service = crate::scoring::start_service(scoring)?;
+    let scorer = service.name().to_owned();
     let inputs: Vec<ScoreInput> = posts
         .iter()
         .map(|p| ScoreInput {
@@ -258,7 +277,11 @@ pub async fn score_alone(scoring: &ScoringSettings, posts: &[SyntheticPost]) -> 
             lang_hint: Some("en".into()),
         })
         .collect();
-    let warmup = inputs.iter().take(scoring.batch_size).cloned().collect();
+    let warmup = inputs
+        .iter()
+        .take(service.batch_size() * service.workers())
+        .cloned()
+        .collect();
     service.score(warmup).await?;
     let started = Instant::now();
     // Jobs as the pipeline sends them (a claimed chunk each), which the service cuts into
@@ -269,6 +292,7 @@ pub async fn score_alone(scoring: &ScoringSettings, posts: &[SyntheticPost]) -> 
     let n_scored: usize = futures::future::try_join_all(jobs).await?.iter().map(Vec::len).sum();
     let seconds = started.elapsed().as_secs_f64();
     Ok(ScoringRun {
+        scorer,
         n_scored,
         seconds,
         peak_rss_mib: peak_rss_mib(),
@@ -276,7 +300,8 @@ pub async fn score_alone(scoring: &ScoringSettings, posts: &[SyntheticPost]) -> 
 }
 
 /// Runs the whole pipeline once over `jsonl` on a temporary SQLite file: one poll of the
-/// import (matching, commit with the cursor), then scoring, criticality, tasks and outbox.
+/// import (matching, commit with the cursor, batch by batch) and, as each batch commits,
+/// scoring, criticality, tasks and outbox.
 pub async fn whole_pipeline(scoring: &ScoringSettings, jsonl: &str) -> anyhow::Result<PipelineRun> {
     let peak_reset = reset_peak_rss();
     let dir = tempfile::Builder::new().prefix("earshot-bench-").tempdir()?;
@@ -288,8 +313,35 @@ pub async fn whole_pipeline(scoring: &ScoringSettings, jsonl: &str) -> anyhow::R
     let app = App::build(settings).await?;
     let (_, source) = app.sources.first().context("the benchmark source was not built")?;
     let started = Instant::now();
-    let poll = app.pipeline.poll_source(source.as_ref()).await?;
-    let report = app.pipeline.score_pending().await?;
+    // As `serve` runs them: the import commits batch by batch, and the scoring worker scores
+    // each committed batch while the next is read.
+    let poll_done = tokio_util::sync::CancellationToken::new();
+    let committed = app.pipeline.committed().clone();
+    let (poll, scored) = tokio::join!(
+        async {
+            let poll = app.pipeline.poll_source(source.as_ref()).await;
+            poll_done.cancel();
+            poll
+        },
+        async {
+            let (mut n_scored, mut n_tasks_opened) = (0, 0);
+            loop {
+                // Once the import has finished, one more pass sees everything it committed.
+                let last_pass = poll_done.is_cancelled();
+                let report = app.pipeline.score_pending().await?;
+                n_scored += report.n_scored;
+                n_tasks_opened += report.n_tasks_opened;
+                if last_pass {
+                    return Ok::<_, crate::pipeline::PipelineError>((n_scored, n_tasks_opened));
+                }
+                tokio::select! {
+                    _ = committed.notified() => {}
+                    _ = poll_done.cancelled() => {}
+                }
+            }
+        }
+    );
+    let (poll, (n_scored, n_tasks_opened)) = (poll?, scored?);
     let seconds = started.elapsed().as_secs_f64();
     let peak_rss = peak_rss_mib();
     reset_peak_rss();
@@ -325,8 +377,8 @@ pub async fn whole_pipeline(scoring: &ScoringSettings, jsonl: &str) -> anyhow::R
         problems_peak_rss_mib: peak_rss_mib(),
         n_read: poll.n_fetched,
         n_mentions: poll.n_new,
-        n_scored: report.n_scored,
-        n_tasks_opened: report.n_tasks_opened,
+        n_scored,
+        n_tasks_opened,
         seconds,
         peak_rss_mib: peak_rss,
         peak_reset,

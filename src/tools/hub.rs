@@ -367,6 +367,7 @@ pub async fn pull(client: &reqwest::Client, request: &PullRequest) -> Result<Pat
         normalisation_version: 1,
         pooling: None,
         heads: BTreeMap::new(),
+        precisions: BTreeMap::new(),
         files: sums,
         extra,
     };

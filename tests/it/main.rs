@@ -17,6 +17,7 @@ mod instances;
 mod mentions;
 mod model;
 mod pipeline;
+mod precision;
 mod privacy;
 mod problems;
 mod process;

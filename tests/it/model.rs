@@ -168,7 +168,7 @@ struct ParityCase {
 #[test]
 fn rust_bert_gives_the_same_probabilities_as_the_python_reference() {
     let fixture: Parity = serde_json::from_str(include_str!("fixtures/parity-python.json")).unwrap();
-    let scorer = TransformerScorer::load(&model_dir()).unwrap();
+    let mut scorer = TransformerScorer::load(&model_dir()).unwrap();
     let texts: Vec<String> = fixture.cases.iter().map(|c| normalise(&c.text)).collect();
 
     let scores = scorer.probabilities(&texts).unwrap();
@@ -200,7 +200,7 @@ fn rust_bert_gives_the_same_probabilities_as_the_python_reference() {
 
 #[test]
 fn batching_and_padding_do_not_change_a_posts_score() {
-    let scorer = TransformerScorer::load(&model_dir()).unwrap();
+    let mut scorer = TransformerScorer::load(&model_dir()).unwrap();
     let short = normalise("This is the worst service ever, cancelled my flight again");
     let long = normalise(&"Long rambling post about travel and food and weather and more. ".repeat(8));
 

@@ -94,11 +94,51 @@ async fn committing_the_same_posts_twice_stores_them_once(env: TestEnv) {
     assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM mentions").await, 2);
 }
 
+/// The scoring loop claims chunk n+1 while chunk n is still being saved: the second claim
+/// must not hand back chunk n's mentions, which are unassessed and (on SQLite) always ours.
+async fn a_holder_with_a_chunk_in_flight_claims_the_mentions_after_it(env: TestEnv) {
+    let store = store(&env).await;
+    commit_for_acme(
+        &store,
+        &[
+            post("t3_a", "u/a"),
+            post("t3_b", "u/b"),
+            post("t3_c", "u/c"),
+            post("t3_d", "u/d"),
+        ],
+    )
+    .await;
+
+    let first = store.claim_pending_mentions(&claim(), None, 2).await.unwrap();
+    let last = first.last().map(|m| m.mention_id);
+    let second = store.claim_pending_mentions(&claim(), last, 2).await.unwrap();
+    let third = store
+        .claim_pending_mentions(&claim(), second.last().map(|m| m.mention_id), 2)
+        .await
+        .unwrap();
+    let from_the_start = store.claim_pending_mentions(&claim(), None, 10).await.unwrap();
+
+    let ids =
+        |chunk: &[earshot::store::PendingMention]| chunk.iter().map(|m| m.post.external_id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ["t3_a", "t3_b"]);
+    assert_eq!(
+        ids(&second),
+        ["t3_c", "t3_d"],
+        "only mentions after the chunk in flight"
+    );
+    assert!(third.is_empty(), "nothing after the last one: {:?}", ids(&third));
+    assert_eq!(
+        from_the_start.len(),
+        4,
+        "unsaved chunks are claimed again from the start (a restart)"
+    );
+}
+
 async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestEnv) {
     let store = store(&env).await;
     let brand = BrandId::parse("acme").unwrap();
     commit_for_acme(&store, &[post("t3_a", "u/a")]).await;
-    let mention_id = store.claim_pending_mentions(&claim(), 10).await.unwrap()[0].mention_id;
+    let mention_id = store.claim_pending_mentions(&claim(), None, 10).await.unwrap()[0].mention_id;
     let assessment = || NewAssessment {
         mention_id,
         brand: brand.clone(),
@@ -112,7 +152,13 @@ async fn an_assessment_is_saved_once_with_its_task_and_a_single_alert(env: TestE
 
     assert!(matches!(first, AssessmentOutcome::Opened { .. }), "{first:?}");
     assert_eq!(second, AssessmentOutcome::AlreadyAssessed);
-    assert!(store.claim_pending_mentions(&claim(), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_pending_mentions(&claim(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let db = env.raw().await;
     assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM tasks").await, 1);
     assert_eq!(scalar_any(&db, "SELECT COUNT(*) FROM alert_outbox").await, 1);
@@ -126,7 +172,7 @@ async fn a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_tim
     let store = store(&env).await;
     let brand = BrandId::parse("acme").unwrap();
     commit_for_acme(&store, &[post("t3_a", "u/a"), post("t3_b", "u/a")]).await;
-    let pending = store.claim_pending_mentions(&claim(), 10).await.unwrap();
+    let pending = store.claim_pending_mentions(&claim(), None, 10).await.unwrap();
     let mut low = plan("u/a", Priority::Medium);
     low.due_at = now_millis() + 86_400_000;
     let mut urgent = plan("u/a", Priority::Critical);
@@ -212,6 +258,7 @@ async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
                 now,
                 ttl_ms: 1_000,
             },
+            None,
             2,
         )
         .await
@@ -223,6 +270,7 @@ async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
                 now,
                 ttl_ms: 1_000,
             },
+            None,
             10,
         )
         .await
@@ -234,6 +282,7 @@ async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
                 now: now + 10,
                 ttl_ms: 1_000,
             },
+            None,
             10,
         )
         .await
@@ -245,6 +294,7 @@ async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
                 now: now + 5_000,
                 ttl_ms: 1_000,
             },
+            None,
             10,
         )
         .await
@@ -270,6 +320,7 @@ mod several_instances {
 
 on_both_backends!(
     committing_the_same_posts_twice_stores_them_once,
+    a_holder_with_a_chunk_in_flight_claims_the_mentions_after_it,
     an_assessment_is_saved_once_with_its_task_and_a_single_alert,
     a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward,
 );

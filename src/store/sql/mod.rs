@@ -240,9 +240,14 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn claim_pending_mentions(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<PendingMention>, StoreError> {
+    async fn claim_pending_mentions(
+        &self,
+        claim: &Claim<'_>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PendingMention>, StoreError> {
         let mut tx = self.write().await?;
-        let claimed = scoring::claim_pending_mentions(&mut tx, self.backend, claim, limit).await?;
+        let claimed = scoring::claim_pending_mentions(&mut tx, self.backend, claim, after, limit).await?;
         tx.commit().await?;
         Ok(claimed)
     }

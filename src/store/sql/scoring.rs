@@ -16,6 +16,7 @@ pub(super) async fn claim_pending_mentions(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     claim: &Claim<'_>,
+    after: Option<i64>,
     limit: usize,
 ) -> Result<Vec<PendingMention>, StoreError> {
     // PostgreSQL: several instances share the database, so skip rows another transaction is
@@ -34,7 +35,7 @@ pub(super) async fn claim_pending_mentions(
         "UPDATE mentions SET claimed_by = $1, claimed_until_ms = $2
          WHERE id IN (
              SELECT m.id FROM mentions m
-             WHERE m.assessed = 0 {respect_claims}
+             WHERE m.assessed = 0 AND m.id > $5 {respect_claims}
              ORDER BY m.id LIMIT $4{lock})
          RETURNING id"
     ))
@@ -42,6 +43,7 @@ pub(super) async fn claim_pending_mentions(
     .bind(until)
     .bind(claim.now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(after.unwrap_or(0))
     .fetch_all(&mut **tx)
     .await?;
     if claimed.is_empty() {
@@ -58,11 +60,12 @@ pub(super) async fn claim_pending_mentions(
          FROM mentions m
          JOIN posts p ON p.id = m.post_id
          LEFT JOIN sentiments s ON s.post_id = m.post_id
-         WHERE m.assessed = 0 AND m.claimed_by = $1 AND m.claimed_until_ms = $2
+         WHERE m.assessed = 0 AND m.claimed_by = $1 AND m.claimed_until_ms = $2 AND m.id > $3
          ORDER BY m.id",
     )
     .bind(claim.holder)
     .bind(until)
+    .bind(after.unwrap_or(0))
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()

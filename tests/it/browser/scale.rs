@@ -58,7 +58,7 @@ async fn seed(store: &Arc<dyn Store>) {
             now,
             ttl_ms: 600_000,
         };
-        let pending = store.claim_pending_mentions(&claim, CHUNK).await.unwrap();
+        let pending = store.claim_pending_mentions(&claim, None, CHUNK).await.unwrap();
         assert_eq!(pending.len(), CHUNK);
         let assessments = pending
             .iter()
