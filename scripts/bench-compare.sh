@@ -21,7 +21,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 posts=2000
-batch=32
+batch=
 threads=2
 profile=debug
 model=$root/models/complaint-minilm-l6
@@ -43,20 +43,23 @@ bin=$root/target/$profile/earshot
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 config=$work/earshot.toml
+# Without --batch-size each side runs its measured best: earshot its own default for the
+# engine (`[scoring] batch_size = 0`), the Python peers 32 (README "Benchmark", the sweep).
 printf '[scoring]\nmodel = "%s"\nbatch_size = %s\nthreads = %s\n' \
-  "$model" "$batch" "$threads" > "$config"
+  "$model" "${batch:-0}" "$threads" > "$config"
+peer_batch=${batch:-32}
 [ -n "$precision" ] && printf 'precision = "%s"\n' "$precision" >> "$config"
 
-echo "== earshot bench ($profile), $posts posts, batch $batch, $threads threads, precision ${precision:-default} =="
+echo "== earshot bench ($profile), $posts posts, batch ${batch:-auto}, $threads threads, precision ${precision:-default} =="
 "$bin" --config "$config" bench --posts "$posts" --write-posts "$work/posts.jsonl" 2>/dev/null | tee "$work/rust.txt"
 
 py=$("$root/scripts/setup-python.sh" | tail -n 1)
 echo "== python peer (transformers, float32), same posts =="
-"$py" "$root/scripts/python_peer_bench.py" "$work/posts.jsonl" --model-dir "$model" --batch-size "$batch" --threads "$threads" \
+"$py" "$root/scripts/python_peer_bench.py" "$work/posts.jsonl" --model-dir "$model" --batch-size "$peer_batch" --threads "$threads" \
   | tee "$work/python.txt"
 if grep -q '^\[precisions.int8\]' "$model/manifest.toml"; then
   echo "== python peer (onnxruntime, int8), same posts =="
-  "$py" "$root/scripts/onnx_peer_bench.py" "$work/posts.jsonl" --model-dir "$model" --batch-size "$batch" --threads "$threads" \
+  "$py" "$root/scripts/onnx_peer_bench.py" "$work/posts.jsonl" --model-dir "$model" --batch-size "$peer_batch" --threads "$threads" \
     | tee "$work/onnx.txt"
 else
   echo "== python peer (onnxruntime, int8): skipped, $model has no int8 file =="
@@ -72,7 +75,7 @@ onnx_rate=$(sed -n 's/^posts_per_second=//p' "$work/onnx.txt")
 onnx_rss=$(sed -n 's/^peak_rss_mb=//p' "$work/onnx.txt")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'; }
 echo
-echo "model: ${rust_model:-unknown}; $posts posts, batch $batch, $threads threads; $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "model: ${rust_model:-unknown}; $posts posts; batch earshot ${batch:-auto}, peers $peer_batch; $threads threads; $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 printf '%-36s %12s %14s %14s %14s\n' "" "posts/s" "peak RSS MiB" "vs python" "vs onnx peer"
 printf '%-36s %12s %14s %14s %14s\n' "rust: scoring alone ($profile)" "${rust_score%% *}" "${rust_score##* }" \
   "$(ratio "${rust_score%% *}" "$py_rate")" "$(ratio "${rust_score%% *}" "$onnx_rate")"

@@ -21,7 +21,7 @@ pub struct BenchInstancesArgs {
     /// How many synthetic posts.
     #[arg(long, default_value_t = 2000)]
     posts: usize,
-    /// Posts per model batch; default: the config's, else chosen for the engine (8 int8, 32 libtorch).
+    /// Posts per model batch; default: the config's, else chosen for the engine (4 int8, 32 libtorch).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Generator seed.

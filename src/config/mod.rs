@@ -309,7 +309,7 @@ pub struct ScoringSettings {
     /// are stored unscored with the reason, never scored by the wrong model.
     #[serde(default)]
     pub multilingual_model: Option<PathBuf>,
-    /// Posts per model batch; 0: chosen for the engine (`scoring::worker_plan`: 8 for
+    /// Posts per model batch; 0: chosen for the engine (`scoring::worker_plan`: 4 for
     /// one-thread int8 workers, 32 for libtorch).
     #[serde(default)]
     pub batch_size: usize,

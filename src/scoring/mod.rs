@@ -92,7 +92,7 @@ fn build_one(settings: &ScoringSettings, threads: usize) -> Result<Box<dyn Score
 pub const TORCH_BATCH_SIZE: usize = 32;
 /// The batch size for one-thread int8 workers when `[scoring] batch_size` is 0: small batches
 /// pad least and keep each worker's working set in cache (README "Benchmark").
-pub const INT8_BATCH_SIZE: usize = 8;
+pub const INT8_BATCH_SIZE: usize = 4;
 
 /// How many scorers run in parallel, with how many threads each, on batches of what size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -175,7 +175,7 @@ pub struct ModelOutput {
 enum Engine {
     /// rust-bert on libtorch, in float32 or bfloat16.
     Torch {
-        classifier: Classifier,
+        classifier: Box<Classifier>,
         // Owns the weights the classifier's tensors point into.
         _var_store: nn::VarStore,
     },
@@ -288,7 +288,7 @@ fn load_torch(dir: &Path, manifest: &ModelManifest, kind: Kind) -> Result<Engine
     var_store.set_kind(kind);
     var_store.freeze();
     Ok(Engine::Torch {
-        classifier,
+        classifier: Box::new(classifier),
         _var_store: var_store,
     })
 }
