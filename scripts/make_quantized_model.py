@@ -28,7 +28,6 @@ file (checked by --check, which rebuilds into a temporary folder and compares sh
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -41,17 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import complaint_data as cd  # noqa: E402
 import sentiment_common as sc  # noqa: E402
 import text_rules  # noqa: E402
+from train_sentiment import sha256_file  # noqa: E402
 
 INT8_FILE = "model.int8.onnx"
 MAX_LOSS_POINTS = 0.5
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_torch_model(model_dir: Path, manifest: dict, torch):

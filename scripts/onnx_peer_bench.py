@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import time
 import tomllib
@@ -90,9 +89,7 @@ def main():
     probs = score_all(posts)
     elapsed = time.perf_counter() - t0
 
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(f"posts_per_second={len(posts) / elapsed:.1f}")
-    print(f"peak_rss_mb={peak_kb / 1024:.1f}")
+    sc.print_rate(len(posts), elapsed)
     print(f"# posts={len(posts)} batch_size={args.batch_size} threads={args.threads} max_length={max_length} "
           f"sorted=tokens load_s={load_s:.2f} score_s={elapsed:.2f} onnxruntime={ort.__version__} "
           f"model={onnx_file.name}", file=sys.stderr)

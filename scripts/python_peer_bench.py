@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -111,9 +110,7 @@ def main():
             probs[i] = row
     elapsed = time.perf_counter() - t0
 
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(f"posts_per_second={len(posts) / elapsed:.1f}")
-    print(f"peak_rss_mb={peak_kb / 1024:.1f}")
+    sc.print_rate(len(posts), elapsed)
     print(f"# posts={len(posts)} batch_size={args.batch_size} threads={args.threads} "
           f"max_length={max_length} sorted={args.sort_by_length} load_s={load_s:.2f} "
           f"score_s={elapsed:.2f} torch={torch.__version__}", file=sys.stderr)

@@ -166,6 +166,16 @@ def format_metrics(m: dict) -> str:
     )
 
 
+def print_rate(n_posts: int, elapsed: float):
+    """The two lines scripts/bench-compare.sh reads from a Python peer: posts per second and the
+    process's peak RSS."""
+    import resource
+
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(f"posts_per_second={n_posts / elapsed:.1f}")
+    print(f"peak_rss_mb={peak_kb / 1024:.1f}")
+
+
 def batches_by_length(lengths, batch_size):
     """Indices grouped into batches of similar length (input order within equal lengths kept)."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])

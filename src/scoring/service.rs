@@ -241,6 +241,19 @@ mod tests {
     use super::*;
     use crate::scoring::lexicon;
 
+    /// Each input's outcome when the lexicon scores it on its own.
+    fn each_alone(inputs: &[ScoreInput]) -> Vec<SentimentOutcome> {
+        inputs
+            .iter()
+            .map(|input| {
+                lexicon::LexiconScorer
+                    .score_batch(std::slice::from_ref(input))
+                    .unwrap()
+                    .remove(0)
+            })
+            .collect()
+    }
+
     /// The lexicon scorer, recording the texts of each batch it is given.
     struct Recording {
         batches: std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>,
@@ -285,15 +298,7 @@ mod tests {
             2,
             2,
         );
-        let alone: Vec<SentimentOutcome> = inputs
-            .iter()
-            .map(|input| {
-                lexicon::LexiconScorer
-                    .score_batch(std::slice::from_ref(input))
-                    .unwrap()
-                    .remove(0)
-            })
-            .collect();
+        let alone = each_alone(&inputs);
 
         let outcomes = service.score(inputs).await.unwrap();
 
@@ -356,15 +361,7 @@ mod tests {
                 .repeat(1 + i % 5)
             })
             .collect();
-        let alone: Vec<SentimentOutcome> = inputs(&texts)
-            .iter()
-            .map(|input| {
-                lexicon::LexiconScorer
-                    .score_batch(std::slice::from_ref(input))
-                    .unwrap()
-                    .remove(0)
-            })
-            .collect();
+        let alone = each_alone(&inputs(&texts));
 
         let (a, b) = tokio::join!(service.score(inputs(&texts)), service.score(inputs(&texts[..7])));
 
