@@ -3,7 +3,7 @@
 use sqlx::{Any, AnyPool, Transaction};
 
 use super::super::{HeldDelivery, NegativePost, StoreError};
-use super::rows::{alert_payload_json, alert_payload_of, get};
+use super::rows::{alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Millis};
 
@@ -79,21 +79,8 @@ pub(super) async fn commit_digest(
     held_ids: &[i64],
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let payload_json = alert_payload_json(digest)?;
-    let inserted = sqlx::query(
-        "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
-                                   attempts, next_attempt_at_ms)
-         VALUES ($1, $2, NULL, NULL, $3, $4, 'routed', 0, $4)
-         ON CONFLICT (dedup_key) DO NOTHING
-         RETURNING id",
-    )
-    .bind(digest.dedup_key())
-    .bind(digest.kind())
-    .bind(payload_json)
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = inserted else {
+    let inserted = super::alerts::insert_outbox(tx, None, digest, "routed", now).await?;
+    let Some(digest_id) = inserted else {
         // A digest for this channel and window went out already (another instance, or a
         // hold that ended while it was being built): these go out on their own instead.
         for id in held_ids {
@@ -105,7 +92,6 @@ pub(super) async fn commit_digest(
         }
         return Ok(false);
     };
-    let digest_id: i64 = get(&row, "id")?;
     sqlx::query(
         "INSERT INTO alert_deliveries (alert_id, channel, status, attempts, next_attempt_at_ms, created_at_ms)
          VALUES ($1, $2, 'pending', 0, $3, $3)

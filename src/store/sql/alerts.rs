@@ -278,19 +278,34 @@ pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> 
         .collect()
 }
 
-/// Puts an alert in the outbox unless one with its dedup key is there; true if added.
+/// Puts an alert in the outbox, waiting for routing, unless one with its dedup key is there;
+/// true if added.
 pub(super) async fn enqueue_alert(
     tx: &mut Transaction<'static, Any>,
     brand_id: Option<&str>,
     payload: &AlertPayload,
     now: Millis,
 ) -> Result<bool, StoreError> {
+    Ok(insert_outbox(tx, brand_id, payload, "pending", now).await?.is_some())
+}
+
+/// The one outbox insert: `payload` with `status` (`pending`: routing decides its channels;
+/// `routed`: the caller adds its deliveries) unless an alert with its dedup key is there.
+/// Returns the new alert's id, `None` if it was there already.
+pub(super) async fn insert_outbox(
+    tx: &mut Transaction<'static, Any>,
+    brand_id: Option<&str>,
+    payload: &AlertPayload,
+    status: &str,
+    now: Millis,
+) -> Result<Option<i64>, StoreError> {
     let payload_json = alert_payload_json(payload)?;
-    let result = sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
                                    attempts, next_attempt_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)
-         ON CONFLICT (dedup_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $6)
+         ON CONFLICT (dedup_key) DO NOTHING
+         RETURNING id",
     )
     .bind(payload.dedup_key())
     .bind(payload.kind())
@@ -298,7 +313,8 @@ pub(super) async fn enqueue_alert(
     .bind(payload.task_id())
     .bind(payload_json)
     .bind(now)
-    .execute(&mut **tx)
+    .bind(status)
+    .fetch_optional(&mut **tx)
     .await?;
-    Ok(result.rows_affected() > 0)
+    inserted.map(|row| get(&row, "id")).transpose()
 }

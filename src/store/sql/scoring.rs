@@ -9,7 +9,7 @@ use super::super::Backend;
 use super::super::{
     AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, StoreError, TaskPlan,
 };
-use super::rows::{alert_payload_json, get, post_of, sentiment_of, severity_json};
+use super::rows::{get, post_of, sentiment_of, severity_json};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
 pub(super) async fn claim_pending_mentions(
@@ -425,21 +425,7 @@ pub(super) async fn open_task(
     insert_event(tx, task_id, at, opener.actor, "opened", &detail).await?;
     if let Some(alert) = plan.alert {
         let payload = alert.into_payload(task_id, plan.priority, criticality);
-        let payload_json = alert_payload_json(&payload)?;
-        sqlx::query(
-            "INSERT INTO alert_outbox (dedup_key, kind, brand_id, task_id, payload_json, created_at_ms, status,
-                                       attempts, next_attempt_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)
-             ON CONFLICT (dedup_key) DO NOTHING",
-        )
-        .bind(payload.dedup_key())
-        .bind(payload.kind())
-        .bind(brand)
-        .bind(task_id)
-        .bind(payload_json)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
+        super::alerts::enqueue_alert(tx, Some(brand), &payload, at).await?;
     }
     Ok(task_id)
 }
