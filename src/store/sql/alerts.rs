@@ -4,6 +4,7 @@
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{Backend, ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
+use super::UNANSWERED_TASK_STATUSES;
 use super::rows::{alert_payload_json, alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::Millis;
@@ -249,14 +250,14 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
 
 /// Active tasks without a first response that are due at or before `due_before`.
 pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT t.id, t.brand_id, t.priority, t.platform, t.author_handle, t.due_at_ms, t.sla_started_at_ms,
                 (SELECT p.text FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
                  WHERE a.task_id = t.id ORDER BY a.mention_id LIMIT 1) AS first_text
          FROM tasks t
-         WHERE t.status IN ('open', 'assigned') AND t.first_response_at_ms IS NULL AND t.due_at_ms <= $1
-         ORDER BY t.due_at_ms",
-    )
+         WHERE t.status IN {UNANSWERED_TASK_STATUSES} AND t.first_response_at_ms IS NULL AND t.due_at_ms <= $1
+         ORDER BY t.due_at_ms"
+    ))
     .bind(due_before)
     .fetch_all(pool)
     .await?;

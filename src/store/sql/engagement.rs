@@ -4,6 +4,7 @@
 
 use sqlx::{Any, AnyPool, Transaction};
 
+use super::ACTIVE_TASK_STATUSES;
 use super::privacy;
 use super::rows::{alert_payload_json, alert_payload_of, f32_of, get, u64_of};
 use super::scoring::insert_event;
@@ -19,18 +20,18 @@ pub(super) async fn targets(
     written_since: Millis,
     limit: usize,
 ) -> Result<Vec<EngagementTarget>, StoreError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT p.id AS post_id, p.platform, p.external_id, p.author_handle, p.text, p.url, m.source_id, m.brand_id, m.id AS mention_id,
                 t.id AS task_id, t.criticality, t.priority, t.viral_at_ms
          FROM tasks t
          JOIN assessments a ON a.task_id = t.id
          JOIN mentions m ON m.id = a.mention_id
          JOIN posts p ON p.id = m.post_id
-         WHERE t.status IN ('open', 'assigned', 'responded')
+         WHERE t.status IN {ACTIVE_TASK_STATUSES}
            AND p.gone_at_ms IS NULL AND p.created_at_ms >= $1
          ORDER BY COALESCE(p.engagement_checked_at_ms, 0), p.id, t.id
-         LIMIT $2",
-    )
+         LIMIT $2"
+    ))
     .bind(written_since)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)

@@ -38,6 +38,11 @@ use super::{
 use super::{ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, NewExportRun};
 use super::{MentionDetail, MentionFilter, MentionPage, MentionTaskOutcome, MentionTaskRequest};
 use crate::config::DatabaseSettings;
+
+/// The statuses of active tasks (`TaskStatus::is_active`) as an SQL list, for `status IN …`.
+const ACTIVE_TASK_STATUSES: &str = "('open', 'assigned', 'responded')";
+/// The statuses of tasks still waiting for their first response, as an SQL list.
+const UNANSWERED_TASK_STATUSES: &str = "('open', 'assigned')";
 use crate::domain::{BrandId, Cursor, Millis, Platform, SentimentOutcome, SourceId, now_millis};
 
 /// SQLite migrations, embedded in the binary.
@@ -918,6 +923,22 @@ impl Store for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sql_status_lists_are_the_domain_s() {
+        use crate::domain::TaskStatus;
+        let list = |statuses: Vec<TaskStatus>| {
+            let quoted: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            format!("({})", quoted.join(", "))
+        };
+        let active: Vec<TaskStatus> = TaskStatus::ALL.into_iter().filter(|s| s.is_active()).collect();
+        assert_eq!(ACTIVE_TASK_STATUSES, list(active));
+        // Responded means the first response was given.
+        assert_eq!(
+            UNANSWERED_TASK_STATUSES,
+            list(vec![TaskStatus::Open, TaskStatus::Assigned])
+        );
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode_unless_they_set_one() {

@@ -8,6 +8,7 @@ use super::super::{
 };
 use super::mentions::{contains_pattern, post_matches};
 use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
+use super::{ACTIVE_TASK_STATUSES, UNANSWERED_TASK_STATUSES};
 use crate::domain::{Factor, Millis, SourceId};
 
 pub(super) const TASK_COLUMNS: &str =
@@ -57,7 +58,7 @@ fn task_conditions(filter: &TaskFilter) -> (String, Vec<String>) {
     if let Some(at) = filter.unanswered_due_before {
         // A number we computed, never user text.
         conditions.push(format!(
-            "t.status IN ('open', 'assigned') AND t.first_response_at_ms IS NULL AND t.due_at_ms < {at}"
+            "t.status IN {UNANSWERED_TASK_STATUSES} AND t.first_response_at_ms IS NULL AND t.due_at_ms < {at}"
         ));
     }
     if let Some(priority) = filter.priority {
@@ -108,7 +109,7 @@ pub(super) async fn list_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<Ve
     };
     let mut sql = format!(
         "SELECT {TASK_COLUMNS} FROM tasks t{where_sql}
-         ORDER BY CASE WHEN t.status IN ('open', 'assigned', 'responded') THEN 0 ELSE 1 END, {order}"
+         ORDER BY CASE WHEN t.status IN {ACTIVE_TASK_STATUSES} THEN 0 ELSE 1 END, {order}"
     );
     let limit = if filter.limit == 0 { 200 } else { filter.limit.min(1000) };
     sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
@@ -313,18 +314,18 @@ pub(super) async fn quarantined(
 }
 
 pub(super) async fn counts(pool: &AnyPool) -> Result<Counts, StoreError> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT
             (SELECT COUNT(*) FROM posts) AS posts,
             (SELECT COUNT(*) FROM mentions) AS mentions,
             (SELECT COUNT(*) FROM sentiments WHERE status = 'scored') AS scored,
             (SELECT COUNT(*) FROM sentiments WHERE status <> 'scored') AS unscored,
             (SELECT COUNT(*) FROM mentions WHERE assessed = 0) AS pending,
-            (SELECT COUNT(*) FROM tasks WHERE status IN ('open', 'assigned', 'responded')) AS tasks_active,
+            (SELECT COUNT(*) FROM tasks WHERE status IN {ACTIVE_TASK_STATUSES}) AS tasks_active,
             (SELECT COUNT(*) FROM tasks) AS tasks_total,
             (SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending') AS alerts_pending,
-            (SELECT COUNT(*) FROM quarantine) AS quarantined",
-    )
+            (SELECT COUNT(*) FROM quarantine) AS quarantined"
+    ))
     .fetch_one(pool)
     .await?;
     Ok(Counts {

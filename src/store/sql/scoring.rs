@@ -9,6 +9,7 @@ use super::super::Backend;
 use super::super::{
     AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, StoreError, TaskPlan,
 };
+use super::ACTIVE_TASK_STATUSES;
 use super::rows::{get, post_of, sentiment_of, severity_json};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
@@ -329,14 +330,14 @@ pub(super) async fn active_task(
     brand: &str,
     plan: &TaskPlan,
 ) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT id FROM tasks
          WHERE brand_id = $1 AND platform = $2 AND author_handle = $3
-           AND status IN ('open', 'assigned', 'responded')
+           AND status IN {ACTIVE_TASK_STATUSES}
            AND (last_activity_at_ms >= $4 OR (conversation_key IS NOT NULL AND conversation_key = $5))
          ORDER BY last_activity_at_ms DESC
-         LIMIT 1",
-    )
+         LIMIT 1"
+    ))
     .bind(brand)
     .bind(&plan.platform)
     .bind(&plan.author_handle)
