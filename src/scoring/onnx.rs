@@ -49,6 +49,7 @@ fn init_runtime(library: &Path) -> Result<(), String> {
             .with_name("earshot")
             .commit()
             .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", library.display()))?;
+        tracing::info!(library = %library.display(), made_for = RUNTIME_VERSION, "Loaded ONNX Runtime.");
         Ok(library.to_owned())
     });
     match loaded {
