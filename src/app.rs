@@ -18,7 +18,7 @@ use crate::scheduler::Scheduler;
 use crate::scoring::embedding::EmbeddingService;
 use crate::scoring::start_service;
 use crate::sources::Source;
-use crate::store::{BrandRecord, SourceRecord, SqlStore, Store};
+use crate::store::{AdminStore, BrandRecord, SourceRecord, SqlStore, Store};
 use crate::web::{self, AppState};
 
 /// Everything a running earshot needs.

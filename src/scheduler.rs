@@ -10,7 +10,7 @@
 //! Several instances may share one database: a lease makes each trigger's poll run on one of
 //! them (`pipeline::poll_lease`: renewed while the poll runs, held a little after it and
 //! through a rate-limit wait; the lengths are `[instances]` settings), and scoring claims
-//! (see `Store::claim_pending_mentions`) spread the rest: an idle scoring worker also sweeps
+//! (see `ScoringStore::claim_pending_mentions`) spread the rest: an idle scoring worker also sweeps
 //! for mentions other instances committed. The alert worker also raises SLA, failing-source
 //! and silent-source alerts; the spike worker runs `pipeline::spikes::check_spikes` every
 //! minute.

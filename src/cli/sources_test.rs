@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::domain::{Cursor, Post, SourceId};
 use crate::pipeline::matching::{BrandMatcher, Verdict};
-use crate::store::{SqlStore, Store};
+use crate::store::{IngestStore, SqlStore};
 use crate::telemetry::error_chain;
 
 #[derive(Debug, clap::Args)]

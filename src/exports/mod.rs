@@ -3,14 +3,14 @@
 //! `Exporter::export_week` streams a week's mentions out of the store page by page (keyset
 //! order, constant memory), writing the posts file and feeding the summary builder as it
 //! goes, then writes the summary (JSON and a CSV or Parquet table) and the chart (SVG and
-//! PNG). Before summarising it records task follow-ups (`Store::record_follow_ups`), so
+//! PNG). Before summarising it records task follow-ups (`ReviewStore::record_follow_ups`), so
 //! recovered customers count every author who has posted again. Files go to
 //! `<dir>/<week>/` under stable names, written to a temporary name and renamed, so a reader
 //! never sees half a file. `Exporter::run_due` is the scheduled job and its own catch-up:
 //! it exports every recent full week that has no successful scheduled run, recording each
 //! in `export_runs` first so a week is exported once even if two triggers race.
 //!
-//! Invariant: the store is only read through `Store::export_*` and written through the run
+//! Invariant: the store is only read through `ExportStore` and written through the run
 //! log and the follow-up recording; nothing here knows SQL. Post text is hostile: CSV cells are neutralised (`csv`),
 //! SVG text is escaped (`chart`), and file names are built from validated week and brand ids.
 

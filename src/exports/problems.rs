@@ -13,7 +13,7 @@ use super::summary::percentile;
 use super::{ExportError, format_local};
 use crate::domain::{BrandId, Millis};
 use crate::problems::ProblemStatus;
-use crate::store::{Store, StoreError};
+use crate::store::{ExportStore, StoreError};
 
 /// Problems named in the chat summary, per brand.
 pub const TOP_IN_CHAT: usize = 3;
@@ -37,7 +37,7 @@ pub struct WeekProblem {
 /// The problems with at least `min_complaints` complaints written in `[start, end)`, most
 /// complaints first.
 pub async fn for_week(
-    store: &dyn Store,
+    store: &dyn ExportStore,
     start: Millis,
     end: Millis,
     brand: Option<&BrandId>,

@@ -2,7 +2,7 @@
 //!
 //! The builder keeps counters, not rows: memory grows with brands × days and the (pruned)
 //! term counts, never with the number of posts. Task numbers come from the tasks that had
-//! something happen in the week (`Store::export_tasks`), which are few.
+//! something happen in the week (`ExportStore::export_tasks`), which are few.
 //!
 //! Definitions:
 //! - `negative_share`: negative posts / scored posts (unscored posts have no label).

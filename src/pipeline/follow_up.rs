@@ -12,7 +12,7 @@ use futures::FutureExt;
 
 use super::cron::CronTask;
 use crate::domain::{Millis, now_millis};
-use crate::store::{Store, StoreError};
+use crate::store::{ReviewStore, Store, StoreError};
 
 /// When the job runs: every ten minutes, at second 30 (cron with seconds, UTC).
 pub const FOLLOW_UP_SCHEDULE: &str = "30 */10 * * * *";
@@ -23,7 +23,7 @@ pub const FOLLOW_UP_LOOKBACK_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// Records the next post of authors of tasks resolved within the lookback; returns how
 /// many tasks got their record now.
-pub async fn record_follow_ups(store: &dyn Store, now: Millis) -> Result<u64, StoreError> {
+pub async fn record_follow_ups(store: &dyn ReviewStore, now: Millis) -> Result<u64, StoreError> {
     store
         .record_follow_ups(now, now.saturating_sub(FOLLOW_UP_LOOKBACK_MS))
         .await

@@ -11,7 +11,7 @@ use futures::FutureExt;
 use super::cron::CronTask;
 use crate::config::Settings;
 use crate::domain::{Millis, now_millis};
-use crate::store::{Store, StoreError};
+use crate::store::{PrivacyStore, Store, StoreError};
 
 const RETENTION_JOB: &str = "retention";
 /// Every night at 03:30 UTC.
@@ -22,7 +22,7 @@ const DAY_MS: Millis = 24 * 3600 * 1000;
 
 /// Deletes every post first seen more than `retain_days` before `now` that no task holds;
 /// returns how many.
-pub async fn apply_retention(store: &dyn Store, retain_days: u32, now: Millis) -> Result<u64, StoreError> {
+pub async fn apply_retention(store: &dyn PrivacyStore, retain_days: u32, now: Millis) -> Result<u64, StoreError> {
     let before = now - Millis::from(retain_days) * DAY_MS;
     let mut total = 0;
     loop {

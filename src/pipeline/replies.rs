@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use crate::config::Settings;
 use crate::domain::{BrandId, Millis, Platform, now_millis, secs_to_millis};
 use crate::replies::{OutgoingReply, Published, Publisher, ReplyError, StoredToken, TokenVault, account_key};
-use crate::store::{AccountEvent, Claim, ClaimedReply, ReplyFailure, ReplySent, Store, StoreError};
+use crate::store::{AccountEvent, Claim, ClaimedReply, ReplyFailure, ReplySent, ReplyStore, Store, StoreError};
 use crate::tasks::actions::{AcceptedReply, reply_published};
 
 /// Replies claimed per pass.
@@ -40,8 +40,8 @@ const RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 /// Times the task's change is decided again when the task changed meanwhile.
 const TASK_RETRIES: usize = 5;
 
-/// Rotated refresh tokens kept in the store.
-pub struct StoreVault(pub Arc<dyn Store>);
+/// Rotated refresh tokens kept in the store (its reply role).
+pub struct StoreVault(pub Arc<dyn ReplyStore>);
 
 #[async_trait]
 impl TokenVault for StoreVault {

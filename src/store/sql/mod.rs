@@ -29,11 +29,16 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use super::{
+    AdminStore, AlertStore, DeliveryStore, EngagementStore, ExportStore, HealthStore, IngestStore, LeaseStore,
+    MentionStore, PrivacyStore, ProblemStore, QueueStore, ReplyStore, ReviewStore, ScoringStore, SpikeStore,
+    TemplateStore, UserStore,
+};
 use super::{ApiTokenRecord, LabelledExample, NewUser, ReviewedItem, SessionUser, TaskChange, UserRecord};
 use super::{
     AssessmentOutcome, AuthorHistory, Backend, BrandRecord, ChannelState, Claim, CommitOutcome, Counts, DueDelivery,
     NewAssessment, OutboxAlert, PendingMention, PollCommit, PollFailure, QuarantineRow, SentRef, SlaTask, SourceHealth,
-    SourceRecord, Store, StoreError, TaskDetail, TaskFilter, TaskRow,
+    SourceRecord, StoreError, TaskDetail, TaskFilter, TaskRow,
 };
 use super::{ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, NewExportRun};
 use super::{MentionDetail, MentionFilter, MentionPage, MentionTaskOutcome, MentionTaskRequest};
@@ -128,46 +133,9 @@ fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
 }
 
 #[async_trait]
-impl Store for SqlStore {
+impl AdminStore for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
-    }
-
-    async fn erase_author(
-        &self,
-        platform: Platform,
-        handle: &str,
-        actor: &str,
-        at: Millis,
-    ) -> Result<super::Erasure, StoreError> {
-        let mut tx = self.write().await?;
-        let erasure = privacy::erase_author(&mut tx, platform.as_str(), handle, actor, at).await?;
-        tx.commit().await?;
-        Ok(erasure)
-    }
-
-    async fn expire_posts(&self, before: Millis, limit: usize, at: Millis) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let n_expired = privacy::expire_posts(&mut tx, before, limit, at).await?;
-        tx.commit().await?;
-        Ok(n_expired)
-    }
-
-    async fn backup_into(&self, to: &std::path::Path) -> Result<(), StoreError> {
-        match self.backend {
-            Backend::Sqlite => {
-                let to = to
-                    .to_str()
-                    .ok_or_else(|| StoreError::Unsupported("the backup path must be UTF-8".into()))?;
-                // One read transaction: the copy is the database as of one moment, while
-                // writers go on (WAL).
-                sqlx::query("VACUUM INTO $1").bind(to).execute(&self.pool).await?;
-                Ok(())
-            }
-            Backend::Postgres => Err(StoreError::Unsupported(
-                "PostgreSQL is backed up with its own tools: pg_dump --format=custom (see README, Backups)".into(),
-            )),
-        }
     }
 
     #[tracing::instrument(skip_all)]
@@ -224,6 +192,64 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn backup_into(&self, to: &std::path::Path) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let to = to
+                    .to_str()
+                    .ok_or_else(|| StoreError::Unsupported("the backup path must be UTF-8".into()))?;
+                // One read transaction: the copy is the database as of one moment, while
+                // writers go on (WAL).
+                sqlx::query("VACUUM INTO $1").bind(to).execute(&self.pool).await?;
+                Ok(())
+            }
+            Backend::Postgres => Err(StoreError::Unsupported(
+                "PostgreSQL is backed up with its own tools: pg_dump --format=custom (see README, Backups)".into(),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl HealthStore for SqlStore {
+    async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        queue::source_health(&self.pool).await
+    }
+
+    async fn quarantined(&self, source: Option<&SourceId>, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
+        queue::quarantined(&self.pool, source, limit).await
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        queue::counts(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl PrivacyStore for SqlStore {
+    async fn erase_author(
+        &self,
+        platform: Platform,
+        handle: &str,
+        actor: &str,
+        at: Millis,
+    ) -> Result<super::Erasure, StoreError> {
+        let mut tx = self.write().await?;
+        let erasure = privacy::erase_author(&mut tx, platform.as_str(), handle, actor, at).await?;
+        tx.commit().await?;
+        Ok(erasure)
+    }
+
+    async fn expire_posts(&self, before: Millis, limit: usize, at: Millis) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n_expired = privacy::expire_posts(&mut tx, before, limit, at).await?;
+        tx.commit().await?;
+        Ok(n_expired)
+    }
+}
+
+#[async_trait]
+impl IngestStore for SqlStore {
     async fn cursor(&self, source: &SourceId) -> Result<Option<Cursor>, StoreError> {
         ingest::cursor(&self.pool, source).await
     }
@@ -244,7 +270,10 @@ impl Store for SqlStore {
         tx.commit().await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl ScoringStore for SqlStore {
     async fn claim_pending_mentions(
         &self,
         claim: &Claim<'_>,
@@ -255,40 +284,6 @@ impl Store for SqlStore {
         let claimed = scoring::claim_pending_mentions(&mut tx, self.backend, claim, after, limit).await?;
         tx.commit().await?;
         Ok(claimed)
-    }
-
-    async fn try_acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError> {
-        if self.backend == Backend::Sqlite {
-            // One instance per SQLite file: nobody to share with, and a restarted process must
-            // not wait for the lease of the one it replaces.
-            return Ok(true);
-        }
-        let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "INSERT INTO leases (name, holder, expires_at_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
-             WHERE leases.expires_at_ms < $4 OR leases.holder = excluded.holder
-             RETURNING holder",
-        )
-        .bind(name)
-        .bind(holder)
-        .bind(now.saturating_add(ttl_ms))
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row.is_some())
-    }
-
-    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(name)
-            .bind(holder)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn save_sentiments(&self, sentiments: &[(i64, SentimentOutcome)], at: Millis) -> Result<(), StoreError> {
@@ -345,7 +340,47 @@ impl Store for SqlStore {
         tx.commit().await?;
         Ok(outcome)
     }
+}
 
+#[async_trait]
+impl LeaseStore for SqlStore {
+    async fn try_acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError> {
+        if self.backend == Backend::Sqlite {
+            // One instance per SQLite file: nobody to share with, and a restarted process must
+            // not wait for the lease of the one it replaces.
+            return Ok(true);
+        }
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+             WHERE leases.expires_at_ms < $4 OR leases.holder = excluded.holder
+             RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now.saturating_add(ttl_ms))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EngagementStore for SqlStore {
     async fn engagement_targets(
         &self,
         written_since: Millis,
@@ -387,7 +422,10 @@ impl Store for SqlStore {
         tx.commit().await?;
         Ok(escalated)
     }
+}
 
+#[async_trait]
+impl ProblemStore for SqlStore {
     async fn ungrouped_complaints(
         &self,
         model: &str,
@@ -488,17 +526,10 @@ impl Store for SqlStore {
     async fn task_problem(&self, task_id: i64) -> Result<Option<super::TaskProblem>, StoreError> {
         problems::task_problem(&self.pool, task_id).await
     }
+}
 
-    async fn export_problems(
-        &self,
-        start: Millis,
-        end: Millis,
-        brand: Option<&BrandId>,
-        min_complaints: i64,
-    ) -> Result<Vec<super::ExportProblem>, StoreError> {
-        problems::export(&self.pool, start, end, brand, min_complaints).await
-    }
-
+#[async_trait]
+impl QueueStore for SqlStore {
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
         queue::list_tasks(&self.pool, filter).await
     }
@@ -511,16 +542,80 @@ impl Store for SqlStore {
         queue::task_detail(&self.pool, task_id).await
     }
 
-    async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
-        queue::source_health(&self.pool).await
+    async fn queue_version(&self) -> Result<(Millis, i64), StoreError> {
+        queue_actions::queue_version(&self.pool).await
     }
 
-    async fn quarantined(&self, source: Option<&SourceId>, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
-        queue::quarantined(&self.pool, source, limit).await
+    async fn apply_task_change(&self, change: TaskChange) -> Result<TaskRow, StoreError> {
+        let mut tx = self.write().await?;
+        let row = queue_actions::apply_task_change(&mut tx, &change).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
-    async fn counts(&self) -> Result<Counts, StoreError> {
-        queue::counts(&self.pool).await
+    async fn relabel_post(
+        &self,
+        task_id: i64,
+        post_id: i64,
+        label: &str,
+        reviewer: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        queue_actions::relabel_post(&mut tx, task_id, post_id, label, reviewer, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReviewStore for SqlStore {
+    async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError> {
+        queue_actions::labelled_examples(&self.pool).await
+    }
+
+    async fn threshold_evidence(&self, brand: &BrandId) -> Result<Vec<ReviewedItem>, StoreError> {
+        mentions::threshold_evidence(&self.pool, brand).await
+    }
+
+    async fn record_follow_ups(&self, now: Millis, resolved_since: Millis) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = queue_actions::record_follow_ups(&mut tx, now, resolved_since).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl MentionStore for SqlStore {
+    async fn list_mentions(&self, filter: &MentionFilter) -> Result<MentionPage, StoreError> {
+        mentions::list_mentions(&self.pool, filter).await
+    }
+
+    async fn mention_detail(&self, mention_id: i64) -> Result<MentionDetail, StoreError> {
+        mentions::mention_detail(&self.pool, mention_id).await
+    }
+
+    async fn open_task_from_mention(&self, request: MentionTaskRequest) -> Result<MentionTaskOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        let outcome = mentions::open_task_from_mention(&mut tx, self.backend, request).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+#[async_trait]
+impl AlertStore for SqlStore {
+    async fn enqueue_alert(
+        &self,
+        brand_id: Option<&str>,
+        payload: &crate::alerts::AlertPayload,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alerts::enqueue_alert(&mut tx, brand_id, payload, now).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     async fn due_alerts(&self, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError> {
@@ -534,6 +629,51 @@ impl Store for SqlStore {
         Ok(added)
     }
 
+    async fn route_alert_with_holds(
+        &self,
+        alert_id: i64,
+        routes: &[(String, Option<Millis>)],
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alert_holds::route_alert_with_holds(&mut tx, alert_id, routes, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn held_deliveries_due(&self, now: Millis, limit: usize) -> Result<Vec<super::HeldDelivery>, StoreError> {
+        alert_holds::held_deliveries_due(&self.pool, now, limit).await
+    }
+
+    async fn commit_digest(
+        &self,
+        channel: &str,
+        digest: &crate::alerts::AlertPayload,
+        held_ids: &[i64],
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let added = alert_holds::commit_digest(&mut tx, channel, digest, held_ids, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn recent_alerts(
+        &self,
+        kind: &str,
+        brand: &BrandId,
+        limit: usize,
+    ) -> Result<Vec<crate::alerts::AlertPayload>, StoreError> {
+        alert_holds::recent_alerts(&self.pool, kind, brand, limit).await
+    }
+
+    async fn unanswered_tasks_due(&self, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
+        alerts::unanswered_tasks_due(&self.pool, due_before).await
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for SqlStore {
     async fn claim_deliveries(
         &self,
         now: Millis,
@@ -567,6 +707,15 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn first_sent_about_task(
+        &self,
+        task_id: i64,
+        channel: &str,
+        except: i64,
+    ) -> Result<Option<Millis>, StoreError> {
+        alert_holds::first_sent_about_task(&self.pool, task_id, channel, except).await
+    }
+
     async fn disable_channel(&self, name: &str, reason: &str, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         alerts::disable_channel(&mut tx, name, reason, at).await?;
@@ -581,44 +730,13 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn route_alert_with_holds(
-        &self,
-        alert_id: i64,
-        routes: &[(String, Option<Millis>)],
-        now: Millis,
-    ) -> Result<usize, StoreError> {
-        let mut tx = self.write().await?;
-        let added = alert_holds::route_alert_with_holds(&mut tx, alert_id, routes, now).await?;
-        tx.commit().await?;
-        Ok(added)
+    async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
+        alerts::channel_states(&self.pool, names).await
     }
+}
 
-    async fn held_deliveries_due(&self, now: Millis, limit: usize) -> Result<Vec<super::HeldDelivery>, StoreError> {
-        alert_holds::held_deliveries_due(&self.pool, now, limit).await
-    }
-
-    async fn commit_digest(
-        &self,
-        channel: &str,
-        digest: &crate::alerts::AlertPayload,
-        held_ids: &[i64],
-        now: Millis,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let added = alert_holds::commit_digest(&mut tx, channel, digest, held_ids, now).await?;
-        tx.commit().await?;
-        Ok(added)
-    }
-
-    async fn first_sent_about_task(
-        &self,
-        task_id: i64,
-        channel: &str,
-        except: i64,
-    ) -> Result<Option<Millis>, StoreError> {
-        alert_holds::first_sent_about_task(&self.pool, task_id, channel, except).await
-    }
-
+#[async_trait]
+impl SpikeStore for SqlStore {
     async fn negative_counts(
         &self,
         brand: &BrandId,
@@ -642,36 +760,10 @@ impl Store for SqlStore {
     async fn first_mention_post_at(&self, brand: &BrandId) -> Result<Option<Millis>, StoreError> {
         alert_holds::first_mention_post_at(&self.pool, brand).await
     }
+}
 
-    async fn recent_alerts(
-        &self,
-        kind: &str,
-        brand: &BrandId,
-        limit: usize,
-    ) -> Result<Vec<crate::alerts::AlertPayload>, StoreError> {
-        alert_holds::recent_alerts(&self.pool, kind, brand, limit).await
-    }
-
-    async fn channel_states(&self, names: &[String]) -> Result<Vec<ChannelState>, StoreError> {
-        alerts::channel_states(&self.pool, names).await
-    }
-
-    async fn unanswered_tasks_due(&self, due_before: Millis) -> Result<Vec<SlaTask>, StoreError> {
-        alerts::unanswered_tasks_due(&self.pool, due_before).await
-    }
-
-    async fn enqueue_alert(
-        &self,
-        brand_id: Option<&str>,
-        payload: &crate::alerts::AlertPayload,
-        now: Millis,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let added = alerts::enqueue_alert(&mut tx, brand_id, payload, now).await?;
-        tx.commit().await?;
-        Ok(added)
-    }
-
+#[async_trait]
+impl ExportStore for SqlStore {
     async fn export_rows(&self, query: &ExportQuery) -> Result<Vec<ExportRow>, StoreError> {
         exports::export_rows(&self.pool, query).await
     }
@@ -683,6 +775,16 @@ impl Store for SqlStore {
         brand: Option<&BrandId>,
     ) -> Result<Vec<ExportTask>, StoreError> {
         exports::export_tasks(&self.pool, start, end, brand).await
+    }
+
+    async fn export_problems(
+        &self,
+        start: Millis,
+        end: Millis,
+        brand: Option<&BrandId>,
+        min_complaints: i64,
+    ) -> Result<Vec<super::ExportProblem>, StoreError> {
+        problems::export(&self.pool, start, end, brand, min_complaints).await
     }
 
     async fn first_post_at(&self) -> Result<Option<Millis>, StoreError> {
@@ -706,7 +808,10 @@ impl Store for SqlStore {
     async fn export_runs(&self, limit: usize) -> Result<Vec<ExportRunRow>, StoreError> {
         exports::export_runs(&self.pool, limit).await
     }
+}
 
+#[async_trait]
+impl UserStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = queue_actions::create_user(&mut tx, &user).await?;
@@ -756,62 +861,10 @@ impl Store for SqlStore {
     async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
         queue_actions::api_token(&self.pool, token_hash).await
     }
+}
 
-    async fn apply_task_change(&self, change: TaskChange) -> Result<TaskRow, StoreError> {
-        let mut tx = self.write().await?;
-        let row = queue_actions::apply_task_change(&mut tx, &change).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
-
-    async fn relabel_post(
-        &self,
-        task_id: i64,
-        post_id: i64,
-        label: &str,
-        reviewer: &str,
-        at: Millis,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        queue_actions::relabel_post(&mut tx, task_id, post_id, label, reviewer, at).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn labelled_examples(&self) -> Result<Vec<LabelledExample>, StoreError> {
-        queue_actions::labelled_examples(&self.pool).await
-    }
-
-    async fn threshold_evidence(&self, brand: &BrandId) -> Result<Vec<ReviewedItem>, StoreError> {
-        mentions::threshold_evidence(&self.pool, brand).await
-    }
-
-    async fn record_follow_ups(&self, now: Millis, resolved_since: Millis) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let n = queue_actions::record_follow_ups(&mut tx, now, resolved_since).await?;
-        tx.commit().await?;
-        Ok(n)
-    }
-
-    async fn queue_version(&self) -> Result<(Millis, i64), StoreError> {
-        queue_actions::queue_version(&self.pool).await
-    }
-
-    async fn list_mentions(&self, filter: &MentionFilter) -> Result<MentionPage, StoreError> {
-        mentions::list_mentions(&self.pool, filter).await
-    }
-
-    async fn mention_detail(&self, mention_id: i64) -> Result<MentionDetail, StoreError> {
-        mentions::mention_detail(&self.pool, mention_id).await
-    }
-
-    async fn open_task_from_mention(&self, request: MentionTaskRequest) -> Result<MentionTaskOutcome, StoreError> {
-        let mut tx = self.write().await?;
-        let outcome = mentions::open_task_from_mention(&mut tx, self.backend, request).await?;
-        tx.commit().await?;
-        Ok(outcome)
-    }
-
+#[async_trait]
+impl ReplyStore for SqlStore {
     async fn reply_target(&self, task_id: i64) -> Result<Option<(i64, crate::replies::ReplyTarget)>, StoreError> {
         replies::reply_target(&self.pool, task_id).await
     }
@@ -829,6 +882,13 @@ impl Store for SqlStore {
 
     async fn reply(&self, reply_id: i64) -> Result<super::ReplyRow, StoreError> {
         replies::reply(&self.pool, reply_id).await
+    }
+
+    async fn retry_reply(&self, reply_id: i64, actor: &str, now: Millis) -> Result<super::ReplyRow, StoreError> {
+        let mut tx = self.write().await?;
+        let row = replies::retry_reply(&mut tx, reply_id, actor, now).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     async fn claim_replies(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<super::ClaimedReply>, StoreError> {
@@ -859,13 +919,6 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn retry_reply(&self, reply_id: i64, actor: &str, now: Millis) -> Result<super::ReplyRow, StoreError> {
-        let mut tx = self.write().await?;
-        let row = replies::retry_reply(&mut tx, reply_id, actor, now).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
-
     async fn reply_token(&self, account: &str) -> Result<Option<crate::replies::StoredToken>, StoreError> {
         replies::reply_token(&self.pool, account).await
     }
@@ -892,7 +945,10 @@ impl Store for SqlStore {
     async fn account_health(&self) -> Result<Vec<super::AccountHealth>, StoreError> {
         replies::account_health(&self.pool).await
     }
+}
 
+#[async_trait]
+impl TemplateStore for SqlStore {
     async fn reply_templates(&self, brand: Option<&BrandId>) -> Result<Vec<super::ReplyTemplateRow>, StoreError> {
         templates::list(&self.pool, brand).await
     }
