@@ -14,15 +14,13 @@ use earshot::alerts::ChannelKind;
 use earshot::alerts::spike::SpikeSettings;
 use earshot::config::Settings;
 use earshot::domain::{BrandId, Platform, Post, PostDraft, SourceId};
-use earshot::pipeline::Pipeline;
 use earshot::pipeline::delivery::Deliverer;
 use earshot::pipeline::spikes::check_spikes;
-use earshot::scoring::ScoringService;
-use earshot::scoring::lexicon::LexiconScorer;
 use earshot::store::{PollCommit, Store};
 
-use crate::alerts::{bodies, channel, client, tasks};
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::chat::{bodies, channel, client, tasks};
+use crate::support::config::{self, Table};
+use crate::support::{TestEnv, on_both_backends, pipeline_for};
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -36,17 +34,7 @@ fn at(rfc3339: &str) -> i64 {
 /// The test config with a threshold no post reaches, so the only alerts are the ones the
 /// test is about.
 fn settings_without_tasks(env: &TestEnv) -> Settings {
-    earshot::config::from_toml(&env.config_toml().replace("threshold = 40", "threshold = 100"), "test").unwrap()
-}
-
-async fn pipeline_with(settings: Settings) -> Arc<Pipeline> {
-    let settings = Arc::new(settings);
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    Arc::new(Pipeline::new(
-        store,
-        ScoringService::start(Box::new(LexiconScorer), 2, 8),
-        settings,
-    ))
+    env.config().brand_set("acme", "threshold", 100).settings()
 }
 
 fn post(id: &str, text: &str, created_at: i64) -> Post {
@@ -102,7 +90,7 @@ fn field<'a>(slack_body: &'a Value, label: &str) -> &'a str {
 }
 
 async fn a_negative_spike_is_alerted_once_with_its_top_terms(env: TestEnv) {
-    let pipeline = pipeline_with(settings_without_tasks(&env)).await;
+    let pipeline = pipeline_for(settings_without_tasks(&env)).await;
     let settings = pipeline.settings().clone();
     let store = pipeline.store().clone();
     let bucket = at("2026-01-15T11:30:00Z");
@@ -191,7 +179,7 @@ async fn a_negative_spike_is_alerted_once_with_its_top_terms(env: TestEnv) {
 }
 
 async fn steady_negative_volume_is_not_a_spike(env: TestEnv) {
-    let pipeline = pipeline_with(settings_without_tasks(&env)).await;
+    let pipeline = pipeline_for(settings_without_tasks(&env)).await;
     let settings = pipeline.settings().clone();
     let store = pipeline.store().clone();
     let hourly = SpikeSettings {
@@ -406,10 +394,21 @@ on_both_backends!(
 #[test]
 fn quiet_hours_and_spike_settings_are_checked_with_their_paths() {
     let env = TestEnv::new();
-    let toml = format!(
-        "{}\n[alerts.spikes]\nbucket_minutes = 7\nz_threshold = -1.0\n\n[[alerts.channels]]\nname = \"ops\"\ntype = \"slack\"\nurl = \"https://hooks.slack.com/services/x\"\n\n[[alerts.rules]]\nchannels = [\"ops\"]\nquiet_hours = {{ timezone = \"Europe/Lundon\", start = \"22:00\", end = \"7am\" }}\n",
-        env.config_toml()
-    );
+    let toml = env
+        .config()
+        .set("alerts.spikes", "bucket_minutes", 7)
+        .set("alerts.spikes", "z_threshold", -1.0)
+        .channel(config::channel("ops", "slack", "https://hooks.slack.com/services/x"))
+        .rule(
+            Table::new().set("channels", vec!["ops"]).set(
+                "quiet_hours",
+                Table::new()
+                    .set("timezone", "Europe/Lundon")
+                    .set("start", "22:00")
+                    .set("end", "7am"),
+            ),
+        )
+        .render();
 
     let error = earshot::config::from_toml(&toml, "test").unwrap_err();
 

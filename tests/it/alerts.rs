@@ -15,71 +15,20 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use earshot::alerts::channels::Webhook;
 use earshot::alerts::{ChannelKind, ChannelSettings};
-use earshot::domain::{Priority, SourceId};
+use earshot::domain::SourceId;
 use earshot::pipeline::delivery::Deliverer;
 use earshot::secret::Secret;
-use earshot::sources::jsonl::JsonlSource;
 use earshot::store::Store;
 
-use crate::support::{TestEnv, line, on_both_backends, scalar_any};
+use crate::support::chat::{HOSTILE, bodies, channel, client, tasks};
+use crate::support::config::{self, ConfigBuilder, Table};
+use crate::support::{TestApp, TestEnv, on_both_backends, scalar_any};
 
-const HOSTILE: &str = "@AcmeAir lost my bag, worst airline, refund now @everyone <!channel> <@123> [click](https://evil.example) & *bold*";
 /// A fixed "now" after every alert the tests create (2030-03-17).
 const NOW: i64 = 1_900_000_000_000;
 
-/// Opens `n` tasks (one hostile complaint first) through the real pipeline; returns the store.
-pub(crate) async fn tasks(env: &TestEnv, n: usize) -> Arc<dyn Store> {
-    let mut lines = vec![line("0", "@author0", HOSTILE)];
-    for i in 1..n {
-        lines.push(line(
-            &i.to_string(),
-            &format!("@author{i}"),
-            "@AcmeAir cancelled my flight, terrible service, I want a refund",
-        ));
-    }
-    env.append("acme-feed", &lines);
-    let pipeline = env.pipeline().await;
-    let settings = env.settings();
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's acme-feed is a jsonl source");
-    };
-    let feed = JsonlSource::new(source.id.clone(), jsonl.clone());
-    // The feed source reads three lines per poll.
-    for _ in 0..n.div_ceil(3) {
-        pipeline.poll_source(&feed).await.unwrap();
-    }
-    let report = pipeline.score_pending().await.unwrap();
-    assert_eq!(report.n_tasks_opened, n, "every complaint opened a task");
-    pipeline.store().clone()
-}
-
-pub(crate) fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelSettings {
-    ChannelSettings {
-        name: name.to_owned(),
-        kind,
-        url: Secret::inline(url),
-        brands: Vec::new(),
-        min_priority: Priority::Low,
-    }
-}
-
-pub(crate) fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).build().unwrap()
-}
-
 fn deliverer(store: &Arc<dyn Store>, channels: &[ChannelSettings]) -> Deliverer {
     Deliverer::new(store.clone(), channels, &[], client(Duration::from_secs(5)))
-}
-
-pub(crate) async fn bodies(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|request| serde_json::from_slice(&request.body).unwrap())
-        .collect()
 }
 
 async fn delivery_status(env: &TestEnv) -> Vec<(String, i64, Option<String>)> {
@@ -562,18 +511,13 @@ async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
     assert_eq!((breaches.n_deliveries_added, breaches.n_sent), (3, 3));
 }
 
-fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> String {
-    format!(
-        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"{kind}\"\nurl = \"{url}\"\nmin_priority = \"low\"\n",
-        env.config_toml()
-    )
+fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> ConfigBuilder {
+    env.config()
+        .channel(config::channel("ops", kind, url).set("min_priority", "low"))
 }
 
 async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_on(env: TestEnv) {
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use axum::http::StatusCode;
 
     let store = tasks(&env, 1).await;
     let server = MockServer::start().await;
@@ -584,7 +528,7 @@ async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_o
         .mount(&server)
         .await;
     let url = format!("{}/services/T1/B1/secret-part", server.uri());
-    let settings = earshot::config::from_toml(&settings_with_channel(&env, "slack", &url), "test").unwrap();
+    let settings = settings_with_channel(&env, "slack", &url).settings();
     let deliverer = Deliverer::new(
         store.clone(),
         &settings.alerts.channels,
@@ -592,29 +536,13 @@ async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_o
         client(Duration::from_secs(5)),
     );
     deliverer.deliver_due(NOW).await.unwrap();
-    let agent = crate::support::api_bearer(&store, earshot::auth::Role::Agent).await;
-    let lead = crate::support::api_bearer(&store, earshot::auth::Role::Lead).await;
-    let app = earshot::web::router(earshot::web::AppState::new(store.clone(), Arc::new(settings)));
-    let call = |method: &'static str, uri: &'static str, bearer: String| {
-        let app = app.clone();
-        async move {
-            let request = Request::builder()
-                .method(method)
-                .uri(uri)
-                .header("authorization", bearer)
-                .body(Body::empty())
-                .unwrap();
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
-        }
-    };
+    let app = TestApp::new(&store, &Arc::new(settings));
+    let agent = app.bearer(earshot::auth::Role::Agent).await;
+    let lead = app.bearer(earshot::auth::Role::Lead).await;
 
-    let (status, text) = call("GET", "/api/channels", agent.clone()).await;
+    let (status, channels) = agent.get("/api/channels").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!text.contains("secret-part"), "{text}");
-    let channels: Value = serde_json::from_str(&text).unwrap();
+    assert!(!channels.to_string().contains("secret-part"), "{channels}");
     assert_eq!(channels[0]["name"], "ops");
     assert_eq!(channels[0]["kind"], "slack");
     assert_eq!(channels[0]["disabled"], true);
@@ -627,13 +555,12 @@ async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_o
     assert_eq!(channels[0]["pending"], 1);
 
     // Agents may not turn it on; an unknown channel is 404; a lead may.
-    let (status, _) = call("POST", "/api/channels/ops/enable", agent).await;
+    let (status, _, _) = agent.send("POST", "/api/channels/ops/enable", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call("POST", "/api/channels/nope/enable", lead.clone()).await;
+    let (status, _, _) = lead.send("POST", "/api/channels/nope/enable", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, text) = call("POST", "/api/channels/ops/enable", lead).await;
-    assert_eq!(status, StatusCode::OK, "{text}");
-    let enabled: Value = serde_json::from_str(&text).unwrap();
+    let (status, _, enabled) = lead.send("POST", "/api/channels/ops/enable", None).await;
+    assert_eq!(status, StatusCode::OK, "{enabled}");
     assert_eq!((&enabled["disabled"], &enabled["pending"]), (&json!(false), &json!(1)));
 
     // The webhook works again: the alert that waited goes out, once.
@@ -662,7 +589,7 @@ async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_withou
         .await;
     let config = env.path().join("alerts.toml");
     let url = format!("{}/api/webhooks/42/hush", server.uri());
-    std::fs::write(&config, settings_with_channel(&env, "discord", &url)).unwrap();
+    settings_with_channel(&env, "discord", &url).write(&config);
 
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
         .env("RUST_LOG", "warn")
@@ -683,10 +610,16 @@ async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_withou
 #[test]
 fn routing_rules_are_checked_against_channels_and_brands() {
     let env = TestEnv::new();
-    let toml = format!(
-        "{}\n[[alerts.channels]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://example.invalid/h\"\nsigning_secret = \"whsec_***\"\n\n[[alerts.channels]]\nname = \"unsigned\"\ntype = \"webhook\"\nurl = \"https://example.invalid/u\"\n\n[[alerts.rules]]\nbrands = [\"nope\"]\nchannels = [\"ops\", \"missing\"]\n",
-        env.config_toml()
-    );
+    let toml = env
+        .config()
+        .channel(config::channel("ops", "webhook", "https://example.invalid/h").set("signing_secret", "whsec_***"))
+        .channel(config::channel("unsigned", "webhook", "https://example.invalid/u"))
+        .rule(
+            Table::new()
+                .set("brands", vec!["nope"])
+                .set("channels", vec!["ops", "missing"]),
+        )
+        .render();
 
     let error = earshot::config::from_toml(&toml, "test").unwrap_err();
 

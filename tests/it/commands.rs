@@ -1,15 +1,7 @@
 //! `earshot eval` and `earshot bench` as processes, with the lexicon baseline so they run fast.
 
-use std::process::Command;
-
-fn earshot() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_earshot"));
-    command
-        .env_remove("EARSHOT_DATABASE_URL")
-        .env_remove("EARSHOT_HTTP_BIND")
-        .env("RUST_LOG", "warn");
-    command
-}
+use crate::support::ConfigBuilder;
+use crate::support::bin::earshot;
 
 #[test]
 fn eval_prints_metrics_and_skips_bad_rows_with_their_lines() {
@@ -50,7 +42,7 @@ fn eval_prints_metrics_and_skips_bad_rows_with_their_lines() {
 fn bench_reports_scoring_and_pipeline_and_writes_the_posts() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("earshot.toml");
-    std::fs::write(&config, "[scoring]\nscorer = \"lexicon\"\n").unwrap();
+    ConfigBuilder::new().scorer("lexicon").write(&config);
     let posts = dir.path().join("posts.jsonl");
 
     let output = earshot()

@@ -9,53 +9,16 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use earshot::domain::now_millis;
-use earshot::exports::week::IsoWeek;
-use earshot::exports::{ExportFormat, ExportRequest, Exporter};
-use earshot::store::ExportTrigger;
-use earshot::web::{AppState, router};
-
-use crate::review::{Client, complaints, filled, task_id_of};
-use crate::support::{TestEnv, on_both_backends};
-
-/// The current week's export, run for real; returns its summary file and the settings used.
-pub(crate) async fn exported_summary(
-    store: &Arc<dyn earshot::store::Store>,
-    settings: &earshot::config::Settings,
-) -> (IsoWeek, Value) {
-    let exporter = Exporter::new(store.clone(), &settings.exports).unwrap();
-    let week = IsoWeek::containing(now_millis(), exporter.timezone());
-    let request = ExportRequest {
-        week,
-        brand: None,
-        format: ExportFormat::Json,
-        trigger: ExportTrigger::Manual,
-    };
-    exporter.export_week(&request, &|_| {}).await.unwrap().unwrap();
-    let file = settings
-        .exports
-        .dir
-        .join(week.to_string())
-        .join(format!("earshot-{week}-all-summary.json"));
-    (week, serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap())
-}
-
-/// Test settings writing exports into the test's own folder.
-pub(crate) fn with_exports_in(
-    settings: &earshot::config::Settings,
-    dir: &std::path::Path,
-) -> earshot::config::Settings {
-    let mut settings = settings.clone();
-    settings.exports.dir = dir.to_owned();
-    settings
-}
+use crate::support::exports::{exported_summary, with_exports_in};
+use crate::support::fill::{complaints, filled, task_id_of};
+use crate::support::{TestApp, TestEnv, on_both_backends};
 
 async fn the_dashboard_shows_the_export_s_numbers_for_the_same_week(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
     let exports = tempfile::tempdir().unwrap();
     let settings = Arc::new(with_exports_in(&settings, exports.path()));
-    let app = router(AppState::new(store.clone(), settings.clone()));
-    let (lee, ann) = (Client::login(&app, "lee").await, Client::login(&app, "ann").await);
+    let app = TestApp::new(&store, &settings);
+    let (lee, ann) = (app.login("lee").await, app.login("ann").await);
     // Ann answers @jo and resolves; @max waits.
     let jo = task_id_of(&ann, "@jo").await;
     for action in [

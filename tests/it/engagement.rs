@@ -17,8 +17,9 @@ use earshot::pipeline::engagement::{EngagementRefresher, RefreshReport};
 use earshot::sources::{EngagementLookup, Reading, Source, SourceError};
 use earshot::store::Store;
 
-use crate::sources::SourceEnv;
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::Table;
+use crate::support::sources::SourceEnv;
+use crate::support::{TestEnv, on_both_backends, poll_feed};
 
 const MINUTE_MS: i64 = 60_000;
 
@@ -44,13 +45,13 @@ impl Source for As {
 }
 
 fn x_source(server: &MockServer) -> Box<dyn Source> {
-    SourceEnv::new(&format!(
-        r#"type = "x"
-query = "acme"
-bearer_token = "tok"
-base_url = "{}""#,
-        server.uri()
-    ))
+    SourceEnv::new(
+        Table::new()
+            .set("type", "x")
+            .set("query", "acme")
+            .set("bearer_token", "tok")
+            .set("base_url", server.uri()),
+    )
     .source()
 }
 
@@ -81,17 +82,8 @@ async fn tasks_for(env: &TestEnv, n: usize) -> Arc<dyn Store> {
         .collect();
     env.append("acme-feed", &lines);
     let pipeline = env.pipeline().await;
-    let settings = env.settings();
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("acme-feed is a jsonl source");
-    };
-    let feed = earshot::sources::jsonl::JsonlSource::new(source.id.clone(), jsonl.clone());
     // batch_lines = 3: poll until every line is committed.
-    for _ in 0..n.div_ceil(3) + 1 {
-        pipeline.poll_source(&feed).await.unwrap();
-    }
-    pipeline.score_pending().await.unwrap();
+    poll_feed(&pipeline, n.div_ceil(3) + 1).await;
     assert_eq!(
         env.scalar_of("SELECT COUNT(*) FROM tasks").await,
         n as i64,
@@ -291,7 +283,7 @@ async fn two_refreshes_with_growth_escalate_once_and_send_one_going_viral_alert(
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .mount(&chat)
         .await;
-    let slack = crate::alerts::channel(
+    let slack = crate::support::chat::channel(
         "ops",
         earshot::alerts::ChannelKind::Slack {},
         format!("{}/hook", chat.uri()),
@@ -300,10 +292,10 @@ async fn two_refreshes_with_growth_escalate_once_and_send_one_going_viral_alert(
         store.clone(),
         &[slack],
         &[],
-        crate::alerts::client(std::time::Duration::from_secs(5)),
+        crate::support::chat::client(std::time::Duration::from_secs(5)),
     );
     deliverer.deliver_due(now + 80 * MINUTE_MS).await.unwrap();
-    let sent: Vec<String> = crate::alerts::bodies(&chat)
+    let sent: Vec<String> = crate::support::chat::bodies(&chat)
         .await
         .iter()
         .map(Value::to_string)
@@ -478,16 +470,16 @@ async fn engagement_lookup_on_reddit_reads_scores_and_sees_deleted_and_removed_p
         .expect(1)
         .mount(&server)
         .await;
-    let source = SourceEnv::new(&format!(
-        r#"type = "reddit"
-query = "acme air"
-client_id = "cid"
-client_secret = "csecret"
-user_agent = "linux:earshot-test:0.1 (by /u/acme_care)"
-base_url = "{uri}"
-auth_url = "{uri}""#,
-        uri = server.uri()
-    ))
+    let source = SourceEnv::new(
+        Table::new()
+            .set("type", "reddit")
+            .set("query", "acme air")
+            .set("client_id", "cid")
+            .set("client_secret", "csecret")
+            .set("user_agent", "linux:earshot-test:0.1 (by /u/acme_care)")
+            .set("base_url", server.uri())
+            .set("auth_url", server.uri()),
+    )
     .source();
     let lookup = source.engagement().unwrap();
     let ids: Vec<String> = ["t3_a", "t3_b", "t3_c", "t3_d"].map(String::from).to_vec();
@@ -537,14 +529,14 @@ async fn engagement_lookup_on_bluesky_treats_uris_left_out_of_get_posts_as_gone(
         .expect(1)
         .mount(&server)
         .await;
-    let source = SourceEnv::new(&format!(
-        r#"type = "bluesky"
-query = "acme"
-identifier = "acme.bsky.social"
-app_password = "xxxx-xxxx-xxxx-xxxx"
-base_url = "{}""#,
-        server.uri()
-    ))
+    let source = SourceEnv::new(
+        Table::new()
+            .set("type", "bluesky")
+            .set("query", "acme")
+            .set("identifier", "acme.bsky.social")
+            .set("app_password", "xxxx-xxxx-xxxx-xxxx")
+            .set("base_url", server.uri()),
+    )
     .source();
     let lookup = source.engagement().unwrap();
 
@@ -586,11 +578,12 @@ async fn engagement_lookup_on_mastodon_confirms_a_missing_status_with_its_404() 
         .expect(1)
         .mount(&server)
         .await;
-    let source = SourceEnv::new(&format!(
-        r#"type = "mastodon"
-hashtags = ["acme"]
-base_url = "{base}""#
-    ))
+    let source = SourceEnv::new(
+        Table::new()
+            .set("type", "mastodon")
+            .set("hashtags", vec!["acme"])
+            .set("base_url", base.as_str()),
+    )
     .source();
     let lookup = source.engagement().unwrap();
     let ids = vec![
@@ -637,12 +630,12 @@ async fn engagement_lookup_on_hacker_news_reads_points_and_replies_and_sees_a_40
         .expect(1)
         .mount(&server)
         .await;
-    let source = SourceEnv::new(&format!(
-        r#"type = "hackernews"
-query = "acme"
-base_url = "{}""#,
-        server.uri()
-    ))
+    let source = SourceEnv::new(
+        Table::new()
+            .set("type", "hackernews")
+            .set("query", "acme")
+            .set("base_url", server.uri()),
+    )
     .source();
     let lookup = source.engagement().unwrap();
 
@@ -678,13 +671,13 @@ async fn engagement_lookup_on_youtube_reads_thread_counts_by_id() {
         })
         .mount(&server)
         .await;
-    let source = SourceEnv::new(&format!(
-        r#"type = "youtube"
-api_key = "yt-key"
-video_id = "v1"
-base_url = "{}""#,
-        server.uri()
-    ))
+    let source = SourceEnv::new(
+        Table::new()
+            .set("type", "youtube")
+            .set("api_key", "yt-key")
+            .set("video_id", "v1")
+            .set("base_url", server.uri()),
+    )
     .source();
     let lookup = source.engagement().unwrap();
 
@@ -709,11 +702,17 @@ base_url = "{}""#,
 #[test]
 fn engagement_and_viral_settings_are_checked_with_their_paths() {
     let env = TestEnv::new();
-    let brand_viral = "threshold = 40\n\n[brands.viral]\ngrowth_factor = 1.0\nwindow_mins = 0\n";
-    let toml = format!(
-        "{}\n[engagement]\nschedule = \"every ten minutes\"\nmax_age_hours = 0\nmax_posts_per_run = 0\n",
-        env.config_toml().replacen("threshold = 40\n", brand_viral, 1)
-    );
+    let toml = env
+        .config()
+        .brand_set(
+            "acme",
+            "viral",
+            Table::new().set("growth_factor", 1.0).set("window_mins", 0),
+        )
+        .set("engagement", "schedule", "every ten minutes")
+        .set("engagement", "max_age_hours", 0)
+        .set("engagement", "max_posts_per_run", 0)
+        .render();
 
     let error = earshot::config::from_toml(&toml, "test").unwrap_err();
 

@@ -6,34 +6,25 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::TimeZone;
 use http_body_util::BodyExt;
-use tower::ServiceExt;
 
-use earshot::config::{Settings, from_toml};
-use earshot::domain::SourceId;
+use earshot::config::Settings;
 use earshot::exports::week::IsoWeek;
 use earshot::exports::{ExportFormat, ExportOutcome, ExportRequest, Exporter};
 use earshot::pipeline::Pipeline;
-use earshot::scoring::ScoringService;
-use earshot::scoring::lexicon::LexiconScorer;
-use earshot::sources::jsonl::JsonlSource;
 use earshot::store::ExportTrigger;
-use earshot::web::{AppState, router};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, Row, RowAccessor};
 
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::{TestApp, TestEnv, on_both_backends, pipeline_for, poll_feed};
 
 fn settings(env: &TestEnv) -> Settings {
-    let toml = format!(
-        "{}\n[exports]\ntimezone = \"Europe/London\"\ndir = \"{}\"\n",
-        env.config_toml(),
-        env.path().join("exports").display()
-    );
-    from_toml(&toml, "export test config").unwrap()
+    env.config()
+        .set("exports", "timezone", "Europe/London")
+        .set("exports", "dir", env.path().join("exports").display().to_string())
+        .settings()
 }
 
 fn post_line(id: &str, author: &str, text: &str, at: chrono::DateTime<chrono::Utc>) -> String {
@@ -59,22 +50,8 @@ fn london(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::
 /// Polls the lines into the store through the pipeline and scores them.
 async fn fill(env: &TestEnv, lines: &[String]) -> Arc<Pipeline> {
     env.append("acme-feed", lines);
-    let settings = Arc::new(settings(env));
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    let pipeline = Arc::new(Pipeline::new(
-        store,
-        ScoringService::start(Box::new(LexiconScorer), 2, 8),
-        settings.clone(),
-    ));
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's sources are jsonl sources");
-    };
-    pipeline
-        .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
-        .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
+    let pipeline = pipeline_for(settings(env)).await;
+    poll_feed(&pipeline, 1).await;
     pipeline
 }
 
@@ -401,16 +378,10 @@ async fn the_api_lists_runs_and_serves_files_but_nothing_outside_the_exports(env
     .await;
     let exporter = exporter(&pipeline);
     export(&exporter, "2026-W47", ExportFormat::Csv).await;
-    let bearer = crate::support::api_bearer(pipeline.store(), earshot::auth::Role::Lead).await;
-    let app = router(AppState::new(pipeline.store().clone(), pipeline.settings().clone()));
-    let get = |uri: &str| {
-        let app = app.clone();
-        let request = Request::get(uri)
-            .header("authorization", &bearer)
-            .body(Body::empty())
-            .unwrap();
-        async move { app.oneshot(request).await.unwrap() }
-    };
+    let lead = TestApp::new(pipeline.store(), pipeline.settings())
+        .bearer(earshot::auth::Role::Lead)
+        .await;
+    let get = |uri: &'static str| lead.get_raw(uri, &[]);
 
     let runs = get("/api/exports").await;
     let csv = get("/api/exports/2026-W47/earshot-2026-W47-all-posts.csv").await;
@@ -634,19 +605,7 @@ async fn recovered_customers_count_resolved_tasks_whose_authors_next_post_was_no
             post_line("4", "@kim", "@AcmeAir still no refund, worst airline, terrible", later),
         ],
     );
-    let source = pipeline
-        .settings()
-        .source(&SourceId::parse("acme-feed").unwrap())
-        .unwrap()
-        .clone();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's sources are jsonl sources");
-    };
-    pipeline
-        .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
-        .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
+    poll_feed(&pipeline, 1).await;
     let exporter = exporter(&pipeline);
     let week = IsoWeek::containing(resolved_at, exporter.timezone());
 

@@ -12,15 +12,12 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use earshot::config::{Settings, from_toml};
-use earshot::domain::SourceId;
 use earshot::exports::Exporter;
 use earshot::pipeline::Pipeline;
 use earshot::pipeline::delivery::Deliverer;
-use earshot::scoring::ScoringService;
-use earshot::scoring::lexicon::LexiconScorer;
-use earshot::sources::jsonl::JsonlSource;
 
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::config;
+use crate::support::{TestEnv, on_both_backends, pipeline_for, poll_feed};
 
 /// The platforms, the webhook path each server is called on, and what it answers.
 const PLATFORMS: [(&str, &str, u16, &str); 6] = [
@@ -52,32 +49,27 @@ fn post_line(id: &str, author: &str, text: &str, at: chrono::DateTime<chrono::Ut
 /// The test config plus one channel per platform (on `servers`), an `agents` channel (on
 /// `agents`) for task alerts only, and weekly summaries routed to the six.
 fn settings(env: &TestEnv, servers: &[MockServer], agents: &MockServer, public_url: Option<&str>) -> Settings {
-    let mut toml = env.config_toml();
+    let mut config = env.config();
     let mut names = Vec::new();
     for ((kind, hook, _, _), server) in PLATFORMS.iter().zip(servers) {
         let name = format!("{kind}-managers");
-        toml.push_str(&format!(
-            "\n[[alerts.channels]]\nname = \"{name}\"\ntype = \"{kind}\"\nurl = \"{}{hook}\"\nmin_priority = \"critical\"\n",
-            server.uri()
-        ));
+        let mut channel =
+            config::channel(&name, kind, &format!("{}{hook}", server.uri())).set("min_priority", "critical");
         if *kind == "webhook" {
-            toml.push_str("signing_secret = \"whsec_c2lnbmluZyBrZXkgb2YgdGhlIHN1bW1hcnkgdGVzdA==\"\n");
+            channel = channel.set("signing_secret", "whsec_c2lnbmluZyBrZXkgb2YgdGhlIHN1bW1hcnkgdGVzdA==");
         }
-        names.push(format!("\"{name}\""));
+        config = config.channel(channel);
+        names.push(name);
     }
-    toml.push_str(&format!(
-        "\n[[alerts.channels]]\nname = \"agents\"\ntype = \"slack\"\nurl = \"{}/agents\"\n",
-        agents.uri()
-    ));
-    toml.push_str(&format!(
-        "\n[exports]\ntimezone = \"Europe/London\"\ndir = \"{}\"\nsummary_channels = [{}]\n",
-        env.path().join("exports").display(),
-        names.join(", ")
-    ));
+    config = config
+        .channel(config::channel("agents", "slack", &format!("{}/agents", agents.uri())))
+        .set("exports", "timezone", "Europe/London")
+        .set("exports", "dir", env.path().join("exports").display().to_string())
+        .set("exports", "summary_channels", names);
     if let Some(url) = public_url {
-        toml.push_str(&format!("public_url = \"{url}\"\n"));
+        config = config.set("exports", "public_url", url);
     }
-    from_toml(&toml, "weekly summary test config").unwrap()
+    config.settings()
 }
 
 /// One server per platform answering its webhook path the platform's way (task alerts for
@@ -133,21 +125,8 @@ async fn pipeline(env: &TestEnv, settings: Settings) -> Arc<Pipeline> {
             post_line("4", "@d", "acme air crew were great, thanks", london(2026, 11, 19, 9)),
         ],
     );
-    let settings = Arc::new(settings);
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    let pipeline = Arc::new(Pipeline::new(
-        store,
-        ScoringService::start(Box::new(LexiconScorer), 2, 8),
-        settings.clone(),
-    ));
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's sources are jsonl sources");
-    };
-    let feed = JsonlSource::new(source.id.clone(), jsonl.clone());
-    pipeline.poll_source(&feed).await.unwrap();
-    pipeline.poll_source(&feed).await.unwrap();
-    pipeline.score_pending().await.unwrap();
+    let pipeline = pipeline_for(settings).await;
+    poll_feed(&pipeline, 2).await;
     pipeline
 }
 
@@ -344,10 +323,11 @@ on_both_backends!(
 #[test]
 fn summary_channels_must_name_configured_channels() {
     let env = TestEnv::new();
-    let toml = format!(
-        "{}\n[exports]\nsummary_channels = [\"nowhere\"]\npublic_url = \"ftp://x\"\n",
-        env.config_toml()
-    );
+    let toml = env
+        .config()
+        .set("exports", "summary_channels", vec!["nowhere"])
+        .set("exports", "public_url", "ftp://x")
+        .render();
     let error = from_toml(&toml, "test").unwrap_err();
     let problems: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
     assert!(

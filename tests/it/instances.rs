@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::support::TestEnv;
+use crate::support::config::{brand, source};
+use crate::support::{ConfigBuilder, Table, TestEnv};
 
 // --- Alert delivery claims ------------------------------------------------------------------
 
@@ -219,63 +220,41 @@ impl Drop for Instances {
     }
 }
 
-fn config(env: &TestEnv, hn: &str) -> String {
-    format!(
-        r#"
-[database]
-url = "{db}"
-max_connections = 4
-
-[scoring]
-scorer = "lexicon"
-
-[instances]
-poll_lease_secs = 2
-claim_secs = 4
-delivery_lease_secs = 4
-scoring_sweep_ms = 300
-
-[exports]
-enabled = false
-dir = "{exports}"
-
-[[brands]]
-id = "acme"
-name = "Acme Air"
-keywords = ["acme air", "acmeair"]
-handles = ["@AcmeAir"]
-threshold = 40
-
-[[sources]]
-id = "hn-a"
-brand = "acme"
-schedule = "* * * * * *"
-type = "hackernews"
-query = "acme air"
-base_url = "{hn}"
-hits_per_page = {HITS_PER_PAGE}
-overlap_secs = 0
-
-[[sources]]
-id = "hn-b"
-brand = "acme"
-schedule = "* * * * * *"
-type = "hackernews"
-query = "acmeair"
-base_url = "{hn}"
-hits_per_page = {HITS_PER_PAGE}
-overlap_secs = 0
-
-[[alerts.channels]]
-name = "ops"
-type = "webhook"
-url = {{ env = "EARSHOT_TEST_ALERT_URL" }}
-signing_secret = "whsec_c2lnbmluZyBrZXkgb2YgdGhlIGluc3RhbmNlcyB0ZXN0"
-min_priority = "low"
-"#,
-        db = env.database_url(),
-        exports = env.path().join("exports").display(),
-    )
+fn config(env: &TestEnv, hn: &str) -> ConfigBuilder {
+    let feed = |id: &str, query: &str| {
+        source(id, "acme", "hackernews")
+            .set("schedule", "* * * * * *")
+            .set("query", query)
+            .set("base_url", hn)
+            .set("hits_per_page", i64::try_from(HITS_PER_PAGE).unwrap())
+            .set("overlap_secs", 0)
+    };
+    ConfigBuilder::new()
+        .database(&env.database_url())
+        .set("database", "max_connections", 4)
+        .scorer("lexicon")
+        .set("instances", "poll_lease_secs", 2)
+        .set("instances", "claim_secs", 4)
+        .set("instances", "delivery_lease_secs", 4)
+        .set("instances", "scoring_sweep_ms", 300)
+        .set("exports", "enabled", false)
+        .set("exports", "dir", env.path().join("exports").display().to_string())
+        .brand(
+            brand("acme", "Acme Air")
+                .set("keywords", vec!["acme air", "acmeair"])
+                .set("handles", vec!["@AcmeAir"])
+                .set("threshold", 40),
+        )
+        .source(feed("hn-a", "acme air"))
+        .source(feed("hn-b", "acmeair"))
+        .channel(
+            Table::new()
+                .set("name", "ops")
+                .set("type", "webhook")
+                .set("url", Table::new().set("env", "EARSHOT_TEST_ALERT_URL"))
+                .set("signing_secret", "whsec_c2lnbmluZyBrZXkgb2YgdGhlIGluc3RhbmNlcyB0ZXN0")
+                .set("min_priority", "low"),
+        )
 }
 
 async fn wait_for(what: &str, instances: &Instances, deadline: Duration, mut done: impl AsyncFnMut() -> bool) {
@@ -326,7 +305,7 @@ async fn three_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothi
         .mount(&hook)
         .await;
     let config_path = env.path().join("earshot.toml");
-    std::fs::write(&config_path, config(&env, &hn.uri())).unwrap();
+    config(&env, &hn.uri()).write(&config_path);
     let total = 2 * POSTS_PER_SOURCE as i64;
     let complaints = (2 * POSTS_PER_SOURCE).div_ceil(COMPLAINT_EVERY) as i64;
     let hook_url = format!("{}/hooks/earshot", hook.uri());

@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use earshot::auth::Role;
-use earshot::web::{AppState, router};
 
-use crate::review::{Client, complaints, filled, task_id_of};
-use crate::support::{TestEnv, api_bearer, line};
+use crate::support::Client;
+use crate::support::fill::{complaints, filled, task_id_of};
+use crate::support::{TestApp, TestEnv, line};
 
 /// A post by `author` written at `created_at` (RFC 3339).
 fn post_at(id: &str, author: &str, text: &str, created_at: &str) -> String {
@@ -38,9 +38,9 @@ fn sweep_lines() -> Vec<String> {
     lines
 }
 
-async fn app_with(env: &TestEnv, lines: &[String]) -> (axum::Router, std::sync::Arc<dyn earshot::store::Store>) {
+async fn app_with(env: &TestEnv, lines: &[String]) -> TestApp {
     let (store, settings) = filled(env, lines).await;
-    (router(AppState::new(store.clone(), settings)), store)
+    TestApp::new(&store, &settings)
 }
 
 async fn mentions(client: &Client, query: &str) -> Value {
@@ -90,8 +90,8 @@ async fn export_lines(lead: &Client) -> Vec<Value> {
 }
 
 async fn the_list_filters_searches_sorts_pages_and_counts(env: TestEnv) {
-    let (app, _store) = app_with(&env, &sweep_lines()).await;
-    let ann = Client::login(&app, "ann").await;
+    let app = app_with(&env, &sweep_lines()).await;
+    let ann = app.login("ann").await;
 
     let all = mentions(&ann, "").await;
     assert_eq!(all["total"], 10, "{all}");
@@ -252,9 +252,9 @@ async fn the_list_filters_searches_sorts_pages_and_counts(env: TestEnv) {
 }
 
 async fn bad_query_values_are_400s_with_a_message_and_roles_apply(env: TestEnv) {
-    let (app, store) = app_with(&env, &complaints()).await;
-    let ann = Client::login(&app, "ann").await;
-    let lee = Client::login(&app, "lee").await;
+    let app = app_with(&env, &complaints()).await;
+    let ann = app.login("ann").await;
+    let lee = app.login("lee").await;
     for (query, expected) in [
         ("limit=0", "limit must be a whole number from 1 to 200"),
         ("limit=201", "limit must be a whole number from 1 to 200"),
@@ -289,17 +289,8 @@ async fn bad_query_values_are_400s_with_a_message_and_roles_apply(env: TestEnv) 
 
     // Agents and leads read; nobody anonymous; ingest tokens only push.
     assert_eq!(mentions(&lee, "?limit=200").await["total"], 3);
-    assert_eq!(
-        Client::anonymous(&app).get("/api/mentions").await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    let mut ingest = Client::anonymous(&app);
-    ingest.bearer = Some(
-        api_bearer(&store, Role::Ingest)
-            .await
-            .trim_start_matches("Bearer ")
-            .to_owned(),
-    );
+    assert_eq!(app.anonymous().get("/api/mentions").await.0, StatusCode::UNAUTHORIZED);
+    let ingest = app.bearer(Role::Ingest).await;
     assert_eq!(ingest.get("/api/mentions").await.0, StatusCode::FORBIDDEN);
     let kim = mention_with(&ann, "crew were great").await;
     assert_eq!(
@@ -307,16 +298,17 @@ async fn bad_query_values_are_400s_with_a_message_and_roles_apply(env: TestEnv) 
         StatusCode::FORBIDDEN
     );
     // Nobody anonymous opens a task.
-    let (status, _, _) = Client::anonymous(&app)
+    let (status, _, _) = app
+        .anonymous()
         .send("POST", &format!("/api/mentions/{}/task", kim["mention_id"]), None)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 async fn opening_a_task_from_a_mention_is_idempotent_alerts_and_records_a_missed_complaint(env: TestEnv) {
-    let (app, _store) = app_with(&env, &sweep_lines()).await;
-    let ann = Client::login(&app, "ann").await;
-    let lee = Client::login(&app, "lee").await;
+    let app = app_with(&env, &sweep_lines()).await;
+    let ann = app.login("ann").await;
+    let lee = app.login("lee").await;
     let sam = mention_with(&ann, "gate B12").await;
     assert_eq!((sam["flagged"].as_bool(), sam["task_id"].as_i64()), (Some(false), None));
     let mention_id = sam["mention_id"].as_i64().unwrap();
@@ -469,8 +461,8 @@ async fn opening_a_task_from_a_mention_is_idempotent_alerts_and_records_a_missed
 }
 
 async fn a_mention_from_an_author_with_an_open_task_joins_that_conversation(env: TestEnv) {
-    let (app, _store) = app_with(&env, &sweep_lines()).await;
-    let ann = Client::login(&app, "ann").await;
+    let app = app_with(&env, &sweep_lines()).await;
+    let ann = app.login("ann").await;
     let jo_task = task_id_of(&ann, "@jo").await;
     let follow_up = mention_with(&ann, "booking reference").await;
     assert_eq!(
@@ -503,7 +495,7 @@ async fn a_mention_from_an_author_with_an_open_task_joins_that_conversation(env:
         "joining sends no second new-task alert"
     );
     // Still a missed complaint: it was not flagged.
-    let lee = Client::login(&app, "lee").await;
+    let lee = app.login("lee").await;
     let lines = export_lines(&lee).await;
     assert!(
         lines
@@ -514,9 +506,9 @@ async fn a_mention_from_an_author_with_an_open_task_joins_that_conversation(env:
 }
 
 async fn dismissals_record_complaint_0_and_relabels_keep_the_complaint_label(env: TestEnv) {
-    let (app, _store) = app_with(&env, &sweep_lines()).await;
-    let ann = Client::login(&app, "ann").await;
-    let lee = Client::login(&app, "lee").await;
+    let app = app_with(&env, &sweep_lines()).await;
+    let ann = app.login("ann").await;
+    let lee = app.login("lee").await;
     let max = task_id_of(&lee, "@max").await;
     let (status, body) = lee
         .act(
@@ -593,8 +585,8 @@ async fn the_threshold_suggestion_weighs_reviewed_tasks_and_missed_complaints(en
             "@AcmeAir ordered the vegetarian meal, got chicken. Again.",
         ),
     ]);
-    let (app, _store) = app_with(&env, &lines).await;
-    let lee = Client::login(&app, "lee").await;
+    let app = app_with(&env, &lines).await;
+    let lee = app.login("lee").await;
 
     let (status, before) = lee.get("/api/brands/acme/threshold-suggestion").await;
     assert_eq!(status, StatusCode::OK, "{before}");
@@ -675,7 +667,7 @@ async fn the_threshold_suggestion_weighs_reviewed_tasks_and_missed_complaints(en
     assert_eq!(s["curve"].as_array().unwrap().len(), 21);
 
     // Agents do not tune.
-    let ann = Client::login(&app, "ann").await;
+    let ann = app.login("ann").await;
     assert_eq!(
         ann.get("/api/brands/acme/threshold-suggestion").await.0,
         StatusCode::FORBIDDEN
@@ -683,8 +675,8 @@ async fn the_threshold_suggestion_weighs_reviewed_tasks_and_missed_complaints(en
 }
 
 async fn posts_stored_before_the_search_text_existed_are_found_after_migrate(env: TestEnv) {
-    let (app, store) = app_with(&env, &sweep_lines()).await;
-    let ann = Client::login(&app, "ann").await;
+    let app = app_with(&env, &sweep_lines()).await;
+    let ann = app.login("ann").await;
     // As if stored before migration 0014.
     sqlx::query("UPDATE posts SET search_text = NULL")
         .execute(&env.raw().await)
@@ -695,7 +687,7 @@ async fn posts_stored_before_the_search_text_existed_are_found_after_migrate(env
         1,
         "found through LOWER() meanwhile"
     );
-    store.migrate().await.unwrap();
+    app.store.migrate().await.unwrap();
     assert_eq!(
         env.scalar_of("SELECT COUNT(*) FROM posts WHERE search_text IS NULL")
             .await,

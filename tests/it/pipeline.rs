@@ -281,11 +281,13 @@ async fn the_complaint_model_stores_its_heads_and_escalates_vips_and_high_reach_
             line("4", "@kim", "Acme Air crew were great, thanks for the smooth flight"),
         ],
     );
-    let toml = env
-        .config_toml()
-        .replace("scorer = \"lexicon\"", "scorer = \"model\"")
-        .replace("threshold = 40", "threshold = 90\nvip_handles = [\"press_desk\"]");
-    let settings = std::sync::Arc::new(earshot::config::from_toml(&toml, "test").unwrap());
+    let settings = env
+        .config()
+        .scorer("model")
+        .brand_set("acme", "threshold", 90)
+        .brand_set("acme", "vip_handles", vec!["press_desk"])
+        .settings();
+    let settings = std::sync::Arc::new(settings);
     let store = earshot::app::open_store(&settings).await.unwrap();
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/complaint-minilm-l6");
     let scorer = earshot::scoring::model::TransformerScorer::load(&model).unwrap();

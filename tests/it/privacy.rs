@@ -4,18 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use axum::http::StatusCode;
+use serde_json::json;
 
 use earshot::auth::Role;
 use earshot::domain::now_millis;
 use earshot::store::Store;
-use earshot::web::{AppState, router};
 
-use crate::support::{TestEnv, api_bearer, line, on_both_backends};
+use crate::support::{TestApp, TestEnv, line, on_both_backends, poll_feed};
 
 const COMPLAINT: &str = "@AcmeAir lost my bag and the refund never came, worst airline, never again";
 
@@ -30,39 +26,8 @@ async fn filled(env: &TestEnv) -> (Arc<dyn Store>, Arc<earshot::config::Settings
         ],
     );
     let pipeline = env.pipeline().await;
-    let settings = env.settings();
-    let source = settings
-        .source(&earshot::domain::SourceId::parse("acme-feed").unwrap())
-        .unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("acme-feed is a jsonl source");
-    };
-    pipeline
-        .poll_source(&earshot::sources::jsonl::JsonlSource::new(
-            source.id.clone(),
-            jsonl.clone(),
-        ))
-        .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
+    poll_feed(&pipeline, 1).await;
     (pipeline.store().clone(), pipeline.settings().clone())
-}
-
-async fn erase(app: &axum::Router, bearer: &str, body: Value) -> (StatusCode, Value) {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::post("/api/privacy/erase")
-                .header("authorization", bearer)
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 async fn an_erased_author_leaves_counts_but_nothing_that_identifies_them(env: TestEnv) {
@@ -75,12 +40,16 @@ async fn an_erased_author_leaves_counts_but_nothing_that_identifies_them(env: Te
         .unwrap();
     let posts_before = env.scalar_of("SELECT COUNT(*) FROM posts").await;
     let tasks_before = env.scalar_of("SELECT COUNT(*) FROM tasks").await;
-    let app = router(AppState::new(store.clone(), settings));
-    let agent = api_bearer(&store, Role::Agent).await;
-    let admin = api_bearer(&store, Role::Admin).await;
+    let app = TestApp::new(&store, &settings);
+    let agent = app.bearer(Role::Agent).await;
+    let admin = app.bearer(Role::Admin).await;
 
-    let (refused, _) = erase(&app, &agent, json!({ "platform": "x", "author": "@jo_smith" })).await;
-    let (status, erased) = erase(&app, &admin, json!({ "platform": "x", "author": "@JO_SMITH" })).await;
+    let (refused, _) = agent
+        .post_json("/api/privacy/erase", json!({ "platform": "x", "author": "@jo_smith" }))
+        .await;
+    let (status, erased) = admin
+        .post_json("/api/privacy/erase", json!({ "platform": "x", "author": "@JO_SMITH" }))
+        .await;
 
     assert_eq!(refused, StatusCode::FORBIDDEN);
     assert_eq!(status, StatusCode::OK, "{erased}");

@@ -17,7 +17,7 @@ use earshot::problems::{ProblemSettings, ProblemStatus};
 use earshot::scoring::embedding::EmbeddingService;
 use earshot::store::{Grouping, PlacedMember, PollCommit, ProblemChange, ProblemFilter, ProblemRef, Store};
 
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::{TestApp, TestEnv, on_both_backends, poll_feed};
 
 const HOUR: Millis = 3_600_000;
 const MODEL: &str = "test-embedder@1";
@@ -533,11 +533,12 @@ async fn the_shipped_model_groups_two_causes_into_two_problems_with_their_words(
         })
         .collect();
     env.append("acme-feed", &lines);
-    let config = env
-        .config_toml()
-        .replace("scorer = \"lexicon\"", "scorer = \"model\"")
-        .replace("batch_lines = 3", "batch_lines = 100");
-    let settings = Arc::new(earshot::config::from_toml(&config, "test").unwrap());
+    let settings = env
+        .config()
+        .scorer("model")
+        .source_set("acme-feed", "batch_lines", 100)
+        .settings();
+    let settings = Arc::new(settings);
     let store = earshot::app::open_store(&settings).await.unwrap();
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/complaint-minilm-l6");
     let scorer = earshot::scoring::model::TransformerScorer::load(&model).unwrap();
@@ -546,18 +547,7 @@ async fn the_shipped_model_groups_two_causes_into_two_problems_with_their_words(
         earshot::scoring::ScoringService::start(Box::new(scorer), 2, 16),
         settings.clone(),
     );
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("jsonl source")
-    };
-    pipeline
-        .poll_source(&earshot::sources::jsonl::JsonlSource::new(
-            source.id.clone(),
-            jsonl.clone(),
-        ))
-        .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
+    poll_feed(&pipeline, 1).await;
     let embedder = EmbeddingService::start(&settings.problems.model, 16).unwrap();
     let ctx = ProblemsContext {
         store: store.as_ref(),
@@ -627,9 +617,9 @@ async fn the_shipped_model_groups_two_causes_into_two_problems_with_their_words(
 async fn leads_write_the_known_issue_message_and_answer_the_problem_in_bulk() {
     let env = TestEnv::new();
     let (store, settings, tasks) = problem_with_tasks(&env).await;
-    let app = earshot::web::router(earshot::web::AppState::new(store.clone(), settings.clone()));
-    let ann = crate::review::Client::login(&app, "ann").await;
-    let lee = crate::review::Client::login(&app, "lee").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
+    let lee = app.login("lee").await;
 
     let (status, listed) = ann.get("/api/problems").await;
     assert_eq!(status, StatusCode::OK);
@@ -705,7 +695,7 @@ async fn leads_write_the_known_issue_message_and_answer_the_problem_in_bulk() {
 }
 
 async fn send(
-    client: &crate::review::Client,
+    client: &crate::support::Client,
     method: &str,
     uri: &str,
     body: serde_json::Value,
@@ -746,8 +736,8 @@ pub(crate) async fn problem_with_tasks_at(
         })
         .to_string(),
     );
-    let config = crate::replies::config_with(env, &crate::replies::mastodon_account(mastodon_url));
-    let (store, settings) = crate::replies::filled(env, &config, &lines).await;
+    let config = crate::support::replies::config_with(env, crate::support::replies::mastodon_account(mastodon_url));
+    let (store, settings) = crate::support::replies::filled(env, &config, &lines).await;
     let tasks: Vec<i64> = store
         .list_tasks(&earshot::store::TaskFilter {
             limit: 50,

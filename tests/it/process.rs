@@ -3,26 +3,18 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::support::{TestEnv, line};
-
-fn earshot() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_earshot"));
-    command
-        .env_remove("EARSHOT_DATABASE_URL")
-        .env_remove("EARSHOT_HTTP_BIND")
-        .env("RUST_LOG", "warn");
-    command
-}
+use crate::support::bin::earshot;
+use crate::support::config::brand;
+use crate::support::{ConfigBuilder, TestEnv, line};
 
 #[test]
 fn check_config_lists_every_problem_and_exits_2() {
     let env = TestEnv::new();
     let path = env.path().join("bad.toml");
-    std::fs::write(
-        &path,
-        "[[brands]]\nid = \"X\"\nname = \"x\"\nkeywords = []\n[http]\nport = 1\n",
-    )
-    .unwrap();
+    ConfigBuilder::new()
+        .brand(brand("X", "x").set("keywords", Vec::<&str>::new()))
+        .set("http", "port", 1)
+        .write(&path);
 
     let output = earshot()
         .arg("--config")
@@ -154,10 +146,10 @@ async fn a_backup_restores_to_the_same_queue() {
     assert!(String::from_utf8_lossy(&backup.stdout).contains("Backed up into"));
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
-    let toml = env
-        .config_toml()
-        .replace(&env.database_url(), &format!("sqlite://{}", copy.display()));
-    let settings = earshot::config::from_toml(&toml, "restored").unwrap();
+    let settings = env
+        .config()
+        .database(&format!("sqlite://{}", copy.display()))
+        .settings();
     let restored = earshot::app::open_store(&settings).await.unwrap();
     let tasks = restored
         .list_tasks(&earshot::store::TaskFilter {

@@ -3,181 +3,20 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use earshot::auth::{Role, hash_password, new_token, token_hash};
+use earshot::auth::{Role, new_token, token_hash};
 use earshot::config::from_toml;
-use earshot::domain::{SourceId, now_millis};
-use earshot::pipeline::Pipeline;
-use earshot::scoring::ScoringService;
-use earshot::scoring::lexicon::LexiconScorer;
-use earshot::sources::jsonl::JsonlSource;
-use earshot::store::{NewUser, Store};
-use earshot::web::{AppState, router};
+use earshot::domain::now_millis;
 
-use crate::support::{TestEnv, line};
-
-pub(crate) const PASSWORD: &str = "correct horse battery";
-
-pub(crate) fn config_with_templates(env: &TestEnv) -> String {
-    format!(
-        "{}\n[[templates]]\nname = \"apology\"\ntext = \"Hi {{author}}, we are sorry about this. {{agent}} from {{brand}} will sort it out here on {{platform}}.\"\n",
-        env.config_toml()
-    )
-}
-
-/// A store filled by the real pipeline from `lines`, with users ann (agent), bob (agent),
-/// lee (lead), and a lead API token.
-pub(crate) async fn filled(env: &TestEnv, lines: &[String]) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
-    env.append("acme-feed", lines);
-    let (store, settings) = poll_and_score(env, lines.len()).await;
-    for (name, role) in [("ann", Role::Agent), ("bob", Role::Agent), ("lee", Role::Lead)] {
-        store
-            .create_user(NewUser {
-                username: name.into(),
-                password_hash: hash_password(PASSWORD).unwrap(),
-                role,
-                at: now_millis(),
-            })
-            .await
-            .unwrap();
-    }
-    (store, settings)
-}
-
-/// Polls the feed through the real pipeline until `n_lines` new lines are read, and scores.
-pub(crate) async fn poll_and_score(env: &TestEnv, n_lines: usize) -> (Arc<dyn Store>, Arc<earshot::config::Settings>) {
-    let settings = Arc::new(from_toml(&config_with_templates(env), "test").unwrap());
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    let scoring = ScoringService::start(Box::new(LexiconScorer), 2, 8);
-    let pipeline = Pipeline::new(store.clone(), scoring, settings.clone());
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's sources are jsonl sources");
-    };
-    // batch_lines = 3: poll until the new lines are drained.
-    for _ in 0..n_lines.div_ceil(3) + 1 {
-        pipeline
-            .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
-            .await
-            .unwrap();
-    }
-    pipeline.score_pending().await.unwrap();
-    (store, settings)
-}
-
-pub(crate) fn complaints() -> Vec<String> {
-    vec![
-        line("1", "@jo", "@AcmeAir lost my bag, worst airline ever, refund now"),
-        line(
-            "2",
-            "@max",
-            "Acme Air cancelled my flight again, terrible service, I want a refund",
-        ),
-        line("3", "@kim", "Acme Air crew were great, thanks"),
-    ]
-}
-
-/// A caller of the router: anonymous, logged in (cookie and CSRF token) or with a bearer
-/// token.
-pub(crate) struct Client {
-    app: axum::Router,
-    cookie: Option<String>,
-    csrf: Option<String>,
-    pub(crate) bearer: Option<String>,
-}
-
-impl Client {
-    pub(crate) fn anonymous(app: &axum::Router) -> Client {
-        Client {
-            app: app.clone(),
-            cookie: None,
-            csrf: None,
-            bearer: None,
-        }
-    }
-
-    pub(crate) async fn login(app: &axum::Router, username: &str) -> Client {
-        let mut client = Client::anonymous(app);
-        let (status, headers, body) = client
-            .send(
-                "POST",
-                "/login",
-                Some(json!({ "username": username, "password": PASSWORD })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
-        client.cookie = Some(cookie.split(';').next().unwrap().to_owned());
-        client.csrf = body["csrf_token"].as_str().map(str::to_owned);
-        client
-    }
-
-    pub(crate) async fn send(
-        &self,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, axum::http::HeaderMap, Value) {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        if let Some(csrf) = &self.csrf {
-            request = request.header("x-csrf-token", csrf);
-        }
-        if let Some(token) = &self.bearer {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(json) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, headers, json)
-    }
-
-    pub(crate) async fn get(&self, uri: &str) -> (StatusCode, Value) {
-        let (status, _, body) = self.send("GET", uri, None).await;
-        (status, body)
-    }
-
-    pub(crate) async fn act(&self, id: i64, action: Value) -> (StatusCode, Value) {
-        let (status, _, body) = self
-            .send("POST", &format!("/api/tasks/{id}/actions"), Some(action))
-            .await;
-        (status, body)
-    }
-}
-
-pub(crate) async fn task_id_of(client: &Client, author: &str) -> i64 {
-    let (_, tasks) = client.get("/api/tasks?status=").await;
-    tasks["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["author_handle"] == author)
-        .unwrap_or_else(|| panic!("a task for {author}: {tasks}"))["id"]
-        .as_i64()
-        .unwrap()
-}
+use crate::support::fill::{PASSWORD, complaints, filled, poll_and_score, task_id_of};
+use crate::support::{Client, TestApp, TestEnv};
 
 async fn everything_but_health_and_login_needs_a_session_or_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let anonymous = Client::anonymous(&app);
+    let app = TestApp::new(&store, &settings);
+    let anonymous = app.anonymous();
 
     assert_eq!(anonymous.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(anonymous.get("/api/openapi.json").await.0, StatusCode::UNAUTHORIZED);
@@ -204,7 +43,7 @@ async fn everything_but_health_and_login_needs_a_session_or_token(env: TestEnv) 
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let mut forged = Client::anonymous(&app);
+    let mut forged = app.anonymous();
     forged.cookie = Some("earshot_session=0000".into());
     assert_eq!(forged.get("/api/tasks").await.0, StatusCode::UNAUTHORIZED);
 }
@@ -213,8 +52,8 @@ async fn guessing_a_password_locks_the_username_and_https_sites_get_secure_cooki
     let (store, settings) = filled(&env, &complaints()).await;
     let mut settings = (*settings).clone();
     settings.http.secure_cookies = true;
-    let app = router(AppState::new(store, Arc::new(settings)));
-    let anonymous = Client::anonymous(&app);
+    let app = TestApp::new(&store, &Arc::new(settings));
+    let anonymous = app.anonymous();
     let login = |username: &'static str, password: &'static str| {
         let anonymous = &anonymous;
         async move {
@@ -253,8 +92,8 @@ async fn guessing_a_password_locks_the_username_and_https_sites_get_secure_cooki
 
 async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let anonymous = Client::anonymous(&app);
+    let app = TestApp::new(&store, &settings);
+    let anonymous = app.anonymous();
     let (_, headers, body) = anonymous
         .send(
             "POST",
@@ -269,12 +108,12 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: T
     );
     assert_eq!(body["role"], "agent");
 
-    let ann = Client::login(&app, "ann").await;
+    let ann = app.login("ann").await;
     let (status, me) = ann.get("/api/me").await;
     assert_eq!((status, me["username"].as_str()), (StatusCode::OK, Some("ann")));
     let id = task_id_of(&ann, "@jo").await;
     let no_csrf = Client {
-        app: app.clone(),
+        app: app.router.clone(),
         cookie: ann.cookie.clone(),
         csrf: None,
         bearer: None,
@@ -304,8 +143,8 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: T
 
 async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let ann = Client::login(&app, "ann").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
     let id = task_id_of(&ann, "@jo").await;
     let (_, detail) = ann.get(&format!("/api/tasks/{id}")).await;
     let version = detail["task"]["updated_at_ms"].as_i64().unwrap();
@@ -387,7 +226,7 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step(env: TestE
         "Hi @jo, we are sorry about this. ann from Acme Air will sort it out here on x."
     );
 
-    let lee = Client::login(&app, "lee").await;
+    let lee = app.login("lee").await;
     let (status, reopened) = lee.act(id, json!({ "action": "reopen" })).await;
     assert_eq!(status, StatusCode::OK, "{reopened}");
     assert_eq!(reopened["status"], "assigned");
@@ -395,10 +234,10 @@ async fn a_task_walks_claim_reply_resolve_with_an_event_for_each_step(env: TestE
 
 async fn agents_work_only_their_own_tasks_and_leads_assign(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let ann = Client::login(&app, "ann").await;
-    let bob = Client::login(&app, "bob").await;
-    let lee = Client::login(&app, "lee").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
+    let bob = app.login("bob").await;
+    let lee = app.login("lee").await;
     let id = task_id_of(&ann, "@jo").await;
 
     assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
@@ -431,8 +270,8 @@ async fn agents_work_only_their_own_tasks_and_leads_assign(env: TestEnv) {
 
 async fn bulk_dismissals_report_each_task_and_false_positives_become_training_data(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store.clone(), settings));
-    let lee = Client::login(&app, "lee").await;
+    let app = TestApp::new(&store, &settings);
+    let lee = app.login("lee").await;
     let jo = task_id_of(&lee, "@jo").await;
     let max = task_id_of(&lee, "@max").await;
 
@@ -533,8 +372,8 @@ async fn machines_use_bearer_tokens_with_their_role_and_no_csrf(env: TestEnv) {
         .create_api_token(&token_hash(&token), "crm", Role::Agent, now_millis())
         .await
         .unwrap();
-    let app = router(AppState::new(store, settings));
-    let mut machine = Client::anonymous(&app);
+    let app = TestApp::new(&store, &settings);
+    let mut machine = app.anonymous();
     machine.bearer = Some(token);
     let id = task_id_of(&machine, "@max").await;
 
@@ -548,8 +387,8 @@ async fn machines_use_bearer_tokens_with_their_role_and_no_csrf(env: TestEnv) {
 
 async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let lee = Client::login(&app, "lee").await;
+    let app = TestApp::new(&store, &settings);
+    let lee = app.login("lee").await;
     let (status, doc) = lee.get("/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
@@ -601,10 +440,7 @@ async fn the_openapi_document_lists_every_route_the_router_serves(env: TestEnv) 
 #[tokio::test]
 async fn unknown_template_placeholders_are_config_errors() {
     let env = TestEnv::new();
-    let toml = format!(
-        "{}\n[[templates]]\nname = \"bad\"\ntext = \"Hi {{customer}}\"\n",
-        env.config_toml()
-    );
+    let toml = env.config().template("bad", "Hi {customer}").render();
     let error = from_toml(&toml, "test").unwrap_err();
     let problems: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
     assert!(
@@ -617,8 +453,8 @@ async fn unknown_template_placeholders_are_config_errors() {
 
 async fn after_resolution_the_authors_next_post_records_whether_they_recovered(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let ann = Client::login(&app, "ann").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
     let id = task_id_of(&ann, "@jo").await;
     assert_eq!(ann.act(id, json!({ "action": "claim" })).await.0, StatusCode::OK);
     assert_eq!(
@@ -640,8 +476,8 @@ async fn after_resolution_the_authors_next_post_records_whether_they_recovered(e
     .to_string();
     env.append("acme-feed", &[next]);
     let (store, settings) = poll_and_score(&env, 1).await;
-    let app = router(AppState::new(store, settings));
-    let lee = Client::login(&app, "lee").await;
+    let app = TestApp::new(&store, &settings);
+    let lee = app.login("lee").await;
     let (status, _, recorded) = lee.send("POST", "/api/follow-ups/record", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(recorded["updated"], 1);
@@ -664,8 +500,8 @@ fn later_post(id: &str, author: &str, text: &str) -> String {
 
 async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store.clone(), settings.clone()));
-    let ann = Client::login(&app, "ann").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
     let jo = task_id_of(&ann, "@jo").await;
     let max = task_id_of(&ann, "@max").await;
     for id in [jo, max] {
@@ -710,7 +546,7 @@ async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEn
             .await;
         assert_eq!(n_recorded, 1, "task {id}: recorded once, however often the job runs");
     }
-    let lee = Client::login(&app, "lee").await;
+    let lee = app.login("lee").await;
     let (status, _, again) = lee.send("POST", "/api/follow-ups/record", None).await;
     assert_eq!((status, again["updated"].as_i64()), (StatusCode::OK, Some(0)));
 
@@ -726,8 +562,8 @@ async fn the_scheduled_follow_up_job_records_each_resolved_task_once(env: TestEn
 /// concurrent guesses the right password (the 150th) never gets through.
 async fn concurrent_guesses_are_counted_before_the_check(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let anonymous = Client::anonymous(&app);
+    let app = TestApp::new(&store, &settings);
+    let anonymous = app.anonymous();
     let guess = |username: &'static str, password: String| {
         let anonymous = &anonymous;
         async move {

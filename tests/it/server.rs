@@ -2,52 +2,33 @@
 //! idle is disconnected, past the connection limit new clients wait, and a shutdown ends open
 //! event streams and half-sent requests instead of waiting for them.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use earshot::web::{AppState, ServerLimits, router, serve};
+use earshot::web::{AppState, ServerLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 
-use crate::support::TestEnv;
+use crate::support::{Served, TestApp, TestEnv, api_bearer, pipeline_for, poll_feed};
 
 /// An upper bound for things that should happen within a second or two; reaching it fails.
 const BOUND: Duration = Duration::from_secs(30);
 
+/// The app served on a loopback port with the test's limits, and an agent's bearer token
+/// (`Authorization` header value) for it.
 struct Server {
-    addr: SocketAddr,
-    shutdown: CancellationToken,
-    stopped: tokio::task::JoinHandle<std::io::Result<()>>,
-    token: String,
+    served: Served,
+    authorization: String,
     _env: TestEnv,
 }
 
 async fn start(limits: ServerLimits) -> Server {
     let env = TestEnv::new();
-    let settings = Arc::new(env.settings());
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    let token = earshot::auth::new_token();
-    store
-        .create_api_token(
-            &earshot::auth::token_hash(&token),
-            "server-tests",
-            earshot::auth::Role::Agent,
-            earshot::domain::now_millis(),
-        )
-        .await
-        .unwrap();
-    let shutdown = CancellationToken::new();
-    let app = router(AppState::new(store, settings).with_shutdown(shutdown.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stopped = tokio::spawn(serve(listener, app, shutdown.clone().cancelled_owned(), limits));
+    let app = TestApp::on(&env).await;
+    let authorization = api_bearer(&app.store, earshot::auth::Role::Agent).await;
     Server {
-        addr,
-        shutdown,
-        stopped,
-        token,
+        served: app.serve_with(limits).await,
+        authorization,
         _env: env,
     }
 }
@@ -85,9 +66,9 @@ async fn read_answer(stream: &mut TcpStream, wait: Duration) -> Option<String> {
 #[tokio::test]
 async fn a_client_trickling_its_headers_or_sitting_idle_is_disconnected() {
     let server = start(limits(1, 64)).await;
-    let mut slow = TcpStream::connect(server.addr).await.unwrap();
-    let mut idle = TcpStream::connect(server.addr).await.unwrap();
-    let mut kept_alive = TcpStream::connect(server.addr).await.unwrap();
+    let mut slow = TcpStream::connect(server.served.addr).await.unwrap();
+    let mut idle = TcpStream::connect(server.served.addr).await.unwrap();
+    let mut kept_alive = TcpStream::connect(server.served.addr).await.unwrap();
 
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: ")
         .await
@@ -117,8 +98,8 @@ async fn a_client_trickling_its_headers_or_sitting_idle_is_disconnected() {
 #[tokio::test]
 async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
     let server = start(limits(120, 2)).await;
-    let first = TcpStream::connect(server.addr).await.unwrap();
-    let mut second = TcpStream::connect(server.addr).await.unwrap();
+    let first = TcpStream::connect(server.served.addr).await.unwrap();
+    let mut second = TcpStream::connect(server.served.addr).await.unwrap();
     // The second is certainly being served: it gets an answer on its connection.
     second
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -130,7 +111,7 @@ async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
             .unwrap()
             .starts_with("HTTP/1.1 200")
     );
-    let mut third = TcpStream::connect(server.addr).await.unwrap();
+    let mut third = TcpStream::connect(server.served.addr).await.unwrap();
     third
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -147,12 +128,12 @@ async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
 #[tokio::test]
 async fn shutdown_ends_event_streams_and_half_sent_requests() {
     let server = start(limits(120, 64)).await;
-    let mut events = TcpStream::connect(server.addr).await.unwrap();
+    let mut events = TcpStream::connect(server.served.addr).await.unwrap();
     events
         .write_all(
             format!(
-                "GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
-                server.token
+                "GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\r\n",
+                server.authorization
             )
             .as_bytes(),
         )
@@ -160,14 +141,15 @@ async fn shutdown_ends_event_streams_and_half_sent_requests() {
         .unwrap();
     let head = read_answer(&mut events, BOUND).await.unwrap();
     assert!(head.contains("text/event-stream"), "{head}");
-    let mut half_sent = TcpStream::connect(server.addr).await.unwrap();
+    let mut half_sent = TcpStream::connect(server.served.addr).await.unwrap();
     half_sent
         .write_all(b"POST /login HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
 
-    server.shutdown.cancel();
-    let stopped = tokio::time::timeout(BOUND, server.stopped)
+    let mut server = server;
+    server.served.stop();
+    let stopped = tokio::time::timeout(BOUND, &mut server.served.stopped)
         .await
         .expect("the server stops without waiting for its clients (grace is 120 s)");
 
@@ -180,10 +162,7 @@ async fn shutdown_ends_event_streams_and_half_sent_requests() {
 /// and with it the Prometheus text names what happened, with store-backed gauges.
 #[tokio::test]
 async fn metrics_are_scraped_with_the_token_and_count_what_the_pipeline_did() {
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use axum::http::StatusCode;
 
     earshot::metrics::install().expect("this test process installs the recorder");
     let env = TestEnv::new();
@@ -195,42 +174,20 @@ async fn metrics_are_scraped_with_the_token_and_count_what_the_pipeline_did() {
             "@AcmeAir lost my bag and the refund never came, worst airline, never again",
         )],
     );
-    let toml = format!("{}\n[http]\nmetrics_token = \"scrape-secret\"\n", env.config_toml());
-    let settings = Arc::new(earshot::config::from_toml(&toml, "test").unwrap());
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    let scoring = earshot::scoring::ScoringService::start(Box::new(earshot::scoring::lexicon::LexiconScorer), 2, 8);
-    let pipeline = earshot::pipeline::Pipeline::new(store.clone(), scoring, settings.clone());
-    let source = settings
-        .source(&earshot::domain::SourceId::parse("acme-feed").unwrap())
-        .unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("acme-feed is a jsonl source");
-    };
-    pipeline
-        .poll_source(&earshot::sources::jsonl::JsonlSource::new(
-            source.id.clone(),
-            jsonl.clone(),
-        ))
-        .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
-    let app = router(AppState::new(store, settings));
-    let scrape = |bearer: Option<&str>| {
-        let mut request = Request::get("/metrics");
-        if let Some(bearer) = bearer {
-            request = request.header("authorization", format!("Bearer {bearer}"));
-        }
-        app.clone().oneshot(request.body(Body::empty()).unwrap())
-    };
+    let pipeline = pipeline_for(env.config().set("http", "metrics_token", "scrape-secret").settings()).await;
+    poll_feed(&pipeline, 1).await;
+    let app = TestApp::new(pipeline.store(), pipeline.settings());
+    let mut client = app.anonymous();
+    let anonymous = client.get("/metrics").await;
+    client.bearer = Some("guess".to_owned());
+    let wrong = client.get("/metrics").await;
+    client.bearer = Some("scrape-secret".to_owned());
+    let scraped = client.get("/metrics").await;
 
-    let anonymous = scrape(None).await.unwrap();
-    let wrong = scrape(Some("guess")).await.unwrap();
-    let scraped = scrape(Some("scrape-secret")).await.unwrap();
-
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(scraped.status(), StatusCode::OK);
-    let text = String::from_utf8(scraped.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert_eq!(anonymous.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(scraped.0, StatusCode::OK);
+    let text = scraped.1.as_str().expect("the Prometheus text");
     for expected in [
         r#"earshot_polls_total{source="acme-feed",outcome="ok"} 1"#,
         r#"earshot_posts_ingested_total{source="acme-feed"} 1"#,
@@ -248,32 +205,19 @@ async fn metrics_are_scraped_with_the_token_and_count_what_the_pipeline_did() {
 
 #[tokio::test]
 async fn readiness_names_what_is_not_ready() {
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use axum::http::StatusCode;
 
     let env = TestEnv::new();
     let settings = Arc::new(env.settings());
     let store = earshot::app::open_store(&settings).await.unwrap();
     let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let probe = running.clone();
-    let app = router(
+    let app = TestApp::with_state(
         AppState::new(store, settings)
             .with_model_probe(Arc::new(move || probe.load(std::sync::atomic::Ordering::SeqCst))),
     );
-    let ready = || async {
-        let response = app
-            .clone()
-            .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: serde_json::Value =
-            serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-        (status, body)
-    };
-
+    let client = app.anonymous();
+    let ready = || client.get("/readyz");
     let up = ready().await;
     running.store(false, std::sync::atomic::Ordering::SeqCst);
     let model_stopped = ready().await;

@@ -3,10 +3,9 @@
 //! future starts the clock when earshot saw it, and tasks opened before migration 0016 get
 //! their customer's post time.
 
-use earshot::domain::{Priority, SourceId};
-use earshot::sources::jsonl::JsonlSource;
+use earshot::domain::Priority;
 
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::{TestEnv, on_both_backends, poll_feed};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -24,16 +23,7 @@ fn complaint_at(id: &str, author: &str, at: chrono::DateTime<chrono::Utc>) -> St
 async fn ingest(env: &TestEnv, lines: &[String]) -> std::sync::Arc<earshot::pipeline::Pipeline> {
     env.append("acme-feed", lines);
     let pipeline = env.pipeline().await;
-    let settings = env.settings();
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("the test config's sources are jsonl sources");
-    };
-    pipeline
-        .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
-        .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
+    poll_feed(&pipeline, 1).await;
     pipeline
 }
 

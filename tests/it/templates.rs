@@ -5,15 +5,13 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use earshot::web::{AppState, router};
-
-use crate::review::{Client, complaints, filled, task_id_of};
-use crate::support::{TestEnv, on_both_backends};
+use crate::support::fill::{complaints, filled, task_id_of};
+use crate::support::{TestApp, TestEnv, on_both_backends};
 
 async fn leads_keep_templates_per_brand_and_agents_fill_them_in(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let (lee, ann) = (Client::login(&app, "lee").await, Client::login(&app, "ann").await);
+    let app = TestApp::new(&store, &settings);
+    let (lee, ann) = (app.login("lee").await, app.login("ann").await);
     let template = json!({
         "brand": "acme",
         "name": "Sorry, first",
@@ -114,8 +112,8 @@ async fn leads_keep_templates_per_brand_and_agents_fill_them_in(env: TestEnv) {
 
 async fn a_reply_without_an_account_is_counted_against_the_platform_s_limit(env: TestEnv) {
     let (store, settings) = filled(&env, &complaints()).await;
-    let app = router(AppState::new(store, settings));
-    let ann = Client::login(&app, "ann").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
     let jo = task_id_of(&ann, "@jo").await;
 
     let (status, _, check) = ann

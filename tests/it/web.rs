@@ -1,21 +1,12 @@
 //! The JSON API through the router, on a store filled by the real pipeline (SQLite and
 //! PostgreSQL).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use http_body_util::BodyExt;
-use tower::ServiceExt;
 
-use earshot::domain::SourceId;
-use earshot::sources::jsonl::JsonlSource;
-use earshot::web::{AppState, router};
+use crate::support::{Client, TestApp, TestEnv, line, on_both_backends, poll_feed};
 
-use crate::support::{TestEnv, line, on_both_backends};
-
-/// A machine token the tests authenticate with (the API needs a session or a token).
-const TOKEN: &str = "web-tests-token-0123456789abcdef";
-
-async fn filled_app(env: &TestEnv) -> axum::Router {
+async fn filled_app(env: &TestEnv) -> Client {
     app_with(
         env,
         &[
@@ -30,55 +21,21 @@ async fn filled_app(env: &TestEnv) -> axum::Router {
     .await
 }
 
-/// The router over a store the real pipeline filled from `lines`.
-async fn app_with(env: &TestEnv, lines: &[String]) -> axum::Router {
+/// An agent's machine token on the router over a store the real pipeline filled from
+/// `lines` (the API needs a session or a token).
+async fn app_with(env: &TestEnv, lines: &[String]) -> Client {
     env.append("acme-feed", lines);
     let pipeline = env.pipeline().await;
-    let settings = env.settings();
-    let source = settings.source(&SourceId::parse("acme-feed").unwrap()).unwrap();
-    let earshot::sources::SourceKind::Jsonl(jsonl) = &source.kind else {
-        panic!("acme-feed is a jsonl source");
-    };
-    pipeline
-        .poll_source(&JsonlSource::new(source.id.clone(), jsonl.clone()))
+    poll_feed(&pipeline, 1).await;
+    TestApp::new(pipeline.store(), pipeline.settings())
+        .bearer(earshot::auth::Role::Agent)
         .await
-        .unwrap();
-    pipeline.score_pending().await.unwrap();
-    pipeline
-        .store()
-        .create_api_token(
-            &earshot::auth::token_hash(TOKEN),
-            "web-tests",
-            earshot::auth::Role::Agent,
-            earshot::domain::now_millis(),
-        )
-        .await
-        .unwrap();
-    router(AppState::new(pipeline.store().clone(), pipeline.settings().clone()))
-}
-
-async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::get(uri)
-                .header("authorization", format!("Bearer {TOKEN}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    (status, headers, json)
 }
 
 async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged(env: TestEnv) {
     let app = filled_app(&env).await;
 
-    let (status, _, tasks) = get(&app, "/api/tasks?status=active").await;
+    let (status, _, tasks) = app.send("GET", "/api/tasks?status=active", None).await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(tasks["total"], 1);
@@ -92,7 +49,7 @@ async fn the_queue_lists_active_tasks_and_a_task_shows_why_it_was_flagged(env: T
     );
 
     let id = tasks[0]["id"].as_i64().unwrap();
-    let (status, _, detail) = get(&app, &format!("/api/tasks/{id}")).await;
+    let (status, _, detail) = app.send("GET", &format!("/api/tasks/{id}"), None).await;
 
     assert_eq!(status, StatusCode::OK);
     let factors = detail["posts"][0]["factors"].as_array().unwrap();
@@ -131,7 +88,7 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
     ));
     let app = app_with(&env, &lines).await;
 
-    let (status, _, all) = get(&app, "/api/tasks").await;
+    let (status, _, all) = app.send("GET", "/api/tasks", None).await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(
         (all["total"].as_i64(), all["limit"].as_i64(), all["offset"].as_i64()),
@@ -142,7 +99,9 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
     // Three pages of three reach every task once, in the same order as one page of all.
     let mut paged = Vec::new();
     for offset in [0, 3, 6] {
-        let (status, _, page) = get(&app, &format!("/api/tasks?limit=3&offset={offset}")).await;
+        let (status, _, page) = app
+            .send("GET", &format!("/api/tasks?limit=3&offset={offset}"), None)
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(page["total"], 8, "the total ignores paging: {page}");
         paged.extend(ids(&page));
@@ -151,7 +110,7 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
 
     // Search: post text (folded like the mentions sweep), the author's handle, and `%` / `_`
     // taken literally; filters and paging apply to the results and the total.
-    let (_, _, text) = get(&app, "/api/tasks?q=%C3%BCberbuchung").await;
+    let (_, _, text) = app.send("GET", "/api/tasks?q=%C3%BCberbuchung", None).await;
     assert_eq!(text["total"], 1, "{text}");
     assert_eq!(
         text["items"][0]["author_handle"]
@@ -160,21 +119,29 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
             .as_deref(),
         Some("@zed_traveller")
     );
-    let (_, _, author) = get(&app, "/api/tasks?q=ZED_TRAV").await;
+    let (_, _, author) = app.send("GET", "/api/tasks?q=ZED_TRAV", None).await;
     assert_eq!(ids(&author), ids(&text));
-    let (_, _, underscore) = get(&app, "/api/tasks?q=zed%25trav").await;
+    let (_, _, underscore) = app.send("GET", "/api/tasks?q=zed%25trav", None).await;
     assert_eq!(underscore["total"], 0, "% is literal: {underscore}");
-    let (_, _, flights) = get(&app, "/api/tasks?q=flight&limit=5&offset=5").await;
+    let (_, _, flights) = app.send("GET", "/api/tasks?q=flight&limit=5&offset=5", None).await;
     assert_eq!((flights["total"].as_i64(), ids(&flights).len()), (Some(8), 3));
-    let (_, _, bags) = get(&app, "/api/tasks?q=lost%20my%20bag&status=active&unassigned=true").await;
+    let (_, _, bags) = app
+        .send(
+            "GET",
+            "/api/tasks?q=lost%20my%20bag&status=active&unassigned=true",
+            None,
+        )
+        .await;
     assert_eq!(bags["total"], 7);
-    let (_, _, mine) = get(&app, "/api/tasks?q=lost%20my%20bag&assignee=nobody").await;
+    let (_, _, mine) = app
+        .send("GET", "/api/tasks?q=lost%20my%20bag&assignee=nobody", None)
+        .await;
     assert_eq!(mine["total"], 0);
-    let (_, _, overdue) = get(&app, "/api/tasks?due_within_mins=0").await;
+    let (_, _, overdue) = app.send("GET", "/api/tasks?due_within_mins=0", None).await;
     assert_eq!(overdue["total"], 0, "nothing is overdue yet: {overdue}");
 
     // The orders: every task once, each sorted by its key.
-    let (_, _, newest) = get(&app, "/api/tasks?sort=newest").await;
+    let (_, _, newest) = app.send("GET", "/api/tasks?sort=newest", None).await;
     assert_eq!(
         newest["items"][0]["author_handle"]
             .as_str()
@@ -184,7 +151,7 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
         "the last post's task first: {newest}"
     );
     for (sort, key, descending) in [("sla", "due_at_ms", false), ("criticality", "criticality", true)] {
-        let (status, _, page) = get(&app, &format!("/api/tasks?sort={sort}")).await;
+        let (status, _, page) = app.send("GET", &format!("/api/tasks?sort={sort}"), None).await;
         assert_eq!(status, StatusCode::OK);
         let mut sorted = ids(&page);
         sorted.sort_unstable();
@@ -217,7 +184,7 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
         "limit=18446744073709551616",
         "due_within_mins=9223372036854775808",
     ] {
-        let (status, _, body) = get(&app, &format!("/api/tasks?{bad}")).await;
+        let (status, _, body) = app.send("GET", &format!("/api/tasks?{bad}"), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{bad}: {body}");
     }
@@ -227,10 +194,12 @@ async fn the_queue_pages_with_a_total_and_searches_post_text_and_author(env: Tes
         "/api/exports?limit=18446744073709551616",
         "/api/tasks/9223372036854775808",
     ] {
-        let (status, _, _) = get(&app, bad).await;
+        let (status, _, _) = app.send("GET", bad, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
-    let (status, _, body) = get(&app, &format!("/api/tasks?q={}", "x".repeat(201))).await;
+    let (status, _, body) = app
+        .send("GET", &format!("/api/tasks?q={}", "x".repeat(201)), None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
@@ -246,16 +215,8 @@ async fn the_queue_json_is_gzipped_for_clients_that_ask(env: TestEnv) {
         })
         .collect();
     let app = app_with(&env, &lines).await;
-    let request = |gzip: bool| {
-        let mut request = Request::get("/api/tasks").header("authorization", format!("Bearer {TOKEN}"));
-        if gzip {
-            request = request.header("accept-encoding", "gzip");
-        }
-        app.clone().oneshot(request.body(Body::empty()).unwrap())
-    };
-
-    let plain = request(false).await.unwrap();
-    let zipped = request(true).await.unwrap();
+    let plain = app.get_raw("/api/tasks", &[]).await;
+    let zipped = app.get_raw("/api/tasks", &[("accept-encoding", "gzip")]).await;
 
     assert!(plain.headers().get("content-encoding").is_none());
     assert_eq!(zipped.headers()["content-encoding"], "gzip");
@@ -279,9 +240,9 @@ async fn the_queue_json_is_gzipped_for_clients_that_ask(env: TestEnv) {
 async fn bad_filters_are_400_and_missing_tasks_404(env: TestEnv) {
     let app = filled_app(&env).await;
 
-    let (bad_status, _, body) = get(&app, "/api/tasks?status=sleeping").await;
-    let (missing, _, _) = get(&app, "/api/tasks/999999").await;
-    let (unknown_param, _, _) = get(&app, "/api/tasks?colour=red").await;
+    let (bad_status, _, body) = app.send("GET", "/api/tasks?status=sleeping", None).await;
+    let (missing, _, _) = app.send("GET", "/api/tasks/999999", None).await;
+    let (unknown_param, _, _) = app.send("GET", "/api/tasks?colour=red", None).await;
 
     assert_eq!(bad_status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("sleeping"));
@@ -292,16 +253,7 @@ async fn bad_filters_are_400_and_missing_tasks_404(env: TestEnv) {
 async fn pages_carry_a_content_security_policy_that_forbids_inline_script(env: TestEnv) {
     let app = filled_app(&env).await;
 
-    let response = app
-        .clone()
-        .oneshot(
-            Request::get("/")
-                .header("authorization", format!("Bearer {TOKEN}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let response = app.get_raw("/", &[]).await;
 
     let csp = response.headers()["content-security-policy"]
         .to_str()
@@ -330,8 +282,8 @@ async fn pages_carry_a_content_security_policy_that_forbids_inline_script(env: T
 async fn stats_count_what_the_pipeline_stored(env: TestEnv) {
     let app = filled_app(&env).await;
 
-    let (_, _, stats) = get(&app, "/api/stats").await;
-    let (_, _, sources) = get(&app, "/api/sources").await;
+    let (_, _, stats) = app.send("GET", "/api/stats", None).await;
+    let (_, _, sources) = app.send("GET", "/api/sources", None).await;
 
     assert_eq!(stats["mentions"], 2);
     assert_eq!(stats["tasks_active"], 1);

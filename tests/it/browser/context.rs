@@ -10,7 +10,7 @@ use earshot::tasks::actions::Action;
 use super::queue::{click, log_in, rows, site, task_of};
 use super::workday::change_as;
 use super::{Browser, wait_for, wait_for_text};
-use crate::review::{complaints, poll_and_score};
+use crate::support::fill::{complaints, poll_and_score};
 use crate::support::line;
 
 /// A feed line that answers the post `parent` (its platform id).

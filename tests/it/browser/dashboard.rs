@@ -10,10 +10,11 @@ use earshot::tasks::actions::Action;
 
 use super::queue::{click, log_in, task_of};
 use super::workday::change_as;
-use super::{Browser, Site, wait_for, wait_for_text};
-use crate::dashboard::{exported_summary, with_exports_in};
-use crate::review::{complaints, filled};
+use super::{Browser, wait_for, wait_for_text};
+use crate::support::TestApp;
 use crate::support::TestEnv;
+use crate::support::exports::{exported_summary, with_exports_in};
+use crate::support::fill::{complaints, filled};
 
 /// A response time as the page writes it (under a minute: seconds).
 fn seconds(ms: &Value) -> String {
@@ -41,7 +42,7 @@ async fn a_lead_reads_the_week_at_a_glance_with_the_export_s_numbers() {
     let (week, exported) = exported_summary(&store, &settings).await;
     let acme = exported["brands"][0].clone();
     assert_eq!(acme["brand"], "acme");
-    let site = Site::start(store, settings).await;
+    let site = TestApp::new(&store, &settings).serve().await;
     Browser::start()
         .await
         .run(|client| async move {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::queue::{click, log_in, site};
 use super::{Browser, wait_for, wait_for_text};
-use crate::review::complaints;
+use crate::support::fill::complaints;
 use crate::support::{TestEnv, line};
 
 const HOSTILE: &str =

@@ -2,7 +2,7 @@
 //! (`webdriver` → chromedriver → Debian's `chromium`; `scripts/setup-test-services.sh`
 //! installs both).
 //!
-//! Each test serves the real router over a real store on a loopback port (`Site`), and
+//! Each test serves the real router over a real store on a loopback port (`support::TestApp::serve`), and
 //! starts its own chromedriver on a free loopback port with a fresh Chromium profile
 //! (`Browser`); both are stopped when the test ends, also when it fails. Waits poll the page
 //! for an observable condition with a deadline, never sleep. A failing scenario saves a
@@ -27,15 +27,10 @@ use std::os::unix::process::CommandExt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
-use tokio_util::sync::CancellationToken;
 
-use earshot::config::Settings;
-use earshot::store::Store;
-use earshot::web::{AppState, router};
 pub(crate) use webdriver::Client;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -47,44 +42,6 @@ const DRIVER_START: Duration = Duration::from_secs(30);
 pub(crate) const PAGE_DEADLINE: Duration = Duration::from_secs(20);
 /// How often a wait looks at the page again.
 const POLL: Duration = Duration::from_millis(50);
-
-/// The real app on a loopback port, stopped on drop.
-pub(crate) struct Site {
-    pub(crate) base: String,
-    pub(crate) store: Arc<dyn Store>,
-    shutdown: CancellationToken,
-}
-
-impl Site {
-    pub(crate) async fn start(store: Arc<dyn Store>, settings: Arc<Settings>) -> Site {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = CancellationToken::new();
-        let app = router(AppState::new(store.clone(), settings).with_shutdown(shutdown.clone()));
-        tokio::spawn(earshot::web::serve(
-            listener,
-            app,
-            shutdown.clone().cancelled_owned(),
-            earshot::web::ServerLimits::default(),
-        ));
-        Site { base, store, shutdown }
-    }
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Stops serving, as a crashed or unreachable server looks to the page.
-    pub(crate) fn stop(&self) {
-        self.shutdown.cancel();
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
 
 /// A chromedriver process in its own process group; the whole group (chromedriver and the
 /// browser it started) is killed on drop.

@@ -14,12 +14,13 @@ use earshot::secret::Secret;
 use earshot::store::ExportTrigger;
 
 use super::queue::{click, log_in, task_of};
-use super::{Browser, Site, wait_for_text};
-use crate::review::{complaints, filled};
+use super::{Browser, wait_for_text};
 use crate::support::TestEnv;
+use crate::support::fill::{complaints, filled};
+use crate::support::{Served, TestApp};
 
 /// The app with one Slack channel (never called here) and exports in the test's folder.
-async fn site(env: &TestEnv) -> Site {
+async fn site(env: &TestEnv) -> Served {
     let (store, settings) = filled(env, &complaints()).await;
     let mut settings = (*settings).clone();
     settings.alerts.channels.push(ChannelSettings {
@@ -30,7 +31,7 @@ async fn site(env: &TestEnv) -> Site {
         min_priority: Priority::Low,
     });
     settings.exports = exports(env);
-    Site::start(store, Arc::new(settings)).await
+    TestApp::new(&store, &Arc::new(settings)).serve().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

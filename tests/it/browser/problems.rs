@@ -4,7 +4,8 @@
 //! reply box.
 
 use super::queue::{click, log_in};
-use super::{Browser, Site, wait_for_text};
+use super::{Browser, wait_for_text};
+use crate::support::TestApp;
 use crate::support::TestEnv;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,8 +14,8 @@ async fn a_lead_answers_a_problem_with_its_known_issue_message_and_agents_see_it
     let server = super::send::mastodon_reply_server(4).await;
     let env = TestEnv::new();
     let (store, settings, tasks) = crate::problems::problem_with_tasks_at(&env, &server.uri()).await;
-    let site = Site::start(store.clone(), settings.clone()).await;
-    let worker = crate::replies::sender(&store, &settings);
+    let site = TestApp::new(&store, &settings).serve().await;
+    let worker = crate::support::replies::sender(&store, &settings);
     let first_task = tasks[0];
     Browser::start()
         .await

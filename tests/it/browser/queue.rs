@@ -9,20 +9,21 @@ use serde_json::json;
 use earshot::domain::TaskStatus;
 use earshot::store::{Store, TaskFilter};
 
-use super::{Browser, Client, Site, wait_for, wait_for_text};
-use crate::review::{PASSWORD, complaints, filled, poll_and_score};
+use super::{Browser, Client, wait_for, wait_for_text};
+use crate::support::fill::{PASSWORD, complaints, filled, poll_and_score};
+use crate::support::{Served, TestApp};
 use crate::support::{TestEnv, line};
 
 /// The app over a store the real pipeline filled from `lines`; follow-ups are due at once.
-pub(super) async fn site(env: &TestEnv, lines: &[String]) -> Site {
+pub(super) async fn site(env: &TestEnv, lines: &[String]) -> Served {
     let (store, settings) = filled(env, lines).await;
     let mut settings = (*settings).clone();
     settings.tasks.follow_up_secs = 0;
-    Site::start(store, Arc::new(settings)).await
+    TestApp::new(&store, &Arc::new(settings)).serve().await
 }
 
 /// Logs in through the login page, starting from the queue's address.
-pub(super) async fn log_in(client: &Client, site: &Site, username: &str, role: &str) {
+pub(super) async fn log_in(client: &Client, site: &Served, username: &str, role: &str) {
     client.goto(&site.url("/")).await.unwrap();
     wait_for("the redirect to the login page", || async {
         let url = client.current_url().await.map_err(|e| e.to_string())?;

@@ -11,9 +11,10 @@ use earshot::domain::{BrandId, Criticality, Factor, Platform, Post, PostDraft, P
 use earshot::store::{Claim, NewAssessment, PollCommit, Store, TaskAlert, TaskPlan};
 
 use super::queue::{log_in, rows};
-use super::{Browser, Client, Site, wait_for};
-use crate::review::{complaints, filled};
+use super::{Browser, Client, wait_for};
+use crate::support::TestApp;
 use crate::support::TestEnv;
+use crate::support::fill::{complaints, filled};
 
 const TASKS: usize = 5_000;
 const CHUNK: usize = 500;
@@ -134,7 +135,7 @@ async fn the_queue_lists_draws_and_patches_5000_active_tasks_quickly() {
     let env = TestEnv::new();
     let (store, settings) = filled(&env, &complaints()).await;
     seed(&store).await;
-    let site = Site::start(store, settings).await;
+    let site = TestApp::new(&store, &settings).serve().await;
     Browser::start()
         .await
         .run(|client| async move {

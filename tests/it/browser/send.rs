@@ -8,9 +8,10 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::queue::{click, log_in};
-use super::{Browser, Site, wait_for, wait_for_text};
-use crate::replies::{config_with, filled, mastodon_account, only_task, post_on, sender};
+use super::{Browser, wait_for, wait_for_text};
+use crate::support::TestApp;
 use crate::support::TestEnv;
+use crate::support::replies::{config_with, filled, mastodon_account, only_task, post_on, sender};
 
 /// A Mastodon API on loopback that finds the post to answer and accepts exactly
 /// `expected_replies` replies (checked when the server is dropped).
@@ -46,9 +47,9 @@ async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply
         "https://example.social/@jo/1",
         None,
     )];
-    let (store, settings) = filled(&env, &config_with(&env, &mastodon_account(&server.uri())), &lines).await;
+    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &lines).await;
     let task_id = only_task(&store).await;
-    let site = Site::start(store.clone(), settings.clone()).await;
+    let site = TestApp::new(&store, &settings).serve().await;
     let worker = sender(&store, &settings);
     Browser::start()
         .await

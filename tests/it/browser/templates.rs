@@ -7,8 +7,8 @@ use earshot::domain::TaskStatus;
 
 use super::queue::{click, log_in, rows, site, task_of};
 use super::{Browser, Client, wait_for, wait_for_text};
-use crate::review::complaints;
 use crate::support::TestEnv;
+use crate::support::fill::complaints;
 
 /// WebDriver's Enter and Control keys.
 const ENTER: &str = "\u{E007}";

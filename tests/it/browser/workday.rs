@@ -12,7 +12,7 @@ use earshot::tasks::actions::{Action, Actor, decide};
 
 use super::queue::{click, log_in, press, rows, site, task_of};
 use super::{Browser, Client, wait_for, wait_for_text};
-use crate::review::{complaints, poll_and_score};
+use crate::support::fill::{complaints, poll_and_score};
 use crate::support::{TestEnv, line};
 
 /// WebDriver's Enter key.

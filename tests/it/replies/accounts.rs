@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::TestEnv;
+use crate::support::{Table, TestEnv};
 
 fn earshot(config: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"));
@@ -22,32 +22,32 @@ fn earshot(config: &std::path::Path) -> std::process::Command {
 fn check_config_reports_each_bad_reply_account_with_its_path() {
     let env = TestEnv::new();
     let path = env.path().join("earshot.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"{}
-[[brands.reply_accounts]]
-platform = "mastodon"
-base_url = "ftp://brand.social"
-access_token = {{ env = "EARSHOT_TEST_MASTODON_TOKEN" }}
-visibility = "everyone"
-
-[[brands.reply_accounts]]
-platform = "mastodon"
-base_url = "https://brand.social"
-access_token = {{ env = "EARSHOT_TEST_MASTODON_TOKEN" }}
-
-[[brands.reply_accounts]]
-platform = "reddit"
-username = "AcmeAir"
-client_id = "c"
-client_secret = "s"
-user_agent = "ua"
-"#,
-            env.config_toml()
-        ),
-    )
-    .unwrap();
+    env.config()
+        .reply_account(
+            "acme",
+            Table::new()
+                .set("platform", "mastodon")
+                .set("base_url", "ftp://brand.social")
+                .set("access_token", Table::new().set("env", "EARSHOT_TEST_MASTODON_TOKEN"))
+                .set("visibility", "everyone"),
+        )
+        .reply_account(
+            "acme",
+            Table::new()
+                .set("platform", "mastodon")
+                .set("base_url", "https://brand.social")
+                .set("access_token", Table::new().set("env", "EARSHOT_TEST_MASTODON_TOKEN")),
+        )
+        .reply_account(
+            "acme",
+            Table::new()
+                .set("platform", "reddit")
+                .set("username", "AcmeAir")
+                .set("client_id", "c")
+                .set("client_secret", "s")
+                .set("user_agent", "ua"),
+        )
+        .write(&path);
 
     let output = earshot(&path)
         .env("EARSHOT_TEST_MASTODON_TOKEN", "tok")
@@ -71,12 +71,8 @@ user_agent = "ua"
 fn a_platform_without_a_write_api_is_not_a_reply_account_and_a_missing_secret_is_named() {
     let env = TestEnv::new();
     let path = env.path().join("earshot.toml");
-    let check = |account: &str| {
-        std::fs::write(
-            &path,
-            format!("{}\n[[brands.reply_accounts]]\n{account}", env.config_toml()),
-        )
-        .unwrap();
+    let check = |account: Table| {
+        env.config().reply_account("acme", account).write(&path);
         let output = earshot(&path)
             .env_remove("EARSHOT_TEST_UNSET_BSKY")
             .arg("check-config")
@@ -86,9 +82,12 @@ fn a_platform_without_a_write_api_is_not_a_reply_account_and_a_missing_secret_is
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
 
-    let hn = check("platform = \"hackernews\"\n");
+    let hn = check(Table::new().set("platform", "hackernews"));
     let unset = check(
-        "platform = \"bluesky\"\nidentifier = \"acme.bsky.social\"\napp_password = { env = \"EARSHOT_TEST_UNSET_BSKY\" }\n",
+        Table::new()
+            .set("platform", "bluesky")
+            .set("identifier", "acme.bsky.social")
+            .set("app_password", Table::new().set("env", "EARSHOT_TEST_UNSET_BSKY")),
     );
 
     assert!(
@@ -105,14 +104,17 @@ fn a_platform_without_a_write_api_is_not_a_reply_account_and_a_missing_secret_is
 fn print_config_shows_where_secrets_come_from_never_their_values() {
     let env = TestEnv::new();
     let path = env.path().join("earshot.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "{}\n[[brands.reply_accounts]]\nplatform = \"x\"\nusername = \"AcmeAir\"\nclient_id = \"x-client\"\nclient_secret = \"inline-x-secret\"\nrefresh_token = {{ env = \"EARSHOT_TEST_X_REFRESH\" }}\n",
-            env.config_toml()
-        ),
-    )
-    .unwrap();
+    env.config()
+        .reply_account(
+            "acme",
+            Table::new()
+                .set("platform", "x")
+                .set("username", "AcmeAir")
+                .set("client_id", "x-client")
+                .set("client_secret", "inline-x-secret")
+                .set("refresh_token", Table::new().set("env", "EARSHOT_TEST_X_REFRESH")),
+        )
+        .write(&path);
 
     let output = earshot(&path)
         .env("EARSHOT_TEST_X_REFRESH", "the-refresh-token-value")
@@ -148,15 +150,15 @@ async fn accounts_test_prints_who_earshot_posts_as_and_records_a_revoked_token()
         .await;
     let env = TestEnv::new();
     let path = env.path().join("earshot.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "{}\n[[brands.reply_accounts]]\nplatform = \"mastodon\"\nbase_url = \"{}\"\naccess_token = {{ env = \"EARSHOT_TEST_MASTODON\" }}\n",
-            env.config_toml(),
-            server.uri()
-        ),
-    )
-    .unwrap();
+    env.config()
+        .reply_account(
+            "acme",
+            Table::new()
+                .set("platform", "mastodon")
+                .set("base_url", server.uri())
+                .set("access_token", Table::new().set("env", "EARSHOT_TEST_MASTODON")),
+        )
+        .write(&path);
 
     let ok = earshot(&path)
         .env("EARSHOT_TEST_MASTODON", "good-token")

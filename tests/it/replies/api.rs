@@ -4,16 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::{config_with, filled, mastodon_account, only_task, post_on};
-use crate::review::Client;
-use crate::support::TestEnv;
-
-fn router(
-    store: &std::sync::Arc<dyn earshot::store::Store>,
-    settings: &std::sync::Arc<earshot::config::Settings>,
-) -> axum::Router {
-    earshot::web::router(earshot::web::AppState::new(store.clone(), settings.clone()))
-}
+use crate::support::replies::{config_with, filled, mastodon_account, only_task, post_on};
+use crate::support::{TestApp, TestEnv};
 
 fn mastodon_complaint() -> Vec<String> {
     vec![post_on(
@@ -28,11 +20,11 @@ fn mastodon_complaint() -> Vec<String> {
 #[tokio::test]
 async fn an_agent_sends_and_resolves_from_the_queue_and_the_reply_is_queued_once() {
     let env = TestEnv::new();
-    let config = config_with(&env, &mastodon_account("https://brand.social"));
+    let config = config_with(&env, mastodon_account("https://brand.social"));
     let (store, settings) = filled(&env, &config, &mastodon_complaint()).await;
-    let app = router(&store, &settings);
-    let ann = Client::login(&app, "ann").await;
-    let bob = Client::login(&app, "bob").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
+    let bob = app.login("bob").await;
     let id = only_task(&store).await;
 
     let (status, info) = ann.get(&format!("/api/tasks/{id}/replies")).await;
@@ -117,8 +109,7 @@ async fn an_agent_sends_and_resolves_from_the_queue_and_the_reply_is_queued_once
 #[tokio::test]
 async fn agents_without_the_right_cannot_send_and_platforms_without_a_write_api_say_so() {
     let env = TestEnv::new();
-    let config = config_with(&env, &mastodon_account("https://brand.social"))
-        .replace("[scoring]", "[tasks]\nsend_role = \"lead\"\n\n[scoring]");
+    let config = config_with(&env, mastodon_account("https://brand.social")).set("tasks", "send_role", "lead");
     let lines = vec![
         mastodon_complaint().remove(0),
         serde_json::json!({
@@ -129,9 +120,9 @@ async fn agents_without_the_right_cannot_send_and_platforms_without_a_write_api_
         .to_string(),
     ];
     let (store, settings) = filled(&env, &config, &lines).await;
-    let app = router(&store, &settings);
-    let ann = Client::login(&app, "ann").await;
-    let lee = Client::login(&app, "lee").await;
+    let app = TestApp::new(&store, &settings);
+    let ann = app.login("ann").await;
+    let lee = app.login("lee").await;
     let tasks = store
         .list_tasks(&earshot::store::TaskFilter {
             limit: 10,

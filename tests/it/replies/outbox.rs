@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::{config_with, filled, mastodon_account, only_task, post_on, queue, sender};
+use crate::support::replies::{config_with, filled, mastodon_account, only_task, post_on, queue, sender};
 use crate::support::{TestEnv, on_both_backends};
 
 const STATUS_URI: &str = "https://example.social/users/jo/statuses/1";
@@ -69,7 +69,7 @@ async fn a_reply_is_published_once_and_is_the_first_response_at_the_platforms_ti
         .expect(1)
         .mount(&server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, &mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry! DM us?", true).await;
     let queued = store.task_detail(task_id).await.unwrap().task;
@@ -140,7 +140,7 @@ async fn a_429_waits_for_the_reset_and_a_5xx_storm_retries_with_one_key_without_
         .with_priority(3)
         .mount(&server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, &mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
     let worker = sender(&store, &settings);
@@ -204,7 +204,7 @@ async fn a_revoked_token_fails_the_reply_with_the_reason_on_the_task_and_the_acc
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "The access token was revoked"})))
         .mount(&server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, &mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
 
@@ -261,7 +261,7 @@ async fn an_in_doubt_reply_is_never_sent_blind_when_the_lookup_is_refused(env: T
         .expect(0)
         .mount(&server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, &mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
     // As a crash between the send and its record leaves it.
@@ -322,7 +322,7 @@ mod crash {
             .expect(1)
             .mount(&server)
             .await;
-        let config = config_with(&env, &mastodon_account(&server.uri()));
+        let config = config_with(&env, mastodon_account(&server.uri()));
         let (store, settings) = filled(&env, &config, &complaint()).await;
         let task_id = only_task(&store).await;
         let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;

@@ -8,22 +8,23 @@ use wiremock::matchers::{body_json, header, method, path, query_param, query_par
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 const SEARCH: &str = "/xrpc/app.bsky.feed.searchPosts";
 const CREATE: &str = "/xrpc/com.atproto.server.createSession";
 const REFRESH: &str = "/xrpc/com.atproto.server.refreshSession";
 
 fn env(server: &MockServer) -> SourceEnv {
-    SourceEnv::new(&format!(
-        r#"type = "bluesky"
-query = "acme air"
-identifier = "care.acme.example"
-app_password = "abcd-efgh-ijkl-mnop"
-base_url = "{}"
-overlap_secs = 60"#,
-        server.uri()
-    ))
+    SourceEnv::new(
+        Table::new()
+            .set("type", "bluesky")
+            .set("query", "acme air")
+            .set("identifier", "care.acme.example")
+            .set("app_password", "abcd-efgh-ijkl-mnop")
+            .set("base_url", server.uri())
+            .set("overlap_secs", 60),
+    )
 }
 
 fn post(rkey: &str, text: &str, created: &str) -> serde_json::Value {

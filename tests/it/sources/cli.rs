@@ -5,6 +5,9 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::ConfigBuilder;
+use crate::support::config::{brand, source};
+
 #[tokio::test]
 async fn sources_test_prints_what_would_be_ingested_and_writes_nothing() {
     let server = MockServer::start().await;
@@ -25,34 +28,17 @@ async fn sources_test_prints_what_would_be_ingested_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("earshot.db");
     let config = dir.path().join("earshot.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[database]
-url = "sqlite://{db}"
-
-[scoring]
-scorer = "lexicon"
-
-[[brands]]
-id = "acme"
-name = "Acme Air"
-keywords = ["acme air"]
-
-[[sources]]
-id = "hn"
-brand = "acme"
-schedule = "0 */5 * * * *"
-type = "hackernews"
-query = "acme air"
-base_url = "{uri}"
-"#,
-            db = db.display(),
-            uri = server.uri()
-        ),
-    )
-    .unwrap();
+    ConfigBuilder::new()
+        .database(&format!("sqlite://{}", db.display()))
+        .scorer("lexicon")
+        .brand(brand("acme", "Acme Air").set("keywords", vec!["acme air"]))
+        .source(
+            source("hn", "acme", "hackernews")
+                .set("schedule", "0 */5 * * * *")
+                .set("query", "acme air")
+                .set("base_url", server.uri()),
+        )
+        .write(&config);
 
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
         .env_remove("EARSHOT_DATABASE_URL")

@@ -11,7 +11,7 @@ use earshot::sources::SourceError;
 use earshot::store::PollCommit;
 use wiremock::MockServer;
 
-use super::{SourceEnv, stored_ids};
+use crate::support::sources::{SourceEnv, stored_ids};
 
 /// Most batches one poll may take to deliver a fixture's few posts.
 const MAX_BATCHES: usize = 10;

@@ -7,10 +7,16 @@ use std::io::Write;
 use earshot::sources::SourceError;
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
-fn env(file: &std::path::Path, extra: &str) -> SourceEnv {
-    SourceEnv::new(&format!("type = \"csv\"\npath = \"{}\"\n{extra}", file.display()))
+fn env(file: &std::path::Path, extra: Table) -> SourceEnv {
+    SourceEnv::new(
+        Table::new()
+            .set("type", "csv")
+            .set("path", file.display().to_string())
+            .merge(extra),
+    )
 }
 
 const REVIEWS: &str = "\u{feff}Review ID,Reviewer,Posted,Headline,Body,Link\n\
@@ -20,7 +26,18 @@ r3,@max,not a date,Bad,Acme Air delay,https://reviews.example/r3\n\
 r4,@lee,2026-11-20,too,few\n\
 ,@ann,2026-11-20,No id,Acme Air,https://reviews.example/r5\n";
 
-const COLUMNS: &str = r#"columns = { id = "Review ID", author = "Reviewer", created_at = "Posted", title = "Headline", text = "Body", url = "Link" }"#;
+fn columns() -> Table {
+    Table::new().set(
+        "columns",
+        Table::new()
+            .set("id", "Review ID")
+            .set("author", "Reviewer")
+            .set("created_at", "Posted")
+            .set("title", "Headline")
+            .set("text", "Body")
+            .set("url", "Link"),
+    )
+}
 
 #[tokio::test]
 async fn rows_map_through_the_configured_columns_and_bad_rows_are_quarantined_by_line() {
@@ -28,7 +45,7 @@ async fn rows_map_through_the_configured_columns_and_bad_rows_are_quarantined_by
     let file = dir.path().join("reviews.csv");
     std::fs::write(&file, REVIEWS).unwrap();
 
-    let batch = env(&file, COLUMNS).source().poll(None).await.unwrap();
+    let batch = env(&file, columns()).source().poll(None).await.unwrap();
 
     let ids: Vec<&str> = batch.posts.iter().map(|p| p.external_id.as_str()).collect();
     assert_eq!(ids, ["r1", "r2"], "the BOM does not hide the first column");
@@ -71,7 +88,7 @@ async fn rerunning_adds_nothing_and_appended_rows_are_read_once_complete() {
         "id,author,created_at,text,platform\n1,@jo,1795165200,Acme Air lost my bag,reddit\n",
     )
     .unwrap();
-    let env = env(&file, "");
+    let env = env(&file, Table::new());
     let pipeline = env.pipeline().await;
 
     let first = pipeline.poll_source(env.source().as_ref()).await.unwrap();
@@ -99,7 +116,11 @@ async fn a_header_without_a_required_column_is_a_malformed_file() {
     let file = dir.path().join("bad.csv");
     std::fs::write(&file, "id;author;text\n1;@jo;Acme Air\n").unwrap();
 
-    let error = env(&file, r#"delimiter = ";""#).source().poll(None).await.unwrap_err();
+    let error = env(&file, Table::new().set("delimiter", ";"))
+        .source()
+        .poll(None)
+        .await
+        .unwrap_err();
 
     match error {
         SourceError::Malformed { reason, raw } => {
@@ -122,5 +143,11 @@ async fn csv_conforms() {
     )
     .unwrap();
 
-    assert_source_conforms(&env(&file, "batch_rows = 1"), None, Platform::Other, &["1", "2"]).await;
+    assert_source_conforms(
+        &env(&file, Table::new().set("batch_rows", 1)),
+        None,
+        Platform::Other,
+        &["1", "2"],
+    )
+    .await;
 }

@@ -7,16 +7,17 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 fn env(server: &MockServer) -> SourceEnv {
-    SourceEnv::new(&format!(
-        r#"type = "hackernews"
-query = "acme air"
-base_url = "{}"
-overlap_secs = 60"#,
-        server.uri()
-    ))
+    SourceEnv::new(
+        Table::new()
+            .set("type", "hackernews")
+            .set("query", "acme air")
+            .set("base_url", server.uri())
+            .set("overlap_secs", 60),
+    )
 }
 
 fn story(id: &str, at: i64, title: &str) -> serde_json::Value {

@@ -3,7 +3,8 @@
 use earshot::domain::{BrandId, Platform, Post, PostDraft, SourceId, now_millis};
 use earshot::store::PollCommit;
 
-use super::SourceEnv;
+use crate::support::Table;
+use crate::support::sources::SourceEnv;
 
 const H: i64 = 3_600_000;
 
@@ -23,7 +24,7 @@ fn post(id: &str) -> Post {
 
 #[tokio::test]
 async fn a_source_quiet_far_longer_than_usual_is_reported_silent() {
-    let env = SourceEnv::new("type = \"hackernews\"\nquery = \"acme air\"");
+    let env = SourceEnv::new(Table::new().set("type", "hackernews").set("query", "acme air"));
     let pipeline = env.pipeline().await;
     let store = pipeline.store();
     let (source, brand) = (SourceId::parse("src").unwrap(), BrandId::parse("acme").unwrap());

@@ -2,8 +2,9 @@
 
 use earshot::domain::Platform;
 
-use super::SourceEnv;
 use super::conformance::assert_source_conforms;
+use crate::support::Table;
+use crate::support::sources::SourceEnv;
 
 /// The lines one batch at a time, then nothing past the cursor's offset.
 #[tokio::test]
@@ -20,10 +21,12 @@ async fn jsonl_conforms() {
         ),
     )
     .unwrap();
-    let env = SourceEnv::new(&format!(
-        "type = \"jsonl\"\npath = \"{}\"\nbatch_lines = 1",
-        file.display()
-    ));
+    let env = SourceEnv::new(
+        Table::new()
+            .set("type", "jsonl")
+            .set("path", file.display().to_string())
+            .set("batch_lines", 1),
+    );
 
     assert_source_conforms(&env, None, Platform::X, &["1", "2"]).await;
 }

@@ -8,17 +8,19 @@ use wiremock::matchers::{header, method, path, query_param, query_param_is_missi
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::config::{brand, source};
+use crate::support::sources::{SourceEnv, stored_ids};
+use crate::support::{ConfigBuilder, Table};
 
-fn env(server: &MockServer, extra: &str) -> SourceEnv {
-    SourceEnv::new(&format!(
-        r#"type = "mastodon"
-base_url = "{}"
-hashtags = ["AcmeAir"]
-limit = 2
-{extra}"#,
-        server.uri()
-    ))
+fn env(server: &MockServer, extra: Table) -> SourceEnv {
+    SourceEnv::new(
+        Table::new()
+            .set("type", "mastodon")
+            .set("base_url", server.uri())
+            .set("hashtags", vec!["AcmeAir"])
+            .set("limit", 2)
+            .merge(extra),
+    )
 }
 
 fn status(id: &str, html: &str) -> serde_json::Value {
@@ -33,7 +35,7 @@ fn status(id: &str, html: &str) -> serde_json::Value {
 #[tokio::test]
 async fn min_id_comes_from_the_link_header_and_full_pages_ask_for_more() {
     let server = MockServer::start().await;
-    let env = env(&server, r#"access_token = "mast-token""#);
+    let env = env(&server, Table::new().set("access_token", "mast-token"));
     let pipeline = env.pipeline().await;
     let link = format!(
         r#"<{uri}/api/v1/timelines/tag/AcmeAir?max_id=110>; rel="next", <{uri}/api/v1/timelines/tag/AcmeAir?min_id=111>; rel="prev""#,
@@ -96,7 +98,7 @@ async fn boosts_are_unwrapped_and_html_becomes_text() {
         .mount(&server)
         .await;
 
-    let batch = env(&server, "").source().poll(None).await.unwrap();
+    let batch = env(&server, Table::new()).source().poll(None).await.unwrap();
 
     assert_eq!(
         batch.posts[0].external_id, "https://m.example/users/jo/statuses/50",
@@ -133,7 +135,7 @@ async fn rate_limit_reset_timestamp_and_forbidden_are_mapped() {
         )
         .mount(&server)
         .await;
-    let error = env(&server, "").source().poll(None).await.unwrap_err();
+    let error = env(&server, Table::new()).source().poll(None).await.unwrap_err();
     assert!(
         matches!(error, SourceError::RateLimited { retry_after: Some(wait) } if wait.as_secs() > 100 && wait.as_secs() <= 120),
         "{error:?}"
@@ -146,7 +148,7 @@ async fn rate_limit_reset_timestamp_and_forbidden_are_mapped() {
         )
         .mount(&closed)
         .await;
-    let error = env(&closed, "").source().poll(None).await.unwrap_err();
+    let error = env(&closed, Table::new()).source().poll(None).await.unwrap_err();
     assert!(
         matches!(&error, SourceError::Unauthorized { detail, .. } if detail == "This method requires an authenticated user"),
         "{error:?}"
@@ -156,14 +158,14 @@ async fn rate_limit_reset_timestamp_and_forbidden_are_mapped() {
 #[tokio::test]
 async fn statuses_search_sends_the_token_and_pages_with_min_id_and_offset() {
     let server = MockServer::start().await;
-    let env = SourceEnv::new(&format!(
-        r#"type = "mastodon"
-base_url = "{}"
-search = ["acme air"]
-access_token = "user-token"
-limit = 2"#,
-        server.uri()
-    ));
+    let env = SourceEnv::new(
+        Table::new()
+            .set("type", "mastodon")
+            .set("base_url", server.uri())
+            .set("search", vec!["acme air"])
+            .set("access_token", "user-token")
+            .set("limit", 2),
+    );
     let pipeline = env.pipeline().await;
     let search = |min_id: Option<&str>, offset: Option<&str>| {
         let mut mock = Mock::given(method("GET"))
@@ -231,23 +233,15 @@ limit = 2"#,
 
 #[test]
 fn statuses_search_without_a_token_is_a_config_error() {
-    let error = earshot::config::from_toml(
-        r#"
-[[brands]]
-id = "acme"
-name = "Acme"
-keywords = ["acme"]
-
-[[sources]]
-id = "m"
-brand = "acme"
-schedule = "0 */5 * * * *"
-type = "mastodon"
-search = ["acme"]
-"#,
-        "test",
-    )
-    .unwrap_err();
+    let toml = ConfigBuilder::new()
+        .brand(brand("acme", "Acme").set("keywords", vec!["acme"]))
+        .source(
+            source("m", "acme", "mastodon")
+                .set("schedule", "0 */5 * * * *")
+                .set("search", vec!["acme"]),
+        )
+        .render();
+    let error = earshot::config::from_toml(&toml, "test").unwrap_err();
     let problems: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
     assert!(
         problems
@@ -292,7 +286,7 @@ async fn local_accounts_get_their_server_so_the_brands_own_is_known() {
         ])))
         .mount(&server)
         .await;
-    let env = env(&server, "");
+    let env = env(&server, Table::new());
     let pipeline = env.pipeline().await;
     let source = env.source();
 
@@ -329,7 +323,7 @@ async fn a_rate_limited_poll_shows_the_reset_time_in_source_health() {
         )
         .mount(&server)
         .await;
-    let env = env(&server, "");
+    let env = env(&server, Table::new());
     let pipeline = env.pipeline().await;
 
     pipeline.poll_source(env.source().as_ref()).await.unwrap_err();
@@ -368,7 +362,7 @@ async fn mastodon_conforms() {
         .await;
 
     assert_source_conforms(
-        &env(&server, ""),
+        &env(&server, Table::new()),
         Some(&server),
         Platform::Mastodon,
         &[

@@ -6,7 +6,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 fn listing(titles: &[(&str, &str)]) -> serde_json::Value {
     let children: Vec<serde_json::Value> = titles
@@ -48,16 +49,16 @@ async fn mentions_in_every_written_form_are_ingested_and_lookalikes_are_not() {
         ])))
         .mount(&server)
         .await;
-    let env = SourceEnv::new(&format!(
-        r#"type = "reddit"
-query = "acme air"
-client_id = "cid"
-client_secret = "csecret"
-user_agent = "linux:earshot-test:0.1 (by /u/acme_care)"
-base_url = "{uri}"
-auth_url = "{uri}""#,
-        uri = server.uri()
-    ));
+    let env = SourceEnv::new(
+        Table::new()
+            .set("type", "reddit")
+            .set("query", "acme air")
+            .set("client_id", "cid")
+            .set("client_secret", "csecret")
+            .set("user_agent", "linux:earshot-test:0.1 (by /u/acme_care)")
+            .set("base_url", server.uri())
+            .set("auth_url", server.uri()),
+    );
     let pipeline = env.pipeline().await;
     let source = env.source();
 

@@ -14,35 +14,24 @@ use earshot::auth::{Role, new_token, token_hash};
 use earshot::config::from_toml;
 use earshot::domain::now_millis;
 use earshot::store::Store;
-use earshot::web::{AppState, router};
 
-use crate::support::{TestEnv, api_bearer, on_both_backends};
+use crate::support::config::{brand, source};
+use crate::support::{ConfigBuilder, Table, TestApp, TestEnv, api_bearer, on_both_backends};
 
-const PUSH_SOURCES: &str = r#"
-[[sources]]
-id = "reviews-push"
-brand = "acme"
-type = "push"
-max_body_bytes = 2048
-
-[[sources]]
-id = "all-push"
-brand = "acme"
-type = "push"
-platform = "reddit"
-match_keywords = false
-
-[[sources]]
-id = "bulk-push"
-brand = "acme"
-type = "push"
-max_body_bytes = 8388608
-"#;
-
+/// The standard config with three push sources.
 async fn app(env: &TestEnv) -> (axum::Router, Arc<dyn Store>) {
-    let settings = Arc::new(from_toml(&format!("{}{PUSH_SOURCES}", env.config_toml()), "test").unwrap());
-    let store = earshot::app::open_store(&settings).await.unwrap();
-    (router(AppState::new(store.clone(), settings)), store)
+    let settings = env
+        .config()
+        .source(source("reviews-push", "acme", "push").set("max_body_bytes", 2048))
+        .source(
+            source("all-push", "acme", "push")
+                .set("platform", "reddit")
+                .set("match_keywords", false),
+        )
+        .source(source("bulk-push", "acme", "push").set("max_body_bytes", 8_388_608))
+        .settings();
+    let app = TestApp::start(settings).await;
+    (app.router, app.store)
 }
 
 async fn push(app: &axum::Router, uri: &str, bearer: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {
@@ -265,26 +254,26 @@ async fn ingest_answers_401_403_404_413_and_400_and_ingest_tokens_reach_nothing_
 
 #[test]
 fn push_sources_take_no_schedule_and_polled_sources_need_one() {
-    let config =
-        |sources: &str| format!("[[brands]]\nid = \"acme\"\nname = \"Acme\"\nkeywords = [\"acme\"]\n{sources}");
-    let problems = |sources: &str| -> Vec<String> {
-        match from_toml(&config(sources), "test") {
+    let problems = |only_source: Table| -> Vec<String> {
+        let config = ConfigBuilder::new()
+            .brand(brand("acme", "Acme").set("keywords", vec!["acme"]))
+            .source(only_source)
+            .render();
+        match from_toml(&config, "test") {
             Ok(_) => Vec::new(),
             Err(error) => error.problems().iter().map(|p| p.to_string()).collect(),
         }
     };
 
-    assert!(problems("[[sources]]\nid = \"p\"\nbrand = \"acme\"\ntype = \"push\"\n").is_empty());
-    let scheduled_push =
-        problems("[[sources]]\nid = \"p\"\nbrand = \"acme\"\nschedule = \"0 * * * * *\"\ntype = \"push\"\n");
+    assert!(problems(source("p", "acme", "push")).is_empty());
+    let scheduled_push = problems(source("p", "acme", "push").set("schedule", "0 * * * * *"));
     assert!(
         scheduled_push
             .iter()
             .any(|p| p.contains("sources[0].schedule") && p.contains("not polled")),
         "{scheduled_push:?}"
     );
-    let unscheduled_feed =
-        problems("[[sources]]\nid = \"f\"\nbrand = \"acme\"\ntype = \"rss\"\nurl = \"https://f.example/feed\"\n");
+    let unscheduled_feed = problems(source("f", "acme", "rss").set("url", "https://f.example/feed"));
     assert!(
         unscheduled_feed
             .iter()

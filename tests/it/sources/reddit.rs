@@ -8,21 +8,22 @@ use wiremock::matchers::{body_string, header, method, path, query_param, query_p
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 const UA: &str = "linux:earshot-test:0.1 (by /u/acme_care)";
 
 fn env(server: &MockServer) -> SourceEnv {
-    SourceEnv::new(&format!(
-        r#"type = "reddit"
-query = "acme air"
-client_id = "cid"
-client_secret = "csecret"
-user_agent = "{UA}"
-base_url = "{uri}"
-auth_url = "{uri}""#,
-        uri = server.uri()
-    ))
+    SourceEnv::new(
+        Table::new()
+            .set("type", "reddit")
+            .set("query", "acme air")
+            .set("client_id", "cid")
+            .set("client_secret", "csecret")
+            .set("user_agent", UA)
+            .set("base_url", server.uri())
+            .set("auth_url", server.uri()),
+    )
 }
 
 fn link(id: &str, created: f64, title: &str) -> serde_json::Value {

@@ -10,12 +10,18 @@ use wiremock::matchers::{header, header_exists, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 const USER_AGENT: &str = concat!("earshot/", env!("CARGO_PKG_VERSION"), " (social care monitor)");
 
-fn env(server: &MockServer, extra: &str) -> SourceEnv {
-    SourceEnv::new(&format!("type = \"rss\"\nurl = \"{}/feed.xml\"\n{extra}", server.uri()))
+fn env(server: &MockServer, extra: Table) -> SourceEnv {
+    SourceEnv::new(
+        Table::new()
+            .set("type", "rss")
+            .set("url", format!("{}/feed.xml", server.uri()))
+            .merge(extra),
+    )
 }
 
 /// A server that answers every feed request with this Atom document.
@@ -65,7 +71,7 @@ async fn rss2_items_become_posts_with_text_author_time_language_and_the_user_age
         .await;
     let feed_url = format!("{}/feed.xml", server.uri());
 
-    let batch = env(&server, "").source().poll(None).await.unwrap();
+    let batch = env(&server, Table::new()).source().poll(None).await.unwrap();
 
     assert_eq!(batch.posts.len(), 2, "{:?}", batch.quarantined);
     let first = &batch.posts[0];
@@ -119,7 +125,7 @@ const ATOM: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 async fn atom_entries_use_content_published_time_and_skip_excluded_domains() {
     let server = serving_atom(ATOM).await;
 
-    let batch = env(&server, r#"exclude_domains = ["acme.example"]"#)
+    let batch = env(&server, Table::new().set("exclude_domains", vec!["acme.example"]))
         .source()
         .poll(None)
         .await
@@ -160,7 +166,7 @@ const GOOGLE_ALERTS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 async fn google_alerts_links_are_unwrapped_and_bold_markup_stripped() {
     let server = serving_atom(GOOGLE_ALERTS).await;
 
-    let batch = env(&server, "").source().poll(None).await.unwrap();
+    let batch = env(&server, Table::new()).source().poll(None).await.unwrap();
 
     assert_eq!(batch.posts.len(), 1, "{:?}", batch.quarantined);
     let post = &batch.posts[0];
@@ -186,7 +192,7 @@ async fn google_alerts_links_are_unwrapped_and_bold_markup_stripped() {
 #[tokio::test]
 async fn etag_round_trip_sends_if_none_match_and_a_304_stores_nothing_new() {
     let server = MockServer::start().await;
-    let env = env(&server, "");
+    let env = env(&server, Table::new());
     let pipeline = env.pipeline().await;
     Mock::given(method("GET"))
         .and(path("/feed.xml"))
@@ -251,7 +257,7 @@ const GUIDLESS: &str = r#"<rss version="2.0"><channel><title>t</title><link>http
 #[tokio::test]
 async fn a_feed_repeating_guidless_items_keeps_one_copy_with_a_stable_key() {
     let server = MockServer::start().await;
-    let env = env(&server, "");
+    let env = env(&server, Table::new());
     let pipeline = env.pipeline().await;
     // The same item on every poll, its redirect signature changing each time.
     let n_served = AtomicUsize::new(0);
@@ -282,7 +288,7 @@ async fn a_feed_repeating_guidless_items_keeps_one_copy_with_a_stable_key() {
 #[tokio::test]
 async fn malformed_xml_is_quarantined_with_the_raw_body_once() {
     let server = MockServer::start().await;
-    let env = env(&server, "");
+    let env = env(&server, Table::new());
     let pipeline = env.pipeline().await;
     let broken = "<rss version=\"2.0\"><channel><title>Acme</title><item><title>cut off";
     Mock::given(method("GET"))
@@ -363,7 +369,7 @@ async fn rss_authors_give_their_name_and_atom_entries_without_one_take_the_feeds
             .respond_with(ResponseTemplate::new(200).set_body_raw(document, "application/xml"))
             .mount(&server)
             .await;
-        let env = env(&server, "");
+        let env = env(&server, Table::new());
         let pipeline = env.pipeline().await;
         let source = env.source();
 
@@ -400,7 +406,7 @@ async fn rss_conforms() {
     let scoped = format!("{}/feed.xml#4711", server.uri());
 
     assert_source_conforms(
-        &env(&server, ""),
+        &env(&server, Table::new()),
         Some(&server),
         Platform::Rss,
         &["https://gripes.example/2026/11/bag", scoped.as_str()],

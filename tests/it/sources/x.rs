@@ -10,18 +10,19 @@ use wiremock::matchers::{header, header_exists, method, path, query_param, query
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 const PATH: &str = "/2/tweets/search/recent";
 
 fn env(server: &MockServer) -> SourceEnv {
-    SourceEnv::new(&format!(
-        r#"type = "x"
-query = '"acme air" OR @AcmeAir'
-bearer_token = "test-bearer"
-base_url = "{}""#,
-        server.uri()
-    ))
+    SourceEnv::new(
+        Table::new()
+            .set("type", "x")
+            .set("query", r#""acme air" OR @AcmeAir"#)
+            .set("bearer_token", "test-bearer")
+            .set("base_url", server.uri()),
+    )
 }
 
 fn tweet(id: &str, author: &str, text: &str) -> serde_json::Value {

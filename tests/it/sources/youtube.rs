@@ -8,18 +8,19 @@ use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use super::{SourceEnv, stored_ids};
+use crate::support::Table;
+use crate::support::sources::{SourceEnv, stored_ids};
 
 const PATH: &str = "/youtube/v3/commentThreads";
 
 fn env(server: &MockServer) -> SourceEnv {
-    SourceEnv::new(&format!(
-        r#"type = "youtube"
-api_key = "yt-key"
-channel_id = "UCacme"
-base_url = "{}""#,
-        server.uri()
-    ))
+    SourceEnv::new(
+        Table::new()
+            .set("type", "youtube")
+            .set("api_key", "yt-key")
+            .set("channel_id", "UCacme")
+            .set("base_url", server.uri()),
+    )
 }
 
 fn thread(id: &str, text: &str, published: &str) -> serde_json::Value {
