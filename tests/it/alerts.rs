@@ -610,7 +610,7 @@ async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_withou
 #[test]
 fn routing_rules_are_checked_against_channels_and_brands() {
     let env = TestEnv::new();
-    let toml = env
+    let found = env
         .config()
         .channel(config::channel("ops", "webhook", "https://example.invalid/h").set("signing_secret", "whsec_***"))
         .channel(config::channel("unsigned", "webhook", "https://example.invalid/u"))
@@ -619,15 +619,8 @@ fn routing_rules_are_checked_against_channels_and_brands() {
                 .set("brands", vec!["nope"])
                 .set("channels", vec!["ops", "missing"]),
         )
-        .render();
+        .problems();
 
-    let error = earshot::config::from_toml(&toml, "test").unwrap_err();
-
-    let found: Vec<String> = error
-        .problems()
-        .iter()
-        .map(|p| format!("{}: {}", p.path, p.message))
-        .collect();
     assert!(
         found
             .iter()

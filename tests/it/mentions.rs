@@ -701,49 +701,30 @@ async fn posts_stored_before_the_search_text_existed_are_found_after_migrate(env
 /// re-label's example, then opened by this version: the examples keep their ids and get
 /// `complaint` 0 (the dismissal) and none (the re-label), and the post gets its search text.
 async fn migration_0014_keeps_examples_and_marks_false_positives_as_no_complaint(env: TestEnv) {
-    let (dir, backend) = if env.database_url().starts_with("postgres") {
-        ("migrations/postgres", "postgres")
-    } else {
-        ("migrations/sqlite", "sqlite")
-    };
-    let before = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < "0014" {
-            std::fs::copy(&path, before.path().join(&name)).unwrap();
-        }
-    }
-    let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
-    assert!(migrator.iter().all(|m| m.version < 14) && migrator.iter().count() >= 10);
-    if backend == "sqlite" {
-        std::fs::File::create(env.db_path()).unwrap();
-    }
-    let raw = env.raw().await;
-    migrator.run(&raw).await.unwrap();
-    for statement in [
-        "INSERT INTO brands (id, name, threshold, settings_json, active, updated_at_ms) VALUES ('acme', 'Acme Air', 40, '{}', 1, 0)",
-        "INSERT INTO sources (id, brand_id, kind, schedule, active, updated_at_ms) VALUES ('acme-feed', 'acme', 'jsonl', '', 1, 0)",
-        "INSERT INTO posts (id, platform, external_id, author_handle, author_name, text, created_at_ms, first_seen_at_ms)
-             VALUES (7, 'x', '1', '@Jo', 'JÖ', 'Acme Air: ÄRGER', 1000, 1000)",
-        "INSERT INTO mentions (id, post_id, brand_id, source_id, found_at_ms, assessed) VALUES (3, 7, 'acme', 'acme-feed', 1000, 1)",
-        "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
-                            last_activity_at_ms, updated_at_ms, dismissed_reason)
-             VALUES (5, 'acme', 'x', '@Jo', 'dismissed', 3, 60, 1000, 2000, 1000, 3000, 'false_positive')",
-        "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
-             VALUES (3, 60, '[]', 1, 5, 1000)",
-        "INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES (5, 3000, 'lee', 'dismissed', '{}')",
-        "INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES (5, 4000, 'lee', 'relabelled', '{}')",
-        "INSERT INTO labelled_examples (id, task_id, post_id, text, label, reviewer, at_ms)
-             VALUES (11, 5, 7, 'Acme Air: ÄRGER', 'neutral', 'lee', 3000)",
-        "INSERT INTO labelled_examples (id, task_id, post_id, text, label, reviewer, at_ms)
-             VALUES (12, 5, 7, 'Acme Air: ÄRGER', 'negative', 'lee', 4000)",
-    ] {
-        sqlx::query(statement)
-            .execute(&raw)
-            .await
-            .unwrap_or_else(|e| panic!("{backend}: {statement}: {e}"));
-    }
+    let (raw, n_migrations) = env.migrated_before(14).await;
+    assert!(n_migrations >= 10);
+    env.execute_all(
+        &raw,
+        &[
+            "INSERT INTO brands (id, name, threshold, settings_json, active, updated_at_ms) VALUES ('acme', 'Acme Air', 40, '{}', 1, 0)",
+            "INSERT INTO sources (id, brand_id, kind, schedule, active, updated_at_ms) VALUES ('acme-feed', 'acme', 'jsonl', '', 1, 0)",
+            "INSERT INTO posts (id, platform, external_id, author_handle, author_name, text, created_at_ms, first_seen_at_ms)
+                 VALUES (7, 'x', '1', '@Jo', 'JÖ', 'Acme Air: ÄRGER', 1000, 1000)",
+            "INSERT INTO mentions (id, post_id, brand_id, source_id, found_at_ms, assessed) VALUES (3, 7, 'acme', 'acme-feed', 1000, 1)",
+            "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
+                                last_activity_at_ms, updated_at_ms, dismissed_reason)
+                 VALUES (5, 'acme', 'x', '@Jo', 'dismissed', 3, 60, 1000, 2000, 1000, 3000, 'false_positive')",
+            "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
+                 VALUES (3, 60, '[]', 1, 5, 1000)",
+            "INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES (5, 3000, 'lee', 'dismissed', '{}')",
+            "INSERT INTO task_events (task_id, at_ms, actor, kind, detail_json) VALUES (5, 4000, 'lee', 'relabelled', '{}')",
+            "INSERT INTO labelled_examples (id, task_id, post_id, text, label, reviewer, at_ms)
+                 VALUES (11, 5, 7, 'Acme Air: ÄRGER', 'neutral', 'lee', 3000)",
+            "INSERT INTO labelled_examples (id, task_id, post_id, text, label, reviewer, at_ms)
+                 VALUES (12, 5, 7, 'Acme Air: ÄRGER', 'negative', 'lee', 4000)",
+        ],
+    )
+    .await;
 
     let store = earshot::app::open_store(&env.settings()).await.unwrap();
     let complaints: Vec<(i64, Option<i64>, Option<String>)> =

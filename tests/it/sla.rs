@@ -74,57 +74,37 @@ async fn a_late_find_is_due_from_the_post_and_a_future_date_from_when_it_was_see
 /// A task opened by an earlier version: migration 0016 starts its clock at its opening post
 /// (bounded by when that post was first seen), and leaves its due time alone.
 async fn migration_0016_starts_old_tasks_clocks_at_their_opening_post(env: TestEnv) {
-    let (dir, backend) = if env.database_url().starts_with("postgres") {
-        ("migrations/postgres", "postgres")
-    } else {
-        ("migrations/sqlite", "sqlite")
-    };
-    let before = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < "0016" {
-            std::fs::copy(&path, before.path().join(&name)).unwrap();
-        }
-    }
-    let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
-    assert!(migrator.iter().all(|m| m.version < 16));
-    if backend == "sqlite" {
-        std::fs::File::create(env.db_path()).unwrap();
-    }
-    let raw = env.raw().await;
-    migrator.run(&raw).await.unwrap();
-    for statement in [
-        "INSERT INTO brands (id, name, threshold, settings_json, active, updated_at_ms) VALUES ('acme', 'Acme Air', 40, '{}', 1, 0)",
-        "INSERT INTO sources (id, brand_id, kind, schedule, active, updated_at_ms) VALUES ('acme-feed', 'acme', 'jsonl', '', 1, 0)",
-        // Post 7 was written at 1 000 and seen at 5 000; post 8, dated in the future, was seen
-        // at 9 000. Task 5 opened from post 7 (and post 8 joined it); task 6 from post 8 only;
-        // task 9 has no posts left.
-        "INSERT INTO posts (id, platform, external_id, author_handle, text, created_at_ms, first_seen_at_ms)
-             VALUES (7, 'x', '1', '@jo', 'late', 1000, 5000)",
-        "INSERT INTO posts (id, platform, external_id, author_handle, text, created_at_ms, first_seen_at_ms)
-             VALUES (8, 'x', '2', '@kim', 'skewed', 99000, 9000)",
-        "INSERT INTO mentions (id, post_id, brand_id, source_id, found_at_ms, assessed) VALUES (3, 7, 'acme', 'acme-feed', 5000, 1)",
-        "INSERT INTO mentions (id, post_id, brand_id, source_id, found_at_ms, assessed) VALUES (4, 8, 'acme', 'acme-feed', 9000, 1)",
-        "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
-                            last_activity_at_ms, updated_at_ms)
-             VALUES (5, 'acme', 'x', '@jo', 'open', 2, 60, 6000, 20000, 6000, 6000)",
-        "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
-                            last_activity_at_ms, updated_at_ms)
-             VALUES (6, 'acme', 'x', '@kim', 'open', 2, 60, 9500, 20000, 9500, 9500)",
-        "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
-                            last_activity_at_ms, updated_at_ms)
-             VALUES (9, 'acme', 'x', '@lee', 'open', 2, 60, 7000, 20000, 7000, 7000)",
-        "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
-             VALUES (3, 60, '[]', 1, 5, 6000)",
-        "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
-             VALUES (4, 60, '[]', 1, 6, 9500)",
-    ] {
-        sqlx::query(statement)
-            .execute(&raw)
-            .await
-            .unwrap_or_else(|e| panic!("{backend}: {statement}: {e}"));
-    }
+    let (raw, _) = env.migrated_before(16).await;
+    env.execute_all(
+        &raw,
+        &[
+            "INSERT INTO brands (id, name, threshold, settings_json, active, updated_at_ms) VALUES ('acme', 'Acme Air', 40, '{}', 1, 0)",
+            "INSERT INTO sources (id, brand_id, kind, schedule, active, updated_at_ms) VALUES ('acme-feed', 'acme', 'jsonl', '', 1, 0)",
+            // Post 7 was written at 1 000 and seen at 5 000; post 8, dated in the future, was seen
+            // at 9 000. Task 5 opened from post 7 (and post 8 joined it); task 6 from post 8 only;
+            // task 9 has no posts left.
+            "INSERT INTO posts (id, platform, external_id, author_handle, text, created_at_ms, first_seen_at_ms)
+                 VALUES (7, 'x', '1', '@jo', 'late', 1000, 5000)",
+            "INSERT INTO posts (id, platform, external_id, author_handle, text, created_at_ms, first_seen_at_ms)
+                 VALUES (8, 'x', '2', '@kim', 'skewed', 99000, 9000)",
+            "INSERT INTO mentions (id, post_id, brand_id, source_id, found_at_ms, assessed) VALUES (3, 7, 'acme', 'acme-feed', 5000, 1)",
+            "INSERT INTO mentions (id, post_id, brand_id, source_id, found_at_ms, assessed) VALUES (4, 8, 'acme', 'acme-feed', 9000, 1)",
+            "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
+                                last_activity_at_ms, updated_at_ms)
+                 VALUES (5, 'acme', 'x', '@jo', 'open', 2, 60, 6000, 20000, 6000, 6000)",
+            "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
+                                last_activity_at_ms, updated_at_ms)
+                 VALUES (6, 'acme', 'x', '@kim', 'open', 2, 60, 9500, 20000, 9500, 9500)",
+            "INSERT INTO tasks (id, brand_id, platform, author_handle, status, priority, criticality, opened_at_ms, due_at_ms,
+                                last_activity_at_ms, updated_at_ms)
+                 VALUES (9, 'acme', 'x', '@lee', 'open', 2, 60, 7000, 20000, 7000, 7000)",
+            "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
+                 VALUES (3, 60, '[]', 1, 5, 6000)",
+            "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
+                 VALUES (4, 60, '[]', 1, 6, 9500)",
+        ],
+    )
+    .await;
 
     earshot::app::open_store(&env.settings()).await.unwrap();
     let tasks: Vec<(i64, i64, i64)> = sqlx::query_as("SELECT id, sla_started_at_ms, due_at_ms FROM tasks ORDER BY id")

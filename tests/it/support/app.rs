@@ -191,6 +191,18 @@ impl Client {
         (status, headers, json)
     }
 
+    /// `POST uri` with `body` as it is (no content type): the answer's status and body (JSON,
+    /// or the text as a JSON string).
+    pub(crate) async fn post_raw(&self, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+        let request = self.request("POST", uri).body(body.into()).unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, json)
+    }
+
     /// `GET uri` with `headers` besides the caller's own: the whole answer, for bodies that
     /// are not JSON (files, pages, compressed answers).
     pub(crate) async fn get_raw(&self, uri: &str, headers: &[(&str, &str)]) -> axum::response::Response {

@@ -128,6 +128,25 @@ impl ConfigBuilder {
         from_toml(&self.render(), "test config").expect("test config is valid")
     }
 
+    /// What loading the config reports, each problem as `path: message`; none when it is
+    /// valid.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        match from_toml(&self.render(), "test config") {
+            Ok(_) => Vec::new(),
+            Err(error) => error.problems().iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// The paths of what loading the config reports, sorted; none when it is valid.
+    pub(crate) fn problem_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = match from_toml(&self.render(), "test config") {
+            Ok(_) => Vec::new(),
+            Err(error) => error.problems().iter().map(|p| p.path.clone()).collect(),
+        };
+        paths.sort();
+        paths
+    }
+
     /// Writes the config to `path` (for the `earshot` binary's `--config`).
     pub(crate) fn write(&self, path: &std::path::Path) {
         std::fs::write(path, self.render()).unwrap();

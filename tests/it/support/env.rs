@@ -79,6 +79,47 @@ impl TestEnv {
             .expect("open the test database")
     }
 
+    /// `"postgres"` or `"sqlite"`.
+    pub(crate) fn backend(&self) -> &'static str {
+        if self.postgres_db.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// The database as an earlier earshot left it: migrated up to, not including, migration
+    /// `version`. Returns a direct connection and how many migrations ran.
+    pub(crate) async fn migrated_before(&self, version: i64) -> (sqlx::AnyPool, usize) {
+        let dir = format!("migrations/{}", self.backend());
+        let before = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.as_str() < format!("{version:04}").as_str() {
+                std::fs::copy(&path, before.path().join(&name)).unwrap();
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
+        assert!(migrator.iter().all(|m| m.version < version));
+        if self.postgres_db.is_none() {
+            std::fs::File::create(self.db_path()).unwrap();
+        }
+        let raw = self.raw().await;
+        migrator.run(&raw).await.unwrap();
+        (raw, migrator.iter().count())
+    }
+
+    /// Runs each statement directly on the database, naming the one that fails.
+    pub(crate) async fn execute_all(&self, raw: &sqlx::AnyPool, statements: &[&str]) {
+        for statement in statements {
+            sqlx::query(statement)
+                .execute(raw)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {statement}: {e}", self.backend()));
+        }
+    }
+
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
