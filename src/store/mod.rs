@@ -65,53 +65,26 @@ pub enum StoreError {
     Unsupported(String),
 }
 
-/// Everything earshot keeps: every role at once. Each role is its own trait (`roles/`, one
-/// file each: what the ingest, scoring, queue, alert, export and admin sides use), with methods
-/// named by intent that speak domain types. `SqlStore` implements them all; whatever does is a
-/// `Store`, so the wiring holds one `Arc<dyn Store>` and hands it to every side.
-pub trait Store:
-    AdminStore
-    + HealthStore
-    + PrivacyStore
-    + IngestStore
-    + ScoringStore
-    + LeaseStore
-    + EngagementStore
-    + ProblemStore
-    + QueueStore
-    + ReviewStore
-    + MentionStore
-    + AlertStore
-    + DeliveryStore
-    + SpikeStore
-    + ExportStore
-    + UserStore
-    + ReplyStore
-    + TemplateStore
-{
+/// `Store` as the sum of the roles named once, with the blanket impl that makes whatever
+/// implements every role a `Store`.
+macro_rules! store_of_roles {
+    ($(#[$doc:meta])* $($role:ident),+ $(,)?) => {
+        $(#[$doc])*
+        pub trait Store: $($role +)+ {}
+
+        impl<T: $($role +)+ ?Sized> Store for T {}
+    };
 }
 
-impl<T> Store for T where
-    T: AdminStore
-        + HealthStore
-        + PrivacyStore
-        + IngestStore
-        + ScoringStore
-        + LeaseStore
-        + EngagementStore
-        + ProblemStore
-        + QueueStore
-        + ReviewStore
-        + MentionStore
-        + AlertStore
-        + DeliveryStore
-        + SpikeStore
-        + ExportStore
-        + UserStore
-        + ReplyStore
-        + TemplateStore
-        + ?Sized
-{
+store_of_roles! {
+    /// Everything earshot keeps: every role at once. Each role is its own trait (`roles/`, one
+    /// file each: what the ingest, scoring, queue, alert, export and admin sides use), with
+    /// methods named by intent that speak domain types. `SqlStore` implements them all;
+    /// whatever does is a `Store`, so the wiring holds one `Arc<dyn Store>` and hands it to
+    /// every side.
+    AdminStore, HealthStore, PrivacyStore, IngestStore, ScoringStore, LeaseStore, EngagementStore, ProblemStore,
+    QueueStore, ReviewStore, MentionStore, AlertStore, DeliveryStore, SpikeStore, ExportStore, UserStore, ReplyStore,
+    TemplateStore,
 }
 
 /// The database behind a store.
