@@ -17,6 +17,7 @@ mod queue_types;
 mod reply_types;
 mod roles;
 mod sql;
+mod status;
 mod template_types;
 mod types;
 
@@ -40,6 +41,7 @@ pub use roles::{
 };
 pub use sql::admin::{create_scratch_database, drop_scratch_database};
 pub use sql::{MIGRATOR_POSTGRES, MIGRATOR_SQLITE, SqlStore};
+pub use status::{DeliveryStatus, OutboxStatus, ReplyStatus};
 pub use template_types::{NewReplyTemplate, ReplyTemplateRow};
 pub use types::{
     AssessmentOutcome, AuthorHistory, AuthorKey, BrandRecord, Claim, CommitOutcome, Counts, Erasure, NewAssessment,

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, AnyPool, Transaction};
 
-use super::super::{HeldDelivery, NegativePost, StoreError};
+use super::super::{DeliveryStatus, HeldDelivery, NegativePost, OutboxStatus, StoreError};
 use super::rows::{alert_payload_of, get};
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Millis};
@@ -19,8 +19,8 @@ pub(super) async fn route_alert_with_holds(
     let mut added = 0;
     for (channel, hold) in routes {
         let (status, at) = match hold {
-            Some(until) => ("held", *until),
-            None => ("pending", now),
+            Some(until) => (DeliveryStatus::Held, *until),
+            None => (DeliveryStatus::Pending, now),
         };
         let result = sqlx::query(
             "INSERT INTO alert_deliveries (alert_id, channel, status, attempts, next_attempt_at_ms, created_at_ms)
@@ -29,15 +29,17 @@ pub(super) async fn route_alert_with_holds(
         )
         .bind(alert_id)
         .bind(channel)
-        .bind(status)
+        .bind(status.as_str())
         .bind(at)
         .bind(now)
         .execute(&mut **tx)
         .await?;
         added += usize::try_from(result.rows_affected()).unwrap_or(0);
     }
-    sqlx::query("UPDATE alert_outbox SET status = 'routed' WHERE id = $1 AND status = 'pending'")
+    sqlx::query("UPDATE alert_outbox SET status = $2 WHERE id = $1 AND status = $3")
         .bind(alert_id)
+        .bind(OutboxStatus::Routed.as_str())
+        .bind(OutboxStatus::Pending.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(added)
@@ -51,12 +53,13 @@ pub(super) async fn held_deliveries_due(
     let rows = sqlx::query(
         "SELECT d.id, d.channel, d.next_attempt_at_ms, o.brand_id, o.payload_json
          FROM alert_deliveries d JOIN alert_outbox o ON o.id = d.alert_id
-         WHERE d.status = 'held' AND d.next_attempt_at_ms <= $1
+         WHERE d.status = $3 AND d.next_attempt_at_ms <= $1
          ORDER BY d.id
          LIMIT $2",
     )
     .bind(now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(DeliveryStatus::Held.as_str())
     .fetch_all(pool)
     .await?;
     rows.iter()
@@ -79,37 +82,42 @@ pub(super) async fn commit_digest(
     held_ids: &[i64],
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let inserted = super::alerts::insert_outbox(tx, None, digest, "routed", now).await?;
+    let inserted = super::alerts::insert_outbox(tx, None, digest, OutboxStatus::Routed, now).await?;
     let Some(digest_id) = inserted else {
         // A digest for this channel and window went out already (another instance, or a
         // hold that ended while it was being built): these go out on their own instead.
         for id in held_ids {
-            sqlx::query("UPDATE alert_deliveries SET status = 'pending', next_attempt_at_ms = $2 WHERE id = $1 AND status = 'held'")
-                .bind(id)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE alert_deliveries SET status = $3, next_attempt_at_ms = $2 WHERE id = $1 AND status = $4",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(DeliveryStatus::Pending.as_str())
+            .bind(DeliveryStatus::Held.as_str())
+            .execute(&mut **tx)
+            .await?;
         }
         return Ok(false);
     };
     sqlx::query(
         "INSERT INTO alert_deliveries (alert_id, channel, status, attempts, next_attempt_at_ms, created_at_ms)
-         VALUES ($1, $2, 'pending', 0, $3, $3)
+         VALUES ($1, $2, $4, 0, $3, $3)
          ON CONFLICT (alert_id, channel) DO NOTHING",
     )
     .bind(digest_id)
     .bind(channel)
     .bind(now)
+    .bind(DeliveryStatus::Pending.as_str())
     .execute(&mut **tx)
     .await?;
     for id in held_ids {
-        sqlx::query(
-            "UPDATE alert_deliveries SET status = 'digested', digest_alert_id = $2 WHERE id = $1 AND status = 'held'",
-        )
-        .bind(id)
-        .bind(digest_id)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query("UPDATE alert_deliveries SET status = $3, digest_alert_id = $2 WHERE id = $1 AND status = $4")
+            .bind(id)
+            .bind(digest_id)
+            .bind(DeliveryStatus::Digested.as_str())
+            .bind(DeliveryStatus::Held.as_str())
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(true)
 }
@@ -122,12 +130,13 @@ pub(super) async fn first_sent_about_task(
 ) -> Result<Option<Millis>, StoreError> {
     let row = sqlx::query(
         "SELECT d.sent_at_ms FROM alert_deliveries d JOIN alert_outbox o ON o.id = d.alert_id
-         WHERE o.task_id = $1 AND d.channel = $2 AND d.status = 'sent' AND d.id <> $3
+         WHERE o.task_id = $1 AND d.channel = $2 AND d.status = $4 AND d.id <> $3
          ORDER BY d.id LIMIT 1",
     )
     .bind(task_id)
     .bind(channel)
     .bind(except)
+    .bind(DeliveryStatus::Sent.as_str())
     .fetch_optional(pool)
     .await?;
     match row {

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use super::super::{Backend, ChannelState, DueDelivery, SentRef, SlaTask, StoreError};
+use super::super::{Backend, ChannelState, DeliveryStatus, DueDelivery, OutboxStatus, SentRef, SlaTask, StoreError};
 use super::UNANSWERED_TASK_STATUSES;
 use super::rows::{alert_payload_json, alert_payload_of, get};
 use crate::alerts::AlertPayload;
@@ -45,12 +45,13 @@ pub(super) async fn claim_deliveries(
          FROM alert_deliveries d
          JOIN alert_outbox o ON o.id = d.alert_id
          LEFT JOIN channel_state c ON c.name = d.channel
-         WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $1 AND COALESCE(c.disabled, 0) = 0
+         WHERE d.status = $3 AND d.next_attempt_at_ms <= $1 AND COALESCE(c.disabled, 0) = 0
          ORDER BY d.id
          LIMIT $2{lock}"
     ))
     .bind(now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(DeliveryStatus::Pending.as_str())
     .fetch_all(&mut **tx)
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
@@ -90,13 +91,14 @@ async fn previous_message(
 ) -> Result<Option<String>, StoreError> {
     let row = sqlx::query(
         "SELECT d.external_id FROM alert_deliveries d JOIN alert_outbox o ON o.id = d.alert_id
-         WHERE o.task_id = $1 AND d.channel = $2 AND d.status = 'sent' AND d.id <> $3
+         WHERE o.task_id = $1 AND d.channel = $2 AND d.status = $4 AND d.id <> $3
                AND d.external_id IS NOT NULL
          ORDER BY d.id LIMIT 1",
     )
     .bind(task_id)
     .bind(channel)
     .bind(except)
+    .bind(DeliveryStatus::Sent.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     match row {
@@ -112,14 +114,16 @@ pub(super) async fn mark_sent(
     at: Millis,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, sent_at_ms = $2,
+        "UPDATE alert_deliveries SET status = $5, attempts = attempts + 1, sent_at_ms = $2,
              external_id = $3, thread_key = $4, last_error = NULL
-         WHERE id = $1 AND status = 'pending'",
+         WHERE id = $1 AND status = $6",
     )
     .bind(delivery_id)
     .bind(at)
     .bind(sent.external_id.as_deref())
     .bind(sent.thread_key.as_deref())
+    .bind(DeliveryStatus::Sent.as_str())
+    .bind(DeliveryStatus::Pending.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -134,17 +138,18 @@ pub(super) async fn reschedule(
     let query = match error {
         Some(_) => {
             "UPDATE alert_deliveries SET next_attempt_at_ms = $2, attempts = attempts + 1, last_error = $3
-             WHERE id = $1 AND status = 'pending'"
+             WHERE id = $1 AND status = $4"
         }
         None => {
             "UPDATE alert_deliveries SET next_attempt_at_ms = $2, last_error = COALESCE($3, last_error)
-             WHERE id = $1 AND status = 'pending'"
+             WHERE id = $1 AND status = $4"
         }
     };
     sqlx::query(query)
         .bind(delivery_id)
         .bind(at)
         .bind(error)
+        .bind(DeliveryStatus::Pending.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -156,11 +161,13 @@ pub(super) async fn mark_dead(
     error: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE alert_deliveries SET status = 'dead', attempts = attempts + 1, last_error = $2
-         WHERE id = $1 AND status = 'pending'",
+        "UPDATE alert_deliveries SET status = $3, attempts = attempts + 1, last_error = $2
+         WHERE id = $1 AND status = $4",
     )
     .bind(delivery_id)
     .bind(error)
+    .bind(DeliveryStatus::Dead.as_str())
+    .bind(DeliveryStatus::Pending.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -204,14 +211,18 @@ pub(super) async fn channel_states(pool: &AnyPool, names: &[String]) -> Result<V
             .await?;
         let counts = sqlx::query(
             "SELECT
-                CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
-                CAST(COALESCE(SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END), 0) AS BIGINT) AS held,
-                CAST(COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent,
-                CAST(COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead,
-                CAST(MIN(CASE WHEN status = 'pending' THEN created_at_ms END) AS BIGINT) AS oldest_pending_at_ms
+                CAST(COALESCE(SUM(CASE WHEN status = $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
+                CAST(COALESCE(SUM(CASE WHEN status = $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS held,
+                CAST(COALESCE(SUM(CASE WHEN status = $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent,
+                CAST(COALESCE(SUM(CASE WHEN status = $5 THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead,
+                CAST(MIN(CASE WHEN status = $2 THEN created_at_ms END) AS BIGINT) AS oldest_pending_at_ms
              FROM alert_deliveries WHERE channel = $1",
         )
         .bind(name)
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(DeliveryStatus::Held.as_str())
+        .bind(DeliveryStatus::Sent.as_str())
+        .bind(DeliveryStatus::Dead.as_str())
         .fetch_one(pool)
         .await?;
         let last_error = sqlx::query(
@@ -287,7 +298,9 @@ pub(super) async fn enqueue_alert(
     payload: &AlertPayload,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    Ok(insert_outbox(tx, brand_id, payload, "pending", now).await?.is_some())
+    Ok(insert_outbox(tx, brand_id, payload, OutboxStatus::Pending, now)
+        .await?
+        .is_some())
 }
 
 /// The one outbox insert: `payload` with `status` (`pending`: routing decides its channels;
@@ -297,7 +310,7 @@ pub(super) async fn insert_outbox(
     tx: &mut Transaction<'static, Any>,
     brand_id: Option<&str>,
     payload: &AlertPayload,
-    status: &str,
+    status: OutboxStatus,
     now: Millis,
 ) -> Result<Option<i64>, StoreError> {
     let payload_json = alert_payload_json(payload)?;
@@ -314,7 +327,7 @@ pub(super) async fn insert_outbox(
     .bind(payload.task_id())
     .bind(payload_json)
     .bind(now)
-    .bind(status)
+    .bind(status.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     inserted.map(|row| get(&row, "id")).transpose()

@@ -12,7 +12,7 @@ use sqlx::{Any, Transaction};
 
 use super::rows::{alert_payload_json, alert_payload_of, get};
 use crate::domain::{Millis, UNKNOWN_AUTHOR};
-use crate::store::{Erasure, StoreError};
+use crate::store::{Erasure, ReplyStatus, StoreError};
 
 /// A handle as the log keeps it: the sha256 of its lowercase form, hex.
 fn subject_hash(handle: &str) -> String {
@@ -88,11 +88,13 @@ pub(super) async fn erase_author(
         // platform's id), their text goes, and one not sent yet is not sent at all.
         sqlx::query(
             "UPDATE replies SET text = '',
-                 error = CASE WHEN status = 'queued' THEN 'erased before it was sent' ELSE error END,
-                 status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END
+                 error = CASE WHEN status = $2 THEN 'erased before it was sent' ELSE error END,
+                 status = CASE WHEN status = $2 THEN $3 ELSE status END
              WHERE task_id = $1",
         )
         .bind(task_id)
+        .bind(ReplyStatus::Queued.as_str())
+        .bind(ReplyStatus::Failed.as_str())
         .execute(&mut **tx)
         .await?;
         let alerts = sqlx::query("SELECT id, payload_json FROM alert_outbox WHERE task_id = $1")

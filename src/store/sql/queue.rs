@@ -3,8 +3,8 @@
 use sqlx::AnyPool;
 
 use super::super::{
-    Counts, OutboxAlert, ParentPost, QuarantineRow, SourceHealth, StoreError, TaskDetail, TaskEvent, TaskFilter,
-    TaskPost, TaskRow, TaskSort,
+    Counts, OutboxAlert, OutboxStatus, ParentPost, QuarantineRow, ReplyStatus, SourceHealth, StoreError, TaskDetail,
+    TaskEvent, TaskFilter, TaskPost, TaskRow, TaskSort,
 };
 use super::mentions::{contains_pattern, post_matches};
 use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
@@ -152,11 +152,12 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
          JOIN posts p ON p.id = m.post_id
          LEFT JOIN sentiments s ON s.post_id = p.id
          LEFT JOIN posts pp ON pp.platform = p.platform AND pp.external_id = p.in_reply_to
-         LEFT JOIN replies rr ON rr.platform = p.platform AND rr.external_id = p.in_reply_to AND rr.status = 'sent'
+         LEFT JOIN replies rr ON rr.platform = p.platform AND rr.external_id = p.in_reply_to AND rr.status = $2
          WHERE a.task_id = $1
          ORDER BY p.created_at_ms, p.id",
     )
     .bind(task_id)
+    .bind(ReplyStatus::Sent.as_str())
     .fetch_all(pool)
     .await?;
     let mut posts = Vec::with_capacity(post_rows.len());
@@ -323,9 +324,10 @@ pub(super) async fn counts(pool: &AnyPool) -> Result<Counts, StoreError> {
             (SELECT COUNT(*) FROM mentions WHERE assessed = 0) AS pending,
             (SELECT COUNT(*) FROM tasks WHERE status IN {ACTIVE_TASK_STATUSES}) AS tasks_active,
             (SELECT COUNT(*) FROM tasks) AS tasks_total,
-            (SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending') AS alerts_pending,
+            (SELECT COUNT(*) FROM alert_outbox WHERE status = $1) AS alerts_pending,
             (SELECT COUNT(*) FROM quarantine) AS quarantined"
     ))
+    .bind(OutboxStatus::Pending.as_str())
     .fetch_one(pool)
     .await?;
     Ok(Counts {
@@ -344,10 +346,11 @@ pub(super) async fn counts(pool: &AnyPool) -> Result<Counts, StoreError> {
 pub(super) async fn due_alerts(pool: &AnyPool, now: Millis, limit: usize) -> Result<Vec<OutboxAlert>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, dedup_key, brand_id, task_id, payload_json, attempts, created_at_ms FROM alert_outbox
-         WHERE status = 'pending' AND next_attempt_at_ms <= $1 ORDER BY id LIMIT $2",
+         WHERE status = $3 AND next_attempt_at_ms <= $1 ORDER BY id LIMIT $2",
     )
     .bind(now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(OutboxStatus::Pending.as_str())
     .fetch_all(pool)
     .await?;
     rows.iter()

@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Transaction};
 
 use super::super::{
-    AccountEvent, AccountHealth, Backend, Claim, ClaimedReply, NewReply, ReplyFailure, ReplyRow, ReplySent, StoreError,
+    AccountEvent, AccountHealth, Backend, Claim, ClaimedReply, NewReply, ReplyFailure, ReplyRow, ReplySent,
+    ReplyStatus, StoreError,
 };
 use super::queue_actions::apply_task_change;
 use super::rows::get;
@@ -80,7 +81,7 @@ pub(super) async fn queue_reply(tx: &mut Transaction<'static, Any>, reply: &NewR
     let inserted = sqlx::query(
         "INSERT INTO replies (task_id, post_id, brand_id, platform, text, idempotency_key, requested_by, resolve_after,
                               status, attempts, in_doubt, next_attempt_at_ms, created_at_ms, updated_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, 0, $9, $9, $9)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, 0, $9, $9, $9)
          ON CONFLICT DO NOTHING
          RETURNING id",
     )
@@ -93,6 +94,7 @@ pub(super) async fn queue_reply(tx: &mut Transaction<'static, Any>, reply: &NewR
     .bind(&reply.requested_by)
     .bind(i64::from(reply.resolve_after))
     .bind(reply.at)
+    .bind(ReplyStatus::Queued.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     let Some(inserted) = inserted else {
@@ -156,7 +158,7 @@ pub(super) async fn claim_replies(
         "UPDATE replies SET claimed_by = $1, claimed_until_ms = $2
          WHERE id IN (
              SELECT id FROM replies
-             WHERE status = 'queued' AND next_attempt_at_ms <= $3
+             WHERE status = $5 AND next_attempt_at_ms <= $3
                AND (claimed_until_ms IS NULL OR claimed_until_ms < $3 OR claimed_by = $1)
              ORDER BY next_attempt_at_ms, id LIMIT $4{lock})
          RETURNING id"
@@ -165,6 +167,7 @@ pub(super) async fn claim_replies(
     .bind(until)
     .bind(claim.now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(ReplyStatus::Queued.as_str())
     .fetch_all(&mut **tx)
     .await?;
     if claimed.is_empty() {
@@ -174,11 +177,12 @@ pub(super) async fn claim_replies(
         "SELECT {REPLY_COLUMNS}, p.platform AS p_platform, p.external_id, p.author_handle, p.text AS p_text, p.url AS p_url,
                 p.conversation_id
          FROM replies r JOIN posts p ON p.id = r.post_id
-         WHERE r.status = 'queued' AND r.claimed_by = $1 AND r.claimed_until_ms = $2
+         WHERE r.status = $3 AND r.claimed_by = $1 AND r.claimed_until_ms = $2
          ORDER BY r.next_attempt_at_ms, r.id"
     ))
     .bind(claim.holder)
     .bind(until)
+    .bind(ReplyStatus::Queued.as_str())
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()
@@ -211,11 +215,12 @@ pub(super) async fn begin_reply_attempt(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE replies SET in_doubt = 1, attempts = attempts + 1, updated_at_ms = $3
-         WHERE id = $1 AND claimed_by = $2 AND status = 'queued'",
+         WHERE id = $1 AND claimed_by = $2 AND status = $4",
     )
     .bind(reply_id)
     .bind(holder)
     .bind(now)
+    .bind(ReplyStatus::Queued.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -226,15 +231,17 @@ pub(super) async fn record_reply_sent(
     sent: &ReplySent,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE replies SET status = 'sent', in_doubt = 0, external_id = $3, url = $4, sent_at_ms = $5,
+        "UPDATE replies SET status = $6, in_doubt = 0, external_id = $3, url = $4, sent_at_ms = $5,
              error = NULL, error_kind = NULL, claimed_by = NULL, claimed_until_ms = NULL, updated_at_ms = $5
-         WHERE id = $1 AND claimed_by = $2 AND status = 'queued'",
+         WHERE id = $1 AND claimed_by = $2 AND status = $7",
     )
     .bind(sent.reply_id)
     .bind(&sent.holder)
     .bind(&sent.external_id)
     .bind(sent.url.as_deref())
     .bind(sent.at)
+    .bind(ReplyStatus::Sent.as_str())
+    .bind(ReplyStatus::Queued.as_str())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -252,22 +259,23 @@ pub(super) async fn record_reply_failure(
     task_id: i64,
 ) -> Result<(), StoreError> {
     let (status, next) = match failure.retry_at {
-        Some(at) => ("queued", at),
-        None => ("failed", failure.at),
+        Some(at) => (ReplyStatus::Queued, at),
+        None => (ReplyStatus::Failed, failure.at),
     };
     let done = sqlx::query(
         "UPDATE replies SET status = $3, next_attempt_at_ms = $4, error = $5, error_kind = $6, in_doubt = $7,
              claimed_by = NULL, claimed_until_ms = NULL, updated_at_ms = $8
-         WHERE id = $1 AND claimed_by = $2 AND status = 'queued'",
+         WHERE id = $1 AND claimed_by = $2 AND status = $9",
     )
     .bind(failure.reply_id)
     .bind(&failure.holder)
-    .bind(status)
+    .bind(status.as_str())
     .bind(next)
     .bind(&failure.error)
     .bind(&failure.kind)
     .bind(i64::from(failure.in_doubt))
     .bind(failure.at)
+    .bind(ReplyStatus::Queued.as_str())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 1 && failure.retry_at.is_none() {
@@ -298,18 +306,20 @@ pub(super) async fn retry_reply(
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("reply {reply_id}")))?;
     let reply = reply_row_of(&row)?;
-    if reply.status != "failed" {
+    if ReplyStatus::parse(&reply.status) != Some(ReplyStatus::Failed) {
         return Err(StoreError::Conflict(format!(
             "reply {reply_id} is {}: only a failed reply can be retried",
             reply.status
         )));
     }
     let done = sqlx::query(
-        "UPDATE replies SET status = 'queued', attempts = 0, next_attempt_at_ms = $2, updated_at_ms = $2
-         WHERE id = $1 AND status = 'failed'",
+        "UPDATE replies SET status = $3, attempts = 0, next_attempt_at_ms = $2, updated_at_ms = $2
+         WHERE id = $1 AND status = $4",
     )
     .bind(reply_id)
     .bind(now)
+    .bind(ReplyStatus::Queued.as_str())
+    .bind(ReplyStatus::Failed.as_str())
     .execute(&mut **tx)
     .await;
     match done {
