@@ -11,6 +11,29 @@ pub const MIN_SILENCE_MS: Millis = 60 * 60 * 1000;
 /// Gaps shorter than this (pages of one poll) do not count towards the usual gap.
 pub const MIN_GAP_MS: Millis = 60 * 1000;
 
+/// The usual gap and the time of the last new mentions after a poll at `now` brought new
+/// mentions, from the stored ones: the usual gap is a moving average of the gaps between such
+/// polls (3/4 old, 1/4 new; the first gap is taken as it is). A gap shorter than `MIN_GAP_MS`
+/// (pages of one poll, or a clock that went back) counts for nothing and keeps `last_new_at`.
+pub fn after_new_mentions(
+    usual_gap: Option<Millis>,
+    last_new_at: Option<Millis>,
+    now: Millis,
+) -> (Option<Millis>, Millis) {
+    let Some(last_new_at) = last_new_at else {
+        return (usual_gap, now);
+    };
+    let gap = now.saturating_sub(last_new_at);
+    if gap < MIN_GAP_MS {
+        return (usual_gap, last_new_at);
+    }
+    let usual = match usual_gap {
+        None => gap,
+        Some(usual) => usual.saturating_mul(3).saturating_add(gap) / 4,
+    };
+    (Some(usual), now)
+}
+
 /// Why a source counts as silent, or `None` while it is not.
 ///
 /// `last_new_at` is when it last committed new mentions, `usual_gap` the moving average of
@@ -60,6 +83,42 @@ mod tests {
         assert_eq!(
             reason,
             "no new mentions for 10h 00m although polls succeed; usually every 1h 00m"
+        );
+    }
+
+    #[test]
+    fn the_usual_gap_is_a_moving_average_of_gaps_between_new_mentions() {
+        assert_eq!(
+            after_new_mentions(None, None, 5 * H),
+            (None, 5 * H),
+            "the first new mentions"
+        );
+        assert_eq!(
+            after_new_mentions(None, Some(H), 3 * H),
+            (Some(2 * H), 3 * H),
+            "the first gap"
+        );
+        assert_eq!(
+            after_new_mentions(Some(2 * H), Some(3 * H), 7 * H),
+            (Some((2 * H * 3 + 4 * H) / 4), 7 * H),
+            "3/4 old, 1/4 new"
+        );
+        let pages = after_new_mentions(Some(2 * H), Some(3 * H), 3 * H + MIN_GAP_MS - 1);
+        assert_eq!(pages, (Some(2 * H), 3 * H), "pages of one poll do not count");
+        assert_eq!(
+            after_new_mentions(Some(2 * H), Some(3 * H), 3 * H + MIN_GAP_MS),
+            (Some((2 * H * 3 + MIN_GAP_MS) / 4), 3 * H + MIN_GAP_MS),
+            "a gap of exactly the minimum counts"
+        );
+        assert_eq!(
+            after_new_mentions(None, Some(3 * H), 2 * H),
+            (None, 3 * H),
+            "a clock that went back"
+        );
+        // Integer division rounds down, as the SQL it replaces did.
+        assert_eq!(
+            after_new_mentions(Some(MIN_GAP_MS), Some(0), MIN_GAP_MS + 1).0,
+            Some(MIN_GAP_MS)
         );
     }
 

@@ -4,7 +4,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{CommitOutcome, PollCommit, PollFailure, StoreError};
-use crate::domain::{Cursor, Post, Quarantined, SourceId};
+use super::rows::get;
+use crate::domain::{Cursor, Post, Quarantined, SourceId, silence};
 
 pub(super) async fn cursor(pool: &AnyPool, source: &SourceId) -> Result<Option<Cursor>, StoreError> {
     let row = sqlx::query("SELECT cursor FROM source_state WHERE source_id = $1")
@@ -47,7 +48,7 @@ pub(super) async fn commit_poll(
     }
 
     let n_new = i64::try_from(outcome.n_new).unwrap_or(i64::MAX);
-    sqlx::query(
+    let state = sqlx::query(
         "INSERT INTO source_state (source_id, cursor, cursor_updated_at_ms, last_poll_at_ms, last_success_at_ms,
                                    consecutive_failures, last_poll_new, total_new)
          VALUES ($1, $2, $3, $3, $3, 0, $4, $4)
@@ -59,33 +60,26 @@ pub(super) async fn commit_poll(
              last_success_at_ms = excluded.last_success_at_ms,
              consecutive_failures = 0,
              last_poll_new = excluded.last_poll_new,
-             total_new = source_state.total_new + excluded.total_new",
+             total_new = source_state.total_new + excluded.total_new
+         RETURNING usual_gap_ms, last_new_at_ms",
     )
     .bind(commit.source.as_str())
     .bind(commit.cursor.map(|c| c.0.clone()))
     .bind(commit.at)
     .bind(n_new)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     if n_new > 0 {
-        // Silence detection: the usual gap between polls that brought something new, as a
-        // moving average (3/4 old, 1/4 new); gaps within one poll's pages do not count.
-        sqlx::query(
-            "UPDATE source_state SET
-                 usual_gap_ms = CASE
-                     WHEN last_new_at_ms IS NULL OR $2 - last_new_at_ms < $3 THEN usual_gap_ms
-                     WHEN usual_gap_ms IS NULL THEN $2 - last_new_at_ms
-                     ELSE (usual_gap_ms * 3 + ($2 - last_new_at_ms)) / 4 END,
-                 last_new_at_ms = CASE
-                     WHEN last_new_at_ms IS NULL OR $2 - last_new_at_ms >= $3 THEN $2
-                     ELSE last_new_at_ms END
-             WHERE source_id = $1",
-        )
-        .bind(commit.source.as_str())
-        .bind(commit.at)
-        .bind(crate::domain::silence::MIN_GAP_MS)
-        .execute(&mut **tx)
-        .await?;
+        // Silence detection: the usual gap between polls that brought something new (the
+        // rule is `silence::after_new_mentions`; the row is locked by the upsert above).
+        let (usual_gap_ms, last_new_at_ms) =
+            silence::after_new_mentions(get(&state, "usual_gap_ms")?, get(&state, "last_new_at_ms")?, commit.at);
+        sqlx::query("UPDATE source_state SET usual_gap_ms = $2, last_new_at_ms = $3 WHERE source_id = $1")
+            .bind(commit.source.as_str())
+            .bind(usual_gap_ms)
+            .bind(last_new_at_ms)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(outcome)
 }
