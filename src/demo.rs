@@ -226,7 +226,7 @@ mod tests {
 
         assert_eq!(settings.brands.len(), 3);
         assert_eq!(settings.sources.len(), 3);
-        let values = crate::tasks::templates::TemplateValues {
+        let values = crate::domain::template::TemplateValues {
             author: "@jo",
             first_name: "Jo",
             brand: "Northwind Air",
@@ -248,11 +248,11 @@ mod tests {
             .iter()
             .map(|t| t.text.clone())
             .chain(stored.iter().map(|t| {
-                crate::tasks::templates::check_new(&t.name, &t.text).unwrap();
+                crate::domain::template::check_new(&t.name, &t.text).unwrap();
                 t.text.clone()
             }));
         for text in texts {
-            let text = crate::tasks::templates::render(&text, &values).unwrap();
+            let text = crate::domain::template::render(&text, &values).unwrap();
             assert!(
                 (text.starts_with("Hi @jo,") || text.starts_with("Hi Jo,")) && text.contains("sorry"),
                 "apology first: {text}"

@@ -13,10 +13,9 @@ use super::{
 };
 use crate::alerts::ChannelSettings;
 use crate::alerts::channels::{ChannelCommon, ChannelKind};
-use crate::domain::HttpUrl;
+use crate::domain::{BusinessCalendar, CalendarProblem, HttpUrl};
 use crate::problems::ProblemSettings;
 use crate::sources::SourceKind;
-use crate::tasks::business_hours::{BusinessCalendar, CalendarProblem};
 
 /// One problem, with the dotted path of the field it concerns (`sources[2].schedule`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -559,7 +558,7 @@ fn validate(
                 format!("duplicate template name {:?}", template.name),
             ));
         }
-        if let Err(error) = crate::tasks::templates::check(&template.text) {
+        if let Err(error) = crate::domain::template::check(&template.text) {
             problems.push(problem(&format!("{path}.text"), error.to_string()));
         }
     }

@@ -15,10 +15,9 @@ use std::path::PathBuf;
 pub use load::{ConfigError, ConfigProblem, from_toml, load, redact_url};
 
 use crate::alerts::ChannelSettings;
-use crate::domain::{BrandId, Priority, SourceId};
+use crate::domain::{BrandId, BusinessCalendar, BusinessHoursSettings, Priority, SourceId};
 use crate::secret::Secret;
 use crate::sources::SourceKind;
-use crate::tasks::business_hours::BusinessCalendar;
 
 /// The password for `earshot user add`, from `EARSHOT_NEW_USER_PASSWORD` if set.
 pub fn new_user_password_from_env() -> Option<String> {
@@ -521,28 +520,6 @@ pub struct BrandSettings {
     /// When this brand's tasks count as going viral (`[brands.viral]`).
     #[serde(default)]
     pub viral: ViralSettings,
-}
-
-/// A brand's opening hours (`[brands.business_hours]`) as written, parsed by config load
-/// into the brand's `calendar` (`tasks::business_hours::BusinessCalendar::from_settings`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BusinessHoursSettings {
-    /// IANA time zone of the hours below, e.g. `Europe/London`.
-    pub timezone: String,
-    /// Open days: `mon` … `sun`. Default Monday to Friday.
-    #[serde(default = "default_business_days")]
-    pub days: Vec<String>,
-    /// Opening and closing time, local, `HH:MM` (`close` may be `24:00`).
-    pub open: String,
-    pub close: String,
-    /// Local dates (`YYYY-MM-DD`) when the team is off.
-    #[serde(default)]
-    pub holidays: Vec<String>,
-}
-
-fn default_business_days() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
 }
 
 /// The default `threshold`: with the shipped model, the criticality with the best complaint F1

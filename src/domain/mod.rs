@@ -4,6 +4,7 @@
 //! of these types is always well formed (an id is a slug, a criticality is within 0-100, post
 //! text carries no NUL or control characters).
 
+mod business_hours;
 mod embedding;
 mod engagement;
 mod http_url;
@@ -13,8 +14,10 @@ mod score;
 mod search;
 pub mod silence;
 mod task;
+pub mod template;
 mod time;
 
+pub use business_hours::{BusinessCalendar, BusinessHoursSettings, CalendarProblem};
 pub use embedding::{Embedding, EmbeddingError, cosine};
 pub use engagement::{EngagementSample, Growth};
 pub use http_url::{HttpUrl, NotHttpUrl};

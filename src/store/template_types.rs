@@ -1,5 +1,5 @@
 //! The records of reply templates kept in the database: one brand's named text with
-//! placeholders, written by a lead in the queue. Checking the text is `tasks::templates`'.
+//! placeholders, written by a lead in the queue. Checking the text is `domain::template`'.
 
 use crate::domain::{BrandId, Millis};
 

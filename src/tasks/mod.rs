@@ -6,10 +6,8 @@
 //! Invariant: no IO here; these are pure functions of settings, post and score.
 
 pub mod actions;
-pub mod business_hours;
 pub mod feedback;
 pub mod sla;
-pub mod templates;
 pub mod viral;
 
 use crate::config::{BrandSettings, PriorityCutoffs, TaskSettings};
@@ -270,14 +268,14 @@ mod tests {
     fn a_brand_with_business_hours_is_due_within_them() {
         use chrono::TimeZone;
         let mut brand = brand(60.0);
-        let hours = crate::config::BusinessHoursSettings {
+        let hours = crate::domain::BusinessHoursSettings {
             timezone: "UTC".into(),
             days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
             open: "09:00".into(),
             close: "17:00".into(),
             holidays: vec![],
         };
-        brand.calendar = Some(business_hours::BusinessCalendar::from_settings(&hours).unwrap());
+        brand.calendar = Some(crate::domain::BusinessCalendar::from_settings(&hours).unwrap());
         brand.business_hours = Some(hours);
         let at = |d, h| {
             chrono::Utc

@@ -9,8 +9,7 @@
 //!
 //! Invariant: pure functions of instants and settings; no IO.
 
-use super::business_hours::BusinessCalendar;
-use crate::domain::Millis;
+use crate::domain::{BusinessCalendar, Millis};
 
 /// When the customer's clock starts for a post written at `posted_at` (the platform's
 /// `created_at`) that earshot first saw at `first_seen_at`.
@@ -71,7 +70,7 @@ pub fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::BusinessHoursSettings;
+    use crate::domain::BusinessHoursSettings;
 
     const HOUR: i64 = 3_600_000;
 
@@ -107,6 +106,13 @@ mod tests {
                 breached: true
             })
         );
+    }
+
+    #[test]
+    fn without_business_hours_the_clock_runs_around_the_clock() {
+        // 2026-11-20 22:00 UTC, a Friday night.
+        let start = 1_795_212_000_000;
+        assert_eq!(due(start, 4 * HOUR, None), start + 4 * HOUR);
     }
 
     #[test]

@@ -192,11 +192,11 @@ async fn task_detail(
             .find(|b| b.id.as_str() == detail.task.brand)
             .map_or(detail.task.brand.clone(), |b| b.name.clone());
         let reply_text = problem.message.as_deref().and_then(|message| {
-            crate::tasks::templates::render(
+            crate::domain::template::render(
                 message,
-                &crate::tasks::templates::TemplateValues {
+                &crate::domain::template::TemplateValues {
                     author: &detail.task.author_handle,
-                    first_name: crate::tasks::templates::first_name(
+                    first_name: crate::domain::template::first_name(
                         detail
                             .posts
                             .iter()

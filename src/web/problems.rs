@@ -14,10 +14,10 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
+use crate::domain::template::{self, TemplateValues};
 use crate::domain::{BrandId, now_millis};
 use crate::problems::ProblemStatus;
 use crate::store::{ProblemChange, ProblemDetail, ProblemFilter, ProblemRow};
-use crate::tasks::templates::{self, TemplateValues};
 
 /// Problems listed at most.
 const LIST_LIMIT: usize = 200;
@@ -144,7 +144,7 @@ async fn update(
     caller.supervisor()?;
     let message = field(body.message, "message", 2_000)?;
     if let Some(Some(message)) = &message {
-        templates::render(message, &placeholder_values()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        template::render(message, &placeholder_values()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     }
     let change = ProblemChange {
         id,
@@ -226,11 +226,11 @@ async fn answer(
         .iter()
         .filter(|t| t.status.is_active() && (body.scope == AnswerScope::Active || t.first_response_at_ms.is_none()));
     for task in targets.take(BULK_LIMIT) {
-        let filled = templates::render(
+        let filled = template::render(
             &text,
             &TemplateValues {
                 author: &task.author,
-                first_name: templates::first_name(None, &task.author),
+                first_name: template::first_name(None, &task.author),
                 brand: &brand_name,
                 agent: &caller.actor.name,
                 platform: &task.platform,

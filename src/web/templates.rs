@@ -4,7 +4,7 @@
 //! /templates/{id}`, leads and admins) and a template filled in for a task and the caller
 //! (`POST /tasks/{id}/reply-preview`).
 //!
-//! Checking and filling in are `tasks::templates`'; this file only reads requests and calls
+//! Checking and filling in are `domain::template`'; this file only reads requests and calls
 //! the store.
 
 use axum::extract::{Path, Query, State};
@@ -15,9 +15,9 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
+use crate::domain::template::{self, TemplateValues};
 use crate::domain::{BrandId, now_millis};
 use crate::store::{NewReplyTemplate, ReplyTemplateRow};
-use crate::tasks::templates::{self, TemplateValues};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -112,7 +112,7 @@ fn checked(state: &AppState, caller: &Caller, body: TemplateRequest) -> Result<N
     caller.supervisor()?;
     let brand = brand_of(state, &body.brand)?;
     let (name, text) = (body.name.trim().to_owned(), body.text.trim().to_owned());
-    templates::check_new(&name, &text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    template::check_new(&name, &text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(NewReplyTemplate {
         brand,
         name,
@@ -190,7 +190,8 @@ async fn preview(
         (None, Some(name)) => match stored.into_iter().find(|t| t.name == name) {
             Some(row) => (row.name, row.text),
             None => {
-                let config = templates::find(&state.settings.templates, &name)
+                let config = (state.settings.templates.iter())
+                    .find(|t| t.name == name)
                     .ok_or_else(|| ApiError::NotFound(format!("template {name:?}")))?;
                 (config.name.clone(), config.text.clone())
             }
@@ -208,11 +209,11 @@ async fn preview(
         .rev()
         .filter(|p| p.author_handle == task.author_handle)
         .find_map(|p| p.author_name.as_deref());
-    let text = templates::render(
+    let text = template::render(
         &text,
         &TemplateValues {
             author: &task.author_handle,
-            first_name: templates::first_name(display_name, &task.author_handle),
+            first_name: template::first_name(display_name, &task.author_handle),
             brand: &brand_name,
             agent: &caller.actor.name,
             platform: &task.platform,

@@ -3,8 +3,6 @@
 //! (`[[templates]]`, every brand) and from the database (per brand, written by leads in the
 //! queue); both are checked here. Unknown placeholders are refused.
 
-use crate::config::TemplateSettings;
-
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: [&str; 5] = ["author", "first_name", "brand", "agent", "platform"];
 
@@ -109,11 +107,6 @@ pub fn render(text: &str, values: &TemplateValues<'_>) -> Result<String, Templat
         });
     }
     Ok(out)
-}
-
-/// The template with this name.
-pub fn find<'a>(templates: &'a [TemplateSettings], name: &str) -> Option<&'a TemplateSettings> {
-    templates.iter().find(|t| t.name == name)
 }
 
 #[cfg(test)]

@@ -11,15 +11,36 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
-use crate::config::BusinessHoursSettings;
-use crate::domain::Millis;
+use super::time::Millis;
 
 /// The day names `days` accepts, Monday first.
-pub const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /// Minutes in a day; `close = "24:00"` means the end of the day.
 const DAY_MINUTES: u32 = 24 * 60;
 /// How far ahead a due time is looked for before giving up on the calendar (ten years).
 const MAX_DAYS: u32 = 3660;
+
+/// A brand's opening hours (`[brands.business_hours]`) as written, parsed by config load
+/// into the brand's `calendar` ([`BusinessCalendar::from_settings`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHoursSettings {
+    /// IANA time zone of the hours below, e.g. `Europe/London`.
+    pub timezone: String,
+    /// Open days: `mon` … `sun`. Default Monday to Friday.
+    #[serde(default = "default_business_days")]
+    pub days: Vec<String>,
+    /// Opening and closing time, local, `HH:MM` (`close` may be `24:00`).
+    pub open: String,
+    pub close: String,
+    /// Local dates (`YYYY-MM-DD`) when the team is off.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+fn default_business_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
+}
 
 /// Parsed, validated opening hours.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +194,6 @@ fn clock_minutes(text: &str, end_of_day: bool) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::sla::due as sla_due;
     use chrono::{TimeZone, Utc};
 
     const HOUR: i64 = 3600 * 1000;
@@ -204,22 +224,16 @@ mod tests {
     }
 
     #[test]
-    fn without_business_hours_the_clock_runs_around_the_clock() {
-        let start = utc(2026, 11, 20, 22, 0);
-        assert_eq!(sla_due(start, 4 * HOUR, None), start + 4 * HOUR);
-    }
-
-    #[test]
     fn an_evening_post_is_due_the_next_morning() {
         let calendar = weekdays_9_to_5("Europe/Berlin");
         // Tuesday 2026-11-17 16:00 Berlin (15:00 UTC), 4 hours: 1 today, 3 tomorrow.
-        let due = sla_due(utc(2026, 11, 17, 15, 0), 4 * HOUR, Some(&calendar));
+        let due = calendar.add(utc(2026, 11, 17, 15, 0), 4 * HOUR);
         assert_eq!(due, utc(2026, 11, 18, 11, 0), "Wednesday 12:00 Berlin");
         // Tuesday 20:00 Berlin, after closing: the clock starts Wednesday 09:00.
-        let due = sla_due(utc(2026, 11, 17, 19, 0), HOUR, Some(&calendar));
+        let due = calendar.add(utc(2026, 11, 17, 19, 0), HOUR);
         assert_eq!(due, utc(2026, 11, 18, 9, 0), "Wednesday 10:00 Berlin");
         // Within the day.
-        let due = sla_due(utc(2026, 11, 17, 9, 0), HOUR, Some(&calendar));
+        let due = calendar.add(utc(2026, 11, 17, 9, 0), HOUR);
         assert_eq!(due, utc(2026, 11, 17, 10, 0));
     }
 
@@ -228,17 +242,17 @@ mod tests {
         let calendar = weekdays_9_to_5("UTC");
         // Friday 2026-11-20 15:00, 4 hours: 2 on Friday, 2 on Monday.
         assert_eq!(
-            sla_due(utc(2026, 11, 20, 15, 0), 4 * HOUR, Some(&calendar)),
+            calendar.add(utc(2026, 11, 20, 15, 0), 4 * HOUR),
             utc(2026, 11, 23, 11, 0)
         );
         // Saturday: nothing counts until Monday 09:00.
         assert_eq!(
-            sla_due(utc(2026, 11, 21, 12, 0), 30 * 60 * 1000, Some(&calendar)),
+            calendar.add(utc(2026, 11, 21, 12, 0), 30 * 60 * 1000),
             utc(2026, 11, 23, 9, 30)
         );
         // 24 business hours = three full days.
         assert_eq!(
-            sla_due(utc(2026, 11, 23, 9, 0), 24 * HOUR, Some(&calendar)),
+            calendar.add(utc(2026, 11, 23, 9, 0), 24 * HOUR),
             utc(2026, 11, 25, 17, 0)
         );
         let with_holiday = BusinessCalendar::from_settings(&settings(
@@ -250,7 +264,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            sla_due(utc(2026, 11, 20, 15, 0), 4 * HOUR, Some(&with_holiday)),
+            with_holiday.add(utc(2026, 11, 20, 15, 0), 4 * HOUR),
             utc(2026, 11, 24, 11, 0),
             "Monday is a holiday"
         );
@@ -261,23 +275,20 @@ mod tests {
         // Europe/London moves to BST on Sunday 2026-03-29.
         let calendar = weekdays_9_to_5("Europe/London");
         // Friday 2026-03-27 16:00 GMT, 2 hours: 1 on Friday, 1 from Monday 09:00 BST (08:00 UTC).
-        assert_eq!(
-            sla_due(utc(2026, 3, 27, 16, 0), 2 * HOUR, Some(&calendar)),
-            utc(2026, 3, 30, 9, 0)
-        );
+        assert_eq!(calendar.add(utc(2026, 3, 27, 16, 0), 2 * HOUR), utc(2026, 3, 30, 9, 0));
         // Open around the clock every day: the short night of the change counts 23 hours.
         let always =
             BusinessCalendar::from_settings(&settings("Europe/London", &DAY_NAMES, "00:00", "24:00", &[])).unwrap();
         let start = utc(2026, 3, 28, 12, 0);
-        assert_eq!(sla_due(start, 24 * HOUR, Some(&always)), start + 24 * HOUR);
+        assert_eq!(always.add(start, 24 * HOUR), start + 24 * HOUR);
         // Back to GMT on 2026-10-25: the long night counts 25 hours, still real time.
         let start = utc(2026, 10, 24, 12, 0);
-        assert_eq!(sla_due(start, 48 * HOUR, Some(&always)), start + 48 * HOUR);
+        assert_eq!(always.add(start, 48 * HOUR), start + 48 * HOUR);
         // An opening inside the skipped hour starts at the first valid minute.
         let early =
             BusinessCalendar::from_settings(&settings("Europe/London", &["sun"], "01:30", "05:00", &[])).unwrap();
         assert_eq!(
-            sla_due(utc(2026, 3, 28, 12, 0), HOUR, Some(&early)),
+            early.add(utc(2026, 3, 28, 12, 0), HOUR),
             utc(2026, 3, 29, 2, 0),
             "opens 02:00 BST (01:00 UTC), due an hour later"
         );
