@@ -19,7 +19,7 @@ pub mod problems;
 pub mod replies;
 pub mod spikes;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis, secs_to_millis};
 use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
-use crate::scoring::{ScoreInput, ScoringError, ScoringService};
+use crate::scoring::{ScoreInput, ScoringError, ScoringService, Submitted};
 use crate::sources::{Source, SourceError};
 use crate::store::{
     AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, PollCommit, PollFailure, Store,
@@ -43,6 +43,9 @@ const MAX_BATCHES_PER_POLL: usize = 50;
 /// Mentions claimed and assessed per round trip to the store: also the window the scoring
 /// service sorts by length before cutting it into batches.
 pub const ASSESS_CHUNK: usize = 256;
+/// Claimed chunks queued at the scoring service at once: the one being scored and the next,
+/// so the model never waits while a chunk is saved and the next one claimed.
+pub const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// Why a pipeline step failed.
 #[derive(Debug, thiserror::Error)]
@@ -243,49 +246,47 @@ impl Pipeline {
         self.score_pending_until(&CancellationToken::new()).await
     }
 
-    /// [`Pipeline::score_pending`], stopping after the chunk in flight once `stop` is
+    /// [`Pipeline::score_pending`], stopping after the chunks in flight once `stop` is
     /// cancelled (on shutdown): the rest stays pending for the next start, so a stop never
     /// waits for a whole backlog.
     ///
-    /// Chunks overlap: while the model scores chunk n+1, chunk n's sentiments, assessments,
-    /// tasks and alerts are written. Each chunk is still saved in order and on its own (its
-    /// sentiments, then everything else in one transaction), so a crash loses at most the
-    /// claims of two chunks, which expire and are claimed again.
+    /// Chunks overlap: [`CHUNKS_IN_FLIGHT`] claimed chunks are queued at the scoring service,
+    /// so while chunk n's sentiments, assessments, tasks and alerts are written (and the next
+    /// chunk is claimed) the model is already scoring chunk n+1, and never waits for the
+    /// store. Each chunk is still saved in order and on its own (its sentiments, then
+    /// everything else in one transaction), so a crash loses at most the claims of the chunks
+    /// in flight, which expire and are claimed again.
     #[tracing::instrument(skip_all)]
     pub async fn score_pending_until(&self, stop: &CancellationToken) -> Result<ScoreReport, PipelineError> {
         let mut report = ScoreReport::default();
-        let mut scored: Option<ScoredChunk> = None;
+        let mut in_flight: VecDeque<InFlight> = VecDeque::with_capacity(CHUNKS_IN_FLIGHT);
+        let mut drained = false;
         loop {
-            let next = if stop.is_cancelled() {
-                Vec::new()
-            } else {
+            while !drained && in_flight.len() < CHUNKS_IN_FLIGHT && !stop.is_cancelled() {
                 let claim = Claim {
                     holder: &self.instance_id,
                     now: now_millis(),
                     // An instance killed mid-batch loses its claim after this.
                     ttl_ms: secs_to_millis(self.settings.instances.claim_secs),
                 };
-                // Not the chunk being scored or saved right now: on SQLite every unassessed
-                // mention is ours, so it would come back.
-                let in_flight = scored
-                    .as_ref()
-                    .and_then(|c| c.pending.iter().map(|m| m.mention_id).max());
-                self.store
-                    .claim_pending_mentions(&claim, in_flight, ASSESS_CHUNK)
-                    .await?
-            };
-            // Score the next chunk while the previous one is written.
-            let (next_scored, written) = tokio::join!(self.score_chunk(next), async {
-                match scored.take() {
-                    Some(chunk) => self.save_chunk(chunk, &mut report).await,
-                    None => Ok(()),
+                // Not the chunks being scored right now: on SQLite every unassessed mention
+                // is ours, so they would come back.
+                let after = in_flight
+                    .iter()
+                    .flat_map(|chunk| chunk.pending.iter().map(|m| m.mention_id))
+                    .max();
+                let next = self.store.claim_pending_mentions(&claim, after, ASSESS_CHUNK).await?;
+                if next.is_empty() {
+                    drained = true;
+                } else {
+                    in_flight.push_back(self.submit_chunk(next).await?);
                 }
-            });
-            written?;
-            match next_scored? {
-                Some(chunk) => scored = Some(chunk),
-                None => break,
             }
+            let Some(chunk) = in_flight.pop_front() else {
+                break;
+            };
+            let scored = chunk.scored().await?;
+            self.save_chunk(scored, &mut report).await?;
         }
         if report.n_assessed > 0 {
             tracing::info!(
@@ -299,12 +300,9 @@ impl Pipeline {
         Ok(report)
     }
 
-    /// Scores the posts of a claimed chunk that have no sentiment yet, each post once however
-    /// many brands mention it. `None` for an empty chunk (nothing left to claim).
-    async fn score_chunk(&self, pending: Vec<PendingMention>) -> Result<Option<ScoredChunk>, PipelineError> {
-        if pending.is_empty() {
-            return Ok(None);
-        }
+    /// Queues the posts of a claimed chunk that have no sentiment yet at the scoring
+    /// service, each post once however many brands mention it.
+    async fn submit_chunk(&self, pending: Vec<PendingMention>) -> Result<InFlight, PipelineError> {
         let mut seen = HashSet::new();
         let (post_ids, inputs): (Vec<i64>, Vec<ScoreInput>) = pending
             .iter()
@@ -319,11 +317,12 @@ impl Pipeline {
                 )
             })
             .unzip();
-        let outcomes = self.scoring.score(inputs).await?;
-        Ok(Some(ScoredChunk {
+        let scoring = self.scoring.submit(inputs).await?;
+        Ok(InFlight {
             pending,
-            new_sentiments: post_ids.into_iter().zip(outcomes).collect(),
-        }))
+            post_ids,
+            scoring,
+        })
     }
 
     /// Saves a scored chunk: its new sentiments, then its assessments, tasks and alerts in one
@@ -441,6 +440,25 @@ impl Pipeline {
             return Err(StoreError::Corrupt("pending mentions could not be assessed".into()).into());
         }
         Ok(())
+    }
+}
+
+/// A claimed chunk queued at the scoring service.
+struct InFlight {
+    pending: Vec<PendingMention>,
+    /// The posts sent to be scored, in the order of the job's inputs.
+    post_ids: Vec<i64>,
+    scoring: Submitted,
+}
+
+impl InFlight {
+    /// Waits for the chunk's scores.
+    async fn scored(self) -> Result<ScoredChunk, PipelineError> {
+        let outcomes = self.scoring.outcomes().await?;
+        Ok(ScoredChunk {
+            pending: self.pending,
+            new_sentiments: self.post_ids.into_iter().zip(outcomes).collect(),
+        })
     }
 }
 

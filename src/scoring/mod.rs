@@ -17,7 +17,7 @@ pub mod normalise;
 pub mod onnx;
 mod service;
 
-pub use service::ScoringService;
+pub use service::{ScoringService, Submitted};
 
 use std::path::PathBuf;
 

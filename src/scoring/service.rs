@@ -54,6 +54,23 @@ struct BatchWork {
     inputs: Vec<ScoreInput>,
 }
 
+/// A job queued by [`ScoringService::submit`].
+#[must_use = "the outcomes come through `outcomes`"]
+pub struct Submitted {
+    /// `None` for a job without inputs.
+    response: Option<oneshot::Receiver<Result<Vec<SentimentOutcome>, ScoringError>>>,
+}
+
+impl Submitted {
+    /// The outcomes, in the order of the job's inputs, once its last batch is scored.
+    pub async fn outcomes(self) -> Result<Vec<SentimentOutcome>, ScoringError> {
+        match self.response {
+            None => Ok(Vec::new()),
+            Some(response) => response.await.map_err(|_| ScoringError::Stopped)?,
+        }
+    }
+}
+
 /// The scorers on their own threads behind a bounded queue.
 #[derive(Clone)]
 pub struct ScoringService {
@@ -88,8 +105,9 @@ impl ScoringService {
                 workers,
             };
         }
-        // A batch waiting per worker keeps every worker busy without holding a whole job.
-        let (batches, batch_receiver) = sync_channel::<BatchWork>(workers);
+        // Two batches waiting per worker keep every worker busy while the dispatcher measures
+        // the next job, without holding a whole job.
+        let (batches, batch_receiver) = sync_channel::<BatchWork>(workers * 2);
         let batch_receiver = Arc::new(Mutex::new(batch_receiver));
         for (index, scorer) in scorers.into_iter().enumerate() {
             let span = tracing::info_span!("scoring_worker", scorer = %name, worker = index);
@@ -127,15 +145,25 @@ impl ScoringService {
 
     /// Scores the inputs, waiting for room in the queue if it is full.
     pub async fn score(&self, inputs: Vec<ScoreInput>) -> Result<Vec<SentimentOutcome>, ScoringError> {
+        self.submit(inputs).await?.outcomes().await
+    }
+
+    /// Hands the inputs to the scoring threads (waiting for room in the queue if it is full)
+    /// and returns once they are queued: the job is scored whether or not anyone awaits
+    /// [`Submitted::outcomes`] yet, so a caller can queue its next job, or write the last
+    /// one's results, while this one is scored.
+    pub async fn submit(&self, inputs: Vec<ScoreInput>) -> Result<Submitted, ScoringError> {
         if inputs.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Submitted { response: None });
         }
         let (reply, response) = oneshot::channel();
         self.jobs
             .send(Job { inputs, reply })
             .await
             .map_err(|_| ScoringError::Stopped)?;
-        response.await.map_err(|_| ScoringError::Stopped)?
+        Ok(Submitted {
+            response: Some(response),
+        })
     }
 
     pub fn name(&self) -> &str {
