@@ -1,9 +1,12 @@
 //! Ingest: cursors, committing a poll's posts, poll health.
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{CommitOutcome, PollCommit, PollFailure, StoreError};
+use super::params::{ROWS_PER_INSERT, value_rows};
 use super::rows::get;
 use crate::domain::{Cursor, Post, Quarantined, SourceId, silence};
 
@@ -24,22 +27,24 @@ pub(super) async fn commit_poll(
     commit: &PollCommit<'_>,
 ) -> Result<CommitOutcome, StoreError> {
     let mut outcome = CommitOutcome::default();
-    for post in commit.posts {
-        let post_id = upsert_post(tx, post, commit.at).await?;
-        let mention = sqlx::query(
-            "INSERT INTO mentions (post_id, brand_id, source_id, found_at_ms) VALUES ($1, $2, $3, $4)
+    let post_ids = upsert_posts(tx, commit.posts, commit.at).await?;
+    for ids in post_ids.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO mentions (post_id, brand_id, source_id, found_at_ms) VALUES {}
              ON CONFLICT (post_id, brand_id) DO NOTHING RETURNING id",
-        )
-        .bind(post_id)
-        .bind(commit.brand.as_str())
-        .bind(commit.source.as_str())
-        .bind(commit.at)
-        .fetch_optional(&mut **tx)
-        .await?;
-        match mention {
-            Some(_) => outcome.n_new += 1,
-            None => outcome.n_duplicates += 1,
+            value_rows(ids.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for post_id in ids {
+            query = query
+                .bind(*post_id)
+                .bind(commit.brand.as_str())
+                .bind(commit.source.as_str())
+                .bind(commit.at);
         }
+        let n_new = query.fetch_all(&mut **tx).await?.len();
+        outcome.n_new += n_new;
+        outcome.n_duplicates += ids.len() - n_new;
     }
     for item in commit.quarantined {
         if insert_quarantine(tx, commit.source, item, commit.at).await? {
@@ -84,43 +89,69 @@ pub(super) async fn commit_poll(
     Ok(outcome)
 }
 
-/// Inserts the post unless it is stored already; returns its id either way.
-async fn upsert_post(tx: &mut Transaction<'static, Any>, post: &Post, at: i64) -> Result<i64, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO posts (platform, external_id, author_handle, author_name, author_followers, text, url, lang,
-                            created_at_ms, first_seen_at_ms, likes, reposts, replies, quotes, conversation_id, in_reply_to,
-                            quote_of, quoted_text, search_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-         ON CONFLICT (platform, external_id) DO NOTHING RETURNING id",
-    )
-    .bind(post.platform.as_str())
-    .bind(&post.external_id)
-    .bind(&post.author_handle)
-    .bind(post.author_name.clone())
-    .bind(post.author_followers.map(saturating_i64))
-    .bind(&post.text)
-    .bind(post.url.clone())
-    .bind(post.lang.clone())
-    .bind(post.created_at)
-    .bind(at)
-    .bind(saturating_i64(post.engagement.likes))
-    .bind(saturating_i64(post.engagement.reposts))
-    .bind(saturating_i64(post.engagement.replies))
-    .bind(saturating_i64(post.engagement.quotes))
-    .bind(post.conversation_id.clone())
-    .bind(post.in_reply_to.clone())
-    .bind(post.quote_of.clone())
-    .bind(post.quoted_text.clone())
-    .bind(crate::domain::search_text(
-        &post.author_handle,
-        post.author_name.as_deref(),
-        &post.text,
-    ))
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(row) = inserted {
-        return Ok(row.try_get::<i64, _>("id")?);
+/// Inserts the posts not stored yet, many per statement; returns each post's id, in order,
+/// whether it was new or not.
+async fn upsert_posts(tx: &mut Transaction<'static, Any>, posts: &[Post], at: i64) -> Result<Vec<i64>, StoreError> {
+    const COLUMNS: usize = 19;
+    let mut ids = Vec::with_capacity(posts.len());
+    for rows in posts.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO posts (platform, external_id, author_handle, author_name, author_followers, text, url, lang,
+                                created_at_ms, first_seen_at_ms, likes, reposts, replies, quotes, conversation_id,
+                                in_reply_to, quote_of, quoted_text, search_text)
+             VALUES {}
+             ON CONFLICT (platform, external_id) DO NOTHING RETURNING id, platform, external_id",
+            value_rows(rows.len(), COLUMNS)
+        );
+        let mut query = sqlx::query(&sql);
+        for post in rows {
+            query = query
+                .bind(post.platform.as_str())
+                .bind(&post.external_id)
+                .bind(&post.author_handle)
+                .bind(post.author_name.clone())
+                .bind(post.author_followers.map(saturating_i64))
+                .bind(&post.text)
+                .bind(post.url.clone())
+                .bind(post.lang.clone())
+                .bind(post.created_at)
+                .bind(at)
+                .bind(saturating_i64(post.engagement.likes))
+                .bind(saturating_i64(post.engagement.reposts))
+                .bind(saturating_i64(post.engagement.replies))
+                .bind(saturating_i64(post.engagement.quotes))
+                .bind(post.conversation_id.clone())
+                .bind(post.in_reply_to.clone())
+                .bind(post.quote_of.clone())
+                .bind(post.quoted_text.clone())
+                .bind(crate::domain::search_text(
+                    &post.author_handle,
+                    post.author_name.as_deref(),
+                    &post.text,
+                ));
+        }
+        let mut inserted: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
+        for row in query.fetch_all(&mut **tx).await? {
+            inserted.insert(
+                (row.try_get("platform")?, row.try_get("external_id")?),
+                row.try_get("id")?,
+            );
+        }
+        for post in rows {
+            // Each row inserted answers for its post's first copy in the batch; a post stored
+            // before, or a later copy in the same batch, refreshes the stored one.
+            let id = match inserted.remove(&(post.platform.as_str().to_owned(), post.external_id.clone())) {
+                Some(id) => id,
+                None => refresh_post(tx, post).await?,
+            };
+            ids.push(id);
+        }
     }
+    Ok(ids)
+}
+
+/// A post seen before: its reach and engagement refreshed; returns its id.
+async fn refresh_post(tx: &mut Transaction<'static, Any>, post: &Post) -> Result<i64, StoreError> {
     // Seen before: keep the first text, refresh reach and engagement, which grow over time.
     let row = sqlx::query(
         "UPDATE posts SET likes = $3, reposts = $4, replies = $5, quotes = $6,

@@ -13,6 +13,7 @@ mod engagement;
 mod exports;
 mod ingest;
 mod mentions;
+mod params;
 mod privacy;
 mod problems;
 mod queue;
@@ -326,17 +327,17 @@ impl ScoringStore for SqlStore {
         for (brand, plan) in conversations {
             scoring::lock_conversation(&mut tx, self.backend, brand.as_str(), plan).await?;
         }
-        let mut outcomes = Vec::with_capacity(assessments.len());
-        for assessment in assessments {
-            outcomes.push(scoring::save_assessment(&mut tx, self.backend, assessment).await?);
-        }
+        let outcomes = scoring::save_assessments(&mut tx, self.backend, assessments).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
 
     async fn save_assessment(&self, assessment: NewAssessment) -> Result<AssessmentOutcome, StoreError> {
         let mut tx = self.write().await?;
-        let outcome = scoring::save_assessment(&mut tx, self.backend, assessment).await?;
+        let outcome = scoring::save_assessments(&mut tx, self.backend, vec![assessment])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("an assessment had no outcome".into()))?;
         tx.commit().await?;
         Ok(outcome)
     }

@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Transaction};
 
 use super::alerts;
+use super::params::placeholders;
 use super::rows::get;
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Embedding, Millis, Priority, TaskStatus};
@@ -41,14 +42,6 @@ fn status_of(row: &AnyRow) -> Result<ProblemStatus, StoreError> {
 fn brand_of(row: &AnyRow) -> Result<BrandId, StoreError> {
     let brand: String = get(row, "brand_id")?;
     BrandId::parse(&brand).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub(super) async fn ungrouped(

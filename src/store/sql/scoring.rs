@@ -1,7 +1,9 @@
 //! Scoring: pending mentions, sentiments, author history, and the assess → task → outbox step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::Backend;
@@ -10,6 +12,7 @@ use super::super::{
     AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, StoreError, TaskPlan,
 };
 use super::ACTIVE_TASK_STATUSES;
+use super::params::{ROWS_PER_INSERT, placeholders, value_rows};
 use super::rows::{get, post_of, sentiment_of, severity_json};
 use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
 
@@ -84,60 +87,76 @@ pub(super) async fn claim_pending_mentions(
         .collect()
 }
 
+/// The sentiments of a chunk's posts, many rows per statement; a post scored before keeps
+/// its first sentiment.
 pub(super) async fn save_sentiments(
     tx: &mut Transaction<'static, Any>,
     sentiments: &[(i64, SentimentOutcome)],
     at: Millis,
 ) -> Result<(), StoreError> {
-    for (post_id, outcome) in sentiments {
-        let query = sqlx::query(
+    const COLUMNS: usize = 13;
+    for rows in sentiments.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
             "INSERT INTO sentiments (post_id, status, label, negative, neutral, positive, model, language, reason,
                                      scored_at_ms, complaint, severity, severity_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             VALUES {}
              ON CONFLICT (post_id) DO NOTHING",
-        )
-        .bind(*post_id);
-        let query = match outcome {
-            SentimentOutcome::Scored {
-                scores,
-                model,
-                language,
-                ..
-            } => query
-                .bind("scored")
-                .bind(Some(scores.label().as_str()))
-                .bind(Some(f64::from(scores.negative)))
-                .bind(Some(f64::from(scores.neutral)))
-                .bind(Some(f64::from(scores.positive)))
-                .bind(Some(model.clone()))
-                .bind(language.clone())
-                .bind(None::<String>),
-            SentimentOutcome::Unscored { reason, language } => query
-                .bind("unscored")
-                .bind(None::<String>)
-                .bind(None::<f64>)
-                .bind(None::<f64>)
-                .bind(None::<f64>)
-                .bind(None::<String>)
-                .bind(language.clone())
-                .bind(Some(reason.clone())),
-        };
-        let complaint = match outcome {
-            SentimentOutcome::Scored {
-                complaint: Some(complaint),
-                ..
-            } => Some(complaint),
-            _ => None,
-        };
-        query
-            .bind(at)
-            .bind(complaint.map(|c| f64::from(c.probability)))
-            .bind(complaint.map(|c| c.severity_if_complaint().as_str()))
-            .bind(complaint.map(severity_json))
-            .execute(&mut **tx)
-            .await?;
+            value_rows(rows.len(), COLUMNS)
+        );
+        let mut query = sqlx::query(&sql);
+        for (post_id, outcome) in rows {
+            query = bind_sentiment(query, *post_id, outcome, at);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// One `sentiments` row's 13 values.
+fn bind_sentiment<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    post_id: i64,
+    outcome: &SentimentOutcome,
+    at: Millis,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    let query = query.bind(post_id);
+    let query = match outcome {
+        SentimentOutcome::Scored {
+            scores,
+            model,
+            language,
+            ..
+        } => query
+            .bind("scored")
+            .bind(Some(scores.label().as_str()))
+            .bind(Some(f64::from(scores.negative)))
+            .bind(Some(f64::from(scores.neutral)))
+            .bind(Some(f64::from(scores.positive)))
+            .bind(Some(model.clone()))
+            .bind(language.clone())
+            .bind(None::<String>),
+        SentimentOutcome::Unscored { reason, language } => query
+            .bind("unscored")
+            .bind(None::<String>)
+            .bind(None::<f64>)
+            .bind(None::<f64>)
+            .bind(None::<f64>)
+            .bind(None::<String>)
+            .bind(language.clone())
+            .bind(Some(reason.clone())),
+    };
+    let complaint = match outcome {
+        SentimentOutcome::Scored {
+            complaint: Some(complaint),
+            ..
+        } => Some(complaint),
+        _ => None,
+    };
+    query
+        .bind(at)
+        .bind(complaint.map(|c| f64::from(c.probability)))
+        .bind(complaint.map(|c| c.severity_if_complaint().as_str()))
+        .bind(complaint.map(severity_json))
 }
 
 pub(super) async fn author_history(
@@ -222,73 +241,120 @@ pub(super) async fn author_histories(
 /// Authors per history query: bounded well below every backend's limit on bound parameters.
 const HISTORY_AUTHORS_PER_QUERY: usize = 500;
 
-pub(super) async fn save_assessment(
+/// Saves a chunk's assessments in `tx`, in order: every assessment row first (many per
+/// statement; a mention assessed before keeps its first assessment and is reported
+/// `AlreadyAssessed`), the mentions taken off the unassessed index, then each new flagged
+/// mention's task opened or joined in the chunk's order, so a later mention of a
+/// conversation joins the task an earlier one opened.
+pub(super) async fn save_assessments(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    assessment: NewAssessment,
-) -> Result<AssessmentOutcome, StoreError> {
-    let criticality = assessment.criticality.score();
-    let factors_json = serde_json::to_string(assessment.criticality.factors())
-        .map_err(|error| StoreError::Corrupt(format!("factors do not serialise: {error}")))?;
-    let inserted = sqlx::query(
-        "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, task_id, assessed_at_ms)
-         VALUES ($1, $2, $3, $4, NULL, $5)
-         ON CONFLICT (mention_id) DO NOTHING RETURNING mention_id",
-    )
-    .bind(assessment.mention_id)
-    .bind(f64::from(criticality))
-    .bind(factors_json)
-    .bind(i64::from(assessment.task.is_some()))
-    .bind(assessment.at)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if inserted.is_none() {
-        return Ok(AssessmentOutcome::AlreadyAssessed);
+    assessments: Vec<NewAssessment>,
+) -> Result<Vec<AssessmentOutcome>, StoreError> {
+    const COLUMNS: usize = 5;
+    let mut inserted = HashSet::with_capacity(assessments.len());
+    for rows in assessments.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO assessments (mention_id, criticality, factors_json, flagged, assessed_at_ms)
+             VALUES {}
+             ON CONFLICT (mention_id) DO NOTHING RETURNING mention_id",
+            value_rows(rows.len(), COLUMNS)
+        );
+        let mut query = sqlx::query(&sql);
+        for assessment in rows {
+            let factors_json = serde_json::to_string(assessment.criticality.factors())
+                .map_err(|error| StoreError::Corrupt(format!("factors do not serialise: {error}")))?;
+            query = query
+                .bind(assessment.mention_id)
+                .bind(f64::from(assessment.criticality.score()))
+                .bind(factors_json)
+                .bind(i64::from(assessment.task.is_some()))
+                .bind(assessment.at);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            inserted.insert(row.try_get::<i64, _>("mention_id")?);
+        }
     }
-    // Off the unassessed index, in the same transaction as the assessment (migration 0009).
-    sqlx::query("UPDATE mentions SET assessed = 1 WHERE id = $1")
-        .bind(assessment.mention_id)
-        .execute(&mut **tx)
-        .await?;
-    let Some(plan) = assessment.task else {
-        return Ok(AssessmentOutcome::Recorded);
-    };
-    let brand = assessment.brand.as_str();
-    lock_conversation(tx, backend, brand, &plan).await?;
-    let (task_id, outcome) = match active_task(tx, brand, &plan).await? {
-        Some(task_id) => {
-            join_task(
-                tx,
-                task_id,
-                assessment.mention_id,
-                criticality,
-                &plan,
-                assessment.at,
-                &PIPELINE,
-            )
-            .await?;
-            (task_id, AssessmentOutcome::Joined { task_id })
+    // Off the unassessed index, in the same transaction as the assessments (migration 0009).
+    let new_ids: Vec<i64> = inserted.iter().copied().collect();
+    for ids in new_ids.chunks(ROWS_PER_INSERT * 8) {
+        let sql = format!(
+            "UPDATE mentions SET assessed = 1 WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
         }
-        None => {
-            let task_id = open_task(
-                tx,
-                brand,
-                assessment.mention_id,
-                criticality,
-                plan,
-                assessment.at,
-                &PIPELINE,
-            )
-            .await?;
-            (task_id, AssessmentOutcome::Opened { task_id })
+        query.execute(&mut **tx).await?;
+    }
+    let mut outcomes = Vec::with_capacity(assessments.len());
+    let mut task_of = Vec::new();
+    for assessment in assessments {
+        if !inserted.contains(&assessment.mention_id) {
+            outcomes.push(AssessmentOutcome::AlreadyAssessed);
+            continue;
         }
-    };
-    sqlx::query("UPDATE assessments SET task_id = $1 WHERE mention_id = $2")
-        .bind(task_id)
-        .bind(assessment.mention_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(outcome)
+        let Some(plan) = assessment.task else {
+            outcomes.push(AssessmentOutcome::Recorded);
+            continue;
+        };
+        let criticality = assessment.criticality.score();
+        let brand = assessment.brand.as_str();
+        lock_conversation(tx, backend, brand, &plan).await?;
+        let outcome = match active_task(tx, brand, &plan).await? {
+            Some(task_id) => {
+                join_task(
+                    tx,
+                    task_id,
+                    assessment.mention_id,
+                    criticality,
+                    &plan,
+                    assessment.at,
+                    &PIPELINE,
+                )
+                .await?;
+                AssessmentOutcome::Joined { task_id }
+            }
+            None => {
+                let task_id = open_task(
+                    tx,
+                    brand,
+                    assessment.mention_id,
+                    criticality,
+                    plan,
+                    assessment.at,
+                    &PIPELINE,
+                )
+                .await?;
+                AssessmentOutcome::Opened { task_id }
+            }
+        };
+        if let AssessmentOutcome::Joined { task_id } | AssessmentOutcome::Opened { task_id } = outcome {
+            task_of.push((assessment.mention_id, task_id));
+        }
+        outcomes.push(outcome);
+    }
+    // Each flagged assessment points at its task.
+    for pairs in task_of.chunks(ROWS_PER_INSERT) {
+        let mut cases = String::new();
+        for i in 0..pairs.len() {
+            cases.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
+        }
+        let sql = format!(
+            "UPDATE assessments SET task_id = CASE mention_id{cases} END WHERE mention_id IN ({})",
+            placeholders(2 * pairs.len() + 1, pairs.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for (mention_id, task_id) in pairs {
+            query = query.bind(*mention_id).bind(*task_id);
+        }
+        for (mention_id, _) in pairs {
+            query = query.bind(*mention_id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(outcomes)
 }
 
 /// Who opens or joins a task: the pipeline, or a reviewer who found the mention in the
