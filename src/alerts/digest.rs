@@ -165,7 +165,7 @@ mod tests {
             brand: "acme".to_owned(),
             priority,
             criticality: 60.0,
-            platform: "x".to_owned(),
+            platform: crate::domain::Platform::X,
             author: "@jo".to_owned(),
             text: "late again".to_owned(),
             url: Some(format!("https://x.com/jo/status/{task_id}")),
@@ -183,7 +183,7 @@ mod tests {
             None,
             AlertPayload::SourceSilent {
                 source: "feed".to_owned(),
-                brand: "acme".to_owned(),
+                brand: crate::domain::BrandId::parse("acme").unwrap(),
                 last_new_at_ms: 0,
                 usual_gap_ms: 60_000,
                 reason: "quiet".to_owned(),

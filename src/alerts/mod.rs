@@ -17,7 +17,7 @@ pub mod weekly;
 
 pub use channels::{ChannelKind, ChannelSettings};
 
-use crate::domain::Priority;
+use crate::domain::{BrandId, Platform, Priority};
 
 /// The least urgent priority a channel or rule gets when it does not say.
 pub(crate) fn default_min_priority() -> Priority {
@@ -31,10 +31,11 @@ pub enum AlertPayload {
     /// A post crossed the brand's threshold and opened a task.
     TaskOpened {
         task_id: i64,
+        /// The brand's name as chat shows it (not its id).
         brand: String,
         priority: Priority,
         criticality: f32,
-        platform: String,
+        platform: Platform,
         author: String,
         text: String,
         url: Option<String>,
@@ -43,9 +44,9 @@ pub enum AlertPayload {
     /// A task without a first response is close to its SLA due time, or past it.
     Sla {
         task_id: i64,
-        brand: String,
+        brand: BrandId,
         priority: Priority,
-        platform: String,
+        platform: Platform,
         author: String,
         due_at_ms: i64,
         /// When the customer posted (the SLA clock's start); absent in alerts stored before
@@ -61,7 +62,7 @@ pub enum AlertPayload {
     /// A source keeps failing (or its credentials were refused) and no posts come in.
     SourceUnhealthy {
         source: String,
-        brand: String,
+        brand: BrandId,
         consecutive_failures: i64,
         /// The last error's kind (`unauthorized`, `transport`, …); never its text.
         error_kind: Option<String>,
@@ -70,7 +71,7 @@ pub enum AlertPayload {
     },
     /// A brand's negative mentions in one time bucket are far above their usual level.
     Spike {
-        brand: String,
+        brand: BrandId,
         bucket_start_ms: i64,
         bucket_minutes: u32,
         /// Negative mentions in the bucket.
@@ -87,7 +88,7 @@ pub enum AlertPayload {
     /// the dedup key includes when it last did, so one alert per silence.
     SourceSilent {
         source: String,
-        brand: String,
+        brand: BrandId,
         last_new_at_ms: i64,
         usual_gap_ms: i64,
         reason: String,
@@ -107,11 +108,12 @@ pub enum AlertPayload {
     /// after earshot first saw it; sent once per task.
     GoingViral {
         task_id: i64,
+        /// The brand's name as chat shows it (not its id).
         brand: String,
         /// The task's priority after the escalation.
         priority: Priority,
         criticality: f32,
-        platform: String,
+        platform: Platform,
         author: String,
         text: String,
         url: Option<String>,
@@ -122,7 +124,7 @@ pub enum AlertPayload {
     /// cool-down.
     ProblemGrowing {
         problem_id: i64,
-        brand: String,
+        brand: BrandId,
         /// Its distinctive terms, e.g. "login · app · error".
         label: String,
         /// Complaints in the last `window_minutes`.
@@ -260,7 +262,7 @@ impl AlertPayload {
         match self {
             AlertPayload::TaskOpened { platform, .. }
             | AlertPayload::Sla { platform, .. }
-            | AlertPayload::GoingViral { platform, .. } => Some(platform),
+            | AlertPayload::GoingViral { platform, .. } => Some(platform.as_str()),
             AlertPayload::SourceUnhealthy { .. }
             | AlertPayload::Spike { .. }
             | AlertPayload::SourceSilent { .. }
@@ -300,7 +302,7 @@ impl AlertPayload {
                 title: format!("New {} task #{task_id} for {brand}", priority.as_str()),
                 facts: vec![
                     ("Author", author.clone()),
-                    ("Platform", platform.clone()),
+                    ("Platform", platform.to_string()),
                     ("Criticality", format!("{criticality:.0}")),
                     ("Why", reasons.join(", ")),
                 ],
@@ -330,7 +332,7 @@ impl AlertPayload {
                 },
                 facts: [
                     Some(("Author", author.clone())),
-                    Some(("Platform", platform.clone())),
+                    Some(("Platform", platform.to_string())),
                     customer_posted_at_ms.map(|at| ("Customer posted", format_utc(at))),
                     Some(("Due", format_utc(*due_at_ms))),
                 ]
@@ -395,7 +397,7 @@ impl AlertPayload {
                 terms,
                 examples,
             } => digest::spike_summary(
-                brand,
+                brand.as_str(),
                 *bucket_start_ms,
                 *bucket_minutes,
                 *count,
@@ -443,7 +445,7 @@ impl AlertPayload {
                 facts: vec![
                     ("Growth", growth.clone()),
                     ("Author", author.clone()),
-                    ("Platform", platform.clone()),
+                    ("Platform", platform.to_string()),
                     ("Criticality", format!("{criticality:.0}")),
                 ],
                 quote: (!text.is_empty()).then(|| text.clone()),
@@ -502,7 +504,7 @@ impl AlertPayload {
             brand: "earshot".to_owned(),
             priority: Priority::Critical,
             criticality: 99.0,
-            platform: "test".to_owned(),
+            platform: Platform::Other,
             author: "@earshot".to_owned(),
             text: "This is a test alert from earshot. If you can read this, the channel works.".to_owned(),
             url: None,
@@ -533,7 +535,7 @@ mod tests {
             brand: "Acme Air".into(),
             priority: Priority::High,
             criticality: 72.0,
-            platform: "x".into(),
+            platform: Platform::X,
             author: "@jo".into(),
             text: "lost my bag".into(),
             url: Some("https://x.com/jo/status/1".into()),
@@ -574,9 +576,9 @@ mod tests {
     fn an_sla_alert_says_when_the_customer_posted() {
         let payload = AlertPayload::Sla {
             task_id: 7,
-            brand: "acme".into(),
+            brand: BrandId::parse("acme").unwrap(),
             priority: Priority::High,
-            platform: "x".into(),
+            platform: Platform::X,
             author: "@jo".into(),
             due_at_ms: 1_795_201_200_000,
             customer_posted_at_ms: Some(1_795_186_800_000),

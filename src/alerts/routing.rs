@@ -194,7 +194,7 @@ mod tests {
             brand: "acme".to_owned(),
             priority,
             criticality: 80.0,
-            platform: "x".to_owned(),
+            platform: crate::domain::Platform::X,
             author: "@jo".to_owned(),
             text: text.to_owned(),
             url: None,

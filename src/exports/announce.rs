@@ -33,7 +33,7 @@ pub fn weekly_report(summary: &Summary, public_url: Option<&str>, channels: &[St
             top_problems: summary
                 .problems
                 .iter()
-                .filter(|p| p.brand == brand.brand)
+                .filter(|p| p.brand.as_str() == brand.brand)
                 .take(super::problems::TOP_IN_CHAT)
                 .map(super::problems::chat_line)
                 .collect(),

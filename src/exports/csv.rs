@@ -101,8 +101,8 @@ impl<W: Write> PostsCsv<W> {
             row.mention_id.to_string().as_str(),
             &format_local(row.created_at_ms, tz),
             &format_utc(row.created_at_ms),
-            &neutralise(&row.brand),
-            &neutralise(&row.platform),
+            &neutralise(row.brand.as_str()),
+            &neutralise(row.platform.as_str()),
             &neutralise(&row.author),
             &neutralise(&row.text),
             &neutralise(row.permalink.as_deref().unwrap_or("")),
@@ -177,7 +177,7 @@ pub fn write_summary<W: Write>(mut out: W, summary: &Summary) -> Result<W, Expor
         for (period, stats, change) in periods {
             let terms: Vec<&str> = stats.top_terms.iter().map(|t| t.term.as_str()).collect();
             writer.write_record([
-                neutralise(&brand.brand).as_ref(),
+                neutralise(brand.brand.as_str()).as_ref(),
                 &period,
                 &stats.mentions.to_string(),
                 &stats.negative.to_string(),

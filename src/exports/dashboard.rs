@@ -10,7 +10,6 @@ use super::summary::{Summary, SummaryBuilder};
 use super::week::IsoWeek;
 use super::{ExportError, Exporter};
 use crate::domain::{BrandId, Millis};
-use crate::store::ExportTask;
 
 /// What tasks without an assignee are counted under.
 pub const UNASSIGNED: &str = "(unassigned)";
@@ -51,8 +50,8 @@ impl Exporter {
         let (start, end) = week.bounds(self.tz);
         let mut by_agent = SummaryBuilder::new(week, self.tz, &[]);
         for task in self.store.export_tasks(start, end, brand).await? {
-            let agent = task.assignee.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
-            by_agent.add_task(&ExportTask { brand: agent, ..task }, now);
+            let agent = task.assignee.as_deref().unwrap_or(UNASSIGNED);
+            by_agent.add_task_as(agent, &task, now);
         }
         let agents = by_agent
             .finish(&scope, now, None)

@@ -22,7 +22,7 @@ pub const TOP_IN_CHAT: usize = 3;
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct WeekProblem {
     pub id: i64,
-    pub brand: String,
+    pub brand: BrandId,
     pub label: String,
     pub status: ProblemStatus,
     /// Complaints written in the week.
@@ -92,7 +92,7 @@ pub fn write_csv<W: Write>(mut out: W, problems: &[WeekProblem], tz: Tz) -> Resu
     writer.write_record(COLUMNS)?;
     for p in problems {
         writer.write_record([
-            neutralise(&p.brand).as_ref(),
+            neutralise(p.brand.as_str()).as_ref(),
             &p.id.to_string(),
             &neutralise(&p.label),
             p.status.as_str(),
@@ -115,7 +115,7 @@ mod tests {
     fn problem(label: &str) -> WeekProblem {
         WeekProblem {
             id: 4,
-            brand: "acme".into(),
+            brand: BrandId::parse("acme").unwrap(),
             label: label.into(),
             status: ProblemStatus::Acknowledged,
             complaints: 43,

@@ -245,17 +245,22 @@ impl SummaryBuilder {
         };
         self.n_rows += 1;
         let terms = if row.sentiment.as_deref() == Some("negative") {
-            complaint_terms(&row.text, &row.brand)
+            complaint_terms(&row.text, row.brand.as_str())
         } else {
             Vec::new()
         };
-        let counters = self.brand(&row.brand);
+        let counters = self.brand(row.brand.as_str());
         counters.week.add_row(row, &terms);
         counters.days[day].add_row(row, &terms);
     }
 
     /// Counts what happened to tasks in the week; `now` decides which SLAs are still open.
     pub fn add_task(&mut self, task: &ExportTask, now: Millis) {
+        self.add_task_as(task.brand.as_str(), task, now);
+    }
+
+    /// `add_task`, counted under `key` instead of the task's brand (the dashboard's agents).
+    pub fn add_task_as(&mut self, key: &str, task: &ExportTask, now: Millis) {
         let opened = self.day_of(task.opened_at_ms);
         let responded = task.first_response_at_ms.and_then(|at| self.day_of(at));
         let closed_at = match task.status.as_str() {
@@ -285,7 +290,7 @@ impl SummaryBuilder {
                 .first_response_at_ms
                 .map(|at| crate::tasks::sla::response_ms(task.sla_started_at_ms, at)),
         };
-        let counters = self.brand(&task.brand);
+        let counters = self.brand(key);
         event(None).apply(&mut counters.week);
         for (i, day) in counters.days.iter_mut().enumerate() {
             event(Some(i)).apply(day);

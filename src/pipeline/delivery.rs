@@ -128,7 +128,11 @@ impl Deliverer {
                 text: task.text,
             };
             let breached = task.due_at_ms <= now;
-            if self.store.enqueue_alert(Some(&task.brand_id), &payload, now).await? {
+            if self
+                .store
+                .enqueue_alert(Some(task.brand_id.as_str()), &payload, now)
+                .await?
+            {
                 added += 1;
                 if breached {
                     metrics::counter!(crate::metrics::SLA_BREACHES).increment(1);
@@ -155,7 +159,11 @@ impl Deliverer {
                 error_kind: health.last_error_kind,
                 last_success_at_ms: health.last_success_at_ms,
             };
-            if self.store.enqueue_alert(Some(&health.brand), &payload, now).await? {
+            if self
+                .store
+                .enqueue_alert(Some(health.brand.as_str()), &payload, now)
+                .await?
+            {
                 added += 1;
             }
         }
@@ -190,7 +198,11 @@ impl Deliverer {
                 usual_gap_ms,
                 reason,
             };
-            if self.store.enqueue_alert(Some(&health.brand), &payload, now).await? {
+            if self
+                .store
+                .enqueue_alert(Some(health.brand.as_str()), &payload, now)
+                .await?
+            {
                 added += 1;
             }
         }

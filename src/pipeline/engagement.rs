@@ -254,7 +254,7 @@ impl EngagementRefresher {
         }
         let mut n_viral = 0;
         for target in candidates {
-            let Some(brand) = self.settings.brands.iter().find(|b| b.id.as_str() == target.brand_id) else {
+            let Some(brand) = self.settings.brands.iter().find(|b| b.id == target.brand_id) else {
                 continue;
             };
             let history = histories.get(&target.post_id).map(Vec::as_slice).unwrap_or_default();
@@ -281,7 +281,7 @@ impl EngagementRefresher {
                     brand: brand.name.clone(),
                     priority: escalated.priority,
                     criticality: escalated.criticality,
-                    platform: target.platform.clone(),
+                    platform: target.platform,
                     author: target.author_handle.clone(),
                     text: target.text.clone(),
                     url: target.url.clone(),

@@ -385,7 +385,7 @@ async fn alert_growing(
         let detail = ctx.store.problem_detail(id, now).await?;
         let payload = AlertPayload::ProblemGrowing {
             problem_id: id,
-            brand: brand.to_string(),
+            brand: brand.clone(),
             label: detail.problem.label.clone(),
             count: counts.in_window,
             window_minutes: growth.window_minutes,

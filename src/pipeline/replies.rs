@@ -133,7 +133,7 @@ impl ReplySender {
 
     async fn handle(&self, claimed: ClaimedReply) -> Result<Outcome, StoreError> {
         let ClaimedReply { row, target } = claimed;
-        let brand = BrandId::parse(&row.brand).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let brand = row.brand.clone();
         let account = account_key(&brand, target.platform);
         let Some(publisher) = self.publishers.get(&(brand.clone(), target.platform)) else {
             let error = ReplyError::NotPossible(format!(

@@ -151,7 +151,7 @@ async fn spike_alert(
         }
     }
     Ok(AlertPayload::Spike {
-        brand: brand.id.as_str().to_owned(),
+        brand: brand.id.clone(),
         bucket_start_ms: bucket,
         bucket_minutes: settings.bucket_minutes,
         count: verdict.count,

@@ -1,7 +1,7 @@
 //! Records for alert delivery: one delivery per (outbox alert, channel), and channel state.
 
 use crate::alerts::AlertPayload;
-use crate::domain::Millis;
+use crate::domain::{BrandId, Millis, Platform};
 
 /// A delivery claimed for sending, with the alert it carries.
 #[derive(Debug, Clone)]
@@ -45,9 +45,9 @@ pub struct ChannelState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlaTask {
     pub task_id: i64,
-    pub brand_id: String,
+    pub brand_id: BrandId,
     pub priority: crate::domain::Priority,
-    pub platform: String,
+    pub platform: Platform,
     pub author_handle: String,
     pub due_at_ms: Millis,
     /// When the customer posted: the SLA clock's start.

@@ -2,21 +2,21 @@
 //! going viral.
 
 use crate::alerts::AlertPayload;
-use crate::domain::{Factor, Millis, Priority};
+use crate::domain::{BrandId, Factor, Millis, Platform, Priority};
 
 /// A post of an active task whose engagement is due for a re-read, with the task it belongs
 /// to and the source that found it (whose credentials read it again).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngagementTarget {
     pub post_id: i64,
-    pub platform: String,
+    pub platform: Platform,
     pub external_id: String,
     /// The post's author, text and link, for the "going viral" alert.
     pub author_handle: String,
     pub text: String,
     pub url: Option<String>,
     pub source_id: String,
-    pub brand_id: String,
+    pub brand_id: BrandId,
     pub mention_id: i64,
     pub task_id: i64,
     pub task_criticality: f32,

@@ -1,6 +1,6 @@
 //! The records the store takes and returns for weekly exports and their run log.
 
-use crate::domain::{BrandId, Millis};
+use crate::domain::{BrandId, Millis, Platform};
 
 /// One page of a week's mentions, in mention-id order after `after_mention_id`.
 #[derive(Debug, Clone)]
@@ -22,8 +22,8 @@ pub struct ExportRow {
     pub mention_id: i64,
     pub post_id: i64,
     pub created_at_ms: Millis,
-    pub brand: String,
-    pub platform: String,
+    pub brand: BrandId,
+    pub platform: Platform,
     pub author: String,
     pub text: String,
     pub permalink: Option<String>,
@@ -47,7 +47,7 @@ pub struct ExportRow {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ExportTask {
     pub id: i64,
-    pub brand: String,
+    pub brand: BrandId,
     pub status: String,
     pub opened_at_ms: Millis,
     /// When the SLA clock started: the customer's post (`tasks::sla::clock_start`).

@@ -72,8 +72,8 @@ pub struct ReviewerOpened {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MentionRow {
     pub mention_id: i64,
-    pub brand: String,
-    pub platform: String,
+    pub brand: BrandId,
+    pub platform: Platform,
     pub post_id: i64,
     /// The post's id on its platform.
     pub external_id: String,

@@ -2,7 +2,7 @@
 //! grouped complaints, a grouping to save, and the problems as the queue and the exports
 //! read them.
 
-use crate::domain::{BrandId, Embedding, Millis, Priority, TaskStatus};
+use crate::domain::{BrandId, Embedding, Millis, Platform, Priority, TaskStatus};
 use crate::problems::ProblemStatus;
 
 /// A complaint (or negative mention) in no problem yet, with its post's embedding if one
@@ -70,7 +70,7 @@ pub struct GroupingSaved {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProblemRow {
     pub id: i64,
-    pub brand: String,
+    pub brand: BrandId,
     pub status: ProblemStatus,
     pub label: String,
     pub terms: Vec<String>,
@@ -109,7 +109,7 @@ pub struct ProblemFilter {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProblemPost {
     pub mention_id: i64,
-    pub platform: String,
+    pub platform: Platform,
     pub author: String,
     pub text: String,
     pub url: Option<String>,
@@ -123,7 +123,7 @@ pub struct ProblemTask {
     pub id: i64,
     pub status: TaskStatus,
     pub priority: Priority,
-    pub platform: String,
+    pub platform: Platform,
     pub author: String,
     pub assignee: Option<String>,
     pub first_response_at_ms: Option<Millis>,
@@ -163,7 +163,7 @@ pub struct TaskProblem {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ExportProblem {
     pub id: i64,
-    pub brand: String,
+    pub brand: BrandId,
     pub label: String,
     pub status: ProblemStatus,
     pub complaints: i64,

@@ -20,7 +20,7 @@ pub struct NewReplyTemplate {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReplyTemplateRow {
     pub id: i64,
-    pub brand: String,
+    pub brand: BrandId,
     pub name: String,
     pub text: String,
     pub apology: bool,

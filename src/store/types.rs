@@ -107,7 +107,7 @@ pub struct NewAssessment {
 /// What to do with a flagged mention: join the conversation's active task or open one.
 #[derive(Debug, Clone)]
 pub struct TaskPlan {
-    pub platform: String,
+    pub platform: Platform,
     pub author_handle: String,
     pub conversation_key: Option<String>,
     /// Active tasks with activity at or after this time count as the same conversation.
@@ -123,8 +123,9 @@ pub struct TaskPlan {
 /// An alert for a new task, before the task has an id.
 #[derive(Debug, Clone)]
 pub struct TaskAlert {
+    /// The brand's name as chat shows it (not its id).
     pub brand: String,
-    pub platform: String,
+    pub platform: Platform,
     pub author: String,
     pub text: String,
     pub url: Option<String>,
@@ -210,8 +211,8 @@ pub struct TaskFilter {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskRow {
     pub id: i64,
-    pub brand: String,
-    pub platform: String,
+    pub brand: BrandId,
+    pub platform: Platform,
     pub author_handle: String,
     pub status: TaskStatus,
     pub priority: Priority,
@@ -245,7 +246,7 @@ pub struct TaskRow {
 pub struct TaskPost {
     pub post_id: i64,
     pub mention_id: i64,
-    pub platform: String,
+    pub platform: Platform,
     pub external_id: String,
     pub author_handle: String,
     pub author_name: Option<String>,
@@ -309,7 +310,7 @@ pub struct TaskDetail {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceHealth {
     pub source: String,
-    pub brand: String,
+    pub brand: BrandId,
     pub kind: String,
     pub schedule: String,
     pub active: bool,

@@ -522,8 +522,8 @@ mod tests {
     fn task(status: TaskStatus, assignee: Option<&str>) -> TaskRow {
         TaskRow {
             id: 7,
-            brand: "acme".into(),
-            platform: "x".into(),
+            brand: crate::domain::BrandId::parse("acme").unwrap(),
+            platform: crate::domain::Platform::X,
             author_handle: "@jo".into(),
             status,
             priority: Priority::High,

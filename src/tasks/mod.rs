@@ -121,7 +121,7 @@ fn task_plan(
         .collect();
     let sla_started_at = sla::clock_start(post.created_at, first_seen_at);
     TaskPlan {
-        platform: post.platform.as_str().to_owned(),
+        platform: post.platform,
         author_handle: post.author_handle.clone(),
         conversation_key: post.conversation_id.clone().or_else(|| post.in_reply_to.clone()),
         // An unknown author (`UNKNOWN_AUTHOR`) is nobody's conversation: only the same thread
@@ -136,7 +136,7 @@ fn task_plan(
         due_at: sla::due(sla_started_at, sla_ms, brand.calendar.as_ref()),
         alert: Some(TaskAlert {
             brand: brand.name.clone(),
-            platform: post.platform.as_str().to_owned(),
+            platform: post.platform,
             author: post.author_handle.clone(),
             text: post.text.clone(),
             url: post.url.clone(),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, Platform, TaskStatus, UNKNOWN_AUTHOR, now_millis, secs_to_millis};
+use crate::domain::{BrandId, Millis, TaskStatus, UNKNOWN_AUTHOR, now_millis, secs_to_millis};
 use crate::store::{TaskFilter, TaskRow, TaskSort};
 use crate::tasks::actions::{Action, ReviewLabel, decide};
 use crate::tasks::feedback::{ThresholdSuggestion, suggest_threshold};
@@ -142,11 +142,8 @@ async fn author_history(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let task = state.store.task_detail(id).await?.task;
-    let brand = BrandId::parse(&task.brand).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let platform = task
-        .platform
-        .parse::<Platform>()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let brand = task.brand.clone();
+    let platform = task.platform;
     let since = now_millis() - 90 * 24 * 3600 * 1000;
     let history = state
         .store
@@ -157,7 +154,7 @@ async fn author_history(
     } else {
         let filter = TaskFilter {
             brand: Some(brand),
-            platform: Some(task.platform.clone()),
+            platform: Some(task.platform.as_str().to_owned()),
             author: Some(task.author_handle.clone()),
             sort: TaskSort::Newest,
             limit: PRIOR_COUNTED + 1,

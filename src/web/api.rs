@@ -189,8 +189,8 @@ async fn task_detail(
             .settings
             .brands
             .iter()
-            .find(|b| b.id.as_str() == detail.task.brand)
-            .map_or(detail.task.brand.clone(), |b| b.name.clone());
+            .find(|b| b.id == detail.task.brand)
+            .map_or_else(|| detail.task.brand.to_string(), |b| b.name.clone());
         let reply_text = problem.message.as_deref().and_then(|message| {
             crate::domain::template::render(
                 message,
@@ -207,7 +207,7 @@ async fn task_detail(
                     ),
                     brand: &brand,
                     agent: &caller.actor.name,
-                    platform: &detail.task.platform,
+                    platform: detail.task.platform.as_str(),
                 },
             )
             .ok()

@@ -217,8 +217,8 @@ async fn answer(
         .settings
         .brands
         .iter()
-        .find(|b| b.id.as_str() == detail.problem.brand)
-        .map_or(detail.problem.brand.clone(), |b| b.name.clone());
+        .find(|b| b.id == detail.problem.brand)
+        .map_or_else(|| detail.problem.brand.to_string(), |b| b.name.clone());
     let mut queued = Vec::new();
     let mut skipped = Vec::new();
     let targets = detail
@@ -233,7 +233,7 @@ async fn answer(
                 first_name: template::first_name(None, &task.author),
                 brand: &brand_name,
                 agent: &caller.actor.name,
-                platform: &task.platform,
+                platform: task.platform.as_str(),
             },
         )
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, now_millis};
+use crate::domain::{Millis, now_millis};
 use crate::replies::{ReplyAccountSettings, ReplyTarget, TextCheck, account_key, can_publish_on};
 use crate::store::{NewReply, ReplyRow};
 use crate::tasks::actions::decide_send;
@@ -52,12 +52,11 @@ struct TaskReplies {
 async fn task_account(state: &AppState, caller: &Caller, task_id: i64) -> Result<SendAccount, ApiError> {
     let task = state.store.task_detail(task_id).await?.task;
     let target = state.store.reply_target(task_id).await?.map(|(_, target)| target);
-    let brand = BrandId::parse(&task.brand)
-        .map_err(|error| ApiError::Internal(crate::store::StoreError::Corrupt(error.to_string())))?;
+    let brand = task.brand.clone();
     let account = state
         .settings
         .brand(&brand)
-        .and_then(|b| task.platform.parse().ok().and_then(|p| b.reply_account(p)));
+        .and_then(|b| b.reply_account(task.platform));
     let health = match account {
         Some(account) => {
             let key = account_key(&brand, account.platform());
@@ -70,9 +69,9 @@ async fn task_account(state: &AppState, caller: &Caller, task_id: i64) -> Result
         }
         None => None,
     };
-    let reason = why_not(state, caller, &task.platform, account, target.as_ref());
+    let reason = why_not(state, caller, task.platform.as_str(), account, target.as_ref());
     Ok(SendAccount {
-        platform: task.platform.clone(),
+        platform: task.platform.to_string(),
         posts_as: account
             .map(|a| {
                 health
@@ -152,18 +151,15 @@ async fn check(
     Json(body): Json<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     let task = state.store.task_detail(id).await?.task;
-    let brand = BrandId::parse(&task.brand)
-        .map_err(|error| ApiError::Internal(crate::store::StoreError::Corrupt(error.to_string())))?;
-    let platform = task.platform.parse::<crate::domain::Platform>().ok();
+    let platform = task.platform;
     let account = state
         .settings
-        .brand(&brand)
-        .and_then(|b| platform.and_then(|p| b.reply_account(p)));
-    let check = match (account, platform) {
-        (Some(account), _) => account.check_text(&body.text),
-        (None, Some(platform)) => crate::replies::text::platform_check(platform, &body.text)
+        .brand(&task.brand)
+        .and_then(|b| b.reply_account(platform));
+    let check = match account {
+        Some(account) => account.check_text(&body.text),
+        None => crate::replies::text::platform_check(platform, &body.text)
             .ok_or_else(|| ApiError::Conflict(format!("{platform} has no known reply limit")))?,
-        (None, None) => return Err(ApiError::Conflict(format!("unknown platform {:?}", task.platform))),
     };
     Ok(Json(CheckResponse {
         fits: check.fits(),
@@ -220,8 +216,7 @@ pub(super) async fn queue_reply(
         .reply_target(id)
         .await?
         .ok_or_else(|| ApiError::Conflict(format!("task {id} has no post to answer")))?;
-    let brand = BrandId::parse(&task.brand)
-        .map_err(|error| ApiError::Internal(crate::store::StoreError::Corrupt(error.to_string())))?;
+    let brand = task.brand.clone();
     let account = state
         .settings
         .brand(&brand)

@@ -46,7 +46,7 @@ impl From<ReplyTemplateRow> for TemplateView {
     fn from(row: ReplyTemplateRow) -> TemplateView {
         TemplateView {
             id: Some(row.id),
-            brand: Some(row.brand),
+            brand: Some(row.brand.to_string()),
             name: row.name,
             text: row.text,
             apology: row.apology,
@@ -177,7 +177,7 @@ async fn preview(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let detail = state.store.task_detail(id).await?;
     let task = &detail.task;
-    let brand = BrandId::parse(&task.brand).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let brand = task.brand.clone();
     let stored = state.store.reply_templates(Some(&brand)).await?;
     let (name, text) = match (body.template_id, body.template) {
         (Some(template_id), _) => {
@@ -201,7 +201,7 @@ async fn preview(
     let brand_name = state
         .settings
         .brand(&brand)
-        .map_or(task.brand.clone(), |b| b.name.clone());
+        .map_or_else(|| task.brand.to_string(), |b| b.name.clone());
     // The customer's display name from their latest post that has one.
     let display_name = detail
         .posts
@@ -216,7 +216,7 @@ async fn preview(
             first_name: template::first_name(display_name, &task.author_handle),
             brand: &brand_name,
             agent: &caller.actor.name,
-            platform: &task.platform,
+            platform: task.platform.as_str(),
         },
     )
     .map_err(|error| ApiError::BadRequest(error.to_string()))?;

@@ -30,7 +30,7 @@ async fn two_runners_claiming_deliveries_at_once_take_disjoint_sets_and_lose_non
     for i in 0..150 {
         let payload = AlertPayload::SourceUnhealthy {
             source: format!("source-{i}"),
-            brand: "acme".into(),
+            brand: earshot::domain::BrandId::parse("acme").unwrap(),
             consecutive_failures: 3,
             error_kind: Some("transport".into()),
             last_success_at_ms: Some(i),

@@ -38,7 +38,7 @@ async fn commit_for_acme(store: &Arc<dyn Store>, posts: &[Post]) {
 
 fn plan(author: &str, priority: Priority) -> TaskPlan {
     TaskPlan {
-        platform: "reddit".into(),
+        platform: Platform::Reddit,
         author_handle: author.into(),
         conversation_key: None,
         window_start: now_millis() - 3_600_000,
@@ -47,7 +47,7 @@ fn plan(author: &str, priority: Priority) -> TaskPlan {
         due_at: now_millis() + 3_600_000,
         alert: Some(TaskAlert {
             brand: "Acme Air".into(),
-            platform: "reddit".into(),
+            platform: Platform::Reddit,
             author: author.into(),
             text: "text".into(),
             url: None,
@@ -305,6 +305,56 @@ async fn claims_split_the_work_and_expire_for_a_killed_holder(env: TestEnv) {
     assert_eq!(after_a_died.len(), 3, "expired claims are taken over");
 }
 
+async fn an_unknown_stored_platform_or_brand_is_corrupt_data_named_in_the_error(env: TestEnv) {
+    let store = store(&env).await;
+    commit_for_acme(&store, &[post("t3_a", "u/a")]).await;
+    let mention_id = store.claim_pending_mentions(&claim(), None, 10).await.unwrap()[0].mention_id;
+    let assessment = NewAssessment {
+        mention_id,
+        brand: BrandId::parse("acme").unwrap(),
+        criticality: criticality(80.0),
+        at: now_millis(),
+        task: Some(plan("u/a", Priority::High)),
+    };
+    let AssessmentOutcome::Opened { task_id } = store.save_assessment(assessment).await.unwrap() else {
+        panic!("the assessment opens a task");
+    };
+    let db = env.raw().await;
+    // A brand row the foreign key accepts, whose id is no brand id.
+    sqlx::query(
+        "INSERT INTO brands (id, name, threshold, settings_json, active, updated_at_ms) \
+         VALUES ('Not A Brand', 'x', 50.0, '{}', 1, 0)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+
+    for (column, value) in [("platform", "myspace"), ("brand_id", "Not A Brand")] {
+        let original: String = sqlx::query_scalar(&format!("SELECT {column} FROM tasks WHERE id = {task_id}"))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        sqlx::query(&format!("UPDATE tasks SET {column} = '{value}' WHERE id = {task_id}"))
+            .execute(&db)
+            .await
+            .unwrap();
+
+        let error = store.task_detail(task_id).await.unwrap_err();
+
+        assert!(
+            matches!(&error, earshot::store::StoreError::Corrupt(message) if message.contains(value)),
+            "{column} {value:?}: {error:?}"
+        );
+        sqlx::query(&format!(
+            "UPDATE tasks SET {column} = '{original}' WHERE id = {task_id}"
+        ))
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    store.task_detail(task_id).await.unwrap();
+}
+
 /// Leases and claims coordinate instances sharing a PostgreSQL database.
 mod several_instances {
     #[tokio::test]
@@ -323,4 +373,5 @@ on_both_backends!(
     a_holder_with_a_chunk_in_flight_claims_the_mentions_after_it,
     an_assessment_is_saved_once_with_its_task_and_a_single_alert,
     a_more_urgent_follow_up_raises_the_task_priority_and_brings_its_due_time_forward,
+    an_unknown_stored_platform_or_brand_is_corrupt_data_named_in_the_error,
 );

@@ -80,7 +80,7 @@ impl ChatPlatform for Discord {
                     .map(|(label, value)| format!("**{label}:** {}", escape(value)))
                     .collect();
                 json!({
-                    "name": truncate_chars(&escape(&brand.brand), TITLE_MAX),
+                    "name": truncate_chars(&escape(brand.brand.as_str()), TITLE_MAX),
                     "value": truncate_chars(&value.join("\n"), FIELD_VALUE_MAX.min(budget_per_brand)),
                     "inline": false,
                 })

@@ -52,7 +52,7 @@ impl ChatPlatform for GoogleChat {
                     .iter()
                     .map(|(label, value)| json!({"decoratedText": {"topLabel": label, "text": escape_html(value), "wrapText": true}}))
                     .collect();
-                json!({"header": escape_html(&brand.brand), "widgets": widgets})
+                json!({"header": escape_html(brand.brand.as_str()), "widgets": widgets})
             })
             .collect();
         let mut footer = Vec::new();

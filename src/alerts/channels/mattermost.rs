@@ -60,7 +60,7 @@ impl ChatPlatform for Mattermost {
                     .collect();
                 text.push_str(&format!(
                     "| **{}** |{}\n",
-                    escape_markdown(&brand.brand),
+                    escape_markdown(brand.brand.as_str()),
                     cells.concat()
                 ));
             }

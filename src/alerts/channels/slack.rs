@@ -65,7 +65,7 @@ impl ChatPlatform for Slack {
                 .iter()
                 .map(|(label, value)| field(label, value))
                 .collect();
-            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", escape(&brand.brand))}, "fields": fields}));
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", escape(brand.brand.as_str()))}, "fields": fields}));
         }
         if brands.is_empty() {
             blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": NO_BRANDS}}));

@@ -32,7 +32,7 @@ impl ChatPlatform for Teams {
         let (brands, more) = listed(report);
         let mut body = vec![title_block(&report.title())];
         for brand in brands {
-            body.push(json!({"type": "TextBlock", "text": escape_markdown(&brand.brand), "weight": "Bolder", "separator": true, "wrap": true}));
+            body.push(json!({"type": "TextBlock", "text": escape_markdown(brand.brand.as_str()), "weight": "Bolder", "separator": true, "wrap": true}));
             let facts = brand_facts(brand);
             body.push(fact_set(facts.iter().map(|(label, value)| (*label, value.as_str()))));
         }

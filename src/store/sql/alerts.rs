@@ -5,7 +5,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::super::{Backend, ChannelState, DeliveryStatus, DueDelivery, OutboxStatus, SentRef, SlaTask, StoreError};
 use super::UNANSWERED_TASK_STATUSES;
-use super::rows::{alert_payload_json, alert_payload_of, get};
+use super::rows::{alert_payload_json, alert_payload_of, brand_at, get, platform_at};
 use crate::alerts::AlertPayload;
 use crate::domain::Millis;
 use crate::domain::Priority;
@@ -277,10 +277,10 @@ pub(super) async fn unanswered_tasks_due(pool: &AnyPool, due_before: Millis) -> 
             let rank: i64 = get(row, "priority")?;
             Ok(SlaTask {
                 task_id: get(row, "id")?,
-                brand_id: get(row, "brand_id")?,
+                brand_id: brand_at(row, "brand_id")?,
                 priority: Priority::from_rank(rank)
                     .ok_or_else(|| StoreError::Corrupt(format!("task priority {rank}")))?,
-                platform: get(row, "platform")?,
+                platform: platform_at(row, "platform")?,
                 author_handle: get(row, "author_handle")?,
                 due_at_ms: get(row, "due_at_ms")?,
                 sla_started_at_ms: get(row, "sla_started_at_ms")?,

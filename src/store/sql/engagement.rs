@@ -6,7 +6,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use super::ACTIVE_TASK_STATUSES;
 use super::privacy;
-use super::rows::{alert_payload_json, alert_payload_of, f32_of, get, u64_of};
+use super::rows::{alert_payload_json, alert_payload_of, brand_at, f32_of, get, platform_at, u64_of};
 use super::scoring::insert_event;
 use crate::domain::{Engagement, EngagementSample, Factor, Millis, Priority, UNKNOWN_AUTHOR};
 use crate::store::{EngagementTarget, Erasure, StoreError, ViralEscalation};
@@ -41,13 +41,13 @@ pub(super) async fn targets(
             let rank: i64 = get(row, "priority")?;
             Ok(EngagementTarget {
                 post_id: get(row, "post_id")?,
-                platform: get(row, "platform")?,
+                platform: platform_at(row, "platform")?,
                 external_id: get(row, "external_id")?,
                 author_handle: get(row, "author_handle")?,
                 text: get(row, "text")?,
                 url: get(row, "url")?,
                 source_id: get(row, "source_id")?,
-                brand_id: get(row, "brand_id")?,
+                brand_id: brand_at(row, "brand_id")?,
                 mention_id: get(row, "mention_id")?,
                 task_id: get(row, "task_id")?,
                 task_criticality: f32_of(row, "criticality")?,

@@ -6,7 +6,7 @@ use sqlx::{Any, AnyPool, Transaction};
 use super::super::{
     ExportQuery, ExportRow, ExportRunEnd, ExportRunRow, ExportTask, ExportTrigger, NewExportRun, StoreError,
 };
-use super::rows::{get, scores_of};
+use super::rows::{brand_at, get, platform_at, scores_of};
 use crate::domain::{BrandId, Millis, SentimentScores};
 
 pub(super) async fn export_rows(pool: &AnyPool, query: &ExportQuery) -> Result<Vec<ExportRow>, StoreError> {
@@ -56,8 +56,8 @@ fn export_row_of(row: &AnyRow) -> Result<ExportRow, StoreError> {
         mention_id: get(row, "mention_id")?,
         post_id: get(row, "post_id")?,
         created_at_ms: get(row, "created_at_ms")?,
-        brand: get(row, "brand_id")?,
-        platform: get(row, "platform")?,
+        brand: brand_at(row, "brand_id")?,
+        platform: platform_at(row, "platform")?,
         author: get(row, "author_handle")?,
         text: get(row, "text")?,
         permalink: get(row, "url")?,
@@ -110,7 +110,7 @@ pub(super) async fn export_tasks(
         .map(|row| {
             Ok(ExportTask {
                 id: get(row, "id")?,
-                brand: get(row, "brand_id")?,
+                brand: brand_at(row, "brand_id")?,
                 status: get(row, "status")?,
                 opened_at_ms: get(row, "opened_at_ms")?,
                 sla_started_at_ms: get(row, "sla_started_at_ms")?,

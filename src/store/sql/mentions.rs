@@ -10,7 +10,7 @@ use super::super::{
     Backend, MentionDetail, MentionFilter, MentionPage, MentionRow, MentionSentiment, MentionSort, MentionTaskOutcome,
     MentionTaskRequest, ReviewedItem, ReviewerOpened, StoreError,
 };
-use super::rows::{f32_of, get, post_of};
+use super::rows::{brand_at, f32_of, get, platform_at, post_of};
 use super::scoring::{Opener, active_task, join_task, lock_conversation, open_task};
 use crate::domain::{BrandId, Factor, TaskStatus};
 
@@ -139,10 +139,9 @@ pub(super) async fn mention_detail(pool: &AnyPool, mention_id: i64) -> Result<Me
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("mention {mention_id}")))?;
-    let brand: String = get(&row, "brand_id")?;
     Ok(MentionDetail {
         row: mention_row_of(&row)?,
-        brand: BrandId::parse(&brand).map_err(|error| StoreError::Corrupt(error.to_string()))?,
+        brand: brand_at(&row, "brand_id")?,
         post: post_of(&row)?,
         first_seen_at: get(&row, "first_seen_at_ms")?,
     })
@@ -189,8 +188,8 @@ fn mention_row_of(row: &AnyRow) -> Result<MentionRow, StoreError> {
     };
     Ok(MentionRow {
         mention_id: get(row, "mention_id")?,
-        brand: get(row, "brand_id")?,
-        platform: get(row, "platform")?,
+        brand: brand_at(row, "brand_id")?,
+        platform: platform_at(row, "platform")?,
         post_id: get(row, "post_id")?,
         external_id: get(row, "external_id")?,
         text: get(row, "text")?,

@@ -322,7 +322,11 @@ impl ScoringStore for SqlStore {
             .filter_map(|a| a.task.as_ref().map(|plan| (&a.brand, plan)))
             .collect();
         conversations.sort_by(|a, b| {
-            (a.0.as_str(), &a.1.platform, &a.1.author_handle).cmp(&(b.0.as_str(), &b.1.platform, &b.1.author_handle))
+            (a.0.as_str(), a.1.platform.as_str(), &a.1.author_handle).cmp(&(
+                b.0.as_str(),
+                b.1.platform.as_str(),
+                &b.1.author_handle,
+            ))
         });
         for (brand, plan) in conversations {
             scoring::lock_conversation(&mut tx, self.backend, brand.as_str(), plan).await?;

@@ -11,7 +11,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use super::alerts;
 use super::params::placeholders;
-use super::rows::get;
+use super::rows::{brand_at, get, platform_at};
 use crate::alerts::AlertPayload;
 use crate::domain::{BrandId, Embedding, Millis, Priority, TaskStatus};
 use crate::problems::ProblemStatus;
@@ -40,8 +40,7 @@ fn status_of(row: &AnyRow) -> Result<ProblemStatus, StoreError> {
 }
 
 fn brand_of(row: &AnyRow) -> Result<BrandId, StoreError> {
-    let brand: String = get(row, "brand_id")?;
-    BrandId::parse(&brand).map_err(|e| StoreError::Corrupt(e.to_string()))
+    brand_at(row, "brand_id")
 }
 
 pub(super) async fn ungrouped(
@@ -409,7 +408,7 @@ async fn with_member_stats(pool: &AnyPool, rows: Vec<AnyRow>, now: Millis) -> Re
             let terms: String = get(row, "terms_json")?;
             Ok(ProblemRow {
                 id: get(row, "id")?,
-                brand: get(row, "brand_id")?,
+                brand: brand_at(row, "brand_id")?,
                 status: status_of(row)?,
                 label: get(row, "label")?,
                 terms: serde_json::from_str(&terms).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -541,7 +540,7 @@ pub(super) async fn detail(pool: &AnyPool, id: i64, now: Millis) -> Result<Probl
         .map(|row| {
             Ok(ProblemPost {
                 mention_id: get(row, "mention_id")?,
-                platform: get(row, "platform")?,
+                platform: platform_at(row, "platform")?,
                 author: get(row, "author_handle")?,
                 text: get(row, "text")?,
                 url: get(row, "url")?,
@@ -575,7 +574,7 @@ pub(super) async fn detail(pool: &AnyPool, id: i64, now: Millis) -> Result<Probl
                     .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))?,
                 priority: Priority::from_rank(rank)
                     .ok_or_else(|| StoreError::Corrupt(format!("priority rank {rank}")))?,
-                platform: get(row, "platform")?,
+                platform: platform_at(row, "platform")?,
                 author: get(row, "author_handle")?,
                 assignee: get(row, "assignee")?,
                 first_response_at_ms: get(row, "first_response_at_ms")?,
@@ -683,7 +682,7 @@ pub(super) async fn export(
             std::collections::btree_map::Entry::Vacant(entry) => entry.insert(Acc {
                 problem: ExportProblem {
                     id,
-                    brand: get(row, "brand_id")?,
+                    brand: brand_at(row, "brand_id")?,
                     label: get(row, "label")?,
                     status: status_of(row)?,
                     complaints: 0,

@@ -7,7 +7,7 @@ use super::super::{
     TaskEvent, TaskFilter, TaskPost, TaskRow, TaskSort,
 };
 use super::mentions::{contains_pattern, post_matches};
-use super::rows::{alert_payload_of, f32_of, get, scores_of, source_health_of, task_row_of};
+use super::rows::{alert_payload_of, f32_of, get, platform_at, scores_of, source_health_of, task_row_of};
 use super::{ACTIVE_TASK_STATUSES, UNANSWERED_TASK_STATUSES};
 use crate::domain::{Factor, Millis, SourceId};
 
@@ -168,7 +168,7 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
         posts.push(TaskPost {
             post_id: get(row, "post_id")?,
             mention_id: get(row, "mention_id")?,
-            platform: get(row, "platform")?,
+            platform: platform_at(row, "platform")?,
             external_id: get(row, "external_id")?,
             author_handle: get(row, "author_handle")?,
             author_name: get(row, "author_name")?,

@@ -10,9 +10,9 @@ use super::super::{
     ReplyStatus, StoreError,
 };
 use super::queue_actions::apply_task_change;
-use super::rows::get;
+use super::rows::{brand_at, get, platform_at};
 use super::scoring::insert_event;
-use crate::domain::{Millis, Platform};
+use crate::domain::Millis;
 use crate::replies::{ReplyTarget, StoredToken};
 
 const REPLY_COLUMNS: &str = "r.id, r.task_id, r.post_id, r.brand_id, r.platform, r.text, r.idempotency_key,
@@ -24,8 +24,8 @@ fn reply_row_of(row: &AnyRow) -> Result<ReplyRow, StoreError> {
         id: get(row, "id")?,
         task_id: get(row, "task_id")?,
         post_id: get(row, "post_id")?,
-        brand: get(row, "brand_id")?,
-        platform: get(row, "platform")?,
+        brand: brand_at(row, "brand_id")?,
+        platform: platform_at(row, "platform")?,
         text: get(row, "text")?,
         requested_by: get(row, "requested_by")?,
         resolve_after: get::<i64>(row, "resolve_after")? != 0,
@@ -57,10 +57,7 @@ pub(super) async fn reply_target(pool: &AnyPool, task_id: i64) -> Result<Option<
 }
 
 fn target_of(row: &AnyRow, id_column: &str) -> Result<(i64, ReplyTarget), StoreError> {
-    let platform: String = get(row, "platform")?;
-    let platform = platform
-        .parse::<Platform>()
-        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    let platform = platform_at(row, "platform")?;
     Ok((
         get(row, id_column)?,
         ReplyTarget {
@@ -187,13 +184,10 @@ pub(super) async fn claim_replies(
     .await?;
     rows.iter()
         .map(|row| {
-            let platform: String = get(row, "p_platform")?;
             Ok(ClaimedReply {
                 row: reply_row_of(row)?,
                 target: ReplyTarget {
-                    platform: platform
-                        .parse::<Platform>()
-                        .map_err(|error| StoreError::Corrupt(error.to_string()))?,
+                    platform: platform_at(row, "p_platform")?,
                     external_id: get(row, "external_id")?,
                     author_handle: get(row, "author_handle")?,
                     text: get(row, "p_text")?,

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::super::{SourceHealth, StoreError, TaskRow};
 use crate::domain::{
-    ComplaintScores, Engagement, Platform, Post, Priority, SentimentOutcome, SentimentScores, TaskStatus,
+    BrandId, ComplaintScores, Engagement, Platform, Post, Priority, SentimentOutcome, SentimentScores, TaskStatus,
 };
 
 pub(super) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
@@ -13,6 +13,22 @@ where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     Ok(row.try_get::<T, _>(column)?)
+}
+
+/// A platform column, e.g. `platform` or `p_platform`; a name earshot does not know is
+/// `Corrupt`, with the name.
+pub(super) fn platform_at(row: &AnyRow, column: &str) -> Result<Platform, StoreError> {
+    let platform: String = get(row, column)?;
+    platform
+        .parse::<Platform>()
+        .map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// A brand id column, e.g. `brand_id`; a value that is not a brand id is `Corrupt`, with the
+/// value.
+pub(super) fn brand_at(row: &AnyRow, column: &str) -> Result<BrandId, StoreError> {
+    let brand: String = get(row, column)?;
+    BrandId::parse(&brand).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
 pub(super) fn f32_of(row: &AnyRow, column: &str) -> Result<f32, StoreError> {
@@ -35,10 +51,7 @@ pub(super) fn alert_payload_json(payload: &crate::alerts::AlertPayload) -> Resul
 }
 
 pub(super) fn post_of(row: &AnyRow) -> Result<Post, StoreError> {
-    let platform: String = get(row, "platform")?;
-    let platform = platform
-        .parse::<Platform>()
-        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    let platform = platform_at(row, "platform")?;
     Ok(Post {
         platform,
         external_id: get(row, "external_id")?,
@@ -127,8 +140,8 @@ pub(super) fn task_row_of(row: &AnyRow) -> Result<TaskRow, StoreError> {
     let priority = Priority::from_rank(rank).ok_or_else(|| StoreError::Corrupt(format!("priority rank {rank}")))?;
     Ok(TaskRow {
         id: get(row, "id")?,
-        brand: get(row, "brand_id")?,
-        platform: get(row, "platform")?,
+        brand: brand_at(row, "brand_id")?,
+        platform: platform_at(row, "platform")?,
         author_handle: get(row, "author_handle")?,
         status,
         priority,
@@ -154,7 +167,7 @@ pub(super) fn task_row_of(row: &AnyRow) -> Result<TaskRow, StoreError> {
 pub(super) fn source_health_of(row: &AnyRow) -> Result<SourceHealth, StoreError> {
     Ok(SourceHealth {
         source: get(row, "id")?,
-        brand: get(row, "brand_id")?,
+        brand: brand_at(row, "brand_id")?,
         kind: get(row, "kind")?,
         schedule: get(row, "schedule")?,
         active: get::<i64>(row, "active")? != 0,

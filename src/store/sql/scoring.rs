@@ -405,7 +405,7 @@ pub(super) async fn active_task(
          LIMIT 1"
     ))
     .bind(brand)
-    .bind(&plan.platform)
+    .bind(plan.platform.as_str())
     .bind(&plan.author_handle)
     .bind(plan.window_start)
     .bind(plan.conversation_key.clone())
@@ -468,7 +468,7 @@ pub(super) async fn open_task(
          RETURNING id",
     )
     .bind(brand)
-    .bind(&plan.platform)
+    .bind(plan.platform.as_str())
     .bind(&plan.author_handle)
     .bind(plan.conversation_key.clone())
     .bind(plan.priority.rank())

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Transaction};
 
 use super::super::{NewReplyTemplate, ReplyTemplateRow, StoreError};
-use super::rows::get;
+use super::rows::{brand_at, get};
 use crate::domain::BrandId;
 
 const COLUMNS: &str = "id, brand_id, name, text, apology, updated_by, updated_at_ms";
@@ -14,7 +14,7 @@ const COLUMNS: &str = "id, brand_id, name, text, apology, updated_by, updated_at
 fn template_of(row: &AnyRow) -> Result<ReplyTemplateRow, StoreError> {
     Ok(ReplyTemplateRow {
         id: get(row, "id")?,
-        brand: get(row, "brand_id")?,
+        brand: brand_at(row, "brand_id")?,
         name: get(row, "name")?,
         text: get(row, "text")?,
         apology: get::<i64>(row, "apology")? != 0,

@@ -77,7 +77,7 @@ async fn seed(store: &Arc<dyn Store>) {
                     }]),
                     at: now,
                     task: Some(TaskPlan {
-                        platform: "x".into(),
+                        platform: Platform::X,
                         author_handle: author.clone(),
                         conversation_key: None,
                         window_start: now - 3_600_000,
@@ -86,7 +86,7 @@ async fn seed(store: &Arc<dyn Store>) {
                         due_at: now + ((n as i64 % 600) - 120) * 60_000,
                         alert: Some(TaskAlert {
                             brand: "Acme Air".into(),
-                            platform: "x".into(),
+                            platform: Platform::X,
                             author,
                             text: "lost my bag".into(),
                             url: None,

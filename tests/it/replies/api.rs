@@ -130,7 +130,7 @@ async fn agents_without_the_right_cannot_send_and_platforms_without_a_write_api_
         })
         .await
         .unwrap();
-    let on = |platform: &str| tasks.iter().find(|t| t.platform == platform).unwrap().id;
+    let on = |platform: &str| tasks.iter().find(|t| t.platform.as_str() == platform).unwrap().id;
 
     let (_, agent_view) = ann.get(&format!("/api/tasks/{}/replies", on("mastodon"))).await;
     let (status, _, agent_send) = ann
