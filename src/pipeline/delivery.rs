@@ -159,11 +159,8 @@ impl Deliverer {
                 error_kind: health.last_error_kind,
                 last_success_at_ms: health.last_success_at_ms,
             };
-            if self
-                .store
-                .enqueue_alert(Some(health.brand.as_str()), &payload, now)
-                .await?
-            {
+            let brand = health.brand.as_str();
+            if self.store.enqueue_alert(Some(brand), &payload, now).await? {
                 added += 1;
             }
         }
@@ -198,11 +195,8 @@ impl Deliverer {
                 usual_gap_ms,
                 reason,
             };
-            if self
-                .store
-                .enqueue_alert(Some(health.brand.as_str()), &payload, now)
-                .await?
-            {
+            let brand = health.brand.as_str();
+            if self.store.enqueue_alert(Some(brand), &payload, now).await? {
                 added += 1;
             }
         }
