@@ -223,7 +223,7 @@ async fn scoring_worker(pipeline: Arc<Pipeline>, scoring_needed: Arc<Notify>, ca
             _ = pipeline.committed().notified() => {}
             _ = tokio::time::sleep(sweep) => {}
         }
-        // On shutdown the chunk in flight finishes and the rest waits for the next start.
+        // On shutdown the chunks in flight finish and the rest waits for the next start.
         if let Err(error) = pipeline.score_pending_until(&cancel).await {
             tracing::error!(error = %error_chain(&error), "Scoring pass failed.");
         }
