@@ -18,7 +18,7 @@ use earshot::sources::{EngagementLookup, Reading, Source, SourceError};
 use earshot::store::Store;
 
 use crate::support::Table;
-use crate::support::sources::SourceEnv;
+use crate::support::sources::{SourceEnv, reddit};
 use crate::support::{TestEnv, on_both_backends, poll_feed};
 
 const MINUTE_MS: i64 = 60_000;
@@ -470,17 +470,7 @@ async fn engagement_lookup_on_reddit_reads_scores_and_sees_deleted_and_removed_p
         .expect(1)
         .mount(&server)
         .await;
-    let source = SourceEnv::new(
-        Table::new()
-            .set("type", "reddit")
-            .set("query", "acme air")
-            .set("client_id", "cid")
-            .set("client_secret", "csecret")
-            .set("user_agent", "linux:earshot-test:0.1 (by /u/acme_care)")
-            .set("base_url", server.uri())
-            .set("auth_url", server.uri()),
-    )
-    .source();
+    let source = SourceEnv::new(reddit(&server.uri())).source();
     let lookup = source.engagement().unwrap();
     let ids: Vec<String> = ["t3_a", "t3_b", "t3_c", "t3_d"].map(String::from).to_vec();
 

@@ -6,8 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::Table;
-use crate::support::sources::{SourceEnv, stored_ids};
+use crate::support::sources::{SourceEnv, reddit, stored_ids};
 
 fn listing(titles: &[(&str, &str)]) -> serde_json::Value {
     let children: Vec<serde_json::Value> = titles
@@ -49,16 +48,7 @@ async fn mentions_in_every_written_form_are_ingested_and_lookalikes_are_not() {
         ])))
         .mount(&server)
         .await;
-    let env = SourceEnv::new(
-        Table::new()
-            .set("type", "reddit")
-            .set("query", "acme air")
-            .set("client_id", "cid")
-            .set("client_secret", "csecret")
-            .set("user_agent", "linux:earshot-test:0.1 (by /u/acme_care)")
-            .set("base_url", server.uri())
-            .set("auth_url", server.uri()),
-    );
+    let env = SourceEnv::new(reddit(&server.uri()));
     let pipeline = env.pipeline().await;
     let source = env.source();
 

@@ -8,22 +8,10 @@ use wiremock::matchers::{body_string, header, method, path, query_param, query_p
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::conformance::assert_source_conforms;
-use crate::support::Table;
-use crate::support::sources::{SourceEnv, stored_ids};
-
-const UA: &str = "linux:earshot-test:0.1 (by /u/acme_care)";
+use crate::support::sources::{REDDIT_USER_AGENT, SourceEnv, reddit, stored_ids};
 
 fn env(server: &MockServer) -> SourceEnv {
-    SourceEnv::new(
-        Table::new()
-            .set("type", "reddit")
-            .set("query", "acme air")
-            .set("client_id", "cid")
-            .set("client_secret", "csecret")
-            .set("user_agent", UA)
-            .set("base_url", server.uri())
-            .set("auth_url", server.uri()),
-    )
+    SourceEnv::new(reddit(&server.uri()))
 }
 
 fn link(id: &str, created: f64, title: &str) -> serde_json::Value {
@@ -43,7 +31,7 @@ async fn mount_token(server: &MockServer, token: &str, times: u64) {
     Mock::given(method("POST"))
         .and(path("/api/v1/access_token"))
         .and(header("authorization", "Basic Y2lkOmNzZWNyZXQ="))
-        .and(header("user-agent", UA))
+        .and(header("user-agent", REDDIT_USER_AGENT))
         .and(body_string("grant_type=client_credentials"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"
@@ -67,7 +55,7 @@ async fn token_is_fetched_once_and_polls_stop_at_the_last_committed_post() {
         .and(query_param("limit", "100"))
         .and(query_param_is_missing("after"))
         .and(header("authorization", "Bearer tok-1"))
-        .and(header("user-agent", UA))
+        .and(header("user-agent", REDDIT_USER_AGENT))
         .respond_with(ResponseTemplate::new(200).set_body_json(listing(
             vec![
                 link("b", 1_795_000_200.0, "Acme Air lost my bag"),

@@ -84,3 +84,18 @@ pub(crate) async fn stored_ids(pipeline: &Pipeline) -> Vec<String> {
         .await
         .unwrap()
 }
+
+/// The User-Agent the Reddit source is configured with (Reddit asks for one naming the app).
+pub(crate) const REDDIT_USER_AGENT: &str = "linux:earshot-test:0.1 (by /u/acme_care)";
+
+/// The Reddit source's keys against a loopback server at `uri` (API and token endpoint).
+pub(crate) fn reddit(uri: &str) -> Table {
+    Table::new()
+        .set("type", "reddit")
+        .set("query", "acme air")
+        .set("client_id", "cid")
+        .set("client_secret", "csecret")
+        .set("user_agent", REDDIT_USER_AGENT)
+        .set("base_url", uri)
+        .set("auth_url", uri)
+}
