@@ -112,10 +112,8 @@ async fn a_session_cookie_is_strict_and_state_changes_need_the_csrf_token(env: T
     assert_eq!((status, me["username"].as_str()), (StatusCode::OK, Some("ann")));
     let id = task_id_of(&ann, "@jo").await;
     let no_csrf = Client {
-        app: app.router.clone(),
         cookie: ann.cookie.clone(),
-        csrf: None,
-        bearer: None,
+        ..app.anonymous()
     };
     assert_eq!(
         no_csrf.act(id, json!({ "action": "claim" })).await.0,

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use earshot::web::{AppState, ServerLimits};
+use earshot::web::AppState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{Served, TestApp, TestEnv, api_bearer, pipeline_for, poll_feed};
+use crate::support::{TestApp, TestEnv, api_bearer, pipeline_for, poll_feed};
 
 /// An upper bound for things that should happen within a second or two; reaching it fails.
 const BOUND: Duration = Duration::from_secs(30);
@@ -17,27 +17,27 @@ const BOUND: Duration = Duration::from_secs(30);
 /// The app served on a loopback port with the test's limits, and an agent's bearer token
 /// (`Authorization` header value) for it.
 struct Server {
-    served: Served,
+    served: TestApp,
     authorization: String,
     _env: TestEnv,
 }
 
-async fn start(limits: ServerLimits) -> Server {
+/// The app on the standard config with the test's `[http]` limits: the header (and idle)
+/// timeout, the connection limit, and a shutdown grace long enough that a test reaching it
+/// fails.
+async fn start(header_timeout_secs: i64, max_connections: i64) -> Server {
     let env = TestEnv::new();
-    let app = TestApp::on(&env).await;
-    let authorization = api_bearer(&app.store, earshot::auth::Role::Agent).await;
+    let config = env
+        .config()
+        .set("http", "header_timeout_secs", header_timeout_secs)
+        .set("http", "max_connections", max_connections)
+        .set("http", "shutdown_grace_secs", 120);
+    let served = TestApp::start(config.settings()).await;
+    let authorization = api_bearer(&served.store, earshot::auth::Role::Agent).await;
     Server {
-        served: app.serve_with(limits).await,
+        served,
         authorization,
         _env: env,
-    }
-}
-
-fn limits(header_timeout_secs: u64, max_connections: usize) -> ServerLimits {
-    ServerLimits {
-        header_timeout: Duration::from_secs(header_timeout_secs),
-        max_connections,
-        shutdown_grace: Duration::from_secs(120),
     }
 }
 
@@ -65,7 +65,7 @@ async fn read_answer(stream: &mut TcpStream, wait: Duration) -> Option<String> {
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_or_sitting_idle_is_disconnected() {
-    let server = start(limits(1, 64)).await;
+    let server = start(1, 64).await;
     let mut slow = TcpStream::connect(server.served.addr).await.unwrap();
     let mut idle = TcpStream::connect(server.served.addr).await.unwrap();
     let mut kept_alive = TcpStream::connect(server.served.addr).await.unwrap();
@@ -97,7 +97,7 @@ async fn a_client_trickling_its_headers_or_sitting_idle_is_disconnected() {
 
 #[tokio::test]
 async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
-    let server = start(limits(120, 2)).await;
+    let server = start(120, 2).await;
     let first = TcpStream::connect(server.served.addr).await.unwrap();
     let mut second = TcpStream::connect(server.served.addr).await.unwrap();
     // The second is certainly being served: it gets an answer on its connection.
@@ -127,7 +127,7 @@ async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
 
 #[tokio::test]
 async fn shutdown_ends_event_streams_and_half_sent_requests() {
-    let server = start(limits(120, 64)).await;
+    let server = start(120, 64).await;
     let mut events = TcpStream::connect(server.served.addr).await.unwrap();
     events
         .write_all(
@@ -147,13 +147,12 @@ async fn shutdown_ends_event_streams_and_half_sent_requests() {
         .await
         .unwrap();
 
-    let mut server = server;
     server.served.stop();
-    let stopped = tokio::time::timeout(BOUND, &mut server.served.stopped)
+    let stopped = tokio::time::timeout(BOUND, server.served.stopped())
         .await
         .expect("the server stops without waiting for its clients (grace is 120 s)");
 
-    stopped.unwrap().unwrap();
+    stopped.unwrap();
     until_closed(&mut events).await;
     until_closed(&mut half_sent).await;
 }

@@ -42,7 +42,7 @@ async fn a_lead_reads_the_week_at_a_glance_with_the_export_s_numbers() {
     let (week, exported) = exported_summary(&store, &settings).await;
     let acme = exported["brands"][0].clone();
     assert_eq!(acme["brand"], "acme");
-    let site = TestApp::new(&store, &settings).serve().await;
+    let site = TestApp::new(&store, &settings);
     Browser::start()
         .await
         .run(|client| async move {

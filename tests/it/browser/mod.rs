@@ -2,7 +2,7 @@
 //! (`webdriver` → chromedriver → Debian's `chromium`; `scripts/setup-test-services.sh`
 //! installs both).
 //!
-//! Each test serves the real router over a real store on a loopback port (`support::TestApp::serve`), and
+//! Each test serves the real app over a real store on a loopback port (`support::TestApp`), and
 //! starts its own chromedriver on a free loopback port with a fresh Chromium profile
 //! (`Browser`); both are stopped when the test ends, also when it fails. Waits poll the page
 //! for an observable condition with a deadline, never sleep. A failing scenario saves a

@@ -15,12 +15,12 @@ use earshot::store::ExportTrigger;
 
 use super::queue::{click, log_in, task_of};
 use super::{Browser, wait_for_text};
+use crate::support::TestApp;
 use crate::support::TestEnv;
 use crate::support::fill::{complaints, filled};
-use crate::support::{Served, TestApp};
 
 /// The app with one Slack channel (never called here) and exports in the test's folder.
-async fn site(env: &TestEnv) -> Served {
+async fn site(env: &TestEnv) -> TestApp {
     let (store, settings) = filled(env, &complaints()).await;
     let mut settings = (*settings).clone();
     settings.alerts.channels.push(ChannelSettings {
@@ -31,7 +31,7 @@ async fn site(env: &TestEnv) -> Served {
         min_priority: Priority::Low,
     });
     settings.exports = exports(env);
-    TestApp::new(&store, &Arc::new(settings)).serve().await
+    TestApp::new(&store, &Arc::new(settings))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

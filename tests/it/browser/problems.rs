@@ -14,7 +14,7 @@ async fn a_lead_answers_a_problem_with_its_known_issue_message_and_agents_see_it
     let server = super::send::mastodon_reply_server(4).await;
     let env = TestEnv::new();
     let (store, settings, tasks) = crate::problems::problem_with_tasks_at(&env, &server.uri()).await;
-    let site = TestApp::new(&store, &settings).serve().await;
+    let site = TestApp::new(&store, &settings);
     let worker = crate::support::replies::sender(&store, &settings);
     let first_task = tasks[0];
     Browser::start()

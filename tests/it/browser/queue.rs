@@ -10,20 +10,20 @@ use earshot::domain::TaskStatus;
 use earshot::store::{Store, TaskFilter};
 
 use super::{Browser, Client, wait_for, wait_for_text};
+use crate::support::TestApp;
 use crate::support::fill::{PASSWORD, complaints, filled, poll_and_score};
-use crate::support::{Served, TestApp};
 use crate::support::{TestEnv, line};
 
 /// The app over a store the real pipeline filled from `lines`; follow-ups are due at once.
-pub(super) async fn site(env: &TestEnv, lines: &[String]) -> Served {
+pub(super) async fn site(env: &TestEnv, lines: &[String]) -> TestApp {
     let (store, settings) = filled(env, lines).await;
     let mut settings = (*settings).clone();
     settings.tasks.follow_up_secs = 0;
-    TestApp::new(&store, &Arc::new(settings)).serve().await
+    TestApp::new(&store, &Arc::new(settings))
 }
 
 /// Logs in through the login page, starting from the queue's address.
-pub(super) async fn log_in(client: &Client, site: &Served, username: &str, role: &str) {
+pub(super) async fn log_in(client: &Client, site: &TestApp, username: &str, role: &str) {
     client.goto(&site.url("/")).await.unwrap();
     wait_for("the redirect to the login page", || async {
         let url = client.current_url().await.map_err(|e| e.to_string())?;

@@ -135,7 +135,7 @@ async fn the_queue_lists_draws_and_patches_5000_active_tasks_quickly() {
     let env = TestEnv::new();
     let (store, settings) = filled(&env, &complaints()).await;
     seed(&store).await;
-    let site = TestApp::new(&store, &settings).serve().await;
+    let site = TestApp::new(&store, &settings);
     Browser::start()
         .await
         .run(|client| async move {

@@ -49,7 +49,7 @@ async fn an_agent_writes_previews_sends_and_sees_the_link_to_the_published_reply
     )];
     let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &lines).await;
     let task_id = only_task(&store).await;
-    let site = TestApp::new(&store, &settings).serve().await;
+    let site = TestApp::new(&store, &settings);
     let worker = sender(&store, &settings);
     Browser::start()
         .await

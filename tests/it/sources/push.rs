@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -33,7 +32,12 @@ async fn app(env: &TestEnv) -> (TestApp, Arc<dyn Store>) {
 }
 
 /// `body` as it is posted to `uri`, with `authorization` (`Bearer …`) if given.
-async fn push(app: &TestApp, uri: &str, authorization: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {
+async fn push(
+    app: &TestApp,
+    uri: &str,
+    authorization: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, Value) {
     let mut client = app.anonymous();
     client.bearer = authorization.map(|value| value.trim_start_matches("Bearer ").to_owned());
     client.post_raw(uri, body).await

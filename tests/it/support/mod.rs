@@ -1,10 +1,10 @@
 //! How the integration tests are built: `TestEnv` (a temporary folder and a fresh database
 //! on SQLite or PostgreSQL, `on_both_backends!` runs a check on each), `ConfigBuilder` (the
-//! config, built key by key and rendered as TOML) and `TestApp` (the real router over the
-//! store, with callers that log in or carry a token, and a loopback server where a test needs
-//! sockets). The topic modules hold what several test modules share: stores filled for the
-//! queue (`fill`), alert channels (`chat`), reply accounts (`replies`), a polled source
-//! (`sources`) and the weekly export (`exports`).
+//! config, built key by key and rendered as TOML) and `TestApp` (the real app served on a
+//! loopback port, with callers that send real HTTP requests, anonymous, logged in or
+//! carrying a token). The topic modules hold what several test modules share: stores filled
+//! for the queue (`fill`), alert channels (`chat`), reply accounts (`replies`), a polled
+//! source (`sources`) and the weekly export (`exports`).
 
 pub(crate) mod app;
 pub(crate) mod bin;
@@ -16,7 +16,7 @@ pub(crate) mod fill;
 pub(crate) mod replies;
 pub(crate) mod sources;
 
-pub(crate) use app::{Client, Served, TestApp, api_bearer};
+pub(crate) use app::{Client, TestApp, api_bearer};
 pub(crate) use config::{ConfigBuilder, Table};
 pub(crate) use env::{TestEnv, line, pipeline_for, poll_feed, scalar_any};
 
