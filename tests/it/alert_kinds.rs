@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
-use earshot::alerts::ChannelKind;
 use earshot::alerts::spike::SpikeSettings;
+use earshot::alerts::{ChannelKind, ChannelSettings};
 use earshot::config::Settings;
 use earshot::domain::{BrandId, Platform, Post, PostDraft, SourceId};
 use earshot::pipeline::delivery::Deliverer;
 use earshot::pipeline::spikes::check_spikes;
 use earshot::store::{PollCommit, Store};
 
-use crate::support::chat::{bodies, channel, client, tasks};
+use crate::support::chat::{bodies, client, tasks};
 use crate::support::config::{self, Table};
 use crate::support::{TestEnv, on_both_backends, pipeline_for};
 
@@ -66,15 +66,16 @@ async fn commit(store: &Arc<dyn Store>, posts: &[Post], at: i64) {
         .unwrap();
 }
 
-async fn slack_server(expected: u64) -> MockServer {
-    let server = MockServer::start().await;
+/// The `ops` Slack channel on the env's chat server, which answers exactly `expected` posts
+/// (checked when the env is dropped).
+async fn slack_ops(env: &TestEnv, expected: u64) -> ChannelSettings {
     Mock::given(method("POST"))
         .and(path("/services/T/B/X"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(expected)
-        .mount(&server)
+        .mount(env.chat().await)
         .await;
-    server
+    env.chat_channel("ops", ChannelKind::Slack {}, "/services/T/B/X").await
 }
 
 fn field<'a>(slack_body: &'a Value, label: &str) -> &'a str {
@@ -146,12 +147,11 @@ async fn a_negative_spike_is_alerted_once_with_its_top_terms(env: TestEnv) {
         (2, 0),
         "the next bucket is within the cool-down"
     );
-    let server = slack_server(1).await;
-    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/T/B/X", server.uri()));
+    let slack = slack_ops(&env, 1).await;
     let deliverer = Deliverer::new(store.clone(), &[slack], &[], client(Duration::from_secs(5)));
     let report = deliverer.deliver_due(now + MINUTE).await.unwrap();
     assert_eq!(report.n_sent, 1);
-    let body = &bodies(&server).await[0];
+    let body = &bodies(env.chat().await).await[0];
     let title = body["text"].as_str().unwrap();
     assert!(
         title.starts_with("Spike in negative mentions for acme: 8 in 15 min (baggage, lost"),
@@ -235,14 +235,14 @@ async fn a_silent_source_is_alerted_once_per_silence(env: TestEnv) {
     }
     // Polls keep succeeding, without new posts.
     commit(&store, &[], t0 + 6 * HOUR).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/hooks/ops"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(2)
-        .mount(&server)
+        .mount(server)
         .await;
-    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/hooks/ops", server.uri()));
+    let mattermost = env.chat_channel("mm", ChannelKind::Mattermost {}, "/hooks/ops").await;
     let deliverer = Deliverer::new(store.clone(), &[mattermost], &[], client(Duration::from_secs(5)));
 
     let usual = deliverer.check_silence(t0 + 5 * HOUR).await.unwrap();
@@ -264,7 +264,7 @@ async fn a_silent_source_is_alerted_once_per_silence(env: TestEnv) {
     assert_eq!(back, 0);
     assert_eq!(again, 1, "a new silence after posts came back");
     assert_eq!((first.n_sent, second.n_sent), (1, 1));
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     let title = body["text"].as_str().unwrap();
     assert!(title.contains("acme-feed") && title.contains("silent"), "{title}");
     assert!(body.to_string().contains("no new mentions for 5h 00m"), "{body}");
@@ -272,8 +272,7 @@ async fn a_silent_source_is_alerted_once_per_silence(env: TestEnv) {
 
 async fn alerts_in_quiet_hours_go_out_as_one_digest_when_they_end(env: TestEnv) {
     let store = tasks(&env, 3).await;
-    let server = slack_server(1).await;
-    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/T/B/X", server.uri()));
+    let slack = slack_ops(&env, 1).await;
     let rules: Vec<earshot::alerts::routing::AlertRule> = vec![
         toml::from_str(
             r#"
@@ -315,7 +314,7 @@ async fn alerts_in_quiet_hours_go_out_as_one_digest_when_they_end(env: TestEnv) 
         "{at_end:?}"
     );
     assert_eq!((after.n_digests, after.n_sent), (0, 0));
-    let body = &bodies(&server).await[0];
+    let body = &bodies(env.chat().await).await[0];
     assert_eq!(body["text"], "Quiet-hours digest: 3 alerts held");
     assert!(field(body, "By kind").contains("New tasks · acme: 3"), "{body}");
     let listed = body.to_string();
@@ -339,14 +338,14 @@ async fn alerts_in_quiet_hours_go_out_as_one_digest_when_they_end(env: TestEnv) 
 async fn an_update_on_a_slack_or_mattermost_task_names_the_original(env: TestEnv) {
     let store = tasks(&env, 1).await;
     let task_id = env.scalar_of("SELECT id FROM tasks").await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(4)
-        .mount(&server)
+        .mount(server)
         .await;
-    let slack = channel("slack", ChannelKind::Slack {}, format!("{}/slack", server.uri()));
-    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/mm", server.uri()));
+    let slack = env.chat_channel("slack", ChannelKind::Slack {}, "/slack").await;
+    let mattermost = env.chat_channel("mm", ChannelKind::Mattermost {}, "/mm").await;
     let deliverer = Deliverer::new(store, &[slack, mattermost], &[], client(Duration::from_secs(5)));
     let now = at("2030-03-17T10:00:00Z");
     deliverer.deliver_due(now).await.unwrap();

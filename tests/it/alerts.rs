@@ -20,8 +20,8 @@ use earshot::pipeline::delivery::Deliverer;
 use earshot::secret::Secret;
 use earshot::store::Store;
 
-use crate::support::chat::{HOSTILE, bodies, channel, client, tasks};
-use crate::support::config::{self, ConfigBuilder, Table};
+use crate::support::chat::{HOSTILE, bodies, client, tasks};
+use crate::support::config::{self, Table};
 use crate::support::{TestApp, TestEnv, on_both_backends, scalar_any};
 
 /// A fixed "now" after every alert the tests create (2030-03-17).
@@ -41,7 +41,7 @@ async fn delivery_status(env: &TestEnv) -> Vec<(String, i64, Option<String>)> {
 
 async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/services/T000/B000/XXXX"))
         .and(header("content-type", "application/json"))
@@ -50,18 +50,16 @@ async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text(env: TestEnv
         ))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let slack = channel(
-        "ops",
-        ChannelKind::Slack {},
-        format!("{}/services/T000/B000/XXXX", server.uri()),
-    );
+    let slack = env
+        .chat_channel("ops", ChannelKind::Slack {}, "/services/T000/B000/XXXX")
+        .await;
 
     let report = deliverer(&store, &[slack]).deliver_due(NOW).await.unwrap();
 
     assert_eq!((report.n_routed, report.n_sent), (1, 1));
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     assert!(body["text"].as_str().unwrap().starts_with("New "), "{body}");
     let quote = body["blocks"]
         .as_array()
@@ -80,7 +78,7 @@ async fn slack_gets_block_kit_with_a_fallback_and_escaped_post_text(env: TestEnv
 
 async fn teams_gets_an_adaptive_card_message(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/workflows/abc/triggers/manual/paths/invoke"))
         .and(query_param("sig", "s3cret"))
@@ -91,18 +89,20 @@ async fn teams_gets_an_adaptive_card_message(env: TestEnv) {
         })))
         .respond_with(ResponseTemplate::new(202))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let teams = channel(
-        "teams",
-        ChannelKind::Teams {},
-        format!("{}/workflows/abc/triggers/manual/paths/invoke?sig=s3cret", server.uri()),
-    );
+    let teams = env
+        .chat_channel(
+            "teams",
+            ChannelKind::Teams {},
+            "/workflows/abc/triggers/manual/paths/invoke?sig=s3cret",
+        )
+        .await;
 
     let report = deliverer(&store, &[teams]).deliver_due(NOW).await.unwrap();
 
     assert_eq!(report.n_sent, 1);
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     let card = &body["attachments"][0]["content"];
     assert_eq!(card["$schema"], "http://adaptivecards.io/schemas/adaptive-card.json");
     let texts: Vec<&str> = card["body"]
@@ -118,25 +118,23 @@ async fn teams_gets_an_adaptive_card_message(env: TestEnv) {
 
 async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/api/webhooks/123/tok"))
         .and(query_param("wait", "true"))
         .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1188", "channel_id": "9"})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let discord = channel(
-        "discord",
-        ChannelKind::Discord {},
-        format!("{}/api/webhooks/123/tok", server.uri()),
-    );
+    let discord = env
+        .chat_channel("discord", ChannelKind::Discord {}, "/api/webhooks/123/tok")
+        .await;
 
     let report = deliverer(&store, &[discord]).deliver_due(NOW).await.unwrap();
 
     assert_eq!(report.n_sent, 1);
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     let embed = &body["embeds"][0];
     let description = embed["description"].as_str().unwrap();
     assert!(!description.contains("@everyone"), "{description}");
@@ -153,19 +151,19 @@ async fn discord_gets_an_embed_with_mentions_off_and_the_message_id_is_kept(env:
 
 async fn mattermost_gets_text_and_an_attachment(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/hooks/xyz"))
         .and(header("content-type", "application/json"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/hooks/xyz", server.uri()));
+    let mattermost = env.chat_channel("mm", ChannelKind::Mattermost {}, "/hooks/xyz").await;
 
     deliverer(&store, &[mattermost]).deliver_due(NOW).await.unwrap();
 
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     assert!(body["text"].as_str().unwrap().starts_with("#### New "), "{body}");
     let attachment = &body["attachments"][0];
     let text = attachment["text"].as_str().unwrap();
@@ -176,7 +174,7 @@ async fn mattermost_gets_text_and_an_attachment(env: TestEnv) {
 
 async fn google_chat_threads_by_task_and_keeps_the_message_name(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     let task_id: i64 = scalar_any(&env.raw().await, "SELECT id FROM tasks").await;
     Mock::given(method("POST"))
         .and(path("/v1/spaces/AAA/messages"))
@@ -191,17 +189,19 @@ async fn google_chat_threads_by_task_and_keeps_the_message_name(env: TestEnv) {
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "spaces/AAA/messages/BBB"})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let chat = channel(
-        "gchat",
-        ChannelKind::GoogleChat {},
-        format!("{}/v1/spaces/AAA/messages?key=k&token=t", server.uri()),
-    );
+    let chat = env
+        .chat_channel(
+            "gchat",
+            ChannelKind::GoogleChat {},
+            "/v1/spaces/AAA/messages?key=k&token=t",
+        )
+        .await;
 
     deliverer(&store, &[chat]).deliver_due(NOW).await.unwrap();
 
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     let widgets = body["cardsV2"][0]["card"]["sections"][0]["widgets"].as_array().unwrap();
     let paragraph = widgets
         .iter()
@@ -222,22 +222,24 @@ async fn google_chat_threads_by_task_and_keeps_the_message_name(env: TestEnv) {
 
 async fn the_generic_webhook_is_signed_the_standard_webhooks_way(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/earshot"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
     let key = b"a shared signing key of 32 bytes";
     let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
-    let webhook = channel(
-        "hook",
-        ChannelKind::Webhook(Webhook {
-            signing_secret: Secret::inline(secret),
-        }),
-        format!("{}/earshot", server.uri()),
-    );
+    let webhook = env
+        .chat_channel(
+            "hook",
+            ChannelKind::Webhook(Webhook {
+                signing_secret: Secret::inline(secret),
+            }),
+            "/earshot",
+        )
+        .await;
 
     deliverer(&store, &[webhook]).deliver_due(NOW).await.unwrap();
 
@@ -265,19 +267,19 @@ async fn the_generic_webhook_is_signed_the_standard_webhooks_way(env: TestEnv) {
 
 async fn a_429_waits_for_retry_after_then_delivers(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7"))
         .up_to_n_times(1)
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/hook", server.uri()));
+    let slack = env.chat_channel("ops", ChannelKind::Slack {}, "/hook").await;
     let deliverer = deliverer(&store, &[slack]);
 
     let first = deliverer.deliver_due(NOW).await.unwrap();
@@ -296,23 +298,21 @@ async fn a_429_waits_for_retry_after_then_delivers(env: TestEnv) {
 
 async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503).set_body_string("upstream down"))
         .up_to_n_times(2)
         .expect(2)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "5"})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let discord = channel(
-        "discord",
-        ChannelKind::Discord {},
-        format!("{}/api/webhooks/1/t", server.uri()),
-    );
+    let discord = env
+        .chat_channel("discord", ChannelKind::Discord {}, "/api/webhooks/1/t")
+        .await;
     let deliverer = deliverer(&store, &[discord]);
     let db = env.raw().await;
 
@@ -342,18 +342,19 @@ async fn a_5xx_backs_off_exponentially_with_jitter_then_delivers(env: TestEnv) {
 
 async fn a_timeout_is_retried_and_the_error_never_shows_the_url(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
         .up_to_n_times(1)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .mount(&server)
+        .mount(server)
         .await;
-    let url = format!("{}/hooks/secret-token-abc", server.uri());
-    let mattermost = channel("mm", ChannelKind::Mattermost {}, url);
+    let mattermost = env
+        .chat_channel("mm", ChannelKind::Mattermost {}, "/hooks/secret-token-abc")
+        .await;
     let deliverer = Deliverer::new(store.clone(), &[mattermost], &[], client(Duration::from_millis(300)));
 
     let first = deliverer.deliver_due(NOW).await.unwrap();
@@ -370,17 +371,15 @@ async fn a_timeout_is_retried_and_the_error_never_shows_the_url(env: TestEnv) {
 
 async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts(env: TestEnv) {
     let store = tasks(&env, 2).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Unknown Webhook", "code": 10015})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let discord = channel(
-        "discord",
-        ChannelKind::Discord {},
-        format!("{}/api/webhooks/1/t", server.uri()),
-    );
+    let discord = env
+        .chat_channel("discord", ChannelKind::Discord {}, "/api/webhooks/1/t")
+        .await;
     let deliverer = deliverer(&store, &[discord]);
 
     let first = deliverer.deliver_due(NOW).await.unwrap();
@@ -402,7 +401,7 @@ async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts(env: TestEnv) 
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
         .expect(2)
-        .mount(&server)
+        .mount(server)
         .await;
     let resumed = deliverer.deliver_due(NOW + 3_600_001).await.unwrap();
     assert_eq!(resumed.n_sent, 2);
@@ -410,13 +409,13 @@ async fn a_gone_webhook_disables_the_channel_and_keeps_its_alerts(env: TestEnv) 
 
 async fn a_slack_no_service_body_disables_the_channel(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(403).set_body_string("no_service"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/x", server.uri()));
+    let slack = env.chat_channel("ops", ChannelKind::Slack {}, "/services/x").await;
 
     let report = deliverer(&store, &[slack]).deliver_due(NOW).await.unwrap();
 
@@ -424,13 +423,13 @@ async fn a_slack_no_service_body_disables_the_channel(env: TestEnv) {
 }
 
 async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_once(env: TestEnv) {
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(5)
-        .mount(&server)
+        .mount(server)
         .await;
-    let slack = channel("ops", ChannelKind::Slack {}, format!("{}/services/x", server.uri()));
+    let slack = env.chat_channel("ops", ChannelKind::Slack {}, "/services/x").await;
     {
         let store = tasks(&env, 5).await;
         let first = deliverer(&store, std::slice::from_ref(&slack))
@@ -450,7 +449,7 @@ async fn a_restart_in_the_middle_of_a_delivery_run_delivers_each_alert_exactly_o
 
     assert_eq!((second.n_routed, second.n_sent), (0, 3));
     assert_eq!(third.n_sent, 0);
-    let mut titles: Vec<String> = bodies(&server)
+    let mut titles: Vec<String> = bodies(server)
         .await
         .iter()
         .map(|body| body["text"].as_str().unwrap().to_owned())
@@ -472,11 +471,11 @@ async fn expect_posts(server: &MockServer, at: &str, n: u64) {
 
 async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
     let store = tasks(&env, 2).await;
-    let server = MockServer::start().await;
-    expect_posts(&server, "/bags", 1).await;
-    expect_posts(&server, "/all", 2).await;
-    let bags = channel("bags", ChannelKind::Slack {}, format!("{}/bags", server.uri()));
-    let all = channel("all", ChannelKind::Slack {}, format!("{}/all", server.uri()));
+    let server = env.chat().await;
+    expect_posts(server, "/bags", 1).await;
+    expect_posts(server, "/all", 2).await;
+    let bags = env.chat_channel("bags", ChannelKind::Slack {}, "/bags").await;
+    let all = env.chat_channel("all", ChannelKind::Slack {}, "/all").await;
     let rules: Vec<earshot::alerts::routing::AlertRule> = vec![
         toml::from_str(
             r#"
@@ -503,32 +502,29 @@ async fn routing_rules_pick_channels_per_alert(env: TestEnv) {
         .and(wiremock::matchers::body_string_contains("lost my bag"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    expect_posts(&server, "/all", 2).await;
+    expect_posts(server, "/all", 2).await;
     assert_eq!(deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap(), 2);
     let breaches = deliverer.deliver_due(NOW + 60_000).await.unwrap();
     assert_eq!((breaches.n_deliveries_added, breaches.n_sent), (3, 3));
-}
-
-fn settings_with_channel(env: &TestEnv, kind: &str, url: &str) -> ConfigBuilder {
-    env.config()
-        .channel(config::channel("ops", kind, url).set("min_priority", "low"))
 }
 
 async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_on(env: TestEnv) {
     use axum::http::StatusCode;
 
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(410).set_body_string("channel_is_archived"))
         .up_to_n_times(1)
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let url = format!("{}/services/T1/B1/secret-part", server.uri());
-    let settings = settings_with_channel(&env, "slack", &url).settings();
+    let settings = env
+        .config_with_chat_channel("ops", "slack", "/services/T1/B1/secret-part")
+        .await
+        .settings();
     let deliverer = Deliverer::new(
         store.clone(),
         &settings.alerts.channels,
@@ -567,7 +563,7 @@ async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_o
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
     let resumed = deliverer.deliver_due(NOW + 1).await.unwrap();
     assert_eq!(resumed.n_sent, 1);
@@ -578,18 +574,18 @@ async fn a_disabled_channel_shows_why_without_its_url_and_a_lead_turns_it_back_o
 #[tokio::test]
 async fn alerts_test_sends_a_sample_to_the_channel_and_prints_the_outcome_without_the_url() {
     let env = TestEnv::new();
-    let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/webhooks/42/hush"))
         .and(query_param("wait", "true"))
         .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "7"})))
         .expect(1)
-        .mount(&server)
+        .mount(env.chat().await)
         .await;
     let config = env.path().join("alerts.toml");
-    let url = format!("{}/api/webhooks/42/hush", server.uri());
-    settings_with_channel(&env, "discord", &url).write(&config);
+    env.config_with_chat_channel("ops", "discord", "/api/webhooks/42/hush")
+        .await
+        .write(&config);
 
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
         .env("RUST_LOG", "warn")
@@ -646,26 +642,24 @@ fn routing_rules_are_checked_against_channels_and_brands() {
 
 async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/api/webhooks/1/t"))
         .and(query_param("wait", "true"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("PATCH"))
         .and(path("/api/webhooks/1/t/messages/900"))
         .and(body_partial_json(json!({"allowed_mentions": {"parse": []}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let discord = channel(
-        "discord",
-        ChannelKind::Discord {},
-        format!("{}/api/webhooks/1/t", server.uri()),
-    );
+    let discord = env
+        .chat_channel("discord", ChannelKind::Discord {}, "/api/webhooks/1/t")
+        .await;
     let deliverer = deliverer(&store, &[discord]);
     deliverer.deliver_due(NOW).await.unwrap();
 
@@ -689,26 +683,24 @@ async fn an_sla_breach_is_alerted_once_and_edits_the_tasks_discord_message(env: 
 
 async fn an_update_whose_discord_message_was_deleted_is_posted_anew_and_the_channel_stays_on(env: TestEnv) {
     let store = tasks(&env, 1).await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/api/webhooks/1/t"))
         .and(query_param("wait", "true"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "900"})))
         .up_to_n_times(1)
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("PATCH"))
         .and(path("/api/webhooks/1/t/messages/900"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Unknown Message", "code": 10008})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let discord = channel(
-        "discord",
-        ChannelKind::Discord {},
-        format!("{}/api/webhooks/1/t", server.uri()),
-    );
+    let discord = env
+        .chat_channel("discord", ChannelKind::Discord {}, "/api/webhooks/1/t")
+        .await;
     let deliverer = deliverer(&store, &[discord]);
     deliverer.deliver_due(NOW).await.unwrap();
     Mock::given(method("POST"))
@@ -716,7 +708,7 @@ async fn an_update_whose_discord_message_was_deleted_is_posted_anew_and_the_chan
         .and(query_param("wait", "true"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "901"})))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
 
     deliverer.check_sla(NOW, Duration::from_secs(900)).await.unwrap();
@@ -743,7 +735,7 @@ async fn an_sla_warning_goes_to_the_tasks_google_chat_thread(env: TestEnv) {
     let db = env.raw().await;
     let task_id = scalar_any(&db, "SELECT id FROM tasks").await;
     let due = scalar_any(&db, "SELECT due_at_ms FROM tasks").await;
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/v1/spaces/S/messages"))
         .and(body_partial_json(
@@ -751,13 +743,11 @@ async fn an_sla_warning_goes_to_the_tasks_google_chat_thread(env: TestEnv) {
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "spaces/S/messages/M"})))
         .expect(2)
-        .mount(&server)
+        .mount(server)
         .await;
-    let chat = channel(
-        "gchat",
-        ChannelKind::GoogleChat {},
-        format!("{}/v1/spaces/S/messages", server.uri()),
-    );
+    let chat = env
+        .chat_channel("gchat", ChannelKind::GoogleChat {}, "/v1/spaces/S/messages")
+        .await;
     let deliverer = deliverer(&store, &[chat]);
     let before = due - 10 * 60_000;
 
@@ -779,7 +769,7 @@ async fn an_sla_warning_goes_to_the_tasks_google_chat_thread(env: TestEnv) {
         (1, 1, 1),
         "Google Chat takes one message a second per space: the warning waits its turn"
     );
-    let last = bodies(&server).await.pop().unwrap();
+    let last = bodies(server).await.pop().unwrap();
     assert!(last["text"].as_str().unwrap().starts_with("SLA due soon"), "{last}");
 }
 
@@ -787,14 +777,14 @@ async fn a_failing_source_is_reported_once_per_outage(env: TestEnv) {
     let pipeline = env.pipeline().await;
     let store = pipeline.store().clone();
     let source = SourceId::parse("acme-feed").unwrap();
-    let server = MockServer::start().await;
+    let server = env.chat().await;
     Mock::given(method("POST"))
         .and(path("/hooks/ops"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let mattermost = channel("mm", ChannelKind::Mattermost {}, format!("{}/hooks/ops", server.uri()));
+    let mattermost = env.chat_channel("mm", ChannelKind::Mattermost {}, "/hooks/ops").await;
     let deliverer = deliverer(&store, &[mattermost]);
     let fail = |at: i64| earshot::store::PollFailure {
         source: &source,
@@ -816,7 +806,7 @@ async fn a_failing_source_is_reported_once_per_outage(env: TestEnv) {
         "refused credentials alert at once, and once"
     );
     assert_eq!(report.n_sent, 1);
-    let body = &bodies(&server).await[0];
+    let body = &bodies(server).await[0];
     let text = body["text"].as_str().unwrap();
     assert!(text.contains("acme-feed") && text.contains("credentials"), "{text}");
     assert!(

@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::support::replies::{config_with, filled, mastodon_account, only_task, post_on, queue, sender};
+use crate::support::replies::{filled, only_task, post_on, queue, sender};
 use crate::support::{TestEnv, on_both_backends};
 
 const STATUS_URI: &str = "https://example.social/users/jo/statuses/1";
@@ -61,15 +61,15 @@ async fn posts_to_statuses(server: &MockServer) -> Vec<Request> {
 }
 
 async fn a_reply_is_published_once_and_is_the_first_response_at_the_platforms_time(env: TestEnv) {
-    let server = MockServer::start().await;
-    mount_reads(&server, json!([])).await;
+    let server = env.platform().await;
+    mount_reads(server, json!([])).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
         .respond_with(ResponseTemplate::new(200).set_body_json(created()))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &env.config_with_mastodon_replies().await, &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry! DM us?", true).await;
     let queued = store.task_detail(task_id).await.unwrap().task;
@@ -105,7 +105,7 @@ async fn a_reply_is_published_once_and_is_the_first_response_at_the_platforms_ti
         "the platform's acceptance"
     );
     assert!(task.events.iter().any(|e| e.kind == "reply_sent"), "{:?}", task.events);
-    let key = posts_to_statuses(&server).await[0].headers["idempotency-key"]
+    let key = posts_to_statuses(server).await[0].headers["idempotency-key"]
         .to_str()
         .unwrap()
         .to_owned();
@@ -113,8 +113,8 @@ async fn a_reply_is_published_once_and_is_the_first_response_at_the_platforms_ti
 }
 
 async fn a_429_waits_for_the_reset_and_a_5xx_storm_retries_with_one_key_without_duplicates(env: TestEnv) {
-    let server = MockServer::start().await;
-    mount_reads(&server, json!([])).await;
+    let server = env.platform().await;
+    mount_reads(server, json!([])).await;
     let reset = chrono::Utc::now() + chrono::Duration::seconds(120);
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
@@ -125,22 +125,22 @@ async fn a_429_waits_for_the_reset_and_a_5xx_storm_retries_with_one_key_without_
         )
         .up_to_n_times(1)
         .with_priority(1)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(3)
         .with_priority(2)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
         .respond_with(ResponseTemplate::new(200).set_body_json(created()))
         .with_priority(3)
-        .mount(&server)
+        .mount(server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &env.config_with_mastodon_replies().await, &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
     let worker = sender(&store, &settings);
@@ -174,7 +174,7 @@ async fn a_429_waits_for_the_reset_and_a_5xx_storm_retries_with_one_key_without_
     assert_eq!(report.n_sent, 1, "{report:?}");
     let reply = store.reply(reply_id).await.unwrap();
     assert_eq!((reply.status.as_str(), reply.attempts), ("sent", 5));
-    let posts = posts_to_statuses(&server).await;
+    let posts = posts_to_statuses(server).await;
     assert_eq!(posts.len(), 5, "one 429, three 503s, one success");
     assert!(
         posts
@@ -196,15 +196,15 @@ async fn a_429_waits_for_the_reset_and_a_5xx_storm_retries_with_one_key_without_
 }
 
 async fn a_revoked_token_fails_the_reply_with_the_reason_on_the_task_and_the_account(env: TestEnv) {
-    let server = MockServer::start().await;
-    mount_reads(&server, json!([])).await;
+    let server = env.platform().await;
+    mount_reads(server, json!([])).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
         .and(header("authorization", "Bearer mastodon-token-1"))
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "The access token was revoked"})))
-        .mount(&server)
+        .mount(server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &env.config_with_mastodon_replies().await, &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
 
@@ -251,17 +251,17 @@ async fn a_revoked_token_fails_the_reply_with_the_reason_on_the_task_and_the_acc
 /// A reply left in doubt (its send's outcome unknown) whose lookup is refused: it is not sent
 /// blind; it fails with the reason and stays in doubt, so a Retry looks again first.
 async fn an_in_doubt_reply_is_never_sent_blind_when_the_lookup_is_refused(env: TestEnv) {
-    let server = MockServer::start().await;
+    let server = env.platform().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "The access token is invalid"})))
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(created()))
         .expect(0)
-        .mount(&server)
+        .mount(server)
         .await;
-    let (store, settings) = filled(&env, &config_with(&env, mastodon_account(&server.uri())), &complaint()).await;
+    let (store, settings) = filled(&env, &env.config_with_mastodon_replies().await, &complaint()).await;
     let task_id = only_task(&store).await;
     let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
     // As a crash between the send and its record leaves it.
@@ -314,15 +314,15 @@ mod crash {
     /// it. The next run finds the reply on the account's timeline and records it: the
     /// platform saw exactly one post.
     async fn a_kill_between_the_send_and_its_record_still_publishes_exactly_once(env: TestEnv) {
-        let server = MockServer::start().await;
-        mount_reads(&server, json!([created()])).await;
+        let server = env.platform().await;
+        mount_reads(server, json!([created()])).await;
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
             .respond_with(ResponseTemplate::new(200).set_body_json(created()))
             .expect(1)
-            .mount(&server)
+            .mount(server)
             .await;
-        let config = config_with(&env, mastodon_account(&server.uri()));
+        let config = env.config_with_mastodon_replies().await;
         let (store, settings) = filled(&env, &config, &complaint()).await;
         let task_id = only_task(&store).await;
         let reply_id = queue(&store, &settings, task_id, "Sorry!", false).await;
@@ -344,7 +344,7 @@ mod crash {
         assert_eq!(reply.status, "sent");
         assert_eq!(reply.external_id.as_deref(), Some("110123456789012345"));
         assert_eq!(
-            posts_to_statuses(&server).await.len(),
+            posts_to_statuses(server).await.len(),
             1,
             "exactly one post reached the platform"
         );

@@ -1,6 +1,6 @@
 //! `TestEnv`: a temporary folder with two JSONL feeds and a fresh database (a SQLite file in
-//! the folder, or a PostgreSQL database of its own, dropped when the test ends), and the
-//! standard config over them.
+//! the folder, or a PostgreSQL database of its own, dropped when the test ends), the
+//! standard config over them, and the loopback servers the test asks for (`loopback`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use earshot::scoring::lexicon::LexiconScorer;
 use earshot::sources::jsonl::JsonlSource;
 
 use super::config::{ConfigBuilder, Table, brand, source};
+use super::loopback::Loopback;
 
 /// The PostgreSQL server every test machine runs (trust auth); each test gets a database of
 /// its own on it, dropped when the test ends.
@@ -24,6 +25,8 @@ pub(crate) struct TestEnv {
     pub(crate) dir: tempfile::TempDir,
     /// The scratch database's URL and name, on PostgreSQL.
     postgres_db: Option<(String, String)>,
+    /// The loopback chat service and platform API, started when the test first asks.
+    pub(super) loopback: Loopback,
 }
 
 impl TestEnv {
@@ -32,6 +35,7 @@ impl TestEnv {
         let env = TestEnv {
             dir: tempfile::tempdir().expect("temp dir"),
             postgres_db: None,
+            loopback: Loopback::default(),
         };
         std::fs::write(env.feed("acme-feed"), "").unwrap();
         std::fs::write(env.feed("acme-other"), "").unwrap();
