@@ -157,9 +157,9 @@ fn kind_label(kind: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Priority;
+    use crate::domain::{Priority, TaskId};
 
-    fn task(task_id: i64, priority: Priority) -> AlertPayload {
+    fn task(task_id: TaskId, priority: Priority) -> AlertPayload {
         AlertPayload::TaskOpened {
             task_id,
             brand: "acme".to_owned(),
@@ -176,9 +176,9 @@ mod tests {
     #[test]
     fn a_digest_counts_by_kind_and_brand_and_lists_the_most_urgent_first() {
         let mut held: Vec<(Option<String>, AlertPayload)> = (1..=12)
-            .map(|id| (Some("acme".to_owned()), task(id, Priority::Medium)))
+            .map(|id| (Some("acme".to_owned()), task(TaskId::new(id), Priority::Medium)))
             .collect();
-        held.push((Some("acme".to_owned()), task(13, Priority::High)));
+        held.push((Some("acme".to_owned()), task(TaskId::new(13), Priority::High)));
         held.push((
             None,
             AlertPayload::SourceSilent {

@@ -17,7 +17,7 @@ pub mod weekly;
 
 pub use channels::{ChannelKind, ChannelSettings};
 
-use crate::domain::{BrandId, Platform, Priority};
+use crate::domain::{BrandId, Platform, Priority, TaskId};
 
 /// The least urgent priority a channel or rule gets when it does not say.
 pub(crate) fn default_min_priority() -> Priority {
@@ -30,7 +30,7 @@ pub(crate) fn default_min_priority() -> Priority {
 pub enum AlertPayload {
     /// A post crossed the brand's threshold and opened a task.
     TaskOpened {
-        task_id: i64,
+        task_id: TaskId,
         /// The brand's name as chat shows it (not its id).
         brand: String,
         priority: Priority,
@@ -43,7 +43,7 @@ pub enum AlertPayload {
     },
     /// A task without a first response is close to its SLA due time, or past it.
     Sla {
-        task_id: i64,
+        task_id: TaskId,
         brand: BrandId,
         priority: Priority,
         platform: Platform,
@@ -107,7 +107,7 @@ pub enum AlertPayload {
     /// A task's post is going viral: its engagement grew fast (or past the brand's number)
     /// after earshot first saw it; sent once per task.
     GoingViral {
-        task_id: i64,
+        task_id: TaskId,
         /// The brand's name as chat shows it (not its id).
         brand: String,
         /// The task's priority after the escalation.
@@ -226,7 +226,7 @@ impl AlertPayload {
     }
 
     /// The task the alert is about, if any.
-    pub fn task_id(&self) -> Option<i64> {
+    pub fn task_id(&self) -> Option<TaskId> {
         match self {
             AlertPayload::TaskOpened { task_id, .. }
             | AlertPayload::Sla { task_id, .. }
@@ -500,7 +500,7 @@ impl AlertPayload {
     /// A sample alert for `earshot alerts test`.
     pub fn sample() -> AlertPayload {
         AlertPayload::TaskOpened {
-            task_id: 0,
+            task_id: TaskId::new(0),
             brand: "earshot".to_owned(),
             priority: Priority::Critical,
             criticality: 99.0,
@@ -531,7 +531,7 @@ mod tests {
 
     fn going_viral() -> AlertPayload {
         AlertPayload::GoingViral {
-            task_id: 7,
+            task_id: TaskId::new(7),
             brand: "Acme Air".into(),
             priority: Priority::High,
             criticality: 72.0,
@@ -548,7 +548,10 @@ mod tests {
         let payload = going_viral();
         assert_eq!(payload.dedup_key(), "going_viral:7");
         assert_eq!(payload.kind(), "going_viral");
-        assert_eq!((payload.task_id(), payload.platform()), (Some(7), Some("x")));
+        assert_eq!(
+            (payload.task_id(), payload.platform()),
+            (Some(TaskId::new(7)), Some("x"))
+        );
         assert_eq!(payload.priority(), Priority::High);
         for kind in channels::every_kind() {
             let body = kind.render(&payload, None).to_string();
@@ -575,7 +578,7 @@ mod tests {
     #[test]
     fn an_sla_alert_says_when_the_customer_posted() {
         let payload = AlertPayload::Sla {
-            task_id: 7,
+            task_id: TaskId::new(7),
             brand: BrandId::parse("acme").unwrap(),
             priority: Priority::High,
             platform: Platform::X,

@@ -3,6 +3,8 @@
 //! to a platform's limit on a character boundary. Each platform's markup lives in
 //! `alerts::channels`. Pure: no IO.
 
+use crate::domain::TaskId;
+
 const ELLIPSIS: char = '…';
 
 /// What every platform shows, before platform markup: a title, labelled facts, an optional
@@ -22,7 +24,7 @@ pub struct Summary {
 /// which task it updates and when that task was first posted, so readers connect the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpdateOf {
-    pub task_id: i64,
+    pub task_id: TaskId,
     pub first_sent_at_ms: i64,
 }
 

@@ -176,6 +176,7 @@ pub fn routes_for(
 mod tests {
     use super::*;
     use crate::alerts::ChannelKind;
+    use crate::domain::TaskId;
     use crate::secret::Secret;
 
     fn channel(name: &str, min_priority: Priority) -> ChannelSettings {
@@ -190,7 +191,7 @@ mod tests {
 
     fn alert(priority: Priority, text: &str) -> AlertPayload {
         AlertPayload::TaskOpened {
-            task_id: 1,
+            task_id: TaskId::new(1),
             brand: "acme".to_owned(),
             priority,
             criticality: 80.0,

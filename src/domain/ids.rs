@@ -1,4 +1,5 @@
-//! Identifiers written by people in config: brand and source ids.
+//! Identifiers: brand and source ids written by people in config, and the store's numeric
+//! row ids (task, mention, post, …), one type each so one cannot be passed for another.
 
 use std::fmt;
 
@@ -71,6 +72,45 @@ macro_rules! slug_id {
 slug_id!(BrandId, "brand");
 slug_id!(SourceId, "source");
 
+macro_rules! row_id {
+    ($name:ident, $kind:literal) => {
+        #[doc = concat!("The store's id of a ", $kind, " row; JSON and URLs carry it as the bare number.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// The id of the row the store numbered `value`.
+            pub const fn new(value: i64) -> Self {
+                Self(value)
+            }
+
+            /// The number, e.g. to bind in SQL.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                value.parse().map(Self)
+            }
+        }
+    };
+}
+
+row_id!(TaskId, "task");
+row_id!(MentionId, "mention");
+row_id!(PostId, "post");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +123,23 @@ mod tests {
         for bad in ["", "Acme", "-acme", "acme x", "acmé", &"a".repeat(65)] {
             assert!(SourceId::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn row_ids_read_and_write_as_the_bare_number() {
+        let id: TaskId = "42".parse().unwrap();
+        assert_eq!(id, TaskId::new(42));
+        assert_eq!(id.get(), 42);
+        assert_eq!(id.to_string(), "42");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "42");
+        assert_eq!(serde_json::from_str::<MentionId>("-7").unwrap(), MentionId::new(-7));
+        assert_eq!(
+            serde_json::to_string(&[PostId::new(1), PostId::new(2)]).unwrap(),
+            "[1,2]"
+        );
+        for bad in ["", "4x", "1.5", " 3"] {
+            assert!(bad.parse::<TaskId>().is_err(), "{bad:?} should be rejected");
+        }
+        assert!(serde_json::from_str::<PostId>("\"3\"").is_err());
     }
 }

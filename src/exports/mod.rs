@@ -36,7 +36,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use crate::config::ExportSettings;
-use crate::domain::{BrandId, Millis, now_millis};
+use crate::domain::{BrandId, MentionId, Millis, now_millis};
 use crate::store::{ExportQuery, ExportRow, ExportRunEnd, ExportTrigger, NewExportRun, Store, StoreError};
 use summary::{Summary, SummaryBuilder};
 use week::IsoWeek;
@@ -488,7 +488,7 @@ impl Exporter {
             start_ms,
             end_ms,
             brand: brand.cloned(),
-            after_mention_id: 0,
+            after_mention_id: MentionId::new(0),
             limit: self.page_size,
         };
         let mut n_rows = 0u64;

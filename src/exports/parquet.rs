@@ -22,7 +22,7 @@ use parquet::schema::parser::parse_message_type;
 
 use super::summary::Summary;
 use super::{ExportError, sla_met};
-use crate::domain::Millis;
+use crate::domain::{Millis, TaskId};
 use crate::store::ExportRow;
 
 /// Rows per row group (and the most rows held in memory).
@@ -268,7 +268,7 @@ impl<W: Write + Send> PostsParquet<W> {
             .zip(row.first_response_at_ms)
             .map(|(started, responded)| crate::tasks::sla::response_ms(started, responded) as f64 / 60_000.0);
         self.table.push(&[
-            Cell::Int64(Some(row.mention_id)),
+            Cell::Int64(Some(row.mention_id.get())),
             Cell::Int64(local(Some(row.created_at_ms))),
             Cell::Int64(Some(row.created_at_ms)),
             Cell::Text(Some(row.brand.as_str())),
@@ -281,7 +281,7 @@ impl<W: Write + Send> PostsParquet<W> {
             Cell::Float(row.neutral),
             Cell::Float(row.positive),
             Cell::Float(row.criticality),
-            Cell::Int64(row.task_id),
+            Cell::Int64(row.task_id.map(TaskId::get)),
             Cell::Text(row.task_status.as_deref()),
             Cell::Int64(local(row.task_opened_at_ms)),
             Cell::Int64(local(row.first_response_at_ms)),

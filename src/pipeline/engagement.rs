@@ -23,7 +23,9 @@ use futures::FutureExt;
 use super::cron::CronTask;
 use crate::alerts::AlertPayload;
 use crate::config::Settings;
-use crate::domain::{Engagement, EngagementSample, Millis, SourceId, duration_millis, now_millis, secs_to_millis};
+use crate::domain::{
+    Engagement, EngagementSample, Millis, PostId, SourceId, duration_millis, now_millis, secs_to_millis,
+};
 use crate::sources::{Reading, Source, SourceError};
 use crate::store::{EngagementTarget, Store, StoreError, ViralEscalation};
 use crate::tasks::viral;
@@ -149,7 +151,7 @@ impl EngagementRefresher {
         }
         let mut ids: Vec<String> = by_external.keys().map(|id| (*id).to_owned()).collect();
         ids.sort_by_key(|id| by_external[id.as_str()].first().map(|t| t.post_id));
-        let mut found: Vec<i64> = Vec::new();
+        let mut found: Vec<PostId> = Vec::new();
         let mut hold_ms = duration_millis(HOLD_AFTER).min(lease_ms);
         for chunk in ids.chunks(lookup.batch_size().max(1)) {
             // Taken (or renewed) before every request: a long refresh keeps it, and a source
@@ -185,12 +187,12 @@ impl EngagementRefresher {
                     break;
                 }
             };
-            let checked: Vec<i64> = chunk
+            let checked: Vec<PostId> = chunk
                 .iter()
                 .flat_map(|id| by_external.get(id.as_str()).into_iter().flatten())
                 .map(|t| t.post_id)
                 .collect();
-            let mut readings: Vec<(i64, Engagement)> = Vec::new();
+            let mut readings: Vec<(PostId, Engagement)> = Vec::new();
             for (external_id, reading) in &answer.readings {
                 let Some(post_id) = by_external
                     .get(external_id.as_str())
@@ -206,7 +208,7 @@ impl EngagementRefresher {
                     }
                     Reading::Gone => {
                         if self.store.erase_deleted_post(post_id, now).await? {
-                            tracing::info!(source = %source.id(), post_id, "Post deleted on its platform; its content was deleted here.");
+                            tracing::info!(source = %source.id(), post_id = post_id.get(), "Post deleted on its platform; its content was deleted here.");
                             report.n_gone += 1;
                         }
                     }
@@ -235,7 +237,7 @@ impl EngagementRefresher {
     async fn escalate(
         &self,
         targets: &[&EngagementTarget],
-        found: &[i64],
+        found: &[PostId],
         written_since: Millis,
         now: Millis,
     ) -> Result<u64, StoreError> {
@@ -247,8 +249,8 @@ impl EngagementRefresher {
         if candidates.is_empty() {
             return Ok(0);
         }
-        let post_ids: Vec<i64> = candidates.iter().map(|t| t.post_id).collect();
-        let mut histories: HashMap<i64, Vec<EngagementSample>> = HashMap::new();
+        let post_ids: Vec<PostId> = candidates.iter().map(|t| t.post_id).collect();
+        let mut histories: HashMap<PostId, Vec<EngagementSample>> = HashMap::new();
         for (post_id, sample) in self.store.engagement_history(&post_ids, written_since).await? {
             histories.entry(post_id).or_default().push(sample);
         }
@@ -291,7 +293,7 @@ impl EngagementRefresher {
                 at: now,
             };
             if self.store.escalate_viral(&escalation).await? {
-                tracing::info!(task = target.task_id, brand = %brand.id, "Task going viral: escalated.");
+                tracing::info!(task = target.task_id.get(), brand = %brand.id, "Task going viral: escalated.");
                 n_viral += 1;
             }
         }

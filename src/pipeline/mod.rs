@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::domain::{Batch, BrandId, SentimentOutcome, SourceId, now_millis, secs_to_millis};
+use crate::domain::{Batch, BrandId, PostId, SentimentOutcome, SourceId, now_millis, secs_to_millis};
 use crate::scoring::criticality::{self, CriticalityInput, HISTORY_WINDOW_MS};
 use crate::scoring::{ScoreInput, ScoringError, ScoringService, Submitted};
 use crate::sources::{Source, SourceError};
@@ -304,7 +304,7 @@ impl Pipeline {
     /// service, each post once however many brands mention it.
     async fn submit_chunk(&self, pending: Vec<PendingMention>) -> Result<InFlight, PipelineError> {
         let mut seen = HashSet::new();
-        let (post_ids, inputs): (Vec<i64>, Vec<ScoreInput>) = pending
+        let (post_ids, inputs): (Vec<PostId>, Vec<ScoreInput>) = pending
             .iter()
             .filter(|m| m.sentiment.is_none() && seen.insert(m.post_id))
             .map(|m| {
@@ -338,7 +338,7 @@ impl Pipeline {
                 SentimentOutcome::Unscored { .. } => report.n_unscored += 1,
             }
         }
-        let pairs: Vec<(i64, SentimentOutcome)> = new_sentiments.iter().map(|(id, s)| (*id, s.clone())).collect();
+        let pairs: Vec<(PostId, SentimentOutcome)> = new_sentiments.iter().map(|(id, s)| (*id, s.clone())).collect();
         self.store.save_sentiments(&pairs, now_millis()).await?;
         fail::fail_point!("pipeline::after_sentiments", |_| std::process::abort());
 
@@ -447,7 +447,7 @@ impl Pipeline {
 struct InFlight {
     pending: Vec<PendingMention>,
     /// The posts sent to be scored, in the order of the job's inputs.
-    post_ids: Vec<i64>,
+    post_ids: Vec<PostId>,
     scoring: Submitted,
 }
 
@@ -465,7 +465,7 @@ impl InFlight {
 /// A claimed chunk with the sentiments its posts just got.
 struct ScoredChunk {
     pending: Vec<PendingMention>,
-    new_sentiments: HashMap<i64, SentimentOutcome>,
+    new_sentiments: HashMap<PostId, SentimentOutcome>,
 }
 
 /// Where a batch goes: its source, the source's brand, and how mentions are told apart.

@@ -16,7 +16,7 @@ use super::cron::CronTask;
 use crate::alerts::AlertPayload;
 use crate::alerts::terms::{TermInput, brand_words};
 use crate::config::{BrandSettings, Settings};
-use crate::domain::{BrandId, Embedding, Millis, now_millis};
+use crate::domain::{BrandId, Embedding, MentionId, Millis, PostId, now_millis};
 use crate::problems::ProblemSettings;
 use crate::problems::grouping::{Centroid, Target, agglomerate, nearest_of, reconcile};
 use crate::problems::growth::{Counts, Verdict, judge};
@@ -84,7 +84,7 @@ pub async fn group_new_complaints(ctx: &ProblemsContext<'_>, now: Millis) -> Res
 async fn group_rounds(ctx: &ProblemsContext<'_>, now: Millis, report: &mut ProblemsReport) -> Result<(), StoreError> {
     let since = now - ctx.settings.window_ms();
     let mut touched: BTreeMap<BrandId, HashSet<i64>> = BTreeMap::new();
-    let mut after = 0;
+    let mut after = MentionId::new(0);
     loop {
         let mut candidates = ctx.store.ungrouped_complaints(ctx.model, since, after, CHUNK).await?;
         let n_candidates = candidates.len();
@@ -176,7 +176,7 @@ async fn group_rounds(ctx: &ProblemsContext<'_>, now: Millis, report: &mut Probl
 
 /// A complaint to place, with its vector.
 struct Candidate {
-    mention_id: i64,
+    mention_id: MentionId,
     post_created_at: Millis,
     embedding: Embedding,
 }
@@ -185,14 +185,14 @@ struct Candidate {
 /// mention it) and stores the vectors. Without an embedder they stay without one.
 async fn embed_missing(ctx: &ProblemsContext<'_>, candidates: &mut [GroupCandidate]) -> Result<(), StoreError> {
     let Some(embedder) = ctx.embedder else { return Ok(()) };
-    let mut texts: BTreeMap<i64, String> = BTreeMap::new();
+    let mut texts: BTreeMap<PostId, String> = BTreeMap::new();
     for c in candidates.iter().filter(|c| c.embedding.is_none()) {
         texts.entry(c.post_id).or_insert_with(|| c.text.clone());
     }
     if texts.is_empty() {
         return Ok(());
     }
-    let (post_ids, texts): (Vec<i64>, Vec<String>) = texts.into_iter().unzip();
+    let (post_ids, texts): (Vec<PostId>, Vec<String>) = texts.into_iter().unzip();
     let vectors = match embedder.embed(texts).await {
         Ok(vectors) => vectors,
         Err(error) => {
@@ -200,9 +200,9 @@ async fn embed_missing(ctx: &ProblemsContext<'_>, candidates: &mut [GroupCandida
             return Ok(());
         }
     };
-    let embedded: Vec<(i64, Embedding)> = post_ids.into_iter().zip(vectors).collect();
+    let embedded: Vec<(PostId, Embedding)> = post_ids.into_iter().zip(vectors).collect();
     ctx.store.save_embeddings(ctx.model, &embedded).await?;
-    let by_post: HashMap<i64, &Embedding> = embedded.iter().map(|(id, e)| (*id, e)).collect();
+    let by_post: HashMap<PostId, &Embedding> = embedded.iter().map(|(id, e)| (*id, e)).collect();
     for c in candidates.iter_mut().filter(|c| c.embedding.is_none()) {
         c.embedding = by_post.get(&c.post_id).map(|e| (*e).clone());
     }

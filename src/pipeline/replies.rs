@@ -231,7 +231,7 @@ impl ReplySender {
             };
             match self.store.record_reply_sent(&sent).await {
                 Ok(true) => {
-                    tracing::info!(reply = row.id, task = row.task_id, platform = %row.platform, "Reply published.");
+                    tracing::info!(reply = row.id, task = row.task_id.get(), platform = %row.platform, "Reply published.");
                     metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "published")
                         .increment(1);
                     self.store
@@ -275,7 +275,7 @@ impl ReplySender {
         } else {
             error.to_string()
         };
-        tracing::warn!(reply = row.id, task = row.task_id, kind = error.kind(), error = %message, "Reply failed.");
+        tracing::warn!(reply = row.id, task = row.task_id.get(), kind = error.kind(), error = %message, "Reply failed.");
         let record = FailureRecord {
             message,
             retry_at: None,

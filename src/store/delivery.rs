@@ -1,7 +1,7 @@
 //! Records for alert delivery: one delivery per (outbox alert, channel), and channel state.
 
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Millis, Platform};
+use crate::domain::{BrandId, Millis, Platform, TaskId};
 
 /// A delivery claimed for sending, with the alert it carries.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub struct ChannelState {
 /// An active task with no first response, for SLA alerts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlaTask {
-    pub task_id: i64,
+    pub task_id: TaskId,
     pub brand_id: BrandId,
     pub priority: crate::domain::Priority,
     pub platform: Platform,

@@ -1,6 +1,6 @@
 //! The records the store takes and returns for weekly exports and their run log.
 
-use crate::domain::{BrandId, Millis, Platform};
+use crate::domain::{BrandId, MentionId, Millis, Platform, PostId, TaskId};
 
 /// One page of a week's mentions, in mention-id order after `after_mention_id`.
 #[derive(Debug, Clone)]
@@ -12,15 +12,15 @@ pub struct ExportQuery {
     /// One brand, or all.
     pub brand: Option<BrandId>,
     /// Keyset cursor: the last mention id of the previous page (0 for the first).
-    pub after_mention_id: i64,
+    pub after_mention_id: MentionId,
     pub limit: usize,
 }
 
 /// One mention as the export lists it: the post, its scores, its task.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ExportRow {
-    pub mention_id: i64,
-    pub post_id: i64,
+    pub mention_id: MentionId,
+    pub post_id: PostId,
     pub created_at_ms: Millis,
     pub brand: BrandId,
     pub platform: Platform,
@@ -33,7 +33,7 @@ pub struct ExportRow {
     pub neutral: Option<f32>,
     pub positive: Option<f32>,
     pub criticality: Option<f32>,
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
     pub task_status: Option<String>,
     pub task_opened_at_ms: Option<Millis>,
     /// When the task's SLA clock started: the customer's post (`tasks::sla::clock_start`).
@@ -46,7 +46,7 @@ pub struct ExportRow {
 /// A task that was opened, answered or closed inside an export's range.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ExportTask {
-    pub id: i64,
+    pub id: TaskId,
     pub brand: BrandId,
     pub status: String,
     pub opened_at_ms: Millis,

@@ -1,7 +1,9 @@
 //! The records of the mentions sweep: filters, a page of mentions with their scores and
 //! assessment, opening a task from a mention, and the evidence a threshold is tuned on.
 
-use crate::domain::{BrandId, Factor, Millis, Platform, Post, SearchTerm, SentimentLabel, TaskStatus};
+use crate::domain::{
+    BrandId, Factor, MentionId, Millis, Platform, Post, PostId, SearchTerm, SentimentLabel, TaskId, TaskStatus,
+};
 
 use super::TaskPlan;
 
@@ -71,10 +73,10 @@ pub struct ReviewerOpened {
 /// A mention as the sweep lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MentionRow {
-    pub mention_id: i64,
+    pub mention_id: MentionId,
     pub brand: BrandId,
     pub platform: Platform,
-    pub post_id: i64,
+    pub post_id: PostId,
     /// The post's id on its platform.
     pub external_id: String,
     pub text: String,
@@ -94,7 +96,7 @@ pub struct MentionRow {
     /// Whether the pipeline flagged it (at or above the brand's threshold when assessed).
     pub flagged: bool,
     /// The task it opened or joined, by the pipeline or by a reviewer.
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
     pub task_status: Option<TaskStatus>,
     /// Set when a reviewer opened a task from it ("this needed an answer").
     pub reviewer_opened: Option<ReviewerOpened>,
@@ -113,7 +115,7 @@ pub struct MentionDetail {
 /// "This needed an answer": open (or join) a task for a mention, decided by `tasks`.
 #[derive(Debug, Clone)]
 pub struct MentionTaskRequest {
-    pub mention_id: i64,
+    pub mention_id: MentionId,
     pub brand: BrandId,
     pub criticality: f32,
     pub plan: TaskPlan,
@@ -128,16 +130,16 @@ pub struct MentionTaskRequest {
 #[serde(tag = "outcome", rename_all = "lowercase")]
 pub enum MentionTaskOutcome {
     /// A new task, with the new-task alert in the outbox.
-    Opened { task_id: i64 },
+    Opened { task_id: TaskId },
     /// The author's conversation had an active task; the mention joined it.
-    Joined { task_id: i64 },
+    Joined { task_id: TaskId },
     /// The mention had a task already (flagged by the pipeline, or opened before); nothing
     /// changed.
-    Existing { task_id: i64 },
+    Existing { task_id: TaskId },
 }
 
 impl MentionTaskOutcome {
-    pub fn task_id(self) -> i64 {
+    pub fn task_id(self) -> TaskId {
         match self {
             MentionTaskOutcome::Opened { task_id }
             | MentionTaskOutcome::Joined { task_id }

@@ -2,15 +2,15 @@
 //! grouped complaints, a grouping to save, and the problems as the queue and the exports
 //! read them.
 
-use crate::domain::{BrandId, Embedding, Millis, Platform, Priority, TaskStatus};
+use crate::domain::{BrandId, Embedding, MentionId, Millis, Platform, PostId, Priority, TaskId, TaskStatus};
 use crate::problems::ProblemStatus;
 
 /// A complaint (or negative mention) in no problem yet, with its post's embedding if one
 /// was stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupCandidate {
-    pub mention_id: i64,
-    pub post_id: i64,
+    pub mention_id: MentionId,
+    pub post_id: PostId,
     pub brand: BrandId,
     pub post_created_at: Millis,
     pub text: String,
@@ -20,7 +20,7 @@ pub struct GroupCandidate {
 /// A grouped complaint of a brand's recent window, for re-clustering and labels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowMember {
-    pub mention_id: i64,
+    pub mention_id: MentionId,
     pub problem_id: i64,
     pub post_created_at: Millis,
     pub embedding: Embedding,
@@ -52,7 +52,7 @@ pub struct Grouping {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedMember {
-    pub mention_id: i64,
+    pub mention_id: MentionId,
     pub problem: ProblemRef,
     pub post_created_at: Millis,
     pub similarity: f32,
@@ -108,19 +108,19 @@ pub struct ProblemFilter {
 /// One complaint of a problem, as shown among its examples.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProblemPost {
-    pub mention_id: i64,
+    pub mention_id: MentionId,
     pub platform: Platform,
     pub author: String,
     pub text: String,
     pub url: Option<String>,
     pub created_at_ms: Millis,
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
 }
 
 /// A task a problem holds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProblemTask {
-    pub id: i64,
+    pub id: TaskId,
     pub status: TaskStatus,
     pub priority: Priority,
     pub platform: Platform,

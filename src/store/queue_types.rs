@@ -1,7 +1,7 @@
 //! The records of users, sessions, API tokens, task changes and review labels.
 
 use crate::auth::Role;
-use crate::domain::{Millis, TaskStatus};
+use crate::domain::{Millis, PostId, TaskId, TaskStatus};
 
 /// A user to create; the password is already hashed.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub struct ApiTokenRecord {
 /// positive), `None` when the reviewer did not say.
 #[derive(Debug, Clone)]
 pub struct NewLabel {
-    pub post_id: Option<i64>,
+    pub post_id: Option<PostId>,
     pub label: String,
     pub complaint: Option<bool>,
 }
@@ -54,7 +54,7 @@ pub struct NewLabel {
 /// `expected_updated_at_ms` (otherwise `StoreError::Conflict`).
 #[derive(Debug, Clone)]
 pub struct TaskChange {
-    pub task_id: i64,
+    pub task_id: TaskId,
     pub expected_updated_at_ms: Millis,
     pub status: TaskStatus,
     pub assignee: Option<String>,

@@ -1,15 +1,15 @@
 //! What the store keeps about replies sent from earshot: the outbox rows, their outcomes, and
 //! the reply accounts' rotated tokens and health.
 
-use crate::domain::{BrandId, Millis, Platform};
+use crate::domain::{BrandId, Millis, Platform, PostId, TaskId};
 use crate::replies::ReplyTarget;
 
 /// A reply to queue: written before anything is sent.
 #[derive(Debug, Clone)]
 pub struct NewReply {
-    pub task_id: i64,
+    pub task_id: TaskId,
     /// The post answered.
-    pub post_id: i64,
+    pub post_id: PostId,
     pub brand: BrandId,
     pub platform: Platform,
     pub text: String,
@@ -28,8 +28,8 @@ pub struct NewReply {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReplyRow {
     pub id: i64,
-    pub task_id: i64,
-    pub post_id: i64,
+    pub task_id: TaskId,
+    pub post_id: PostId,
     pub brand: BrandId,
     pub platform: Platform,
     pub text: String,

@@ -2,8 +2,8 @@
 
 use crate::alerts::AlertPayload;
 use crate::domain::{
-    BrandId, Criticality, Cursor, Factor, Millis, Platform, Post, Priority, Quarantined, SearchTerm, SentimentOutcome,
-    SentimentScores, SourceId, TaskStatus,
+    BrandId, Criticality, Cursor, Factor, MentionId, Millis, Platform, Post, PostId, Priority, Quarantined, SearchTerm,
+    SentimentOutcome, SentimentScores, SourceId, TaskId, TaskStatus,
 };
 
 /// A brand as the store mirrors it from config.
@@ -67,8 +67,8 @@ pub struct Claim<'a> {
 /// A mention waiting for its assessment.
 #[derive(Debug, Clone)]
 pub struct PendingMention {
-    pub mention_id: i64,
-    pub post_id: i64,
+    pub mention_id: MentionId,
+    pub post_id: PostId,
     pub brand: BrandId,
     pub post: Post,
     /// When earshot first stored the post (bounds the SLA clock start).
@@ -96,7 +96,7 @@ pub struct AuthorHistory {
 /// An assessment to store, with the task decision already made by `tasks`.
 #[derive(Debug, Clone)]
 pub struct NewAssessment {
-    pub mention_id: i64,
+    pub mention_id: MentionId,
     pub brand: BrandId,
     pub criticality: Criticality,
     pub at: Millis,
@@ -133,7 +133,7 @@ pub struct TaskAlert {
 }
 
 impl TaskAlert {
-    pub fn into_payload(self, task_id: i64, priority: Priority, criticality: f32) -> AlertPayload {
+    pub fn into_payload(self, task_id: TaskId, priority: Priority, criticality: f32) -> AlertPayload {
         AlertPayload::TaskOpened {
             task_id,
             brand: self.brand,
@@ -154,10 +154,10 @@ pub enum AssessmentOutcome {
     /// Below threshold: stored, no task.
     Recorded,
     Opened {
-        task_id: i64,
+        task_id: TaskId,
     },
     Joined {
-        task_id: i64,
+        task_id: TaskId,
     },
     /// The mention had been assessed already (a rerun after a crash); nothing changed.
     AlreadyAssessed,
@@ -210,7 +210,7 @@ pub struct TaskFilter {
 /// A task as the queue lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskRow {
-    pub id: i64,
+    pub id: TaskId,
     pub brand: BrandId,
     pub platform: Platform,
     pub author_handle: String,
@@ -244,8 +244,8 @@ pub struct TaskRow {
 /// A post of a task, with its scores.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskPost {
-    pub post_id: i64,
-    pub mention_id: i64,
+    pub post_id: PostId,
+    pub mention_id: MentionId,
     pub platform: Platform,
     pub external_id: String,
     pub author_handle: String,
@@ -361,7 +361,7 @@ pub struct OutboxAlert {
     pub id: i64,
     pub dedup_key: String,
     pub brand: Option<String>,
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
     pub payload: AlertPayload,
     pub attempts: i64,
     pub created_at_ms: Millis,

@@ -410,7 +410,7 @@ pub fn reply_published(task: &TaskRow, reply: &AcceptedReply<'_>, now: Millis, f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Priority;
+    use crate::domain::{Priority, TaskId};
 
     #[test]
     fn sending_claims_an_unclaimed_task_and_follows_the_reply_rules() {
@@ -521,7 +521,7 @@ mod tests {
 
     fn task(status: TaskStatus, assignee: Option<&str>) -> TaskRow {
         TaskRow {
-            id: 7,
+            id: TaskId::new(7),
             brand: crate::domain::BrandId::parse("acme").unwrap(),
             platform: crate::domain::Platform::X,
             author_handle: "@jo".into(),

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use crate::config::{Settings, from_toml};
 use crate::domain::{
-    BrandId, Millis, Platform, Post, PostDraft, SentimentOutcome, SentimentScores, SourceId, now_millis,
+    BrandId, MentionId, Millis, Platform, Post, PostDraft, SentimentOutcome, SentimentScores, SourceId, now_millis,
 };
 use crate::exports::week::IsoWeek;
 use crate::exports::{ExportError, ExportFormat, ExportRequest, Exporter, Progress};
@@ -135,7 +135,7 @@ pub async fn generate(store: &Arc<dyn Store>, n_rows: u64, start: Millis, end: M
     let source = SourceId::parse("bench-feed").map_err(|e| ExportError::Bench(e.to_string()))?;
     let brand = BrandId::parse("bench").map_err(|e| ExportError::Bench(e.to_string()))?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut after_mention_id = 0;
+    let mut after_mention_id = MentionId::new(0);
     let mut made = 0u64;
     while made < n_rows {
         let n = (n_rows - made).min(BATCH as u64);

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, TaskStatus, UNKNOWN_AUTHOR, now_millis, secs_to_millis};
+use crate::domain::{BrandId, Millis, PostId, TaskId, TaskStatus, UNKNOWN_AUTHOR, now_millis, secs_to_millis};
 use crate::store::{TaskFilter, TaskRow, TaskSort};
 use crate::tasks::actions::{Action, ReviewLabel, decide};
 use crate::tasks::feedback::{ThresholdSuggestion, suggest_threshold};
@@ -52,7 +52,7 @@ fn follow_up_ms(state: &AppState) -> i64 {
 async fn apply(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: TaskId,
     action: &Action,
     expected: Option<Millis>,
 ) -> Result<TaskRow, ApiError> {
@@ -66,14 +66,14 @@ async fn apply(
         follow_up_ms(state),
     )?;
     let row = state.store.apply_task_change(change).await?;
-    tracing::info!(task = id, actor = %caller.actor.name, action = action.kind(), "Task changed.");
+    tracing::info!(task = id.get(), actor = %caller.actor.name, action = action.kind(), "Task changed.");
     Ok(row)
 }
 
 async fn act(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
     Json(body): Json<ActionRequest>,
 ) -> Result<Json<TaskRow>, ApiError> {
     Ok(Json(
@@ -84,13 +84,13 @@ async fn act(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BulkRequest {
-    ids: Vec<i64>,
+    ids: Vec<TaskId>,
     action: Action,
 }
 
 #[derive(Debug, serde::Serialize)]
 struct BulkResult {
-    id: i64,
+    id: TaskId,
     ok: bool,
     status: u16,
     error: Option<String>,
@@ -139,7 +139,7 @@ const PRIOR_COUNTED: usize = 200;
 /// can tell a first contact from a chronic complainer.
 async fn author_history(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let task = state.store.task_detail(id).await?.task;
     let brand = task.brand.clone();
@@ -202,7 +202,7 @@ pub(super) struct LabelRequest {
 async fn relabel(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((id, post_id)): Path<(i64, i64)>,
+    Path((id, post_id)): Path<(TaskId, PostId)>,
     Json(body): Json<LabelRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     state

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::mentions::{bad, bounded, instant, present};
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Millis, Priority, SearchTerm, SentimentLabel, SourceId, TaskStatus, now_millis};
+use crate::domain::{BrandId, Millis, Priority, SearchTerm, SentimentLabel, SourceId, TaskId, TaskStatus, now_millis};
 use crate::store::{Counts, QuarantineRow, SourceHealth, TaskDetail, TaskFilter, TaskRow, TaskSort};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -181,7 +181,7 @@ struct TaskProblemView {
 async fn task_detail(
     State(state): State<AppState>,
     Extension(caller): Extension<super::auth::Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
 ) -> Result<Json<TaskDetailView>, ApiError> {
     let detail = state.store.task_detail(id).await?;
     let problem = state.store.task_problem(id).await?.map(|problem| {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{BrandId, Criticality, Millis, Platform, SearchTerm, SentimentLabel, now_millis};
+use crate::domain::{BrandId, Criticality, MentionId, Millis, Platform, SearchTerm, SentimentLabel, now_millis};
 use crate::store::{
     MentionFilter, MentionPage, MentionRow, MentionSort, MentionTaskOutcome, MentionTaskRequest, TaskRow,
 };
@@ -191,7 +191,7 @@ struct OpenTaskRequest {
 /// outcome), the mention and the task as it is now.
 #[derive(Debug, serde::Serialize)]
 struct OpenTaskResponse {
-    mention_id: i64,
+    mention_id: MentionId,
     #[serde(flatten)]
     outcome: MentionTaskOutcome,
     task: TaskRow,
@@ -207,9 +207,9 @@ async fn open_task(
     body: Bytes,
 ) -> Result<(StatusCode, Json<OpenTaskResponse>), ApiError> {
     let mention_id = id
-        .parse::<i64>()
+        .parse::<MentionId>()
         .ok()
-        .filter(|id| *id > 0)
+        .filter(|id| id.get() > 0)
         .ok_or_else(|| bad(format!("mention id must be a positive whole number, not {id:?}")))?;
     let request: OpenTaskRequest = if body.iter().all(u8::is_ascii_whitespace) {
         OpenTaskRequest::default()
@@ -258,8 +258,8 @@ async fn open_task(
     };
     let task_id = outcome.task_id();
     tracing::info!(
-        mention = mention_id,
-        task = task_id,
+        mention = mention_id.get(),
+        task = task_id.get(),
         actor = %caller.actor.name,
         outcome = ?outcome,
         "Task opened from a mention."

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::domain::template::{self, TemplateValues};
-use crate::domain::{BrandId, now_millis};
+use crate::domain::{BrandId, TaskId, now_millis};
 use crate::problems::ProblemStatus;
 use crate::store::{ProblemChange, ProblemDetail, ProblemFilter, ProblemRow};
 
@@ -194,7 +194,7 @@ enum AnswerScope {
 
 #[derive(Debug, serde::Serialize)]
 struct Skipped {
-    task_id: i64,
+    task_id: TaskId,
     reason: String,
 }
 

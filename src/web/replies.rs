@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{Millis, now_millis};
+use crate::domain::{Millis, TaskId, now_millis};
 use crate::replies::{ReplyAccountSettings, ReplyTarget, TextCheck, account_key, can_publish_on};
 use crate::store::{NewReply, ReplyRow};
 use crate::tasks::actions::decide_send;
@@ -49,7 +49,7 @@ struct TaskReplies {
     replies: Vec<ReplyRow>,
 }
 
-async fn task_account(state: &AppState, caller: &Caller, task_id: i64) -> Result<SendAccount, ApiError> {
+async fn task_account(state: &AppState, caller: &Caller, task_id: TaskId) -> Result<SendAccount, ApiError> {
     let task = state.store.task_detail(task_id).await?.task;
     let target = state.store.reply_target(task_id).await?.map(|(_, target)| target);
     let brand = task.brand.clone();
@@ -120,7 +120,7 @@ fn why_not(
 async fn task_replies(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
 ) -> Result<Json<TaskReplies>, ApiError> {
     Ok(Json(TaskReplies {
         account: task_account(&state, &caller, id).await?,
@@ -147,7 +147,7 @@ struct CheckResponse {
 /// without one (a reply posted by hand), by the platform's own limit.
 async fn check(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
     Json(body): Json<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     let task = state.store.task_detail(id).await?.task;
@@ -183,7 +183,7 @@ struct SendRequest {
 async fn send(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
     Json(body): Json<SendRequest>,
 ) -> Result<(StatusCode, Json<ReplyRow>), ApiError> {
     let row = queue_reply(
@@ -205,7 +205,7 @@ async fn send(
 pub(super) async fn queue_reply(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: TaskId,
     text: &str,
     resolve: bool,
     expected_updated_at_ms: Option<Millis>,
@@ -255,7 +255,7 @@ pub(super) async fn queue_reply(
             claim,
         })
         .await?;
-    tracing::info!(task = id, reply = row.id, actor = %caller.actor.name, platform = %row.platform, "Reply queued.");
+    tracing::info!(task = id.get(), reply = row.id, actor = %caller.actor.name, platform = %row.platform, "Reply queued.");
     Ok(row)
 }
 

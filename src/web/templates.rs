@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::domain::template::{self, TemplateValues};
-use crate::domain::{BrandId, now_millis};
+use crate::domain::{BrandId, TaskId, now_millis};
 use crate::store::{NewReplyTemplate, ReplyTemplateRow};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -172,7 +172,7 @@ struct PreviewRequest {
 async fn preview(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<TaskId>,
     Json(body): Json<PreviewRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let detail = state.store.task_detail(id).await?;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use earshot::domain::{Batch, Cursor, Engagement, Priority, SourceId, now_millis};
+use earshot::domain::{Batch, Cursor, Engagement, PostId, Priority, SourceId, TaskId, now_millis};
 use earshot::pipeline::engagement::{EngagementRefresher, RefreshReport};
 use earshot::sources::{EngagementLookup, Reading, Source, SourceError};
 use earshot::store::Store;
@@ -214,7 +214,7 @@ async fn a_429_postpones_the_refresh_until_the_reset_and_never_loops() {
 
 async fn two_refreshes_with_growth_escalate_once_and_send_one_going_viral_alert(env: TestEnv) {
     let store = tasks_for(&env, 1).await;
-    let task_id = env.scalar_of("SELECT MIN(id) FROM tasks").await;
+    let task_id = TaskId::new(env.scalar_of("SELECT MIN(id) FROM tasks").await);
     let before = store.task_detail(task_id).await.unwrap().task;
     let now = now_millis();
 
@@ -270,7 +270,7 @@ async fn two_refreshes_with_growth_escalate_once_and_send_one_going_viral_alert(
         .await
         .unwrap();
     let payload: Value = serde_json::from_str(&payload).unwrap();
-    assert_eq!(payload["task_id"], task_id);
+    assert_eq!(payload["task_id"], task_id.get());
     assert!(
         payload["growth"].as_str().unwrap().contains("→ 340 in"),
         "the growth that made it viral: {payload}"
@@ -354,7 +354,7 @@ async fn a_post_deleted_on_x_is_blanked_here_and_logged(env: TestEnv) {
 
 async fn the_store_keeps_an_engagement_history_per_post(env: TestEnv) {
     let store = tasks_for(&env, 1).await;
-    let post_id = env.scalar_of("SELECT MIN(id) FROM posts").await;
+    let post_id = PostId::new(env.scalar_of("SELECT MIN(id) FROM posts").await);
     let first_seen = env.scalar_of("SELECT first_seen_at_ms FROM posts").await;
     let at = first_seen + 10 * MINUTE_MS;
     let engagement = |likes| Engagement {

@@ -811,8 +811,8 @@ fn summary_with(n: usize, sentiment: &str) -> earshot::exports::summary::Summary
     let mut builder = earshot::exports::summary::SummaryBuilder::new(week, tz, &["acme".to_owned()]);
     for i in 0..n {
         builder.add_row(&earshot::store::ExportRow {
-            mention_id: i as i64 + 1,
-            post_id: i as i64 + 1,
+            mention_id: earshot::domain::MentionId::new(i as i64 + 1),
+            post_id: earshot::domain::PostId::new(i as i64 + 1),
             created_at_ms: start + 3_600_000,
             brand: earshot::domain::BrandId::parse("acme").unwrap(),
             platform: earshot::domain::Platform::X,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use earshot::auth::Role;
-use earshot::domain::now_millis;
+use earshot::domain::{PostId, TaskId, now_millis};
 use earshot::store::Store;
 
 use crate::support::{TestApp, TestEnv, line, on_both_backends, poll_feed};
@@ -32,8 +32,8 @@ async fn filled(env: &TestEnv) -> (Arc<dyn Store>, Arc<earshot::config::Settings
 
 async fn an_erased_author_leaves_counts_but_nothing_that_identifies_them(env: TestEnv) {
     let (store, settings) = filled(&env).await;
-    let task_id = env.scalar_of("SELECT MIN(id) FROM tasks").await;
-    let post_id = env.scalar_of("SELECT id FROM posts WHERE external_id = '1'").await;
+    let task_id = TaskId::new(env.scalar_of("SELECT MIN(id) FROM tasks").await);
+    let post_id = PostId::new(env.scalar_of("SELECT id FROM posts WHERE external_id = '1'").await);
     store
         .relabel_post(task_id, post_id, "negative", "lee", now_millis())
         .await

@@ -10,7 +10,8 @@ use serde_json::json;
 use earshot::alerts::AlertPayload;
 use earshot::config::Settings;
 use earshot::domain::{
-    BrandId, Embedding, Millis, Platform, Post, PostDraft, SentimentOutcome, SentimentScores, SourceId, now_millis,
+    BrandId, Embedding, MentionId, Millis, Platform, Post, PostDraft, PostId, SentimentOutcome, SentimentScores,
+    SourceId, TaskId, now_millis,
 };
 use earshot::pipeline::problems::{ProblemsContext, group_new_complaints, recluster};
 use earshot::problems::{ProblemSettings, ProblemStatus};
@@ -49,7 +50,7 @@ async fn store(env: &TestEnv) -> Arc<dyn Store> {
 
 /// Commits the posts as mentions of acme, scored negative, each with its embedding stored
 /// (as the problems job stores them). Returns the post ids.
-async fn complaints(store: &Arc<dyn Store>, posts: &[(Post, Embedding)]) -> Vec<i64> {
+async fn complaints(store: &Arc<dyn Store>, posts: &[(Post, Embedding)]) -> Vec<PostId> {
     let (source, brand) = (SourceId::parse("acme-feed").unwrap(), BrandId::parse("acme").unwrap());
     let only: Vec<Post> = posts.iter().map(|(p, _)| p.clone()).collect();
     store
@@ -86,7 +87,7 @@ fn negative() -> SentimentOutcome {
     }
 }
 
-async fn post_id(store: &Arc<dyn Store>, external_id: &str) -> i64 {
+async fn post_id(store: &Arc<dyn Store>, external_id: &str) -> PostId {
     let page = store
         .list_mentions(&earshot::store::MentionFilter {
             limit: 500,
@@ -149,7 +150,7 @@ async fn a_grouping_is_saved_once_per_complaint_and_counted_from_its_members(env
     complaints(&store, &posts).await;
 
     let waiting = store
-        .ungrouped_complaints(MODEL, now - 24 * HOUR, 0, 100)
+        .ungrouped_complaints(MODEL, now - 24 * HOUR, MentionId::new(0), 100)
         .await
         .unwrap();
     assert_eq!(waiting.len(), 4);
@@ -159,7 +160,7 @@ async fn a_grouping_is_saved_once_per_complaint_and_counted_from_its_members(env
             .all(|c| c.embedding.is_some() && c.text.contains("login"))
     );
     let other = store
-        .ungrouped_complaints("another-model@2", now - 24 * HOUR, 0, 100)
+        .ungrouped_complaints("another-model@2", now - 24 * HOUR, MentionId::new(0), 100)
         .await
         .unwrap();
     assert!(
@@ -210,7 +211,7 @@ async fn a_grouping_is_saved_once_per_complaint_and_counted_from_its_members(env
     );
     assert_eq!(
         store
-            .ungrouped_complaints(MODEL, now - 24 * HOUR, 0, 100)
+            .ungrouped_complaints(MODEL, now - 24 * HOUR, MentionId::new(0), 100)
             .await
             .unwrap()
             .len(),
@@ -706,7 +707,7 @@ async fn send(
 
 /// Mastodon tasks (a reply account) and one Reddit task (none) about one cause, grouped into
 /// one problem; users ann (agent) and lee (lead).
-async fn problem_with_tasks(env: &TestEnv) -> (Arc<dyn Store>, Arc<Settings>, Vec<i64>) {
+async fn problem_with_tasks(env: &TestEnv) -> (Arc<dyn Store>, Arc<Settings>, Vec<TaskId>) {
     problem_with_tasks_at(env, "http://127.0.0.1:9").await
 }
 
@@ -714,7 +715,7 @@ async fn problem_with_tasks(env: &TestEnv) -> (Arc<dyn Store>, Arc<Settings>, Ve
 pub(crate) async fn problem_with_tasks_at(
     env: &TestEnv,
     mastodon_url: &str,
-) -> (Arc<dyn Store>, Arc<Settings>, Vec<i64>) {
+) -> (Arc<dyn Store>, Arc<Settings>, Vec<TaskId>) {
     let now = now_millis();
     let mut lines: Vec<String> = (0..4)
         .map(|i| {
@@ -738,7 +739,7 @@ pub(crate) async fn problem_with_tasks_at(
     );
     let config = crate::support::replies::config_with(env, crate::support::replies::mastodon_account(mastodon_url));
     let (store, settings) = crate::support::replies::filled(env, &config, &lines).await;
-    let tasks: Vec<i64> = store
+    let tasks: Vec<TaskId> = store
         .list_tasks(&earshot::store::TaskFilter {
             limit: 50,
             ..Default::default()
@@ -755,10 +756,10 @@ pub(crate) async fn problem_with_tasks_at(
         .fetch_all(&raw)
         .await
         .unwrap();
-    let vectors: Vec<(i64, Embedding)> = rows
+    let vectors: Vec<(PostId, Embedding)> = rows
         .iter()
         .enumerate()
-        .map(|(i, (id,))| (*id, topic(0, i as f32)))
+        .map(|(i, (id,))| (PostId::new(*id), topic(0, i as f32)))
         .collect();
     store.save_embeddings(MODEL, &vectors).await.unwrap();
     let ctx = context(store.as_ref(), &settings, &settings.problems);

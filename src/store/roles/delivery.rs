@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, TaskId};
 use crate::store::{ChannelState, DueDelivery, SentRef, StoreError};
 
 #[async_trait]
@@ -30,7 +30,7 @@ pub trait DeliveryStore: Send + Sync {
     /// than `except`), if one was.
     async fn first_sent_about_task(
         &self,
-        task_id: i64,
+        task_id: TaskId,
         channel: &str,
         except: i64,
     ) -> Result<Option<Millis>, StoreError>;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Engagement, EngagementSample, Millis};
+use crate::domain::{Engagement, EngagementSample, Millis, PostId};
 use crate::store::{EngagementTarget, StoreError, ViralEscalation};
 
 #[async_trait]
@@ -23,24 +23,24 @@ pub trait EngagementStore: Send + Sync {
     /// ones. One transaction.
     async fn record_engagement(
         &self,
-        checked: &[i64],
-        readings: &[(i64, Engagement)],
+        checked: &[PostId],
+        readings: &[(PostId, Engagement)],
         at: Millis,
     ) -> Result<(), StoreError>;
 
     /// The engagement readings of `post_ids` at or after `since`, oldest first, per post id.
     async fn engagement_history(
         &self,
-        post_ids: &[i64],
+        post_ids: &[PostId],
         since: Millis,
-    ) -> Result<Vec<(i64, EngagementSample)>, StoreError>;
+    ) -> Result<Vec<(PostId, EngagementSample)>, StoreError>;
 
     /// The platform says the post was deleted: blanks its text, author (to `UNKNOWN_AUTHOR`),
     /// name, followers, link and quoted text, keeping its row, counts and scores (so a
     /// re-poll cannot bring it back) and its readings, deletes reviewers' examples of it,
     /// blanks the alerts that quote it, marks it gone (not re-read again) and logs
     /// `deleted_on_platform` in `privacy_log`. False if it was already gone.
-    async fn erase_deleted_post(&self, post_id: i64, at: Millis) -> Result<bool, StoreError>;
+    async fn erase_deleted_post(&self, post_id: PostId, at: Millis) -> Result<bool, StoreError>;
 
     /// In one transaction, if the task was never escalated as viral: marks it, sets its
     /// criticality and priority, adds the factor to the mention's assessment, records a

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::domain::MentionId;
 use crate::store::{MentionDetail, MentionFilter, MentionPage, MentionTaskOutcome, MentionTaskRequest, StoreError};
 
 #[async_trait]
@@ -10,7 +11,7 @@ pub trait MentionStore: Send + Sync {
     async fn list_mentions(&self, filter: &MentionFilter) -> Result<MentionPage, StoreError>;
 
     /// One mention with its post; `NotFound` if there is none.
-    async fn mention_detail(&self, mention_id: i64) -> Result<MentionDetail, StoreError>;
+    async fn mention_detail(&self, mention_id: MentionId) -> Result<MentionDetail, StoreError>;
 
     /// "This needed an answer": in one transaction, joins the conversation's active task or
     /// opens one (with its event naming the reviewer and the new-task alert), links the

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Millis};
+use crate::domain::{BrandId, MentionId, Millis, PostId, TaskId};
 use crate::store::{
     GroupCandidate, Grouping, GroupingSaved, ProblemChange, ProblemDetail, ProblemFilter, ProblemRow, StoreError,
     TaskProblem, WindowMember,
@@ -19,7 +19,7 @@ pub trait ProblemStore: Send + Sync {
         &self,
         model: &str,
         since: Millis,
-        after_mention_id: i64,
+        after_mention_id: MentionId,
         limit: usize,
     ) -> Result<Vec<GroupCandidate>, StoreError>;
 
@@ -27,7 +27,7 @@ pub trait ProblemStore: Send + Sync {
     async fn save_embeddings(
         &self,
         model: &str,
-        embeddings: &[(i64, crate::domain::Embedding)],
+        embeddings: &[(PostId, crate::domain::Embedding)],
     ) -> Result<(), StoreError>;
 
     /// The brand's problems (not merged) with a complaint written at or after `seen_since`.
@@ -92,5 +92,5 @@ pub trait ProblemStore: Send + Sync {
     async fn update_problem(&self, change: &ProblemChange) -> Result<ProblemRow, StoreError>;
 
     /// The problem most of the task's complaints are in, if any.
-    async fn task_problem(&self, task_id: i64) -> Result<Option<TaskProblem>, StoreError>;
+    async fn task_problem(&self, task_id: TaskId) -> Result<Option<TaskProblem>, StoreError>;
 }

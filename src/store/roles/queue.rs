@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId, TaskId};
 use crate::store::{StoreError, TaskChange, TaskDetail, TaskFilter, TaskRow};
 
 #[async_trait]
@@ -13,7 +13,7 @@ pub trait QueueStore: Send + Sync {
     /// How many tasks `filter` selects in all, ignoring its `limit` and `offset`.
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64, StoreError>;
 
-    async fn task_detail(&self, task_id: i64) -> Result<TaskDetail, StoreError>;
+    async fn task_detail(&self, task_id: TaskId) -> Result<TaskDetail, StoreError>;
 
     /// The latest task change time and the task count: cheap "did anything change?".
     async fn queue_version(&self) -> Result<(Millis, i64), StoreError>;
@@ -25,8 +25,8 @@ pub trait QueueStore: Send + Sync {
     /// Stores a label for one post of a task, with an event, in one transaction.
     async fn relabel_post(
         &self,
-        task_id: i64,
-        post_id: i64,
+        task_id: TaskId,
+        post_id: PostId,
         label: &str,
         reviewer: &str,
         at: Millis,

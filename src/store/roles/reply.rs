@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId, TaskId};
 use crate::store::{
     AccountEvent, AccountHealth, Claim, ClaimedReply, NewReply, ReplyFailure, ReplyRow, ReplySent, StoreError,
 };
@@ -11,13 +11,13 @@ use crate::store::{
 #[async_trait]
 pub trait ReplyStore: Send + Sync {
     /// The post a reply to the task answers (its most recent post) and its id.
-    async fn reply_target(&self, task_id: i64) -> Result<Option<(i64, crate::replies::ReplyTarget)>, StoreError>;
+    async fn reply_target(&self, task_id: TaskId) -> Result<Option<(PostId, crate::replies::ReplyTarget)>, StoreError>;
 
     /// Writes the reply (and the claim of the task, if given) before anything is sent;
     /// `Conflict` when the task already has a reply waiting.
     async fn queue_reply(&self, reply: NewReply) -> Result<ReplyRow, StoreError>;
 
-    async fn task_replies(&self, task_id: i64) -> Result<Vec<ReplyRow>, StoreError>;
+    async fn task_replies(&self, task_id: TaskId) -> Result<Vec<ReplyRow>, StoreError>;
 
     async fn reply(&self, reply_id: i64) -> Result<ReplyRow, StoreError>;
 
@@ -36,7 +36,7 @@ pub trait ReplyStore: Send + Sync {
     /// meanwhile (nothing is written; decide again).
     async fn record_reply_sent(&self, sent: &ReplySent) -> Result<bool, StoreError>;
 
-    async fn record_reply_failure(&self, failure: &ReplyFailure, task_id: i64) -> Result<(), StoreError>;
+    async fn record_reply_failure(&self, failure: &ReplyFailure, task_id: TaskId) -> Result<(), StoreError>;
 
     async fn reply_token(&self, account: &str) -> Result<Option<crate::replies::StoredToken>, StoreError>;
 

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{BrandId, Millis, Platform};
+use crate::domain::{BrandId, MentionId, Millis, Platform, PostId};
 use crate::store::{AssessmentOutcome, AuthorHistory, AuthorKey, Claim, NewAssessment, PendingMention, StoreError};
 
 #[async_trait]
@@ -18,14 +18,14 @@ pub trait ScoringStore: Send + Sync {
     async fn claim_pending_mentions(
         &self,
         claim: &Claim<'_>,
-        after: Option<i64>,
+        after: Option<MentionId>,
         limit: usize,
     ) -> Result<Vec<PendingMention>, StoreError>;
 
     /// Stores sentiments for posts; a post that already has one keeps it.
     async fn save_sentiments(
         &self,
-        sentiments: &[(i64, crate::domain::SentimentOutcome)],
+        sentiments: &[(PostId, crate::domain::SentimentOutcome)],
         at: Millis,
     ) -> Result<(), StoreError>;
 

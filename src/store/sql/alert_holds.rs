@@ -5,7 +5,7 @@ use sqlx::{Any, AnyPool, Transaction};
 use super::super::{DeliveryStatus, HeldDelivery, NegativePost, OutboxStatus, StoreError};
 use super::rows::{alert_payload_of, get};
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Millis};
+use crate::domain::{BrandId, Millis, TaskId};
 
 /// Fans an alert out to each route's channel and marks it routed; running it twice adds
 /// nothing. A channel without a hold gets a `pending` delivery due now, one with a hold a
@@ -124,7 +124,7 @@ pub(super) async fn commit_digest(
 
 pub(super) async fn first_sent_about_task(
     pool: &AnyPool,
-    task_id: i64,
+    task_id: TaskId,
     channel: &str,
     except: i64,
 ) -> Result<Option<Millis>, StoreError> {

@@ -7,8 +7,8 @@ use super::super::{Backend, ChannelState, DeliveryStatus, DueDelivery, OutboxSta
 use super::UNANSWERED_TASK_STATUSES;
 use super::rows::{alert_payload_json, alert_payload_of, brand_at, get, platform_at};
 use crate::alerts::AlertPayload;
-use crate::domain::Millis;
 use crate::domain::Priority;
+use crate::domain::{Millis, TaskId};
 
 /// Fans an alert out to `channels` at once and marks it routed; running it twice adds
 /// nothing. (`alert_holds::route_alert_with_holds` with no holds.)
@@ -58,7 +58,7 @@ pub(super) async fn claim_deliveries(
     for row in &rows {
         let id: i64 = get(row, "id")?;
         let channel: String = get(row, "channel")?;
-        let task_id: Option<i64> = get(row, "task_id")?;
+        let task_id: Option<TaskId> = get(row, "task_id")?;
         let payload = alert_payload_of(row)?;
         sqlx::query("UPDATE alert_deliveries SET next_attempt_at_ms = $2 WHERE id = $1")
             .bind(id)
@@ -85,7 +85,7 @@ pub(super) async fn claim_deliveries(
 /// The first message sent about the task on the channel, if any.
 async fn previous_message(
     tx: &mut Transaction<'static, Any>,
-    task_id: i64,
+    task_id: TaskId,
     channel: &str,
     except: i64,
 ) -> Result<Option<String>, StoreError> {

@@ -8,7 +8,7 @@ use super::ACTIVE_TASK_STATUSES;
 use super::privacy;
 use super::rows::{alert_payload_json, alert_payload_of, brand_at, f32_of, get, platform_at, u64_of};
 use super::scoring::insert_event;
-use crate::domain::{Engagement, EngagementSample, Factor, Millis, Priority, UNKNOWN_AUTHOR};
+use crate::domain::{Engagement, EngagementSample, Factor, Millis, PostId, Priority, UNKNOWN_AUTHOR};
 use crate::store::{EngagementTarget, Erasure, StoreError, ViralEscalation};
 
 fn count(value: u64) -> i64 {
@@ -61,8 +61,8 @@ pub(super) async fn targets(
 
 pub(super) async fn record(
     tx: &mut Transaction<'static, Any>,
-    checked: &[i64],
-    readings: &[(i64, Engagement)],
+    checked: &[PostId],
+    readings: &[(PostId, Engagement)],
     at: Millis,
 ) -> Result<(), StoreError> {
     for post_id in checked {
@@ -117,9 +117,9 @@ pub(super) async fn record(
 
 pub(super) async fn history(
     pool: &AnyPool,
-    post_ids: &[i64],
+    post_ids: &[PostId],
     since: Millis,
-) -> Result<Vec<(i64, EngagementSample)>, StoreError> {
+) -> Result<Vec<(PostId, EngagementSample)>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -152,7 +152,7 @@ pub(super) async fn history(
 
 pub(super) async fn erase_deleted_post(
     tx: &mut Transaction<'static, Any>,
-    post_id: i64,
+    post_id: PostId,
     at: Millis,
 ) -> Result<bool, StoreError> {
     let Some(row) = sqlx::query("SELECT platform, text FROM posts WHERE id = $1 AND gone_at_ms IS NULL")

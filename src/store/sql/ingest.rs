@@ -8,7 +8,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use super::super::{CommitOutcome, PollCommit, PollFailure, StoreError};
 use super::params::{ROWS_PER_INSERT, value_rows};
 use super::rows::get;
-use crate::domain::{Cursor, Post, Quarantined, SourceId, silence};
+use crate::domain::{Cursor, Post, PostId, Quarantined, SourceId, silence};
 
 pub(super) async fn cursor(pool: &AnyPool, source: &SourceId) -> Result<Option<Cursor>, StoreError> {
     let row = sqlx::query("SELECT cursor FROM source_state WHERE source_id = $1")
@@ -91,7 +91,7 @@ pub(super) async fn commit_poll(
 
 /// Inserts the posts not stored yet, many per statement; returns each post's id, in order,
 /// whether it was new or not.
-async fn upsert_posts(tx: &mut Transaction<'static, Any>, posts: &[Post], at: i64) -> Result<Vec<i64>, StoreError> {
+async fn upsert_posts(tx: &mut Transaction<'static, Any>, posts: &[Post], at: i64) -> Result<Vec<PostId>, StoreError> {
     const COLUMNS: usize = 19;
     let mut ids = Vec::with_capacity(posts.len());
     for rows in posts.chunks(ROWS_PER_INSERT) {
@@ -130,7 +130,7 @@ async fn upsert_posts(tx: &mut Transaction<'static, Any>, posts: &[Post], at: i6
                     &post.text,
                 ));
         }
-        let mut inserted: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
+        let mut inserted: HashMap<(String, String), PostId> = HashMap::with_capacity(rows.len());
         for row in query.fetch_all(&mut **tx).await? {
             inserted.insert(
                 (row.try_get("platform")?, row.try_get("external_id")?),
@@ -151,7 +151,7 @@ async fn upsert_posts(tx: &mut Transaction<'static, Any>, posts: &[Post], at: i6
 }
 
 /// A post seen before: its reach and engagement refreshed; returns its id.
-async fn refresh_post(tx: &mut Transaction<'static, Any>, post: &Post) -> Result<i64, StoreError> {
+async fn refresh_post(tx: &mut Transaction<'static, Any>, post: &Post) -> Result<PostId, StoreError> {
     // Seen before: keep the first text, refresh reach and engagement, which grow over time.
     let row = sqlx::query(
         "UPDATE posts SET likes = $3, reposts = $4, replies = $5, quotes = $6,
@@ -167,7 +167,7 @@ async fn refresh_post(tx: &mut Transaction<'static, Any>, post: &Post) -> Result
     .bind(post.author_followers.map(saturating_i64))
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row.try_get::<i64, _>("id")?)
+    Ok(row.try_get::<PostId, _>("id")?)
 }
 
 /// Quarantines an item unless the same one (location and raw text) is quarantined for the

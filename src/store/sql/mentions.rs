@@ -12,7 +12,7 @@ use super::super::{
 };
 use super::rows::{brand_at, f32_of, get, platform_at, post_of};
 use super::scoring::{Opener, active_task, join_task, lock_conversation, open_task};
-use crate::domain::{BrandId, Factor, TaskStatus};
+use crate::domain::{BrandId, Factor, MentionId, PostId, TaskId, TaskStatus};
 
 const MENTION_COLUMNS: &str = "m.id AS mention_id, m.brand_id, m.found_at_ms,
     p.id AS post_id, p.platform, p.external_id, p.author_handle, p.author_name, p.author_followers, p.text,
@@ -132,7 +132,7 @@ pub(super) async fn list_mentions(pool: &AnyPool, filter: &MentionFilter) -> Res
     Ok(MentionPage { total, items })
 }
 
-pub(super) async fn mention_detail(pool: &AnyPool, mention_id: i64) -> Result<MentionDetail, StoreError> {
+pub(super) async fn mention_detail(pool: &AnyPool, mention_id: MentionId) -> Result<MentionDetail, StoreError> {
     let sql = format!("SELECT {MENTION_COLUMNS} {MENTION_FROM} WHERE m.id = $1");
     let row = sqlx::query(&sql)
         .bind(mention_id)
@@ -234,7 +234,7 @@ pub(super) async fn open_task_from_mention(
             .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| StoreError::Conflict(format!("mention {} is not assessed yet", request.mention_id)))?;
-        let task_id: Option<i64> = get(&row, "task_id")?;
+        let task_id: Option<TaskId> = get(&row, "task_id")?;
         let task_id = task_id.ok_or_else(|| StoreError::Corrupt("assessment claim failed".into()))?;
         return Ok(MentionTaskOutcome::Existing { task_id });
     }
@@ -374,7 +374,7 @@ pub(super) async fn backfill_search_text(store: &super::SqlStore) -> Result<u64,
             );
             sqlx::query("UPDATE posts SET search_text = $1 WHERE id = $2 AND search_text IS NULL")
                 .bind(text)
-                .bind(get::<i64>(row, "id")?)
+                .bind(get::<PostId>(row, "id")?)
                 .execute(&mut *tx)
                 .await?;
         }

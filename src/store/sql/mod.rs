@@ -11,6 +11,7 @@ mod alert_holds;
 mod alerts;
 mod engagement;
 mod exports;
+mod ids;
 mod ingest;
 mod mentions;
 mod params;

@@ -11,7 +11,7 @@
 use sqlx::{Any, Transaction};
 
 use super::rows::{alert_payload_json, alert_payload_of, get};
-use crate::domain::{Millis, UNKNOWN_AUTHOR};
+use crate::domain::{Millis, PostId, TaskId, UNKNOWN_AUTHOR};
 use crate::store::{Erasure, ReplyStatus, StoreError};
 
 /// A handle as the log keeps it: the sha256 of its lowercase form, hex.
@@ -20,18 +20,21 @@ fn subject_hash(handle: &str) -> String {
     hex::encode(sha2::Sha256::digest(handle.to_lowercase().as_bytes()))
 }
 
-async fn ids(
+async fn ids<Id>(
     tx: &mut Transaction<'static, Any>,
     sql: &str,
     platform: &str,
     handle: &str,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<Id>, StoreError>
+where
+    Id: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
     let rows = sqlx::query(sql)
         .bind(platform)
         .bind(handle)
         .fetch_all(&mut **tx)
         .await?;
-    rows.iter().map(|row| get::<i64>(row, "id")).collect()
+    rows.iter().map(|row| get::<Id>(row, "id")).collect()
 }
 
 pub(super) async fn erase_author(
@@ -41,14 +44,14 @@ pub(super) async fn erase_author(
     actor: &str,
     at: Millis,
 ) -> Result<Erasure, StoreError> {
-    let posts = ids(
+    let posts: Vec<PostId> = ids(
         tx,
         "SELECT id FROM posts WHERE platform = $1 AND LOWER(author_handle) = LOWER($2) ORDER BY id",
         platform,
         handle,
     )
     .await?;
-    let tasks = ids(
+    let tasks: Vec<TaskId> = ids(
         tx,
         "SELECT id FROM tasks WHERE platform = $1 AND LOWER(author_handle) = LOWER($2) ORDER BY id",
         platform,
@@ -130,7 +133,10 @@ pub(super) async fn erase_author(
 /// Deletes what was derived from a post's text before the text is blanked: reviewers'
 /// examples of it and its embedding (its problem membership, a count, stays). Returns how
 /// many examples went. Shared by an author's erasure and a post deleted on its platform.
-pub(super) async fn forget_text_derived(tx: &mut Transaction<'static, Any>, post_id: i64) -> Result<u64, StoreError> {
+pub(super) async fn forget_text_derived(
+    tx: &mut Transaction<'static, Any>,
+    post_id: PostId,
+) -> Result<u64, StoreError> {
     let n_examples = sqlx::query("DELETE FROM labelled_examples WHERE post_id = $1")
         .bind(post_id)
         .execute(&mut **tx)
@@ -164,7 +170,7 @@ pub(super) async fn expire_posts(
     .await?;
     let mut expired = Erasure::default();
     for row in &rows {
-        let post_id: i64 = get(row, "id")?;
+        let post_id: PostId = get(row, "id")?;
         expired.n_examples += sqlx::query("DELETE FROM labelled_examples WHERE post_id = $1")
             .bind(post_id)
             .execute(&mut **tx)

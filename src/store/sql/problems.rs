@@ -13,7 +13,7 @@ use super::alerts;
 use super::params::placeholders;
 use super::rows::{brand_at, get, platform_at};
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Embedding, Millis, Priority, TaskStatus};
+use crate::domain::{BrandId, Embedding, MentionId, Millis, PostId, Priority, TaskId, TaskStatus};
 use crate::problems::ProblemStatus;
 use crate::problems::grouping::Centroid;
 use crate::store::{
@@ -47,7 +47,7 @@ pub(super) async fn ungrouped(
     pool: &AnyPool,
     model: &str,
     since: Millis,
-    after_mention_id: i64,
+    after_mention_id: MentionId,
     limit: usize,
 ) -> Result<Vec<GroupCandidate>, StoreError> {
     let rows = sqlx::query(
@@ -90,7 +90,7 @@ pub(super) async fn ungrouped(
 pub(super) async fn save_embeddings(
     tx: &mut Transaction<'static, Any>,
     model: &str,
-    embeddings: &[(i64, Embedding)],
+    embeddings: &[(PostId, Embedding)],
 ) -> Result<(), StoreError> {
     for (post_id, embedding) in embeddings {
         sqlx::query(
@@ -434,7 +434,7 @@ async fn with_member_stats(pool: &AnyPool, rows: Vec<AnyRow>, now: Millis) -> Re
     let at: HashMap<i64, usize> = problems.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
     let ids: Vec<i64> = problems.iter().map(|p| p.id).collect();
     let mut platforms: Vec<BTreeSet<String>> = vec![BTreeSet::new(); problems.len()];
-    let mut tasks: Vec<BTreeMap<i64, (String, Option<Millis>)>> = vec![BTreeMap::new(); problems.len()];
+    let mut tasks: Vec<BTreeMap<TaskId, (String, Option<Millis>)>> = vec![BTreeMap::new(); problems.len()];
     let today_start = now - DAY_MS;
     for chunk in ids.chunks(200) {
         let sql = format!(
@@ -468,7 +468,7 @@ async fn with_member_stats(pool: &AnyPool, rows: Vec<AnyRow>, now: Millis) -> Re
                 p.daily[(SPARKLINE_DAYS - 1 - days_ago) as usize] += 1;
             }
             platforms[i].insert(get(&row, "platform")?);
-            if let Some(task_id) = get::<Option<i64>>(&row, "task_id")? {
+            if let Some(task_id) = get::<Option<TaskId>>(&row, "task_id")? {
                 let status: String = get(&row, "task_status")?;
                 tasks[i].insert(task_id, (status, get(&row, "first_response_at_ms")?));
             }
@@ -622,7 +622,7 @@ pub(super) async fn update(tx: &mut Transaction<'static, Any>, change: &ProblemC
     Ok(())
 }
 
-pub(super) async fn task_problem(pool: &AnyPool, task_id: i64) -> Result<Option<TaskProblem>, StoreError> {
+pub(super) async fn task_problem(pool: &AnyPool, task_id: TaskId) -> Result<Option<TaskProblem>, StoreError> {
     let row = sqlx::query(
         "SELECT pr.id, pr.label, pr.status, pr.message, COUNT(*) AS n
          FROM assessments a
@@ -672,7 +672,7 @@ pub(super) async fn export(
     .await?;
     struct Acc {
         problem: ExportProblem,
-        tasks: BTreeMap<i64, (bool, Option<Millis>)>,
+        tasks: BTreeMap<TaskId, (bool, Option<Millis>)>,
     }
     let mut by_id: BTreeMap<i64, Acc> = BTreeMap::new();
     for row in &rows {
@@ -695,7 +695,7 @@ pub(super) async fn export(
             }),
         };
         acc.problem.complaints += 1;
-        if let Some(task_id) = get::<Option<i64>>(row, "task_id")? {
+        if let Some(task_id) = get::<Option<TaskId>>(row, "task_id")? {
             let status: String = get(row, "task_status")?;
             let active = status
                 .parse::<TaskStatus>()

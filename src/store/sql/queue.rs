@@ -9,7 +9,7 @@ use super::super::{
 use super::mentions::{contains_pattern, post_matches};
 use super::rows::{alert_payload_of, f32_of, get, platform_at, scores_of, source_health_of, task_row_of};
 use super::{ACTIVE_TASK_STATUSES, UNANSWERED_TASK_STATUSES};
-use crate::domain::{Factor, Millis, SourceId};
+use crate::domain::{Factor, Millis, PostId, SourceId, TaskId};
 
 pub(super) const TASK_COLUMNS: &str =
     "t.id, t.brand_id, t.platform, t.author_handle, t.status, t.priority, t.criticality,
@@ -131,7 +131,7 @@ pub(super) async fn count_tasks(pool: &AnyPool, filter: &TaskFilter) -> Result<i
     get(&query.fetch_one(pool).await?, "n")
 }
 
-pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDetail, StoreError> {
+pub(super) async fn task_detail(pool: &AnyPool, task_id: TaskId) -> Result<TaskDetail, StoreError> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1");
     let row = sqlx::query(&sql)
         .bind(task_id)
@@ -195,7 +195,7 @@ pub(super) async fn task_detail(pool: &AnyPool, task_id: i64) -> Result<TaskDeta
             growth: None,
         });
     }
-    let post_ids: Vec<i64> = posts.iter().map(|p| p.post_id).collect();
+    let post_ids: Vec<PostId> = posts.iter().map(|p| p.post_id).collect();
     for (post_id, sample) in super::engagement::history(pool, &post_ids, i64::MIN).await? {
         if let Some(post) = posts.iter_mut().find(|p| p.post_id == post_id) {
             post.engagement_history.push(sample);

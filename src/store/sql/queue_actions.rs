@@ -12,7 +12,7 @@ use super::queue::TASK_COLUMNS;
 use super::rows::{get, task_row_of};
 use super::scoring::insert_event;
 use crate::auth::Role;
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId, TaskId};
 
 fn role_of(value: &str) -> Result<Role, StoreError> {
     value
@@ -159,7 +159,7 @@ pub(super) async fn api_token(pool: &AnyPool, token_hash: &str) -> Result<Option
 
 async fn insert_labels(
     tx: &mut Transaction<'static, Any>,
-    task_id: i64,
+    task_id: TaskId,
     label: &NewLabel,
     reviewer: &str,
     at: Millis,
@@ -246,8 +246,8 @@ pub(super) async fn apply_task_change(
 
 pub(super) async fn relabel_post(
     tx: &mut Transaction<'static, Any>,
-    task_id: i64,
-    post_id: i64,
+    task_id: TaskId,
+    post_id: PostId,
     label: &str,
     reviewer: &str,
     at: Millis,
@@ -279,9 +279,9 @@ pub(super) async fn labelled_examples(pool: &AnyPool) -> Result<Vec<LabelledExam
     let rows = sqlx::query("SELECT post_id, text, label, complaint FROM labelled_examples ORDER BY id")
         .fetch_all(pool)
         .await?;
-    let mut by_post: HashMap<i64, (usize, LabelledExample)> = HashMap::new();
+    let mut by_post: HashMap<PostId, (usize, LabelledExample)> = HashMap::new();
     for (order, row) in rows.iter().enumerate() {
-        let post_id: i64 = get(row, "post_id")?;
+        let post_id: PostId = get(row, "post_id")?;
         let label: Option<String> = get(row, "label")?;
         let complaint = get::<Option<i64>>(row, "complaint")?.map(|c| c != 0);
         let text: String = get(row, "text")?;
@@ -327,7 +327,7 @@ pub(super) async fn record_follow_ups(
     .await?;
     let mut updated = 0;
     for task in &tasks {
-        let task_id: i64 = get(task, "id")?;
+        let task_id: TaskId = get(task, "id")?;
         let next = sqlx::query(
             "SELECT p.id, s.label FROM posts p
              JOIN mentions m ON m.post_id = p.id
@@ -343,7 +343,7 @@ pub(super) async fn record_follow_ups(
         .fetch_optional(&mut **tx)
         .await?;
         let Some(next) = next else { continue };
-        let post_id: i64 = get(&next, "id")?;
+        let post_id: PostId = get(&next, "id")?;
         let label: Option<String> = get(&next, "label")?;
         let recovered = label.as_deref() != Some("negative");
         // `next_post_id IS NULL` again: a concurrent run that got here first wins, once.

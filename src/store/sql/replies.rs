@@ -12,7 +12,7 @@ use super::super::{
 use super::queue_actions::apply_task_change;
 use super::rows::{brand_at, get, platform_at};
 use super::scoring::insert_event;
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId, TaskId};
 use crate::replies::{ReplyTarget, StoredToken};
 
 const REPLY_COLUMNS: &str = "r.id, r.task_id, r.post_id, r.brand_id, r.platform, r.text, r.idempotency_key,
@@ -44,7 +44,7 @@ fn reply_row_of(row: &AnyRow) -> Result<ReplyRow, StoreError> {
 }
 
 /// The post a task's reply answers: its most recent post (the customer's latest word).
-pub(super) async fn reply_target(pool: &AnyPool, task_id: i64) -> Result<Option<(i64, ReplyTarget)>, StoreError> {
+pub(super) async fn reply_target(pool: &AnyPool, task_id: TaskId) -> Result<Option<(PostId, ReplyTarget)>, StoreError> {
     let row = sqlx::query(
         "SELECT p.id, p.platform, p.external_id, p.author_handle, p.text, p.url, p.conversation_id
          FROM assessments a JOIN mentions m ON m.id = a.mention_id JOIN posts p ON p.id = m.post_id
@@ -56,7 +56,7 @@ pub(super) async fn reply_target(pool: &AnyPool, task_id: i64) -> Result<Option<
     row.map(|row| target_of(&row, "id")).transpose()
 }
 
-fn target_of(row: &AnyRow, id_column: &str) -> Result<(i64, ReplyTarget), StoreError> {
+fn target_of(row: &AnyRow, id_column: &str) -> Result<(PostId, ReplyTarget), StoreError> {
     let platform = platform_at(row, "platform")?;
     Ok((
         get(row, id_column)?,
@@ -118,7 +118,7 @@ pub(super) async fn queue_reply(tx: &mut Transaction<'static, Any>, reply: &NewR
     reply_row_of(&row)
 }
 
-pub(super) async fn task_replies(pool: &AnyPool, task_id: i64) -> Result<Vec<ReplyRow>, StoreError> {
+pub(super) async fn task_replies(pool: &AnyPool, task_id: TaskId) -> Result<Vec<ReplyRow>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {REPLY_COLUMNS} FROM replies r WHERE r.task_id = $1 ORDER BY r.id"
     ))
@@ -250,7 +250,7 @@ pub(super) async fn record_reply_sent(
 pub(super) async fn record_reply_failure(
     tx: &mut Transaction<'static, Any>,
     failure: &ReplyFailure,
-    task_id: i64,
+    task_id: TaskId,
 ) -> Result<(), StoreError> {
     let (status, next) = match failure.retry_at {
         Some(at) => (ReplyStatus::Queued, at),

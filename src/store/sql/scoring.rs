@@ -14,13 +14,13 @@ use super::super::{
 use super::ACTIVE_TASK_STATUSES;
 use super::params::{ROWS_PER_INSERT, placeholders, value_rows};
 use super::rows::{get, post_of, sentiment_of, severity_json};
-use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
+use crate::domain::{BrandId, MentionId, Millis, Platform, PostId, SentimentOutcome, TaskId};
 
 pub(super) async fn claim_pending_mentions(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     claim: &Claim<'_>,
-    after: Option<i64>,
+    after: Option<MentionId>,
     limit: usize,
 ) -> Result<Vec<PendingMention>, StoreError> {
     // PostgreSQL: several instances share the database, so skip rows another transaction is
@@ -47,7 +47,7 @@ pub(super) async fn claim_pending_mentions(
     .bind(until)
     .bind(claim.now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .bind(after.unwrap_or(0))
+    .bind(after.map_or(0, MentionId::get))
     .fetch_all(&mut **tx)
     .await?;
     if claimed.is_empty() {
@@ -69,7 +69,7 @@ pub(super) async fn claim_pending_mentions(
     )
     .bind(claim.holder)
     .bind(until)
-    .bind(after.unwrap_or(0))
+    .bind(after.map_or(0, MentionId::get))
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()
@@ -91,7 +91,7 @@ pub(super) async fn claim_pending_mentions(
 /// its first sentiment.
 pub(super) async fn save_sentiments(
     tx: &mut Transaction<'static, Any>,
-    sentiments: &[(i64, SentimentOutcome)],
+    sentiments: &[(PostId, SentimentOutcome)],
     at: Millis,
 ) -> Result<(), StoreError> {
     const COLUMNS: usize = 13;
@@ -115,7 +115,7 @@ pub(super) async fn save_sentiments(
 /// One `sentiments` row's 13 values.
 fn bind_sentiment<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,
-    post_id: i64,
+    post_id: PostId,
     outcome: &SentimentOutcome,
     at: Millis,
 ) -> Query<'q, Any, AnyArguments<'q>> {
@@ -272,11 +272,11 @@ pub(super) async fn save_assessments(
                 .bind(assessment.at);
         }
         for row in query.fetch_all(&mut **tx).await? {
-            inserted.insert(row.try_get::<i64, _>("mention_id")?);
+            inserted.insert(row.try_get::<MentionId, _>("mention_id")?);
         }
     }
     // Off the unassessed index, in the same transaction as the assessments (migration 0009).
-    let new_ids: Vec<i64> = inserted.iter().copied().collect();
+    let new_ids: Vec<MentionId> = inserted.iter().copied().collect();
     for ids in new_ids.chunks(ROWS_PER_INSERT * 8) {
         let sql = format!(
             "UPDATE mentions SET assessed = 1 WHERE id IN ({})",
@@ -395,7 +395,7 @@ pub(super) async fn active_task(
     tx: &mut Transaction<'static, Any>,
     brand: &str,
     plan: &TaskPlan,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<TaskId>, StoreError> {
     let row = sqlx::query(&format!(
         "SELECT id FROM tasks
          WHERE brand_id = $1 AND platform = $2 AND author_handle = $3
@@ -412,15 +412,15 @@ pub(super) async fn active_task(
     .fetch_optional(&mut **tx)
     .await?;
     match row {
-        Some(row) => Ok(Some(row.try_get::<i64, _>("id")?)),
+        Some(row) => Ok(Some(row.try_get::<TaskId, _>("id")?)),
         None => Ok(None),
     }
 }
 
 pub(super) async fn join_task(
     tx: &mut Transaction<'static, Any>,
-    task_id: i64,
-    mention_id: i64,
+    task_id: TaskId,
+    mention_id: MentionId,
     criticality: f32,
     plan: &TaskPlan,
     at: Millis,
@@ -455,12 +455,12 @@ pub(super) async fn join_task(
 pub(super) async fn open_task(
     tx: &mut Transaction<'static, Any>,
     brand: &str,
-    mention_id: i64,
+    mention_id: MentionId,
     criticality: f32,
     plan: TaskPlan,
     at: Millis,
     opener: &Opener<'_>,
-) -> Result<i64, StoreError> {
+) -> Result<TaskId, StoreError> {
     let row = sqlx::query(
         "INSERT INTO tasks (brand_id, platform, author_handle, conversation_key, status, priority, criticality,
                             opened_at_ms, due_at_ms, last_activity_at_ms, updated_at_ms, sla_started_at_ms)
@@ -478,7 +478,7 @@ pub(super) async fn open_task(
     .bind(plan.sla_started_at)
     .fetch_one(&mut **tx)
     .await?;
-    let task_id: i64 = row.try_get("id")?;
+    let task_id: TaskId = row.try_get("id")?;
     let mut detail = serde_json::json!({
         "mention_id": mention_id,
         "criticality": criticality,
@@ -499,7 +499,7 @@ pub(super) async fn open_task(
 
 pub(super) async fn insert_event(
     tx: &mut Transaction<'static, Any>,
-    task_id: i64,
+    task_id: TaskId,
     at: Millis,
     actor: &str,
     kind: &str,

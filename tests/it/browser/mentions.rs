@@ -91,7 +91,7 @@ async fn a_lead_finds_a_missed_complaint_opens_a_task_and_sees_it_in_the_queue()
             // "This needed an answer."
             click(&client, "#mentions button.open-task").await;
             let said = wait_for_text(&client, "#flash", "opened for @sam's post").await;
-            let task_id: i64 = said
+            let task_id: earshot::domain::TaskId = said
                 .split('#')
                 .nth(1)
                 .and_then(|rest| rest.split_whitespace().next())

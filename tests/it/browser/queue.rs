@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use earshot::domain::TaskStatus;
+use earshot::domain::{TaskId, TaskStatus};
 use earshot::store::{Store, TaskFilter};
 
 use super::{Browser, Client, wait_for, wait_for_text};
@@ -49,7 +49,7 @@ pub(super) async fn log_in(client: &Client, site: &TestApp, username: &str, role
 }
 
 /// The queue's rows as (task id, text of each cell), once at least `min_rows` are shown.
-pub(super) async fn rows(client: &Client, min_rows: usize) -> Vec<(i64, Vec<String>)> {
+pub(super) async fn rows(client: &Client, min_rows: usize) -> Vec<(TaskId, Vec<String>)> {
     wait_for(&format!("at least {min_rows} task rows"), || async {
         let mut rows = Vec::new();
         for row in client
@@ -66,7 +66,7 @@ pub(super) async fn rows(client: &Client, min_rows: usize) -> Vec<(i64, Vec<Stri
             for cell in row.find_all("td").await.map_err(|e| e.to_string())? {
                 cells.push(cell.text().await.map_err(|e| e.to_string())?);
             }
-            rows.push((id.parse::<i64>().map_err(|e| e.to_string())?, cells));
+            rows.push((id.parse::<TaskId>().map_err(|e| e.to_string())?, cells));
         }
         if rows.len() >= min_rows {
             Ok(Some(rows))
@@ -121,7 +121,7 @@ async fn an_agent_logs_in_claims_replies_with_a_template_and_resolves() {
             log_in(&client, &site, "ann", "agent").await;
 
             // The queue is in the store's order: priority first, then the nearest deadline.
-            let expected: Vec<i64> = store
+            let expected: Vec<TaskId> = store
                 .list_tasks(&TaskFilter {
                     statuses: TaskStatus::ALL.into_iter().filter(|s| s.is_active()).collect(),
                     limit: 200,

@@ -551,7 +551,7 @@ async fn action_buttons_follow_the_task_state_and_a_refusal_names_the_rule() {
 /// A change to a task as another user makes it, through the same rules as the API.
 pub(super) async fn change_as(
     store: &std::sync::Arc<dyn earshot::store::Store>,
-    task_id: i64,
+    task_id: earshot::domain::TaskId,
     who: &str,
     action: Action,
 ) {

@@ -47,7 +47,7 @@ pub(crate) async fn filled(env: &TestEnv, config: &ConfigBuilder, lines: &[Strin
 }
 
 /// The id of the only task.
-pub(crate) async fn only_task(store: &Arc<dyn Store>) -> i64 {
+pub(crate) async fn only_task(store: &Arc<dyn Store>) -> earshot::domain::TaskId {
     let tasks = store
         .list_tasks(&earshot::store::TaskFilter {
             limit: 10,
@@ -60,7 +60,13 @@ pub(crate) async fn only_task(store: &Arc<dyn Store>) -> i64 {
 }
 
 /// Queues a reply on the task as `ann` would from the queue (claiming it).
-pub(crate) async fn queue(store: &Arc<dyn Store>, settings: &Settings, task_id: i64, text: &str, resolve: bool) -> i64 {
+pub(crate) async fn queue(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    task_id: earshot::domain::TaskId,
+    text: &str,
+    resolve: bool,
+) -> i64 {
     let task = store.task_detail(task_id).await.unwrap().task;
     let (post_id, target) = store.reply_target(task_id).await.unwrap().unwrap();
     let brand = earshot::domain::BrandId::parse("acme").unwrap();

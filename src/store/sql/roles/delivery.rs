@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, TaskId};
 use crate::store::DeliveryStore;
 use crate::store::{ChannelState, DueDelivery, SentRef, StoreError};
 
@@ -47,7 +47,7 @@ impl DeliveryStore for SqlStore {
 
     async fn first_sent_about_task(
         &self,
-        task_id: i64,
+        task_id: TaskId,
         channel: &str,
         except: i64,
     ) -> Result<Option<Millis>, StoreError> {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId};
 use crate::store::EngagementStore;
 use crate::store::StoreError;
 
@@ -22,8 +22,8 @@ impl EngagementStore for SqlStore {
 
     async fn record_engagement(
         &self,
-        checked: &[i64],
-        readings: &[(i64, crate::domain::Engagement)],
+        checked: &[PostId],
+        readings: &[(PostId, crate::domain::Engagement)],
         at: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
@@ -34,13 +34,13 @@ impl EngagementStore for SqlStore {
 
     async fn engagement_history(
         &self,
-        post_ids: &[i64],
+        post_ids: &[PostId],
         since: Millis,
-    ) -> Result<Vec<(i64, crate::domain::EngagementSample)>, StoreError> {
+    ) -> Result<Vec<(PostId, crate::domain::EngagementSample)>, StoreError> {
         engagement::history(&self.pool, post_ids, since).await
     }
 
-    async fn erase_deleted_post(&self, post_id: i64, at: Millis) -> Result<bool, StoreError> {
+    async fn erase_deleted_post(&self, post_id: PostId, at: Millis) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let erased = engagement::erase_deleted_post(&mut tx, post_id, at).await?;
         tx.commit().await?;

@@ -9,6 +9,7 @@ use crate::store::StoreError;
 use crate::store::{MentionDetail, MentionFilter, MentionPage, MentionTaskOutcome, MentionTaskRequest};
 
 use super::super::{SqlStore, mentions};
+use crate::domain::MentionId;
 
 #[async_trait]
 impl MentionStore for SqlStore {
@@ -16,7 +17,7 @@ impl MentionStore for SqlStore {
         mentions::list_mentions(&self.pool, filter).await
     }
 
-    async fn mention_detail(&self, mention_id: i64) -> Result<MentionDetail, StoreError> {
+    async fn mention_detail(&self, mention_id: MentionId) -> Result<MentionDetail, StoreError> {
         mentions::mention_detail(&self.pool, mention_id).await
     }
 

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{BrandId, Millis};
+use crate::domain::{BrandId, MentionId, Millis, PostId, TaskId};
 use crate::store::ProblemStore;
 use crate::store::StoreError;
 
@@ -16,7 +16,7 @@ impl ProblemStore for SqlStore {
         &self,
         model: &str,
         since: Millis,
-        after_mention_id: i64,
+        after_mention_id: MentionId,
         limit: usize,
     ) -> Result<Vec<crate::store::GroupCandidate>, StoreError> {
         problems::ungrouped(&self.pool, model, since, after_mention_id, limit).await
@@ -25,7 +25,7 @@ impl ProblemStore for SqlStore {
     async fn save_embeddings(
         &self,
         model: &str,
-        embeddings: &[(i64, crate::domain::Embedding)],
+        embeddings: &[(PostId, crate::domain::Embedding)],
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         problems::save_embeddings(&mut tx, model, embeddings).await?;
@@ -121,7 +121,7 @@ impl ProblemStore for SqlStore {
         problems::row(&self.pool, change.id, change.at).await
     }
 
-    async fn task_problem(&self, task_id: i64) -> Result<Option<crate::store::TaskProblem>, StoreError> {
+    async fn task_problem(&self, task_id: TaskId) -> Result<Option<crate::store::TaskProblem>, StoreError> {
         problems::task_problem(&self.pool, task_id).await
     }
 }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId, TaskId};
 use crate::store::QueueStore;
 use crate::store::TaskChange;
 use crate::store::{StoreError, TaskDetail, TaskFilter, TaskRow};
@@ -21,7 +21,7 @@ impl QueueStore for SqlStore {
         queue::count_tasks(&self.pool, filter).await
     }
 
-    async fn task_detail(&self, task_id: i64) -> Result<TaskDetail, StoreError> {
+    async fn task_detail(&self, task_id: TaskId) -> Result<TaskDetail, StoreError> {
         queue::task_detail(&self.pool, task_id).await
     }
 
@@ -38,8 +38,8 @@ impl QueueStore for SqlStore {
 
     async fn relabel_post(
         &self,
-        task_id: i64,
-        post_id: i64,
+        task_id: TaskId,
+        post_id: PostId,
         label: &str,
         reviewer: &str,
         at: Millis,

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Millis;
+use crate::domain::{Millis, PostId, TaskId};
 use crate::store::ReplyStore;
 use crate::store::{Claim, StoreError};
 
@@ -12,7 +12,7 @@ use super::super::{SqlStore, replies};
 
 #[async_trait]
 impl ReplyStore for SqlStore {
-    async fn reply_target(&self, task_id: i64) -> Result<Option<(i64, crate::replies::ReplyTarget)>, StoreError> {
+    async fn reply_target(&self, task_id: TaskId) -> Result<Option<(PostId, crate::replies::ReplyTarget)>, StoreError> {
         replies::reply_target(&self.pool, task_id).await
     }
 
@@ -23,7 +23,7 @@ impl ReplyStore for SqlStore {
         Ok(row)
     }
 
-    async fn task_replies(&self, task_id: i64) -> Result<Vec<crate::store::ReplyRow>, StoreError> {
+    async fn task_replies(&self, task_id: TaskId) -> Result<Vec<crate::store::ReplyRow>, StoreError> {
         replies::task_replies(&self.pool, task_id).await
     }
 
@@ -63,7 +63,11 @@ impl ReplyStore for SqlStore {
         Ok(recorded)
     }
 
-    async fn record_reply_failure(&self, failure: &crate::store::ReplyFailure, task_id: i64) -> Result<(), StoreError> {
+    async fn record_reply_failure(
+        &self,
+        failure: &crate::store::ReplyFailure,
+        task_id: TaskId,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         replies::record_reply_failure(&mut tx, failure, task_id).await?;
         tx.commit().await?;

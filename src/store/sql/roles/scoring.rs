@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{BrandId, Millis, Platform, SentimentOutcome};
+use crate::domain::{BrandId, MentionId, Millis, Platform, PostId, SentimentOutcome};
 use crate::store::ScoringStore;
 use crate::store::{AssessmentOutcome, AuthorHistory, Claim, NewAssessment, PendingMention, StoreError};
 
@@ -15,7 +15,7 @@ impl ScoringStore for SqlStore {
     async fn claim_pending_mentions(
         &self,
         claim: &Claim<'_>,
-        after: Option<i64>,
+        after: Option<MentionId>,
         limit: usize,
     ) -> Result<Vec<PendingMention>, StoreError> {
         let mut tx = self.write().await?;
@@ -24,7 +24,7 @@ impl ScoringStore for SqlStore {
         Ok(claimed)
     }
 
-    async fn save_sentiments(&self, sentiments: &[(i64, SentimentOutcome)], at: Millis) -> Result<(), StoreError> {
+    async fn save_sentiments(&self, sentiments: &[(PostId, SentimentOutcome)], at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         scoring::save_sentiments(&mut tx, sentiments, at).await?;
         tx.commit().await?;
