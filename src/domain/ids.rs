@@ -1,5 +1,5 @@
 //! Identifiers: brand and source ids written by people in config, and the store's numeric
-//! row ids (task, mention, post, …), one type each so one cannot be passed for another.
+//! row ids (task, mention, post, reply), one type each so one cannot be passed for another.
 
 use std::fmt;
 
@@ -110,6 +110,7 @@ macro_rules! row_id {
 row_id!(TaskId, "task");
 row_id!(MentionId, "mention");
 row_id!(PostId, "post");
+row_id!(ReplyId, "reply");
 
 #[cfg(test)]
 mod tests {

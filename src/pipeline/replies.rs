@@ -152,7 +152,7 @@ impl ReplySender {
             match publisher.find_published(&outgoing).await {
                 Ok(Some(published)) => {
                     tracing::info!(
-                        reply = row.id,
+                        reply = row.id.get(),
                         "A reply in doubt was found published; not sending it again."
                     );
                     return self.sent(&row, &account, published, now_millis(), Outcome::Found).await;
@@ -231,7 +231,7 @@ impl ReplySender {
             };
             match self.store.record_reply_sent(&sent).await {
                 Ok(true) => {
-                    tracing::info!(reply = row.id, task = row.task_id.get(), platform = %row.platform, "Reply published.");
+                    tracing::info!(reply = row.id.get(), task = row.task_id.get(), platform = %row.platform, "Reply published.");
                     metrics::counter!(crate::metrics::REPLIES, "platform" => row.platform.to_string(), "outcome" => "published")
                         .increment(1);
                     self.store
@@ -275,7 +275,7 @@ impl ReplySender {
         } else {
             error.to_string()
         };
-        tracing::warn!(reply = row.id, task = row.task_id.get(), kind = error.kind(), error = %message, "Reply failed.");
+        tracing::warn!(reply = row.id.get(), task = row.task_id.get(), kind = error.kind(), error = %message, "Reply failed.");
         let record = FailureRecord {
             message,
             retry_at: None,
@@ -303,7 +303,7 @@ impl ReplySender {
         };
         let retry_at = now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
         tracing::info!(
-            reply = row.id,
+            reply = row.id.get(),
             kind = error.kind(),
             wait_ms = wait.as_millis() as u64,
             error = %error,

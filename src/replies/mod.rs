@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::domain::{BrandId, Millis, Platform};
+use crate::domain::{BrandId, Millis, Platform, ReplyId};
 use crate::sources::SourceError;
 pub use text::TextCheck;
 
@@ -170,7 +170,7 @@ pub struct ReplyTarget {
 /// A reply to send: the row's key goes with it so a retry can be recognised.
 #[derive(Debug, Clone)]
 pub struct OutgoingReply {
-    pub reply_id: i64,
+    pub reply_id: ReplyId,
     /// Sent as `Idempotency-Key` (Mastodon) or as the record key (Bluesky); kept with the row.
     pub key: String,
     pub text: String,

@@ -1,7 +1,7 @@
 //! What the store keeps about replies sent from earshot: the outbox rows, their outcomes, and
 //! the reply accounts' rotated tokens and health.
 
-use crate::domain::{BrandId, Millis, Platform, PostId, TaskId};
+use crate::domain::{BrandId, Millis, Platform, PostId, ReplyId, TaskId};
 use crate::replies::ReplyTarget;
 
 /// A reply to queue: written before anything is sent.
@@ -27,7 +27,7 @@ pub struct NewReply {
 /// A reply as the queue shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReplyRow {
-    pub id: i64,
+    pub id: ReplyId,
     pub task_id: TaskId,
     pub post_id: PostId,
     pub brand: BrandId,
@@ -62,7 +62,7 @@ pub struct ClaimedReply {
 /// The platform accepted a reply.
 #[derive(Debug, Clone)]
 pub struct ReplySent {
-    pub reply_id: i64,
+    pub reply_id: ReplyId,
     pub holder: String,
     pub external_id: String,
     pub url: Option<String>,
@@ -76,7 +76,7 @@ pub struct ReplySent {
 /// A failed attempt: `retry_at` `None` is final (the reason is shown on the task).
 #[derive(Debug, Clone)]
 pub struct ReplyFailure {
-    pub reply_id: i64,
+    pub reply_id: ReplyId,
     pub holder: String,
     pub error: String,
     pub kind: String,

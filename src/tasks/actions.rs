@@ -3,7 +3,7 @@
 //! optimistic concurrency. Pure: the result is a `TaskChange` the store applies atomically.
 
 use crate::auth::Role;
-use crate::domain::{Millis, TaskStatus};
+use crate::domain::{Millis, ReplyId, TaskStatus};
 use crate::store::{NewLabel, TaskChange, TaskRow};
 
 /// Who is acting: a user (by username) or a machine token (by name).
@@ -359,7 +359,7 @@ pub fn decide_send(
 /// A reply the platform accepted.
 #[derive(Debug, Clone, Copy)]
 pub struct AcceptedReply<'a> {
-    pub reply_id: i64,
+    pub reply_id: ReplyId,
     /// Who asked earshot to send it.
     pub sent_by: &'a str,
     pub url: Option<&'a str>,
@@ -491,7 +491,7 @@ mod tests {
     fn a_published_reply_is_the_first_response_at_the_platform_time() {
         let t = task(TaskStatus::Assigned, Some("ann"));
         let accepted = AcceptedReply {
-            reply_id: 9,
+            reply_id: ReplyId::new(9),
             sent_by: "ann",
             url: Some("https://x.com/acme/status/1"),
             resolve: false,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
-use crate::domain::{Millis, TaskId, now_millis};
+use crate::domain::{Millis, ReplyId, TaskId, now_millis};
 use crate::replies::{ReplyAccountSettings, ReplyTarget, TextCheck, account_key, can_publish_on};
 use crate::store::{NewReply, ReplyRow};
 use crate::tasks::actions::decide_send;
@@ -255,7 +255,7 @@ pub(super) async fn queue_reply(
             claim,
         })
         .await?;
-    tracing::info!(task = id.get(), reply = row.id, actor = %caller.actor.name, platform = %row.platform, "Reply queued.");
+    tracing::info!(task = id.get(), reply = row.id.get(), actor = %caller.actor.name, platform = %row.platform, "Reply queued.");
     Ok(row)
 }
 
@@ -263,7 +263,7 @@ pub(super) async fn queue_reply(
 async fn retry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<ReplyId>,
 ) -> Result<Json<ReplyRow>, ApiError> {
     let reply = state.store.reply(id).await?;
     let task = state.store.task_detail(reply.task_id).await?.task;
@@ -276,7 +276,7 @@ async fn retry(
         state.settings.tasks.send_role,
     )?;
     let row = state.store.retry_reply(id, &caller.actor.name, now_millis()).await?;
-    tracing::info!(reply = id, actor = %caller.actor.name, "Reply queued again.");
+    tracing::info!(reply = id.get(), actor = %caller.actor.name, "Reply queued again.");
     Ok(Json(row))
 }
 

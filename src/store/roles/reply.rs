@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Millis, PostId, TaskId};
+use crate::domain::{Millis, PostId, ReplyId, TaskId};
 use crate::store::{
     AccountEvent, AccountHealth, Claim, ClaimedReply, NewReply, ReplyFailure, ReplyRow, ReplySent, StoreError,
 };
@@ -19,17 +19,17 @@ pub trait ReplyStore: Send + Sync {
 
     async fn task_replies(&self, task_id: TaskId) -> Result<Vec<ReplyRow>, StoreError>;
 
-    async fn reply(&self, reply_id: i64) -> Result<ReplyRow, StoreError>;
+    async fn reply(&self, reply_id: ReplyId) -> Result<ReplyRow, StoreError>;
 
     /// A failed reply queued again by `actor`.
-    async fn retry_reply(&self, reply_id: i64, actor: &str, now: Millis) -> Result<ReplyRow, StoreError>;
+    async fn retry_reply(&self, reply_id: ReplyId, actor: &str, now: Millis) -> Result<ReplyRow, StoreError>;
 
     /// Claims up to `limit` queued replies due at `claim.now` for `claim.ttl_ms`.
     async fn claim_replies(&self, claim: &Claim<'_>, limit: usize) -> Result<Vec<ClaimedReply>, StoreError>;
 
     /// Marks a send as starting (the row is in doubt until its outcome is recorded); false
     /// when the claim was lost.
-    async fn begin_reply_attempt(&self, reply_id: i64, holder: &str, now: Millis) -> Result<bool, StoreError>;
+    async fn begin_reply_attempt(&self, reply_id: ReplyId, holder: &str, now: Millis) -> Result<bool, StoreError>;
 
     /// Records the platform's acceptance and applies the task change in one transaction;
     /// false when the row was no longer this holder's. `Conflict` when the task changed

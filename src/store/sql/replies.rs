@@ -12,7 +12,7 @@ use super::super::{
 use super::queue_actions::apply_task_change;
 use super::rows::{brand_at, get, platform_at};
 use super::scoring::insert_event;
-use crate::domain::{Millis, PostId, TaskId};
+use crate::domain::{Millis, PostId, ReplyId, TaskId};
 use crate::replies::{ReplyTarget, StoredToken};
 
 const REPLY_COLUMNS: &str = "r.id, r.task_id, r.post_id, r.brand_id, r.platform, r.text, r.idempotency_key,
@@ -100,7 +100,7 @@ pub(super) async fn queue_reply(tx: &mut Transaction<'static, Any>, reply: &NewR
             reply.task_id
         )));
     };
-    let id: i64 = get(&inserted, "id")?;
+    let id: ReplyId = get(&inserted, "id")?;
     insert_event(
         tx,
         reply.task_id,
@@ -128,7 +128,7 @@ pub(super) async fn task_replies(pool: &AnyPool, task_id: TaskId) -> Result<Vec<
     rows.iter().map(reply_row_of).collect()
 }
 
-pub(super) async fn reply(pool: &AnyPool, reply_id: i64) -> Result<ReplyRow, StoreError> {
+pub(super) async fn reply(pool: &AnyPool, reply_id: ReplyId) -> Result<ReplyRow, StoreError> {
     let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM replies r WHERE r.id = $1"))
         .bind(reply_id)
         .fetch_optional(pool)
@@ -203,7 +203,7 @@ pub(super) async fn claim_replies(
 /// leaves the row in doubt. False when the claim was lost.
 pub(super) async fn begin_reply_attempt(
     tx: &mut Transaction<'static, Any>,
-    reply_id: i64,
+    reply_id: ReplyId,
     holder: &str,
     now: Millis,
 ) -> Result<bool, StoreError> {
@@ -290,7 +290,7 @@ pub(super) async fn record_reply_failure(
 /// sent as soon as a worker runs; one still in doubt is looked for first.
 pub(super) async fn retry_reply(
     tx: &mut Transaction<'static, Any>,
-    reply_id: i64,
+    reply_id: ReplyId,
     actor: &str,
     now: Millis,
 ) -> Result<ReplyRow, StoreError> {

@@ -20,7 +20,7 @@ fn account(toml_text: &str) -> ReplyAccountSettings {
 
 fn reply(platform: Platform, external_id: &str, text: &str, key: &str) -> OutgoingReply {
     OutgoingReply {
-        reply_id: 7,
+        reply_id: earshot::domain::ReplyId::new(7),
         key: key.into(),
         text: text.into(),
         target: ReplyTarget {

@@ -66,7 +66,7 @@ pub(crate) async fn queue(
     task_id: earshot::domain::TaskId,
     text: &str,
     resolve: bool,
-) -> i64 {
+) -> earshot::domain::ReplyId {
     let task = store.task_detail(task_id).await.unwrap().task;
     let (post_id, target) = store.reply_target(task_id).await.unwrap().unwrap();
     let brand = earshot::domain::BrandId::parse("acme").unwrap();

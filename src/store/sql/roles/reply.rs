@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Millis, PostId, TaskId};
+use crate::domain::{Millis, PostId, ReplyId, TaskId};
 use crate::store::ReplyStore;
 use crate::store::{Claim, StoreError};
 
@@ -27,11 +27,16 @@ impl ReplyStore for SqlStore {
         replies::task_replies(&self.pool, task_id).await
     }
 
-    async fn reply(&self, reply_id: i64) -> Result<crate::store::ReplyRow, StoreError> {
+    async fn reply(&self, reply_id: ReplyId) -> Result<crate::store::ReplyRow, StoreError> {
         replies::reply(&self.pool, reply_id).await
     }
 
-    async fn retry_reply(&self, reply_id: i64, actor: &str, now: Millis) -> Result<crate::store::ReplyRow, StoreError> {
+    async fn retry_reply(
+        &self,
+        reply_id: ReplyId,
+        actor: &str,
+        now: Millis,
+    ) -> Result<crate::store::ReplyRow, StoreError> {
         let mut tx = self.write().await?;
         let row = replies::retry_reply(&mut tx, reply_id, actor, now).await?;
         tx.commit().await?;
@@ -49,7 +54,7 @@ impl ReplyStore for SqlStore {
         Ok(claimed)
     }
 
-    async fn begin_reply_attempt(&self, reply_id: i64, holder: &str, now: Millis) -> Result<bool, StoreError> {
+    async fn begin_reply_attempt(&self, reply_id: ReplyId, holder: &str, now: Millis) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let started = replies::begin_reply_attempt(&mut tx, reply_id, holder, now).await?;
         tx.commit().await?;
