@@ -25,6 +25,77 @@ impl LanguageRouter {
             name,
         }
     }
+
+    /// Scores each input with the model for its language (the primary one on `prepared`'s
+    /// tokens when given), or leaves it unscored when no model covers it.
+    fn route_and_score(
+        &mut self,
+        inputs: &[ScoreInput],
+        prepared: Option<&[super::Prepared]>,
+    ) -> Result<Vec<SentimentOutcome>, ScoringError> {
+        enum Route {
+            Primary,
+            Secondary,
+            Unscored(String),
+        }
+        let mut routed = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let lang = language_of(input);
+            let route = match lang.as_deref() {
+                None => Route::Primary,
+                Some(lang) if self.primary.manifest().covers(lang) => Route::Primary,
+                Some(lang) if self.secondary.as_ref().is_some_and(|s| s.manifest().covers(lang)) => Route::Secondary,
+                Some(lang) => Route::Unscored(format!("no model for language {lang:?}")),
+            };
+            let input = ScoreInput {
+                text: input.text.clone(),
+                lang_hint: lang,
+            };
+            routed.push((route, input));
+        }
+        let primary_inputs: Vec<ScoreInput> = routed
+            .iter()
+            .filter(|(r, _)| matches!(r, Route::Primary))
+            .map(|(_, i)| i.clone())
+            .collect();
+        let secondary_inputs: Vec<ScoreInput> = routed
+            .iter()
+            .filter(|(r, _)| matches!(r, Route::Secondary))
+            .map(|(_, i)| i.clone())
+            .collect();
+        let mut primary_out = match prepared {
+            Some(prepared) => {
+                let primary_prepared: Vec<super::Prepared> = routed
+                    .iter()
+                    .zip(prepared)
+                    .filter(|((r, _), _)| matches!(r, Route::Primary))
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                self.primary.score_prepared(&primary_inputs, &primary_prepared)?
+            }
+            None => self.primary.score_batch(&primary_inputs)?,
+        }
+        .into_iter();
+        let mut secondary_out = match &mut self.secondary {
+            Some(secondary) if !secondary_inputs.is_empty() => secondary.score_batch(&secondary_inputs)?,
+            _ => Vec::new(),
+        }
+        .into_iter();
+        routed
+            .into_iter()
+            .map(|(route, input)| {
+                let missing = || ScoringError::Inference("a routed model returned too few results".into());
+                match route {
+                    Route::Primary => primary_out.next().ok_or_else(missing),
+                    Route::Secondary => secondary_out.next().ok_or_else(missing),
+                    Route::Unscored(reason) => Ok(SentimentOutcome::Unscored {
+                        reason,
+                        language: input.lang_hint,
+                    }),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The post's language as ISO 639-1 where known: the platform's tag, else a reliable
@@ -84,63 +155,22 @@ impl Scorer for LanguageRouter {
         &self.name
     }
 
-    /// The primary model's lengths: a post for the secondary model is measured with the
-    /// primary's tokenizer, close enough to bucket.
-    fn length_of(&self) -> Option<super::LengthOf> {
-        self.primary.length_of()
+    /// The primary model's preparation: a post for the secondary model is measured with the
+    /// primary's tokenizer, close enough to bucket, and tokenized again by its own model.
+    fn preparer(&self) -> Option<super::Prepare> {
+        self.primary.preparer()
     }
 
     fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {
-        enum Route {
-            Primary,
-            Secondary,
-            Unscored(String),
-        }
-        let mut routed = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            let lang = language_of(input);
-            let route = match lang.as_deref() {
-                None => Route::Primary,
-                Some(lang) if self.primary.manifest().covers(lang) => Route::Primary,
-                Some(lang) if self.secondary.as_ref().is_some_and(|s| s.manifest().covers(lang)) => Route::Secondary,
-                Some(lang) => Route::Unscored(format!("no model for language {lang:?}")),
-            };
-            let input = ScoreInput {
-                text: input.text.clone(),
-                lang_hint: lang,
-            };
-            routed.push((route, input));
-        }
-        let primary_inputs: Vec<ScoreInput> = routed
-            .iter()
-            .filter(|(r, _)| matches!(r, Route::Primary))
-            .map(|(_, i)| i.clone())
-            .collect();
-        let secondary_inputs: Vec<ScoreInput> = routed
-            .iter()
-            .filter(|(r, _)| matches!(r, Route::Secondary))
-            .map(|(_, i)| i.clone())
-            .collect();
-        let mut primary_out = self.primary.score_batch(&primary_inputs)?.into_iter();
-        let mut secondary_out = match &mut self.secondary {
-            Some(secondary) if !secondary_inputs.is_empty() => secondary.score_batch(&secondary_inputs)?,
-            _ => Vec::new(),
-        }
-        .into_iter();
-        routed
-            .into_iter()
-            .map(|(route, input)| {
-                let missing = || ScoringError::Inference("a routed model returned too few results".into());
-                match route {
-                    Route::Primary => primary_out.next().ok_or_else(missing),
-                    Route::Secondary => secondary_out.next().ok_or_else(missing),
-                    Route::Unscored(reason) => Ok(SentimentOutcome::Unscored {
-                        reason,
-                        language: input.lang_hint,
-                    }),
-                }
-            })
-            .collect()
+        self.route_and_score(inputs, None)
+    }
+
+    fn score_prepared(
+        &mut self,
+        inputs: &[ScoreInput],
+        prepared: &[super::Prepared],
+    ) -> Result<Vec<SentimentOutcome>, ScoringError> {
+        self.route_and_score(inputs, Some(prepared))
     }
 }
 

@@ -31,22 +31,45 @@ pub struct ScoreInput {
     pub lang_hint: Option<String>,
 }
 
-/// How much model work a post is (its token count, for a transformer): the service sorts a
-/// job's posts by it so each batch pads little. Called off the scoring threads.
-pub type LengthOf = std::sync::Arc<dyn Fn(&ScoreInput) -> usize + Send + Sync>;
+/// A post as the scoring service's dispatcher measured it: how much model work it is (its
+/// token count, for a transformer), and the token ids it counted when the scorer keeps them,
+/// so a worker does not normalise and tokenize the post a second time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub length: usize,
+    /// The model's input ids (special tokens included, cut to its maximum length).
+    pub token_ids: Option<Vec<i64>>,
+}
+
+/// How a scorer prepares a post for batching: the service sorts a job's posts by
+/// [`Prepared::length`] so each batch pads little. Called on the dispatcher thread, off the
+/// scoring workers.
+pub type Prepare = std::sync::Arc<dyn Fn(&ScoreInput) -> Prepared + Send + Sync>;
 
 /// Something that scores sentiment. Blocking: call it through `ScoringService`.
 pub trait Scorer: Send {
     /// Name and version, e.g. `complaint-minilm-l6@1.0.0`.
     fn name(&self) -> &str;
 
-    /// How to measure a post's length for batching; `None`: its text's bytes.
-    fn length_of(&self) -> Option<LengthOf> {
+    /// How to prepare a post for batching; `None`: its length is its text's bytes and nothing
+    /// is kept.
+    fn preparer(&self) -> Option<Prepare> {
         None
     }
 
     /// Scores a batch; the result has one outcome per input, in order.
     fn score_batch(&mut self, inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError>;
+
+    /// Scores a batch that this scorer's [`preparer`](Scorer::preparer) prepared (`prepared[i]`
+    /// belongs to `inputs[i]`); the outcomes must equal [`score_batch`](Scorer::score_batch)'s.
+    /// By default the preparation is not used.
+    fn score_prepared(
+        &mut self,
+        inputs: &[ScoreInput],
+        _prepared: &[Prepared],
+    ) -> Result<Vec<SentimentOutcome>, ScoringError> {
+        self.score_batch(inputs)
+    }
 }
 
 /// Why scoring failed.

@@ -27,7 +27,7 @@ use tch::{Device, Kind, Tensor, nn};
 use super::manifest::ModelManifest;
 use super::normalise::Normaliser;
 use super::onnx::OnnxModel;
-use super::{LengthOf, ScoreInput, Scorer, ScoringError};
+use super::{Prepare, Prepared, ScoreInput, Scorer, ScoringError};
 use crate::config::{Precision, ScoringSettings};
 use crate::domain::{ComplaintScores, SentimentLabel, SentimentOutcome, SentimentScores, Severity};
 
@@ -116,25 +116,37 @@ pub(super) struct TokenBatch {
 /// longest, each cut to `max_length` tokens.
 pub(super) fn token_batch(tokenizer: &TokenizerOption, texts: &[String], max_length: usize, pad_id: i64) -> TokenBatch {
     let encoded = tokenizer.encode_list(texts, max_length, &TruncationStrategy::LongestFirst, 0);
-    let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
-    let mut ids = Vec::with_capacity(encoded.len() * width);
-    let mut mask = Vec::with_capacity(encoded.len() * width);
-    for input in &encoded {
-        let n_tokens = input.token_ids.len();
-        ids.extend_from_slice(&input.token_ids);
-        ids.extend(std::iter::repeat_n(pad_id, width - n_tokens));
-        mask.extend(std::iter::repeat_n(1i64, n_tokens));
-        mask.extend(std::iter::repeat_n(0i64, width - n_tokens));
-    }
-    TokenBatch {
-        ids,
-        mask,
-        rows: encoded.len(),
-        width,
-    }
+    TokenBatch::pad(encoded.iter().map(|e| e.token_ids.as_slice()), pad_id)
+}
+
+/// One normalised text's token ids as [`token_batch`] makes them, on the calling thread.
+fn token_ids(tokenizer: &TokenizerOption, text: &str, max_length: usize) -> Vec<i64> {
+    tokenizer
+        .encode_pair(text, None, max_length, &TruncationStrategy::LongestFirst, 0)
+        .token_ids
 }
 
 impl TokenBatch {
+    /// Rows of token ids padded with `pad_id` to the longest, with their attention mask.
+    fn pad<'a>(rows: impl ExactSizeIterator<Item = &'a [i64]> + Clone, pad_id: i64) -> TokenBatch {
+        let n_rows = rows.len();
+        let width = rows.clone().map(<[i64]>::len).max().unwrap_or(1).max(1);
+        let mut ids = Vec::with_capacity(n_rows * width);
+        let mut mask = Vec::with_capacity(n_rows * width);
+        for row in rows {
+            ids.extend_from_slice(row);
+            ids.extend(std::iter::repeat_n(pad_id, width - row.len()));
+            mask.extend(std::iter::repeat_n(1i64, row.len()));
+            mask.extend(std::iter::repeat_n(0i64, width - row.len()));
+        }
+        TokenBatch {
+            ids,
+            mask,
+            rows: n_rows,
+            width,
+        }
+    }
+
     /// The ids and the mask as libtorch tensors.
     fn tensors(&self) -> (Tensor, Tensor) {
         let shape = [self.rows as i64, self.width as i64];
@@ -419,6 +431,11 @@ impl TransformerScorer {
             return Ok(Vec::new());
         }
         let batch = token_batch(&self.tokenizer, texts, self.manifest.max_length, self.pad_id);
+        self.predict_batch(batch)
+    }
+
+    /// Every head's probabilities for each padded row: one encoder pass.
+    fn predict_batch(&mut self, batch: TokenBatch) -> Result<Vec<ModelOutput>, ScoringError> {
         let (sentiment, complaint) = match &mut self.engine {
             Engine::Torch { classifier, .. } => torch_forward(classifier, &batch)?,
             Engine::Onnx(model) => {
@@ -458,6 +475,20 @@ impl TransformerScorer {
                     }
                 };
                 Ok(ModelOutput { sentiment, complaint })
+            })
+            .collect()
+    }
+
+    /// The outcomes of `inputs` from the model's outputs for them, in order.
+    fn outcomes(&self, outputs: Vec<ModelOutput>, inputs: &[ScoreInput]) -> Vec<SentimentOutcome> {
+        outputs
+            .into_iter()
+            .zip(inputs)
+            .map(|(output, input)| SentimentOutcome::Scored {
+                scores: output.sentiment,
+                model: self.id.clone(),
+                language: input.lang_hint.clone(),
+                complaint: output.complaint,
             })
             .collect()
     }
@@ -502,14 +533,17 @@ impl Scorer for TransformerScorer {
         &self.id
     }
 
-    /// Tokens after normalisation, up to the model's maximum: what a batch pads to.
-    fn length_of(&self) -> Option<LengthOf> {
+    /// The post normalised and tokenized (special tokens included, up to the model's maximum):
+    /// its token count is what a batch pads to, and the worker runs the model on the ids.
+    fn preparer(&self) -> Option<Prepare> {
         let (tokenizer, normaliser) = (self.tokenizer.clone(), self.normaliser.clone());
         let max_length = self.manifest.max_length;
         Some(Arc::new(move |input: &ScoreInput| {
-            let text = normaliser.normalise(&input.text);
-            // The special tokens ([CLS], [SEP]) count too.
-            (tokenizer.tokenize(&text).len() + 2).min(max_length)
+            let ids = token_ids(&tokenizer, &normaliser.normalise(&input.text), max_length);
+            Prepared {
+                length: ids.len(),
+                token_ids: Some(ids),
+            }
         }))
     }
 
@@ -519,15 +553,23 @@ impl Scorer for TransformerScorer {
             .map(|input| self.normaliser.normalise(&input.text))
             .collect();
         let outputs = self.predict(&texts)?;
-        Ok(outputs
-            .into_iter()
-            .zip(inputs)
-            .map(|(output, input)| SentimentOutcome::Scored {
-                scores: output.sentiment,
-                model: self.id.clone(),
-                language: input.lang_hint.clone(),
-                complaint: output.complaint,
-            })
-            .collect())
+        Ok(self.outcomes(outputs, inputs))
+    }
+
+    /// Runs the model on the ids the preparer kept; inputs without them are normalised and
+    /// tokenized here.
+    fn score_prepared(
+        &mut self,
+        inputs: &[ScoreInput],
+        prepared: &[Prepared],
+    ) -> Result<Vec<SentimentOutcome>, ScoringError> {
+        let ids: Option<Vec<&[i64]>> = prepared.iter().map(|p| p.token_ids.as_deref()).collect();
+        match ids {
+            Some(ids) if !ids.is_empty() && ids.len() == inputs.len() => {
+                let outputs = self.predict_batch(TokenBatch::pad(ids.into_iter(), self.pad_id))?;
+                Ok(self.outcomes(outputs, inputs))
+            }
+            _ => self.score_batch(inputs),
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! `ScoringService`: scorers on their own threads behind a bounded queue.
 //!
-//! A job (a claimed chunk of posts) is sorted by length and cut into batches on a dispatcher
-//! thread; one or more worker threads, each owning a scorer, take batches as they come free,
-//! so with several workers the batches of one job are scored in parallel and each worker
-//! normalises and tokenizes its own batch while the others run the model. Results go back in
+//! A job (a claimed chunk of posts) is prepared (for a transformer: normalised and tokenized,
+//! once), sorted by length and cut into batches on a dispatcher thread; one or more worker
+//! threads, each owning a scorer, take batches as they come free and run the model on the
+//! prepared tokens, so with several workers the batches of one job are scored in parallel
+//! while the dispatcher prepares the next job. Results go back in
 //! the order of the job's inputs. Nothing here runs on the async executor's threads, and
 //! nothing here knows what a model is: that is the `Scorer`'s business.
 
@@ -14,7 +15,7 @@ use std::thread;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{LengthOf, ScoreInput, Scorer, ScoringError};
+use super::{Prepare, Prepared, ScoreInput, Scorer, ScoringError};
 use crate::domain::SentimentOutcome;
 
 type Reply = oneshot::Sender<Result<Vec<SentimentOutcome>, ScoringError>>;
@@ -47,11 +48,13 @@ impl JobState {
     }
 }
 
-/// One batch of a job: the positions of its inputs in the job, and the inputs.
+/// One batch of a job: the positions of its inputs in the job, the inputs and what the
+/// dispatcher prepared of each.
 struct BatchWork {
     job: Arc<JobState>,
     positions: Vec<usize>,
     inputs: Vec<ScoreInput>,
+    prepared: Vec<Prepared>,
 }
 
 /// A job queued by [`ScoringService::submit`].
@@ -93,7 +96,7 @@ impl ScoringService {
     pub fn start_pool(scorers: Vec<Box<dyn Scorer>>, queue_batches: usize, batch_size: usize) -> ScoringService {
         let (jobs, mut receiver) = mpsc::channel::<Job>(queue_batches.max(1));
         let name = scorers.first().map(|s| s.name().to_owned()).unwrap_or_default();
-        let length_of = scorers.first().and_then(|s| s.length_of());
+        let prepare = scorers.first().and_then(|s| s.preparer());
         let batch_size = batch_size.max(1);
         let workers = scorers.len();
         if workers == 0 {
@@ -120,7 +123,12 @@ impl ScoringService {
                 })
                 .expect("spawning a thread only fails when the OS is out of resources");
         }
-        let length_of = length_of.unwrap_or_else(|| Arc::new(|input: &ScoreInput| input.text.len()));
+        let prepare = prepare.unwrap_or_else(|| {
+            Arc::new(|input: &ScoreInput| Prepared {
+                length: input.text.len(),
+                token_ids: None,
+            })
+        });
         let span = tracing::info_span!("scoring_dispatcher", scorer = %name);
         thread::Builder::new()
             .name("earshot-scoring".into())
@@ -129,7 +137,7 @@ impl ScoringService {
                 // Ends when every `ScoringService` clone is dropped; dropping `batches` then
                 // stops the workers once they have finished what they hold.
                 while let Some(job) = receiver.blocking_recv() {
-                    if !dispatch(job, batch_size, &length_of, &batches) {
+                    if !dispatch(job, batch_size, &prepare, &batches) {
                         break;
                     }
                 }
@@ -188,14 +196,14 @@ impl ScoringService {
 /// Cuts `job` into batches of `batch_size`, shortest posts first (by the scorer's measure,
 /// tokens for a transformer): a batch pads only to its own longest post, so a job of mixed
 /// lengths wastes few padding tokens (the encoder's cost grows with the padded length).
-/// Measuring happens here, while the workers run the model. Returns false once the workers
-/// are gone.
-fn dispatch(job: Job, batch_size: usize, length_of: &LengthOf, batches: &SyncSender<BatchWork>) -> bool {
+/// Measuring (for a transformer: normalising and tokenizing, kept for the worker) happens
+/// here, while the workers run the model. Returns false once the workers are gone.
+fn dispatch(job: Job, batch_size: usize, prepare: &Prepare, batches: &SyncSender<BatchWork>) -> bool {
     let Job { inputs, reply } = job;
-    let lengths: Vec<usize> = inputs.iter().map(|input| length_of(input)).collect();
+    let mut prepared: Vec<Option<Prepared>> = inputs.iter().map(|input| Some(prepare(input))).collect();
     let mut order: Vec<usize> = (0..inputs.len()).collect();
     // Stable: equal lengths keep their order.
-    order.sort_by_key(|&i| lengths[i]);
+    order.sort_by_key(|&i| prepared[i].as_ref().map_or(0, |p| p.length));
     let n_batches = order.len().div_ceil(batch_size);
     let state = Arc::new(JobState {
         outcomes: Mutex::new(vec![None; inputs.len()]),
@@ -208,6 +216,7 @@ fn dispatch(job: Job, batch_size: usize, length_of: &LengthOf, batches: &SyncSen
             job: state.clone(),
             positions: chunk.to_vec(),
             inputs: chunk.iter().filter_map(|&i| inputs[i].take()).collect(),
+            prepared: chunk.iter().filter_map(|&i| prepared[i].take()).collect(),
         };
         if batches.send(work).is_err() {
             state.answer(Err(ScoringError::Stopped));
@@ -228,12 +237,17 @@ fn work(mut scorer: Box<dyn Scorer>, batches: &Mutex<Receiver<BatchWork>>) {
 }
 
 fn score_batch(scorer: &mut dyn Scorer, batch: BatchWork) {
-    let BatchWork { job, positions, inputs } = batch;
+    let BatchWork {
+        job,
+        positions,
+        inputs,
+        prepared,
+    } = batch;
     if job.is_answered() {
         return;
     }
     let started = std::time::Instant::now();
-    let scored = scorer.score_batch(&inputs);
+    let scored = scorer.score_prepared(&inputs, &prepared);
     metrics::histogram!(crate::metrics::SCORING_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
     metrics::histogram!(crate::metrics::SCORING_BATCH_SIZE).record(inputs.len() as f64);
     let scored = match scored {
@@ -340,6 +354,82 @@ mod tests {
                 vec![texts[0].to_owned(), texts[5].to_owned()],
             ],
             "shortest first, so each batch pads to a similar length"
+        );
+    }
+
+    /// A batch as a scorer saw it: each post's text with the token ids prepared for it.
+    type SeenBatch = Vec<(String, Option<Vec<i64>>)>;
+
+    /// Measures a post as the inverse of its length and keeps its byte count as its "token",
+    /// recording what each batch was given.
+    struct Measuring {
+        batches: std::sync::Arc<std::sync::Mutex<Vec<SeenBatch>>>,
+    }
+
+    impl Scorer for Measuring {
+        fn name(&self) -> &str {
+            "measuring"
+        }
+
+        fn preparer(&self) -> Option<Prepare> {
+            Some(Arc::new(|input: &ScoreInput| Prepared {
+                length: 1000 - input.text.len(),
+                token_ids: Some(vec![input.text.len() as i64]),
+            }))
+        }
+
+        fn score_batch(&mut self, _inputs: &[ScoreInput]) -> Result<Vec<SentimentOutcome>, ScoringError> {
+            Err(ScoringError::Inference(
+                "a prepared job must come with its preparation".into(),
+            ))
+        }
+
+        fn score_prepared(
+            &mut self,
+            inputs: &[ScoreInput],
+            prepared: &[Prepared],
+        ) -> Result<Vec<SentimentOutcome>, ScoringError> {
+            self.batches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(
+                    inputs
+                        .iter()
+                        .zip(prepared)
+                        .map(|(i, p)| (i.text.clone(), p.token_ids.clone()))
+                        .collect(),
+                );
+            lexicon::LexiconScorer.score_batch(inputs)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_scorers_preparation_orders_the_batches_and_reaches_the_worker_with_its_post() {
+        let batches = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let service = ScoringService::start(
+            Box::new(Measuring {
+                batches: batches.clone(),
+            }),
+            2,
+            2,
+        );
+        let texts: Vec<String> = ["ok", "a much longer post about a lost bag", "terrible", "great flight"]
+            .map(str::to_owned)
+            .to_vec();
+        let alone = each_alone(&inputs(&texts));
+
+        let outcomes = service.score(inputs(&texts)).await.unwrap();
+
+        assert_eq!(outcomes, alone, "each input's own outcome, in the input order");
+        let seen = batches.lock().unwrap().clone();
+        let prepared = |t: &str| (t.to_owned(), Some(vec![t.len() as i64]));
+        assert_eq!(
+            seen,
+            [
+                vec![prepared(&texts[1]), prepared(&texts[3])],
+                vec![prepared(&texts[2]), prepared(&texts[0])],
+            ],
+            "ordered by the scorer's measure (longest first here), each post with its own preparation"
         );
     }
 

@@ -170,6 +170,43 @@ async fn the_service_scores_in_length_batches_on_parallel_workers_and_keeps_the_
     assert!(same >= 0.95, "int8, same complaint decision for {same:.3}");
 }
 
+/// The service tokenizes each post once, on its dispatcher, and the worker runs the model on
+/// those ids: for the same batch that must give exactly what scoring the texts gives, at
+/// every precision, for long posts cut to the model's maximum as for short ones.
+#[test]
+fn a_batch_scored_on_its_prepared_tokens_equals_the_batch_scored_from_its_texts() {
+    let mut inputs = posts();
+    inputs.push(ScoreInput {
+        text: "@NorthwindAir ".to_owned() + &"my refund is still missing after six weeks of calls, ".repeat(12),
+        lang_hint: None,
+    });
+    inputs.push(ScoreInput {
+        text: "✈️😡 https://example.com/a/very/long/link?with=query &amp; 🇬🇧 flag".to_owned(),
+        lang_hint: Some("en".to_owned()),
+    });
+    for precision in [Precision::Int8, Precision::Fp32] {
+        let mut scorer = TransformerScorer::load_with(&complaint_model_dir(), &options(Some(precision))).unwrap();
+        let prepare = scorer.preparer().expect("a transformer prepares its tokens");
+        let prepared: Vec<_> = inputs.iter().map(|input| prepare(input)).collect();
+        let max_length = scorer.manifest().max_length;
+        for p in &prepared {
+            let ids = p.token_ids.as_ref().expect("the ids are kept");
+            assert_eq!(p.length, ids.len());
+            assert!((3..=max_length).contains(&p.length), "{} tokens", p.length);
+        }
+        assert_eq!(prepared[prepared.len() - 2].length, max_length, "the long post is cut");
+
+        let n = inputs.len();
+        for batch in [0..1, 0..9, n - 5..n] {
+            let from_tokens = scorer
+                .score_prepared(&inputs[batch.clone()], &prepared[batch.clone()])
+                .unwrap();
+            let from_texts = scorer.score_batch(&inputs[batch.clone()]).unwrap();
+            assert_eq!(from_tokens, from_texts, "{precision:?}, posts {batch:?}");
+        }
+    }
+}
+
 #[test]
 fn a_precision_the_model_cannot_give_is_refused_by_name() {
     let sentiment_only = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sentiment-minilm-l6-tweeteval");
