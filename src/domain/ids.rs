@@ -111,6 +111,8 @@ row_id!(TaskId, "task");
 row_id!(MentionId, "mention");
 row_id!(PostId, "post");
 row_id!(ReplyId, "reply");
+row_id!(AlertId, "outbox alert");
+row_id!(DeliveryId, "alert delivery");
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ pub use business_hours::{BusinessCalendar, BusinessHoursSettings, CalendarProble
 pub use embedding::{Embedding, EmbeddingError, cosine};
 pub use engagement::{EngagementSample, Growth};
 pub use http_url::{HttpUrl, NotHttpUrl};
-pub use ids::{BrandId, IdError, MentionId, PostId, ReplyId, SourceId, TaskId};
+pub use ids::{AlertId, BrandId, DeliveryId, IdError, MentionId, PostId, ReplyId, SourceId, TaskId};
 pub use post::{Batch, Cursor, Engagement, Platform, Post, PostDraft, PostError, Quarantined, UNKNOWN_AUTHOR};
 pub use score::{ComplaintScores, Criticality, Factor, SentimentLabel, SentimentOutcome, SentimentScores, Severity};
 pub use search::{MAX_SEARCH_CHARS, SEARCH_SEPARATOR, SearchTerm, SearchTermError, search_text};

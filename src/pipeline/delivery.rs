@@ -27,7 +27,7 @@ use crate::alerts::render::UpdateOf;
 use crate::alerts::routing::{AlertRule, routes_for};
 use crate::alerts::sink::{AlertSink, SendError};
 use crate::alerts::{AlertPayload, ChannelSettings};
-use crate::domain::{Millis, duration_millis};
+use crate::domain::{DeliveryId, Millis, duration_millis};
 use crate::store::{DueDelivery, SentRef, Store, StoreError};
 
 /// Deliveries claimed per call.
@@ -220,7 +220,7 @@ impl Deliverer {
                     .iter()
                     .map(|delivery| (delivery.brand.clone(), delivery.payload.clone()))
                     .collect();
-                let ids: Vec<i64> = members.iter().map(|delivery| delivery.id).collect();
+                let ids: Vec<DeliveryId> = members.iter().map(|delivery| delivery.id).collect();
                 let digest = build_digest(&channel, held_until, &items);
                 if self.store.commit_digest(&channel, &digest, &ids, now).await? {
                     report.n_digests += 1;

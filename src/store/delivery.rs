@@ -1,13 +1,13 @@
 //! Records for alert delivery: one delivery per (outbox alert, channel), and channel state.
 
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Millis, Platform, TaskId};
+use crate::domain::{AlertId, BrandId, DeliveryId, Millis, Platform, TaskId};
 
 /// A delivery claimed for sending, with the alert it carries.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
-    pub id: i64,
-    pub alert_id: i64,
+    pub id: DeliveryId,
+    pub alert_id: AlertId,
     pub dedup_key: String,
     pub channel: String,
     pub attempts: i64,
@@ -59,7 +59,7 @@ pub struct SlaTask {
 /// A delivery held by quiet hours whose hold has ended, with the alert it carries.
 #[derive(Debug, Clone)]
 pub struct HeldDelivery {
-    pub id: i64,
+    pub id: DeliveryId,
     pub channel: String,
     /// The end of the quiet hours it was held for.
     pub held_until_ms: Millis,

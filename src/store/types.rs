@@ -2,8 +2,8 @@
 
 use crate::alerts::AlertPayload;
 use crate::domain::{
-    BrandId, Criticality, Cursor, Factor, MentionId, Millis, Platform, Post, PostId, Priority, Quarantined, SearchTerm,
-    SentimentOutcome, SentimentScores, SourceId, TaskId, TaskStatus,
+    AlertId, BrandId, Criticality, Cursor, Factor, MentionId, Millis, Platform, Post, PostId, Priority, Quarantined,
+    SearchTerm, SentimentOutcome, SentimentScores, SourceId, TaskId, TaskStatus,
 };
 
 /// A brand as the store mirrors it from config.
@@ -358,7 +358,7 @@ pub struct Counts {
 /// An alert waiting in the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxAlert {
-    pub id: i64,
+    pub id: AlertId,
     pub dedup_key: String,
     pub brand: Option<String>,
     pub task_id: Option<TaskId>,

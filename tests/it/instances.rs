@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use earshot::alerts::AlertPayload;
-use earshot::domain::now_millis;
+use earshot::domain::{DeliveryId, now_millis};
 use earshot::store::Store;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
@@ -60,8 +60,8 @@ async fn two_runners_claiming_deliveries_at_once_take_disjoint_sets_and_lose_non
     );
 
     let (a, b) = (a.unwrap(), b.unwrap());
-    let a_set: HashSet<i64> = a.iter().copied().collect();
-    let b_set: HashSet<i64> = b.iter().copied().collect();
+    let a_set: HashSet<DeliveryId> = a.iter().copied().collect();
+    let b_set: HashSet<DeliveryId> = b.iter().copied().collect();
     assert_eq!(total, 300);
     assert_eq!(a_set.len(), a.len(), "a runner never gets the same delivery twice");
     assert_eq!(b_set.len(), b.len());

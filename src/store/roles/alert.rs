@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Millis};
+use crate::domain::{AlertId, BrandId, DeliveryId, Millis};
 use crate::store::{HeldDelivery, OutboxAlert, SlaTask, StoreError};
 
 #[async_trait]
@@ -23,13 +23,13 @@ pub trait AlertStore: Send + Sync {
 
     /// Fans an outbox alert out to one delivery per channel and marks it routed, in one
     /// transaction; routing it again adds nothing. Returns how many deliveries were added.
-    async fn route_alert(&self, alert_id: i64, channels: &[String], now: Millis) -> Result<usize, StoreError>;
+    async fn route_alert(&self, alert_id: AlertId, channels: &[String], now: Millis) -> Result<usize, StoreError>;
 
     /// Like `route_alert`, with a hold per channel: `Some(until)` stores the delivery as held
     /// by quiet hours until then (for the digest) instead of due now.
     async fn route_alert_with_holds(
         &self,
-        alert_id: i64,
+        alert_id: AlertId,
         routes: &[(String, Option<Millis>)],
         now: Millis,
     ) -> Result<usize, StoreError>;
@@ -45,7 +45,7 @@ pub trait AlertStore: Send + Sync {
         &self,
         channel: &str,
         digest: &AlertPayload,
-        held_ids: &[i64],
+        held_ids: &[DeliveryId],
         now: Millis,
     ) -> Result<bool, StoreError>;
 

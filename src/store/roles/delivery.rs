@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Millis, TaskId};
+use crate::domain::{DeliveryId, Millis, TaskId};
 use crate::store::{ChannelState, DueDelivery, SentRef, StoreError};
 
 #[async_trait]
@@ -18,13 +18,18 @@ pub trait DeliveryStore: Send + Sync {
     ) -> Result<Vec<DueDelivery>, StoreError>;
 
     /// Records a delivery as sent, with where the platform put it.
-    async fn mark_delivery_sent(&self, delivery_id: i64, sent: &SentRef, at: Millis) -> Result<(), StoreError>;
+    async fn mark_delivery_sent(&self, delivery_id: DeliveryId, sent: &SentRef, at: Millis) -> Result<(), StoreError>;
 
     /// Makes a delivery due again at `at`; with an error, the attempt counts and the error is kept.
-    async fn reschedule_delivery(&self, delivery_id: i64, at: Millis, error: Option<&str>) -> Result<(), StoreError>;
+    async fn reschedule_delivery(
+        &self,
+        delivery_id: DeliveryId,
+        at: Millis,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// Gives up on a delivery.
-    async fn mark_delivery_dead(&self, delivery_id: i64, error: &str) -> Result<(), StoreError>;
+    async fn mark_delivery_dead(&self, delivery_id: DeliveryId, error: &str) -> Result<(), StoreError>;
 
     /// When the first message about `task_id` was sent to `channel` (by a delivery other
     /// than `except`), if one was.
@@ -32,7 +37,7 @@ pub trait DeliveryStore: Send + Sync {
         &self,
         task_id: TaskId,
         channel: &str,
-        except: i64,
+        except: DeliveryId,
     ) -> Result<Option<Millis>, StoreError>;
 
     /// Turns a channel off after a permanent failure; its deliveries wait until it is enabled.

@@ -5,14 +5,14 @@ use sqlx::{Any, AnyPool, Transaction};
 use super::super::{DeliveryStatus, HeldDelivery, NegativePost, OutboxStatus, StoreError};
 use super::rows::{alert_payload_of, get};
 use crate::alerts::AlertPayload;
-use crate::domain::{BrandId, Millis, TaskId};
+use crate::domain::{AlertId, BrandId, DeliveryId, Millis, TaskId};
 
 /// Fans an alert out to each route's channel and marks it routed; running it twice adds
 /// nothing. A channel without a hold gets a `pending` delivery due now, one with a hold a
 /// `held` delivery that waits until the hold's end.
 pub(super) async fn route_alert_with_holds(
     tx: &mut Transaction<'static, Any>,
-    alert_id: i64,
+    alert_id: AlertId,
     routes: &[(String, Option<Millis>)],
     now: Millis,
 ) -> Result<usize, StoreError> {
@@ -79,7 +79,7 @@ pub(super) async fn commit_digest(
     tx: &mut Transaction<'static, Any>,
     channel: &str,
     digest: &AlertPayload,
-    held_ids: &[i64],
+    held_ids: &[DeliveryId],
     now: Millis,
 ) -> Result<bool, StoreError> {
     let inserted = super::alerts::insert_outbox(tx, None, digest, OutboxStatus::Routed, now).await?;
@@ -126,7 +126,7 @@ pub(super) async fn first_sent_about_task(
     pool: &AnyPool,
     task_id: TaskId,
     channel: &str,
-    except: i64,
+    except: DeliveryId,
 ) -> Result<Option<Millis>, StoreError> {
     let row = sqlx::query(
         "SELECT d.sent_at_ms FROM alert_deliveries d JOIN alert_outbox o ON o.id = d.alert_id

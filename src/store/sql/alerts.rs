@@ -8,13 +8,13 @@ use super::UNANSWERED_TASK_STATUSES;
 use super::rows::{alert_payload_json, alert_payload_of, brand_at, get, platform_at};
 use crate::alerts::AlertPayload;
 use crate::domain::Priority;
-use crate::domain::{Millis, TaskId};
+use crate::domain::{AlertId, DeliveryId, Millis, TaskId};
 
 /// Fans an alert out to `channels` at once and marks it routed; running it twice adds
 /// nothing. (`alert_holds::route_alert_with_holds` with no holds.)
 pub(super) async fn route_alert(
     tx: &mut Transaction<'static, Any>,
-    alert_id: i64,
+    alert_id: AlertId,
     channels: &[String],
     now: Millis,
 ) -> Result<usize, StoreError> {
@@ -56,7 +56,7 @@ pub(super) async fn claim_deliveries(
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
     for row in &rows {
-        let id: i64 = get(row, "id")?;
+        let id: DeliveryId = get(row, "id")?;
         let channel: String = get(row, "channel")?;
         let task_id: Option<TaskId> = get(row, "task_id")?;
         let payload = alert_payload_of(row)?;
@@ -87,7 +87,7 @@ async fn previous_message(
     tx: &mut Transaction<'static, Any>,
     task_id: TaskId,
     channel: &str,
-    except: i64,
+    except: DeliveryId,
 ) -> Result<Option<String>, StoreError> {
     let row = sqlx::query(
         "SELECT d.external_id FROM alert_deliveries d JOIN alert_outbox o ON o.id = d.alert_id
@@ -109,7 +109,7 @@ async fn previous_message(
 
 pub(super) async fn mark_sent(
     tx: &mut Transaction<'static, Any>,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     sent: &SentRef,
     at: Millis,
 ) -> Result<(), StoreError> {
@@ -131,7 +131,7 @@ pub(super) async fn mark_sent(
 
 pub(super) async fn reschedule(
     tx: &mut Transaction<'static, Any>,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     at: Millis,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -157,7 +157,7 @@ pub(super) async fn reschedule(
 
 pub(super) async fn mark_dead(
     tx: &mut Transaction<'static, Any>,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     error: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(

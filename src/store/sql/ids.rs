@@ -6,7 +6,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Database, Decode, Encode, Type};
 
-use crate::domain::{MentionId, PostId, ReplyId, TaskId};
+use crate::domain::{AlertId, DeliveryId, MentionId, PostId, ReplyId, TaskId};
 
 macro_rules! sql_row_id {
     ($($name:ident),+ $(,)?) => {$(
@@ -34,4 +34,4 @@ macro_rules! sql_row_id {
     )+};
 }
 
-sql_row_id!(TaskId, MentionId, PostId, ReplyId);
+sql_row_id!(TaskId, MentionId, PostId, ReplyId, AlertId, DeliveryId);

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{BrandId, Millis};
+use crate::domain::{AlertId, BrandId, DeliveryId, Millis};
 use crate::store::AlertStore;
 use crate::store::{OutboxAlert, SlaTask, StoreError};
 
@@ -28,7 +28,7 @@ impl AlertStore for SqlStore {
         queue::due_alerts(&self.pool, now, limit).await
     }
 
-    async fn route_alert(&self, alert_id: i64, channels: &[String], now: Millis) -> Result<usize, StoreError> {
+    async fn route_alert(&self, alert_id: AlertId, channels: &[String], now: Millis) -> Result<usize, StoreError> {
         let mut tx = self.write().await?;
         let added = alerts::route_alert(&mut tx, alert_id, channels, now).await?;
         tx.commit().await?;
@@ -37,7 +37,7 @@ impl AlertStore for SqlStore {
 
     async fn route_alert_with_holds(
         &self,
-        alert_id: i64,
+        alert_id: AlertId,
         routes: &[(String, Option<Millis>)],
         now: Millis,
     ) -> Result<usize, StoreError> {
@@ -59,7 +59,7 @@ impl AlertStore for SqlStore {
         &self,
         channel: &str,
         digest: &crate::alerts::AlertPayload,
-        held_ids: &[i64],
+        held_ids: &[DeliveryId],
         now: Millis,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Millis, TaskId};
+use crate::domain::{DeliveryId, Millis, TaskId};
 use crate::store::DeliveryStore;
 use crate::store::{ChannelState, DueDelivery, SentRef, StoreError};
 
@@ -24,21 +24,26 @@ impl DeliveryStore for SqlStore {
         Ok(claimed)
     }
 
-    async fn mark_delivery_sent(&self, delivery_id: i64, sent: &SentRef, at: Millis) -> Result<(), StoreError> {
+    async fn mark_delivery_sent(&self, delivery_id: DeliveryId, sent: &SentRef, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         alerts::mark_sent(&mut tx, delivery_id, sent, at).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn reschedule_delivery(&self, delivery_id: i64, at: Millis, error: Option<&str>) -> Result<(), StoreError> {
+    async fn reschedule_delivery(
+        &self,
+        delivery_id: DeliveryId,
+        at: Millis,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         alerts::reschedule(&mut tx, delivery_id, at, error).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn mark_delivery_dead(&self, delivery_id: i64, error: &str) -> Result<(), StoreError> {
+    async fn mark_delivery_dead(&self, delivery_id: DeliveryId, error: &str) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         alerts::mark_dead(&mut tx, delivery_id, error).await?;
         tx.commit().await?;
@@ -49,7 +54,7 @@ impl DeliveryStore for SqlStore {
         &self,
         task_id: TaskId,
         channel: &str,
-        except: i64,
+        except: DeliveryId,
     ) -> Result<Option<Millis>, StoreError> {
         alert_holds::first_sent_about_task(&self.pool, task_id, channel, except).await
     }
