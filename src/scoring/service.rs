@@ -200,23 +200,30 @@ impl ScoringService {
 /// here, while the workers run the model. Returns false once the workers are gone.
 fn dispatch(job: Job, batch_size: usize, prepare: &Prepare, batches: &SyncSender<BatchWork>) -> bool {
     let Job { inputs, reply } = job;
-    let mut prepared: Vec<Option<Prepared>> = inputs.iter().map(|input| Some(prepare(input))).collect();
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    // Each input with its preparation, taken out by position as its batch is cut.
+    let mut items: Vec<Option<(ScoreInput, Prepared)>> = inputs
+        .into_iter()
+        .map(|input| {
+            let prepared = prepare(&input);
+            Some((input, prepared))
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..items.len()).collect();
     // Stable: equal lengths keep their order.
-    order.sort_by_key(|&i| prepared[i].as_ref().map_or(0, |p| p.length));
+    order.sort_by_key(|&i| items[i].as_ref().map_or(0, |(_, prepared)| prepared.length));
     let n_batches = order.len().div_ceil(batch_size);
     let state = Arc::new(JobState {
-        outcomes: Mutex::new(vec![None; inputs.len()]),
+        outcomes: Mutex::new(vec![None; items.len()]),
         remaining: AtomicUsize::new(n_batches),
         reply: Mutex::new(Some(reply)),
     });
-    let mut inputs: Vec<Option<ScoreInput>> = inputs.into_iter().map(Some).collect();
     for chunk in order.chunks(batch_size) {
+        let (inputs, prepared) = chunk.iter().filter_map(|&i| items[i].take()).unzip();
         let work = BatchWork {
             job: state.clone(),
             positions: chunk.to_vec(),
-            inputs: chunk.iter().filter_map(|&i| inputs[i].take()).collect(),
-            prepared: chunk.iter().filter_map(|&i| prepared[i].take()).collect(),
+            inputs,
+            prepared,
         };
         if batches.send(work).is_err() {
             state.answer(Err(ScoringError::Stopped));
